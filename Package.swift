@@ -1,0 +1,90 @@
+// swift-tools-version:6.1
+// The target graph is the architecture (see ../shared/design/architecture.md §2):
+// C system libraries → Swift wrappers → storage engine → HTTP → executable. Arrows point down only,
+// and only the wrapper targets import a C module.
+
+import PackageDescription
+
+let package = Package(
+    name: "granary",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "granary", targets: ["granary"]),
+        .library(name: "GranaryLMDB", targets: ["GranaryLMDB"]),
+        .library(name: "GranaryCodec", targets: ["GranaryCodec"]),
+        .library(name: "GranaryStore", targets: ["GranaryStore"]),
+        .library(name: "GranaryImagesAPI", targets: ["GranaryImagesAPI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+    ],
+    targets: [
+        // MARK: C system libraries (module map + shim header only)
+        .systemLibrary(name: "CGranaryLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
+        .systemLibrary(name: "CGranaryZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CGranaryCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // CRC32C with the SSE4.2 instruction (runtime-dispatched, portable fallback): no Debian library ships it.
+        .target(name: "CGranaryCRC32C"),
+
+        // MARK: Swift wrappers (the only targets that import a C module)
+        .target(name: "GranaryLMDB", dependencies: ["CGranaryLMDB"]),
+        .target(name: "GranaryCodec", dependencies: ["CGranaryZstd", "CGranaryCrypto", "CGranaryCRC32C"]),
+
+        // MARK: Storage engine
+        .target(
+            name: "GranaryStore",
+            dependencies: [
+                "GranaryLMDB", "GranaryCodec",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // MARK: HTTP
+        .target(
+            name: "GranaryImagesAPI",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // MARK: Executable
+        .executableTarget(
+            name: "granary",
+            dependencies: [
+                "GranaryStore", "GranaryImagesAPI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
+
+        // MARK: Tests (Swift Testing, real LMDB / zstd / OpenSSL / loopback HTTP)
+        .testTarget(name: "GranaryLMDBTests", dependencies: ["GranaryLMDB"]),
+        .testTarget(name: "GranaryCodecTests", dependencies: ["GranaryCodec"]),
+        .testTarget(name: "GranaryStoreTests", dependencies: ["GranaryStore"]),
+        .testTarget(
+            name: "GranaryImagesAPITests",
+            dependencies: [
+                "GranaryImagesAPI",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+    ]
+)
+
+// Shared settings for every Swift target (swift-nio / swift-log style).
+for target in package.targets where target.type != .system && target.name != "CGranaryCRC32C" {
+    var settings = target.swiftSettings ?? []
+    settings.append(contentsOf: [
+        .enableUpcomingFeature("ExistentialAny"),
+        .enableUpcomingFeature("MemberImportVisibility"),
+        .enableUpcomingFeature("InternalImportsByDefault"),
+    ])
+    target.swiftSettings = settings
+}
