@@ -1,0 +1,34 @@
+public import Hummingbird
+import Foundation
+import HTTPTypes
+import NIOCore
+
+/// Builds the images API (Glance v2) router.
+///
+/// Today it serves version discovery; the v2 image routes join it as the images API grows.
+public func buildImagesRouter() -> Router<BasicRequestContext> {
+    let router = Router(context: BasicRequestContext.self)
+    router.add(middleware: RequestIDMiddleware())
+    // `GET /` answers 300 Multiple Choices (tempest requires it), `/versions` 200 (glanceclient).
+    router.get("/") { request, _ in
+        try versionsResponse(for: request, status: .multipleChoices)
+    }
+    router.get("/versions") { request, _ in
+        try versionsResponse(for: request, status: .ok)
+    }
+    return router
+}
+
+/// The versions document, with links built from the address the client used.
+func versionsResponse(for request: Request, status: HTTPResponse.Status) throws -> Response {
+    let host = request.head.authority ?? "127.0.0.1:9292"
+    let document = VersionsDocument(root: "http://\(host)")
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    let body = try encoder.encode(document)
+    return Response(
+        status: status,
+        headers: [.contentType: "application/json"],
+        body: .init(byteBuffer: ByteBuffer(bytes: body))
+    )
+}
