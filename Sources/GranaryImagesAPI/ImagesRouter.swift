@@ -1,6 +1,6 @@
-public import Hummingbird
 import Foundation
 import HTTPTypes
+public import Hummingbird
 import NIOCore
 
 /// Builds the images API (Glance v2) router.

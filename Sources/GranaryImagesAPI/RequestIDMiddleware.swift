@@ -1,6 +1,6 @@
-public import Hummingbird
 import Foundation
 public import HTTPTypes
+public import Hummingbird
 
 /// Puts `x-openstack-request-id: req-<uuid>` on every response, as Glance's context middleware
 /// does, reusing a well-formed id the client sent (with the `req-` prefix added when missing).

@@ -1,9 +1,9 @@
 import Foundation
-import HTTPTypes
-import NIOCore
 import GranaryImagesAPI
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import NIOCore
 import Testing
 
 @Suite struct VersionsTests {

@@ -1,0 +1,44 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// An error from the storage engine, with what an operator needs to fix it.
+public struct StoreError: Error, Sendable, CustomStringConvertible {
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Base: Hashable, Sendable { case locked, io, notFound, corrupt, invalidArgument }
+        private let base: Base
+        /// Another process holds the data directory's exclusive lock.
+        public static let locked = Code(base: .locked)
+        /// A file-system call failed.
+        public static let io = Code(base: .io)
+        /// What was asked for does not exist.
+        public static let notFound = Code(base: .notFound)
+        /// Stored bytes fail their checksum or do not parse.
+        public static let corrupt = Code(base: .corrupt)
+        /// The caller passed something unusable.
+        public static let invalidArgument = Code(base: .invalidArgument)
+        public var description: String { "\(base)" }
+    }
+
+    public let code: Code
+    public let message: String
+    public let cause: (any Error & Sendable)?
+
+    public init(_ code: Code, _ message: String, cause: (any Error & Sendable)? = nil) {
+        self.code = code
+        self.message = message
+        self.cause = cause
+    }
+
+    public var description: String {
+        guard let cause else { return message }
+        return "\(message): \(cause)"
+    }
+
+    /// An error for a failed system call, naming the call, the path and `errno`'s text.
+    static func system(_ call: String, path: String, errno code: Int32) -> StoreError {
+        StoreError(.io, "\(call)(\(path)) failed: \(String(cString: strerror(code))) (errno \(code))")
+    }
+}

@@ -1,0 +1,83 @@
+import ArgumentParser
+import GranaryImagesAPI
+import GranaryLMDB
+import GranaryStore
+import Hummingbird
+import Logging
+
+/// `granary serve`: the images API (and, as it lands, the artifacts API) on one store.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the server: Glance v2 images API on --port, artifacts API on --artifacts-port.",
+        discussion: "Holds the data directory's lock exclusively; crash recovery runs at start."
+    )
+
+    @OptionGroup var common: CommonOptions
+
+    @Option(help: "Address to listen on (default 127.0.0.1).")
+    var host: String?
+
+    @Option(help: "Images API port (default 9292, Glance's).")
+    var port: Int?
+
+    @Option(name: .customLong("artifacts-port"), help: "Artifacts API port (default 9494, Glare's).")
+    var artifactsPort: Int?
+
+    @Option(help: "Authentication: noauth, headers or keystone (default noauth).")
+    var auth: String?
+
+    @Option(name: .customLong("keystone-url"), help: "Keystone v3 URL, for --auth keystone.")
+    var keystoneURL: String?
+
+    func validate() throws {
+        if let auth, AuthMode(rawValue: auth) == nil {
+            throw ValidationError("--auth must be noauth, headers or keystone, not '\(auth)'")
+        }
+        if auth == AuthMode.keystone.rawValue && keystoneURL == nil {
+            throw ValidationError("--auth keystone needs --keystone-url URL")
+        }
+    }
+
+    func run() async throws {
+        var flags: [String: String] = [:]
+        flags["host"] = host
+        flags["port"] = port.map(String.init)
+        flags["artifacts_port"] = artifactsPort.map(String.init)
+        flags["auth"] = auth
+        flags["keystone_url"] = keystoneURL
+        let settings = try await Settings.load(common: common, flags: flags)
+        let logger = makeLogger(level: settings.logLevel)
+
+        let dataDirectory = try DataDirectory(path: settings.dataDirectory, access: .exclusive)
+        var lmdbOptions = Environment.Options()
+        lmdbOptions.mapSize = settings.indexMapSize
+        let environment = try Environment(directory: dataDirectory.indexPath, options: lmdbOptions)
+        logger.info(
+            "granary serving",
+            metadata: [
+                "data": "\(dataDirectory.root)", "images": "\(settings.host):\(settings.port)",
+                "auth": "\(settings.auth.rawValue)", "index_map_size": "\(environment.options.mapSize)",
+            ]
+        )
+        let app = Application(
+            router: buildImagesRouter(),
+            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "granary"),
+            logger: logger
+        )
+        try await app.runService()
+        withExtendedLifetime((dataDirectory, environment)) {}
+    }
+}
+
+/// The process-wide logger, on standard error.
+func makeLogger(level: Logger.Level) -> Logger {
+    LoggingSystem.bootstrap { label in
+        var handler = StreamLogHandler.standardError(label: label)
+        handler.logLevel = level
+        return handler
+    }
+    var logger = Logger(label: "granary")
+    logger.logLevel = level
+    return logger
+}

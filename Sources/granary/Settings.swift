@@ -1,0 +1,114 @@
+import Configuration
+import Foundation
+import Logging
+import SystemPackage
+
+/// How the images and artifacts APIs authenticate callers.
+enum AuthMode: String, CaseIterable, Sendable {
+    /// Every caller is an admin with no project (development; Glance's noauth).
+    case noauth
+    /// Trust X-Roles / X-Project-Id / X-User-Id / X-Identity-Status set by a keystonemiddleware proxy.
+    case headers
+    /// Validate X-Auth-Token against Keystone v3 at `keystone_url`.
+    case keystone
+}
+
+/// Everything configurable, resolved from the config file, then `GRANARY_*` environment
+/// variables, then command-line flags (each layer overrides the one before).
+///
+/// Keys (file key / environment variable):
+/// `data` / `GRANARY_DATA`, `host` / `GRANARY_HOST`, `port` / `GRANARY_PORT`,
+/// `artifacts_port` / `GRANARY_ARTIFACTS_PORT`, `auth` / `GRANARY_AUTH`,
+/// `keystone_url` / `GRANARY_KEYSTONE_URL`, `log_level` / `GRANARY_LOG_LEVEL`,
+/// `index.map_size` / `GRANARY_INDEX_MAP_SIZE` (bytes).
+struct Settings: Sendable {
+    var dataDirectory = "./data"
+    var host = "127.0.0.1"
+    var port = 9292
+    var artifactsPort = 9494
+    var auth = AuthMode.noauth
+    var keystoneURL: String?
+    var logLevel = Logger.Level.info
+    var indexMapSize = 1 << 40
+
+    /// A configuration value that is present but unusable.
+    struct Invalid: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// Resolves the settings. `flags` holds only what the user passed on the command line.
+    static func load(
+        common: CommonOptions,
+        flags: [String: String] = [:],
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) async throws -> Settings {
+        var values = flags
+        if let data = common.data { values["data"] = data }
+        if let level = common.logLevel { values["log_level"] = level }
+        var providers: [any ConfigProvider] = [
+            InMemoryProvider(
+                name: "flags",
+                values: Dictionary(
+                    uniqueKeysWithValues: values.map { (AbsoluteConfigKey(stringLiteral: $0.key), ConfigValue(.string($0.value), isSecret: false)) })
+            ),
+            EnvironmentVariablesProvider(environmentVariables: granaryVariables(environment)),
+        ]
+        if let file = common.config {
+            guard FileManager.default.fileExists(atPath: file) else {
+                throw Invalid(description: "configuration file \(file) does not exist")
+            }
+            providers.append(try await FileProvider<JSONSnapshot>(filePath: FilePath(file)))
+        }
+        let reader = ConfigReader(providers: providers)
+
+        var settings = Settings()
+        settings.dataDirectory = reader.string(forKey: "data") ?? settings.dataDirectory
+        settings.host = reader.string(forKey: "host") ?? settings.host
+        settings.port = try integer(reader, "port", range: 0...65535) ?? settings.port
+        settings.artifactsPort = try integer(reader, "artifacts_port", range: 0...65535) ?? settings.artifactsPort
+        settings.indexMapSize = try integer(reader, "index.map_size", range: (1 << 20)...Int.max) ?? settings.indexMapSize
+        settings.keystoneURL = reader.string(forKey: "keystone_url")
+        if let auth = reader.string(forKey: "auth") {
+            guard let mode = AuthMode(rawValue: auth) else {
+                throw Invalid(description: "auth must be one of \(AuthMode.allCases.map(\.rawValue).joined(separator: ", ")), not '\(auth)'")
+            }
+            settings.auth = mode
+        }
+        if let level = reader.string(forKey: "log_level") {
+            guard let parsed = Logger.Level(rawValue: level) else {
+                throw Invalid(description: "log_level must be one of trace, debug, info, notice, warning, error, critical, not '\(level)'")
+            }
+            settings.logLevel = parsed
+        }
+        if settings.auth == .keystone && settings.keystoneURL == nil {
+            throw Invalid(description: "auth keystone needs keystone_url (--keystone-url or GRANARY_KEYSTONE_URL)")
+        }
+        return settings
+    }
+
+    /// `GRANARY_PORT=1` becomes `PORT=1`, which the environment provider maps to key `port`.
+    static func granaryVariables(_ environment: [String: String]) -> [String: String] {
+        var result: [String: String] = [:]
+        for (name, value) in environment where name.hasPrefix("GRANARY_") {
+            result[String(name.dropFirst("GRANARY_".count))] = value
+        }
+        return result
+    }
+
+    /// Reads an integer that may come as a number (file) or a string (environment, flags);
+    /// a present but malformed or out-of-range value is an error, never silently ignored.
+    private static func integer(_ reader: ConfigReader, _ key: String, range: ClosedRange<Int>) throws -> Int? {
+        let configKey = ConfigKey(stringLiteral: key)
+        let value: Int
+        if let number = reader.int(forKey: configKey) {
+            value = number
+        } else if let text = reader.string(forKey: configKey) {
+            guard let number = Int(text) else { throw Invalid(description: "\(key) must be an integer, not '\(text)'") }
+            value = number
+        } else {
+            return nil
+        }
+        guard range.contains(value) else { throw Invalid(description: "\(key) must be in \(range), not \(value)") }
+        return value
+    }
+}

@@ -1,0 +1,34 @@
+// swift-tools-version:6.1
+// Benchmarks live in their own package so that normal builds and CI stay fast.
+// Run: `cd benchmarks && swift package benchmark` (ordo-one/benchmark finds targets under Benchmarks/).
+
+import PackageDescription
+
+let package = Package(
+    name: "granary-benchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(path: ".."),
+        .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
+    ],
+    targets: [
+        .executableTarget(
+            name: "CodecBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "GranaryCodec", package: "granary"),
+            ],
+            path: "Benchmarks/CodecBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
+            name: "LMDBBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "GranaryLMDB", package: "granary"),
+            ],
+            path: "Benchmarks/LMDBBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+    ]
+)
