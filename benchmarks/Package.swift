@@ -2,7 +2,11 @@
 // Benchmarks live in their own package so that normal builds and CI stay fast.
 // Run: `cd benchmarks && swift package benchmark` (ordo-one/benchmark finds targets under Benchmarks/).
 
+import Foundation
 import PackageDescription
+
+/// SwiftPM names a path dependency after its folder, which differs between clones.
+let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().lastPathComponent.lowercased()
 
 let package = Package(
     name: "granary-benchmarks",
@@ -16,7 +20,7 @@ let package = Package(
             name: "CodecBenchmarks",
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
-                .product(name: "GranaryCodec", package: "granary"),
+                .product(name: "GranaryCodec", package: root),
             ],
             path: "Benchmarks/CodecBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
@@ -25,7 +29,7 @@ let package = Package(
             name: "LMDBBenchmarks",
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
-                .product(name: "GranaryLMDB", package: "granary"),
+                .product(name: "GranaryLMDB", package: root),
             ],
             path: "Benchmarks/LMDBBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
