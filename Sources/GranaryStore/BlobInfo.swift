@@ -1,0 +1,38 @@
+public import GranaryCodec
+
+/// What the store knows of a committed blob.
+public struct BlobInfo: Sendable, Equatable {
+    public let id: SHA256Key
+    public let size: Int
+    public let digests: [DigestAlgorithm: Digest]
+    public let chunks: Int
+    /// How many records (images, artifacts, CLI puts) hold the blob.
+    public let refcount: Int
+}
+
+/// The result of committing an upload.
+public struct PutResult: Sendable {
+    public let blob: BlobInfo
+    /// Chunks this upload wrote (the rest were already stored, or all zeros).
+    public let newChunks: Int
+    /// Pack bytes this upload wrote, record headers included.
+    public let bytesWritten: Int
+    /// Wall time from the first byte to the durable commit.
+    public let seconds: Double
+}
+
+/// Whole-store figures for `granary stats`.
+public struct StoreStats: Sendable, Equatable {
+    public var blobs = 0
+    /// Sum of the sizes of stored blobs (each distinct blob once).
+    public var logicalBytes = 0
+    /// Bytes of all pack files on disk, live and dead, headers included.
+    public var storedBytes = 0
+    public var chunks = 0
+    public var packs = 0
+    /// Bytes of records no blob references any more (reclaimed by GC).
+    public var deadBytes = 0
+
+    /// logical / stored (0 for an empty store).
+    public var dedupRatio: Double { storedBytes == 0 ? 0 : Double(logicalBytes) / Double(storedBytes) }
+}

@@ -1,0 +1,129 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// A file descriptor with the few calls the store needs, each turning errno into a
+/// ``StoreError`` that names the call and the path.
+///
+/// Writes go through ``FaultInjection`` in tests that simulate a power cut.
+final class FileDescriptor: @unchecked Sendable {
+    // Safe because the descriptor number never changes after init; concurrent preads are
+    // allowed by POSIX, and writers are serialized by whoever leases the file.
+    let fd: Int32
+    let path: String
+
+    private init(fd: Int32, path: String) {
+        self.fd = fd
+        self.path = path
+    }
+
+    deinit { close(fd) }
+
+    /// Opens an existing file.
+    static func open(_ path: String, writable: Bool) throws(StoreError) -> FileDescriptor {
+        let fd = Glibc.open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC)
+        guard fd >= 0 else {
+            let code = errno
+            if code == ENOENT { throw StoreError(.notFound, "\(path) does not exist") }
+            throw StoreError.system("open", path: path, errno: code)
+        }
+        return FileDescriptor(fd: fd, path: path)
+    }
+
+    /// Creates a new file, failing with `EEXIST` (as `nil`) when it already exists.
+    static func createExclusive(_ path: String) throws(StoreError) -> FileDescriptor? {
+        let fd = Glibc.open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        if fd < 0 {
+            if errno == EEXIST { return nil }
+            throw StoreError.system("open(O_CREAT|O_EXCL)", path: path, errno: errno)
+        }
+        return FileDescriptor(fd: fd, path: path)
+    }
+
+    /// The file's size from fstat.
+    func size() throws(StoreError) -> Int {
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw StoreError.system("fstat", path: path, errno: errno) }
+        return Int(st.st_size)
+    }
+
+    /// Writes all of `buffers`, in order, at `offset` (pwritev, retried on short writes).
+    func write(_ buffers: [UnsafeRawBufferPointer], at offset: Int) throws(StoreError) {
+        var remaining = buffers.filter { $0.count > 0 }
+        var position = offset
+        while !remaining.isEmpty {
+            if let fault = FaultInjection.current, let error = fault.beforeWrite(path: path, offset: position, buffers: remaining) {
+                throw error
+            }
+            var iov = remaining.map { iovec(iov_base: UnsafeMutableRawPointer(mutating: $0.baseAddress), iov_len: $0.count) }
+            let n = pwritev(fd, &iov, Int32(iov.count), off_t(position))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw StoreError.system("pwritev", path: path, errno: errno)
+            }
+            position += n
+            var consumed = n
+            while consumed > 0, let first = remaining.first {
+                if consumed >= first.count {
+                    consumed -= first.count
+                    remaining.removeFirst()
+                } else {
+                    remaining[0] = UnsafeRawBufferPointer(rebasing: first[consumed...])
+                    consumed = 0
+                }
+            }
+        }
+    }
+
+    /// Reads exactly `buffer.count` bytes at `offset`; a short file is a ``StoreError/Code-swift.struct/corrupt`` error.
+    func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws(StoreError) {
+        var done = 0
+        while done < buffer.count {
+            let n = pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw StoreError.system("pread", path: path, errno: errno)
+            }
+            if n == 0 {
+                throw StoreError(.corrupt, "\(path) ends at \(offset + done), expected \(buffer.count - done) more bytes at offset \(offset)")
+            }
+            done += n
+        }
+    }
+
+    /// Makes written data durable (fdatasync). A failure is final for this file: after an fsync
+    /// error Linux may have dropped the dirty pages, so a retry can "succeed" without the data.
+    func sync() throws(StoreError) {
+        if let fault = FaultInjection.current { fault.didSync(path: path) }
+        guard fdatasync(fd) == 0 else { throw StoreError.system("fdatasync", path: path, errno: errno) }
+    }
+
+    /// Cuts the file to `length` bytes.
+    func truncate(to length: Int) throws(StoreError) {
+        guard ftruncate(fd, off_t(length)) == 0 else { throw StoreError.system("ftruncate", path: path, errno: errno) }
+    }
+
+    /// Makes a directory's entries (a newly created file) durable.
+    static func syncDirectory(_ path: String) throws(StoreError) {
+        let fd = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw StoreError.system("open", path: path, errno: errno) }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw StoreError.system("fsync", path: path, errno: errno) }
+    }
+}
+
+/// A hook for tests that simulate faults at the I/O layer (a power cut that loses every write
+/// not yet synced, a full disk). Production code never installs one.
+package protocol FaultInjector: Sendable {
+    /// Called before each write; returning an error fails the write with it.
+    func beforeWrite(path: String, offset: Int, buffers: [UnsafeRawBufferPointer]) -> StoreError?
+    /// Called when a file is synced.
+    func didSync(path: String)
+}
+
+package enum FaultInjection {
+    // Safe because tests install the injector before opening a store and remove it after.
+    nonisolated(unsafe) package static var current: (any FaultInjector)?
+}

@@ -1,0 +1,382 @@
+import Dispatch
+public import GranaryCodec
+import GranaryLMDB
+import Synchronization
+
+/// One upload streaming into the store: bytes in, a ``StagedBlob`` out.
+///
+/// The producer (an HTTP handler, a file reader) fills slabs with ``fill(_:)`` and ends with
+/// ``finish()`` or ``abort()``. Each slab then flows through two serial lanes, one core each:
+///
+/// - lane A: content-defined chunking, SHA-256 of its share of the chunks, its whole-object digests;
+/// - lane B: its whole-object digests, SHA-256 of the other chunks, then, in stream order, the
+///   sink: all-zero chunks become markers, known live chunks are referenced, new ones are
+///   appended to a leased pack (compressed when the policy says inline).
+///
+/// The split (``LanePlan``) is computed from measured per-byte costs so both lanes carry about
+/// half the work. Lane A hands chunks to lane B only after hashing its share, so B never waits.
+/// Nothing is referenced until ``BlobStore/commit(_:)`` makes it durable in one LMDB transaction.
+public final class IngestSession: @unchecked Sendable {
+    // Safe because of a strict ownership discipline: producer state is touched only by the one
+    // task calling fill/finish/abort (sequentially), lane A state only on `laneA`, lane B state
+    // only on `laneB`; the lanes hand work over by enqueueing, which orders memory.
+    let store: BlobStore
+    let requestedDigests: [DigestAlgorithm]
+    private let plan: LanePlan
+    private let pool: SlabPool
+    private let laneA = DispatchQueue(label: "granary.ingest.lane-a", qos: .userInitiated)
+    private let laneB = DispatchQueue(label: "granary.ingest.lane-b", qos: .userInitiated)
+    private let failure = Mutex<StoreFailure?>(nil)
+    private let startTime = DispatchTime.now()
+
+    // Producer.
+    private var current: Slab?
+    private var totalBytes = 0
+    private var ended = false
+
+    // Lane A.
+    private var chunker: GearChunker
+    /// The chunk still open at the end of the last slab scanned.
+    private var carry: ChunkSpan?
+    private var previousSlab: Slab?
+    private let digestsA: [StreamingDigest]
+    private let chunkDigestA = StreamingDigest(.sha256)
+    private var bytesAssigned = 0.0
+    private var bytesAssignedToA = 0.0
+
+    // Lane B.
+    private let digestsB: [StreamingDigest]
+    private let chunkDigestB = StreamingDigest(.sha256)
+    fileprivate var manifest = Manifest()
+    fileprivate var written: [SHA256Key: WrittenChunk] = [:]
+    fileprivate var packs: [OpenPack] = []
+    fileprivate var newChunks = 0
+    fileprivate var bytesWritten = 0
+    private let compressor: ZstdCompressor?
+    private var scratchRaw: UnsafeMutableRawBufferPointer?
+    private var scratchCompressed: UnsafeMutableRawBufferPointer?
+    private let headerScratch = UnsafeMutableRawBufferPointer.allocate(byteCount: PackFormat.recordHeaderSize, alignment: 8)
+
+    init(store: BlobStore, digests: [DigestAlgorithm], costs: PassCosts) {
+        self.store = store
+        self.requestedDigests = digests
+        let plan = LanePlan.make(digests: digests, costs: costs)
+        self.plan = plan
+        self.pool = SlabPool(count: store.settings.slabsPerUpload, capacity: store.settings.slabSize)
+        self.chunker = GearChunker(parameters: store.settings.chunker)
+        self.digestsA = plan.laneA.map(StreamingDigest.init)
+        self.digestsB = plan.laneB.map(StreamingDigest.init)
+        self.compressor = store.settings.compression == .inline ? ZstdCompressor(level: store.settings.zstdLevel) : nil
+        if compressor != nil {
+            let maxChunk = store.settings.chunker.maxSize
+            scratchRaw = .allocate(byteCount: maxChunk, alignment: 64)
+            scratchCompressed = .allocate(byteCount: ZstdCompressor.maxCompressedSize(maxChunk), alignment: 64)
+        }
+    }
+
+    deinit {
+        headerScratch.deallocate()
+        scratchRaw?.deallocate()
+        scratchCompressed?.deallocate()
+    }
+
+    // MARK: Producer
+
+    /// Lends free space of the current slab to `body`, which copies bytes in and returns how
+    /// many. Waits while every slab is in flight (backpressure).
+    ///
+    /// #### Errors
+    /// Rethrows the first error of either lane (a full disk, say): stop sending and ``abort()``.
+    @discardableResult
+    public func fill(_ body: (UnsafeMutableRawBufferPointer) throws -> Int) async throws -> Int {
+        precondition(!ended, "fill after finish or abort")
+        try throwIfFailed()
+        if current == nil { current = await pool.acquire() }
+        guard let slab = current else { return 0 }
+        let space = UnsafeMutableRawBufferPointer(rebasing: slab.storage[slab.count...])
+        let n = try body(space)
+        precondition(n >= 0 && n <= space.count, "fill returned \(n) for \(space.count) bytes of room")
+        slab.count += n
+        totalBytes += n
+        if slab.isFull {
+            current = nil
+            submit(slab, isLast: false)
+        }
+        return n
+    }
+
+    /// Copies `bytes` in (convenience over ``fill(_:)``).
+    public func write(_ bytes: [UInt8]) async throws {
+        var offset = 0
+        while offset < bytes.count {
+            offset += try await fill { space in
+                let n = min(space.count, bytes.count - offset)
+                bytes.withUnsafeBytes { space.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[offset..<(offset + n)])) }
+                return n
+            }
+        }
+    }
+
+    /// Ends the stream, waits for both lanes and makes the written chunks durable (fdatasync).
+    /// The result is referenced by nothing until it is committed.
+    public func finish() async throws -> StagedBlob {
+        precondition(!ended, "finish called twice")
+        ended = true
+        let last: Slab
+        if let current {
+            last = current
+        } else {
+            last = await pool.acquire()
+        }
+        current = nil
+        submit(last, isLast: true)
+        await drainLanes(syncPacks: true)
+        if let failure = failure.withLock({ $0 }) {
+            releasePacks(committed: false)
+            throw failure.error
+        }
+        var digests: [DigestAlgorithm: Digest] = [:]
+        for digest in digestsA + digestsB { digests[digest.algorithm] = digest.finalize() }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - startTime.uptimeNanoseconds) / 1e9
+        return StagedBlob(session: self, size: totalBytes, digests: digests, seconds: seconds)
+    }
+
+    /// Gives up: waits for the lanes, then cuts the session's appends off its packs.
+    public func abort() async {
+        guard !ended else { return }
+        ended = true
+        failure.withLock { $0 = $0 ?? StoreFailure(error: StoreError(.invalidArgument, "upload aborted")) }
+        if let slab = current {
+            current = nil
+            submit(slab, isLast: true)
+        }
+        await drainLanes(syncPacks: false)
+        releasePacks(committed: false)
+    }
+
+    private func throwIfFailed() throws {
+        if let failure = failure.withLock({ $0 }) { throw failure.error }
+    }
+
+    private func fail(_ error: any Error) {
+        failure.withLock { $0 = $0 ?? StoreFailure(error: error) }
+    }
+
+    private var hasFailed: Bool { failure.withLock { $0 != nil } }
+
+    private func submit(_ slab: Slab, isLast: Bool) {
+        laneB.async { self.updateDigestsB(slab) }
+        laneA.async { self.processA(slab, isLast: isLast) }
+    }
+
+    /// Waits until both lanes have done everything enqueued so far; releases the last slab and,
+    /// when asked, fdatasyncs the packs written to (on lane B, off the caller's thread).
+    private func drainLanes(syncPacks: Bool) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            laneA.async {
+                let previous = self.previousSlab
+                self.previousSlab = nil
+                self.laneB.async {
+                    if let previous { self.pool.release(previous) }
+                    if syncPacks && !self.hasFailed {
+                        do {
+                            for pack in self.packs { try pack.file.sync() }
+                        } catch {
+                            self.fail(error)
+                        }
+                    }
+                    continuation.resume()
+                }
+            }
+        }
+    }
+
+    func releasePacks(committed: Bool) {
+        for pack in packs { store.packs.giveBack(pack, committed: committed) }
+        packs = []
+    }
+
+    // MARK: Lane A
+
+    private func processA(_ slab: Slab, isLast: Bool) {
+        let previous = previousSlab
+        previousSlab = slab
+        guard !hasFailed else {
+            laneB.async { if let previous { self.pool.release(previous) } }
+            return
+        }
+        var chunks: [ChunkSpan] = []
+        let bytes = slab.bytes
+        var position = 0
+        while let end = chunker.nextBoundary(in: bytes, from: position) {
+            if let open = carry {
+                // The chunk began in the previous slab (the maximum chunk is smaller than a slab).
+                chunks.append(ChunkSpan(first: open.first, firstRange: open.firstRange, second: slab, secondRange: 0..<end))
+                carry = nil
+            } else {
+                chunks.append(ChunkSpan(first: slab, firstRange: position..<end))
+            }
+            position = end
+        }
+        if position < bytes.count {
+            if var open = carry {
+                // Only the short last slab can end a chunk that began a slab earlier without a boundary.
+                precondition(isLast, "a chunk spans more than two slabs")
+                open.second = slab
+                open.secondRange = 0..<bytes.count
+                carry = open
+            } else {
+                carry = ChunkSpan(first: slab, firstRange: position..<bytes.count)
+            }
+        }
+        if isLast, let open = carry {
+            chunks.append(open)
+            carry = nil
+        }
+        for index in chunks.indices where assignToA(chunks[index].length) {
+            chunks[index].key = chunkKey(chunks[index], digest: chunkDigestA)
+        }
+        let ready = chunks
+        laneB.async {
+            self.sink(ready)
+            if let previous { self.pool.release(previous) }
+        }
+        for digest in digestsA { digest.update(bytes) }
+    }
+
+    private func assignToA(_ length: Int) -> Bool {
+        bytesAssigned += Double(length)
+        if bytesAssignedToA + Double(length) <= plan.chunkShareA * bytesAssigned {
+            bytesAssignedToA += Double(length)
+            return true
+        }
+        return false
+    }
+
+    private func chunkKey(_ chunk: ChunkSpan, digest: StreamingDigest) -> SHA256Key {
+        chunk.isAllZero ? .zero : SHA256Key(hashing: chunk.segments, with: digest)
+    }
+
+    // MARK: Lane B
+
+    private func updateDigestsB(_ slab: Slab) {
+        guard !hasFailed else { return }
+        let bytes = slab.bytes
+        for digest in digestsB { digest.update(bytes) }
+    }
+
+    /// In stream order: hash what lane A left, then reference or store each chunk.
+    private func sink(_ chunks: [ChunkSpan]) {
+        guard !hasFailed, !chunks.isEmpty else { return }
+        do {
+            try store.environment.read { txn in
+                for chunk in chunks {
+                    let key = chunk.key ?? chunkKey(chunk, digest: chunkDigestB)
+                    manifest.append(key, length: chunk.length)
+                    if key == .zero || written[key] != nil { continue }
+                    let live = try key.withBytes { k in
+                        try txn.withValue(store.keyspace.chunks, k) { try ChunkRow($0).refcount > 0 }
+                    }
+                    if live == true { continue }
+                    try storeChunk(chunk, key: key)
+                }
+            }
+        } catch {
+            fail(error)
+        }
+    }
+
+    private func currentPack() throws -> OpenPack {
+        if let pack = packs.last, pack.writeOffset < store.settings.packSizeLimit { return pack }
+        let pack = try store.packs.lease()
+        packs.append(pack)
+        return pack
+    }
+
+    /// Appends one record (header + stored bytes) to the session's pack.
+    private func storeChunk(_ chunk: ChunkSpan, key: SHA256Key) throws {
+        let pack = try currentPack()
+        var segments = chunk.segments
+        var codec = ChunkCodec.raw
+        if let compressor, let scratchRaw, let scratchCompressed {
+            let contiguous: UnsafeRawBufferPointer
+            if segments.count == 1 {
+                contiguous = segments[0]
+            } else {
+                var offset = 0
+                for segment in segments {
+                    UnsafeMutableRawBufferPointer(rebasing: scratchRaw[offset..<(offset + segment.count)]).copyMemory(from: segment)
+                    offset += segment.count
+                }
+                contiguous = UnsafeRawBufferPointer(rebasing: scratchRaw[0..<offset])
+            }
+            // Keep it raw unless it saves at least 1/32: decompressing costs more than it saves.
+            let room = UnsafeMutableRawBufferPointer(rebasing: scratchCompressed[0..<(chunk.length - chunk.length / 32)])
+            if let n = try? compressor.compress(contiguous, into: room) {
+                codec = .zstd
+                segments = [UnsafeRawBufferPointer(rebasing: scratchCompressed[0..<n])]
+            }
+        }
+        var crc: UInt32 = 0
+        var storedLength = 0
+        for segment in segments {
+            crc = CRC32C.checksum(segment, continuing: crc)
+            storedLength += segment.count
+        }
+        RecordHeader(codec: codec, rawLength: chunk.length, storedLength: storedLength, sha256: key, storedCRC: crc)
+            .encode(into: headerScratch)
+        try pack.file.write([UnsafeRawBufferPointer(headerScratch)] + segments, at: pack.writeOffset)
+        written[key] = WrittenChunk(
+            packID: pack.id,
+            offset: pack.writeOffset,
+            storedLength: storedLength,
+            rawLength: chunk.length,
+            codec: codec
+        )
+        pack.writeOffset += PackFormat.recordHeaderSize + storedLength
+        newChunks += 1
+        bytesWritten += PackFormat.recordHeaderSize + storedLength
+    }
+}
+
+/// A chunk this session appended to a pack.
+struct WrittenChunk {
+    var packID: UInt32
+    var offset: Int
+    var storedLength: Int
+    var rawLength: Int
+    var codec: ChunkCodec
+    var recordSize: Int { PackFormat.recordHeaderSize + storedLength }
+}
+
+/// An error from a lane, kept until the producer sees it.
+struct StoreFailure: @unchecked Sendable {
+    // Safe because errors are immutable values once thrown.
+    let error: any Error
+}
+
+/// An upload whose bytes are durable but not yet referenced: commit it to make it a blob.
+public final class StagedBlob: @unchecked Sendable {
+    // Safe because a staged blob is committed once, by one caller, after its session ended.
+    let session: IngestSession
+    public let size: Int
+    public let digests: [DigestAlgorithm: Digest]
+    /// Wall time from the first byte to the end of fdatasync.
+    public let seconds: Double
+    var committed = false
+
+    init(session: IngestSession, size: Int, digests: [DigestAlgorithm: Digest], seconds: Double) {
+        self.session = session
+        self.size = size
+        self.digests = digests
+        self.seconds = seconds
+    }
+
+    var manifest: Manifest { session.manifest }
+    var written: [SHA256Key: WrittenChunk] { session.written }
+    var packs: [OpenPack] { session.packs }
+    public var chunkCount: Int { session.manifest.count }
+    public var newChunks: Int { session.newChunks }
+    public var bytesWritten: Int { session.bytesWritten }
+    public var blobID: SHA256Key { session.manifest.blobID }
+}

@@ -1,0 +1,144 @@
+import GranaryLMDB
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A pack file open for appending, leased to one ingest session at a time.
+///
+/// Leasing instead of sharing keeps appends lock-free and keeps one blob's chunks next to each
+/// other on disk, which makes its reads sequential.
+final class OpenPack: @unchecked Sendable {
+    // Safe because a pack is used by one session at a time: the PackSet hands it out under its
+    // mutex and takes it back only when that session is done.
+    let id: UInt32
+    let file: FileDescriptor
+    /// Bytes up to here are referenced by committed transactions; recovery truncates past it.
+    var committedLength: Int
+    /// Where the next record goes.
+    var writeOffset: Int
+
+    init(id: UInt32, file: FileDescriptor, committedLength: Int) {
+        self.id = id
+        self.file = file
+        self.committedLength = committedLength
+        self.writeOffset = committedLength
+    }
+}
+
+/// The pack files of a store: leasing packs to writers, read descriptors for readers, recovery.
+final class PackSet: Sendable {
+    let directory: String
+    let sizeLimit: Int
+    private let state: Mutex<State>
+
+    private struct State: ~Copyable {
+        var idle: [OpenPack] = []
+        var nextID: UInt32 = 1
+        var readers: [UInt32: FileDescriptor] = [:]
+    }
+
+    init(directory: String, sizeLimit: Int) throws(StoreError) {
+        self.directory = directory
+        self.sizeLimit = sizeLimit
+        let highest = try Self.packFiles(in: directory).map(\.id).max() ?? 0
+        state = Mutex(State(nextID: highest + 1))
+    }
+
+    /// The packs on disk, by id.
+    static func packFiles(in directory: String) throws(StoreError) -> [(id: UInt32, name: String)] {
+        guard let dir = opendir(directory) else { throw StoreError.system("opendir", path: directory, errno: errno) }
+        defer { closedir(dir) }
+        var result: [(UInt32, String)] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if let id = PackFormat.packID(fileName: name) { result.append((id, name)) }
+        }
+        return result.sorted { $0.0 < $1.0 }
+    }
+
+    func path(of id: UInt32) -> String { directory + "/" + PackFormat.fileName(id) }
+
+    /// A pack with room, reused when one is idle, else a new file.
+    func lease() throws -> OpenPack {
+        if let pack = state.withLock({ $0.idle.popLast() }) { return pack }
+        while true {
+            let id = state.withLock { state -> UInt32 in
+                defer { state.nextID += 1 }
+                return state.nextID
+            }
+            // Another process (a maintenance run beside the server) may have taken this id.
+            guard let file = try FileDescriptor.createExclusive(path(of: id)) else { continue }
+            let header = PackFormat.fileHeader(packID: id)
+            try header.withUnsafeBytes { h in try file.write([h], at: 0) }
+            try file.sync()
+            try FileDescriptor.syncDirectory(directory)
+            return OpenPack(id: id, file: file, committedLength: header.count)
+        }
+    }
+
+    /// Takes a pack back after its session committed (`committed`) or failed; a failed
+    /// session's bytes are cut off so the next writer appends right after committed data.
+    func giveBack(_ pack: OpenPack, committed: Bool) {
+        if committed {
+            pack.committedLength = pack.writeOffset
+        } else {
+            do {
+                try pack.file.truncate(to: pack.committedLength)
+                pack.writeOffset = pack.committedLength
+            } catch {
+                // The pack cannot be cut back; retire it. Its tail is unreferenced and recovery trims it.
+                return
+            }
+        }
+        if pack.writeOffset < sizeLimit {
+            state.withLock { $0.idle.append(pack) }
+        }
+    }
+
+    /// A read-only descriptor for pack `id`, opened once and cached.
+    func reader(for id: UInt32) throws(StoreError) -> FileDescriptor {
+        if let fd = state.withLock({ $0.readers[id] }) { return fd }
+        let fd = try FileDescriptor.open(path(of: id), writable: false)
+        return state.withLock { state in
+            if let existing = state.readers[id] { return existing }
+            state.readers[id] = fd
+            return fd
+        }
+    }
+
+    /// Crash recovery, for the holder of the exclusive lock only: cuts every pack back to its
+    /// committed length and removes pack files no committed transaction ever referenced.
+    /// - Returns: what was done, one line per action, for the log.
+    func recover(environment: Environment, keyspace: Keyspace) throws -> [String] {
+        var actions: [String] = []
+        let committed: [UInt32: Int] = try environment.read { txn in
+            var result: [UInt32: Int] = [:]
+            try txn.forEach(keyspace.packs) { key, value in
+                let id = UInt32(bigEndian: key.loadUnaligned(as: UInt32.self))
+                result[id] = try PackRow(value).committedLength
+                return true
+            }
+            return result
+        }
+        for (id, name) in try Self.packFiles(in: directory) {
+            let path = directory + "/" + name
+            guard let length = committed[id] else {
+                unlink(path)
+                actions.append("removed \(name): no committed record references it")
+                continue
+            }
+            let file = try FileDescriptor.open(path, writable: true)
+            let size = try file.size()
+            if size > length {
+                try file.truncate(to: length)
+                try file.sync()
+                actions.append("truncated \(name) from \(size) to its committed \(length) bytes")
+            } else if size < length {
+                actions.append("\(name) is \(size) bytes, shorter than its committed \(length): data lost outside Granary")
+            }
+        }
+        return actions
+    }
+}

@@ -1,0 +1,31 @@
+public import GranaryCodec
+
+/// When chunks are compressed.
+public enum CompressionPolicy: String, Sendable, CaseIterable {
+    /// zstd on ingest, per chunk, kept raw when it does not shrink.
+    case inline
+    /// Raw on ingest; the maintenance pass compresses later (keeps ingest at hashing speed).
+    case deferred
+    /// Never.
+    case off
+}
+
+/// Storage-engine settings.
+public struct StoreSettings: Sendable {
+    public var compression: CompressionPolicy = .deferred
+    public var zstdLevel: Int32 = 1
+    /// Check each chunk's CRC32C on read (a corrupt chunk is an error, never data).
+    public var verifyReads = true
+    /// Packs roll over at about this size; compaction cost grows with pack size.
+    public var packSizeLimit = 64 << 20
+    /// Bytes per slab of an upload's pipeline, and slabs per upload (memory bound per upload).
+    public var slabSize = 1 << 20
+    public var slabsPerUpload = 8
+    public var chunker = ChunkerParameters.standard
+    /// LMDB map size (address space only).
+    public var indexMapSize = 1 << 40
+    /// Skip fsync of LMDB commits: tests and bulk loads only.
+    public var durableIndex = true
+
+    public init() {}
+}
