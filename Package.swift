@@ -44,6 +44,9 @@ let package = Package(
             ]
         ),
 
+        // MARK: Load generation (benchmark data, and later the upload load generator)
+        .target(name: "GranaryBench"),
+
         // MARK: HTTP
         .target(
             name: "GranaryImagesAPI",
@@ -59,7 +62,7 @@ let package = Package(
         .executableTarget(
             name: "granary",
             dependencies: [
-                "GranaryStore", "GranaryImagesAPI",
+                "GranaryStore", "GranaryImagesAPI", "GranaryBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Configuration", package: "swift-configuration"),
@@ -71,6 +74,7 @@ let package = Package(
         .testTarget(name: "GranaryLMDBTests", dependencies: ["GranaryLMDB"]),
         .testTarget(name: "GranaryCodecTests", dependencies: ["GranaryCodec"]),
         .testTarget(name: "GranaryStoreTests", dependencies: ["GranaryStore"]),
+        .testTarget(name: "GranaryBenchTests", dependencies: ["GranaryBench"]),
         .testTarget(
             name: "GranaryImagesAPITests",
             dependencies: [

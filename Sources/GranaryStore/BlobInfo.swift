@@ -17,7 +17,7 @@ public struct PutResult: Sendable {
     public let newChunks: Int
     /// Pack bytes this upload wrote, record headers included.
     public let bytesWritten: Int
-    /// Wall time from the first byte to the durable commit.
+    /// Wall time from the session's start (just before its first byte) to the durable commit.
     public let seconds: Double
 }
 

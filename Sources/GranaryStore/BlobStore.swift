@@ -93,7 +93,12 @@ public final class BlobStore: Sendable {
                 return (info, try work(txn, info))
             }
             staged.session.releasePacks(committed: true)
-            let put = PutResult(blob: info, newChunks: staged.newChunks, bytesWritten: staged.bytesWritten, seconds: staged.seconds)
+            let put = PutResult(
+                blob: info,
+                newChunks: staged.newChunks,
+                bytesWritten: staged.bytesWritten,
+                seconds: staged.session.secondsSinceStart
+            )
             return (put, result)
         } catch {
             staged.session.releasePacks(committed: false)

@@ -137,8 +137,7 @@ public final class IngestSession: @unchecked Sendable {
         }
         var digests: [DigestAlgorithm: Digest] = [:]
         for digest in digestsA + digestsB { digests[digest.algorithm] = digest.finalize() }
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - startTime.uptimeNanoseconds) / 1e9
-        return StagedBlob(session: self, size: totalBytes, digests: digests, seconds: seconds)
+        return StagedBlob(session: self, size: totalBytes, digests: digests, seconds: secondsSinceStart)
     }
 
     /// Gives up: waits for the lanes, then cuts the session's appends off its packs.
@@ -152,6 +151,11 @@ public final class IngestSession: @unchecked Sendable {
         }
         await drainLanes(syncPacks: false)
         releasePacks(committed: false)
+    }
+
+    /// Wall time since the session began (just before its first byte).
+    var secondsSinceStart: Double {
+        Double(DispatchTime.now().uptimeNanoseconds - startTime.uptimeNanoseconds) / 1e9
     }
 
     private func throwIfFailed() throws {

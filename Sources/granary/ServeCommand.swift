@@ -1,6 +1,5 @@
 import ArgumentParser
 import GranaryImagesAPI
-import GranaryLMDB
 import GranaryStore
 import Hummingbird
 import Logging
@@ -50,14 +49,12 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = makeLogger(level: settings.logLevel)
 
         let dataDirectory = try DataDirectory(path: settings.dataDirectory, access: .exclusive)
-        var lmdbOptions = Environment.Options()
-        lmdbOptions.mapSize = settings.indexMapSize
-        let environment = try Environment(directory: dataDirectory.indexPath, options: lmdbOptions)
+        let store = try BlobStore(directory: dataDirectory, settings: settings.store, logger: logger)
         logger.info(
             "granary serving",
             metadata: [
                 "data": "\(dataDirectory.root)", "images": "\(settings.host):\(settings.port)",
-                "auth": "\(settings.auth.rawValue)", "index_map_size": "\(environment.options.mapSize)",
+                "auth": "\(settings.auth.rawValue)", "compression": "\(settings.store.compression.rawValue)",
             ]
         )
         let app = Application(
@@ -66,7 +63,7 @@ struct ServeCommand: AsyncParsableCommand {
             logger: logger
         )
         try await app.runService()
-        withExtendedLifetime((dataDirectory, environment)) {}
+        withExtendedLifetime(store) {}
     }
 }
 

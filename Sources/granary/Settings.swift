@@ -1,5 +1,6 @@
 import Configuration
 import Foundation
+import GranaryStore
 import Logging
 import SystemPackage
 
@@ -20,7 +21,10 @@ enum AuthMode: String, CaseIterable, Sendable {
 /// `data` / `GRANARY_DATA`, `host` / `GRANARY_HOST`, `port` / `GRANARY_PORT`,
 /// `artifacts_port` / `GRANARY_ARTIFACTS_PORT`, `auth` / `GRANARY_AUTH`,
 /// `keystone_url` / `GRANARY_KEYSTONE_URL`, `log_level` / `GRANARY_LOG_LEVEL`,
-/// `index.map_size` / `GRANARY_INDEX_MAP_SIZE` (bytes).
+/// `index.map_size` / `GRANARY_INDEX_MAP_SIZE` (bytes),
+/// `store.compression` / `GRANARY_STORE_COMPRESSION` (inline, deferred, off),
+/// `store.verify_reads` / `GRANARY_STORE_VERIFY_READS` (true, false),
+/// `store.pack_size` / `GRANARY_STORE_PACK_SIZE` (bytes).
 struct Settings: Sendable {
     var dataDirectory = "./data"
     var host = "127.0.0.1"
@@ -29,7 +33,7 @@ struct Settings: Sendable {
     var auth = AuthMode.noauth
     var keystoneURL: String?
     var logLevel = Logger.Level.info
-    var indexMapSize = 1 << 40
+    var store = StoreSettings()
 
     /// A configuration value that is present but unusable.
     struct Invalid: Error, CustomStringConvertible {
@@ -66,7 +70,20 @@ struct Settings: Sendable {
         settings.host = reader.string(forKey: "host") ?? settings.host
         settings.port = try integer(reader, "port", range: 0...65535) ?? settings.port
         settings.artifactsPort = try integer(reader, "artifacts_port", range: 0...65535) ?? settings.artifactsPort
-        settings.indexMapSize = try integer(reader, "index.map_size", range: (1 << 20)...Int.max) ?? settings.indexMapSize
+        settings.store.indexMapSize = try integer(reader, "index.map_size", range: (1 << 20)...Int.max) ?? settings.store.indexMapSize
+        settings.store.packSizeLimit = try integer(reader, "store.pack_size", range: (1 << 20)...(1 << 32)) ?? settings.store.packSizeLimit
+        if let policy = reader.string(forKey: "store.compression") {
+            guard let parsed = CompressionPolicy(rawValue: policy) else {
+                throw Invalid(description: "store.compression must be inline, deferred or off, not '\(policy)'")
+            }
+            settings.store.compression = parsed
+        }
+        if let verify = reader.string(forKey: "store.verify_reads") ?? reader.bool(forKey: "store.verify_reads").map(String.init) {
+            guard let parsed = Bool(verify.lowercased()) else {
+                throw Invalid(description: "store.verify_reads must be true or false, not '\(verify)'")
+            }
+            settings.store.verifyReads = parsed
+        }
         settings.keystoneURL = reader.string(forKey: "keystone_url")
         if let auth = reader.string(forKey: "auth") {
             guard let mode = AuthMode(rawValue: auth) else {
