@@ -13,10 +13,13 @@ final class FileDescriptor: @unchecked Sendable {
     // allowed by POSIX, and writers are serialized by whoever leases the file.
     let fd: Int32
     let path: String
+    /// Whether writes bypass the page cache (then offsets, lengths and buffers are block aligned).
+    let isDirect: Bool
 
-    private init(fd: Int32, path: String) {
+    private init(fd: Int32, path: String, isDirect: Bool = false) {
         self.fd = fd
         self.path = path
+        self.isDirect = isDirect
     }
 
     deinit { close(fd) }
@@ -32,14 +35,28 @@ final class FileDescriptor: @unchecked Sendable {
         return FileDescriptor(fd: fd, path: path)
     }
 
-    /// Creates a new file, failing with `EEXIST` (as `nil`) when it already exists.
-    static func createExclusive(_ path: String) throws(StoreError) -> FileDescriptor? {
-        let fd = Glibc.open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+    /// Creates a new file, returning nil when it already exists. With `direct`, writes bypass
+    /// the page cache (`O_DIRECT`) where the file system allows it (not tmpfs); `isDirect` says.
+    static func createExclusive(_ path: String, direct: Bool = false) throws(StoreError) -> FileDescriptor? {
+        var fd = Glibc.open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | (direct ? oDirect : 0), 0o644)
+        if fd < 0 && direct && errno == EINVAL {
+            fd = Glibc.open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            if fd >= 0 { return FileDescriptor(fd: fd, path: path, isDirect: false) }
+        }
         if fd < 0 {
             if errno == EEXIST { return nil }
             throw StoreError.system("open(O_CREAT|O_EXCL)", path: path, errno: errno)
         }
-        return FileDescriptor(fd: fd, path: path)
+        return FileDescriptor(fd: fd, path: path, isDirect: direct)
+    }
+
+    /// Opens an existing file for appending with `O_DIRECT` when the file system allows it.
+    static func openForAppend(_ path: String) throws(StoreError) -> FileDescriptor {
+        var fd = Glibc.open(path, O_RDWR | O_CLOEXEC | oDirect)
+        if fd >= 0 { return FileDescriptor(fd: fd, path: path, isDirect: true) }
+        fd = Glibc.open(path, O_RDWR | O_CLOEXEC)
+        guard fd >= 0 else { throw StoreError.system("open", path: path, errno: errno) }
+        return FileDescriptor(fd: fd, path: path, isDirect: false)
     }
 
     /// The file's size from fstat.
@@ -113,6 +130,13 @@ final class FileDescriptor: @unchecked Sendable {
         guard fsync(fd) == 0 else { throw StoreError.system("fsync", path: path, errno: errno) }
     }
 }
+
+/// `O_DIRECT`, which Glibc's Swift module hides behind _GNU_SOURCE.
+#if arch(arm64)
+    private let oDirect: Int32 = 0o200000
+#else
+    private let oDirect: Int32 = 0o40000
+#endif
 
 /// A hook for tests that simulate faults at the I/O layer (a power cut that loses every write
 /// not yet synced, a full disk). Production code never installs one.

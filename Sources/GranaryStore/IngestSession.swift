@@ -184,7 +184,7 @@ public final class IngestSession: @unchecked Sendable {
                     if let previous { self.pool.release(previous) }
                     if syncPacks && !self.hasFailed {
                         do {
-                            for pack in self.packs { try pack.file.sync() }
+                            for pack in self.packs { try pack.appender.flushAndSync() }
                         } catch {
                             self.fail(error)
                         }
@@ -291,7 +291,12 @@ public final class IngestSession: @unchecked Sendable {
     }
 
     private func currentPack() throws -> OpenPack {
-        if let pack = packs.last, pack.writeOffset < store.settings.packSizeLimit { return pack }
+        if let pack = packs.last {
+            if pack.writeOffset < store.settings.packSizeLimit { return pack }
+            // A full pack is made durable now and lets go of its buffers; it commits with the rest.
+            try pack.appender.flushAndSync()
+            pack.appender.releaseBuffers()
+        }
         let pack = try store.packs.lease()
         packs.append(pack)
         return pack
@@ -329,15 +334,9 @@ public final class IngestSession: @unchecked Sendable {
         }
         RecordHeader(codec: codec, rawLength: chunk.length, storedLength: storedLength, sha256: key, storedCRC: crc)
             .encode(into: headerScratch)
-        try pack.file.write([UnsafeRawBufferPointer(headerScratch)] + segments, at: pack.writeOffset)
-        written[key] = WrittenChunk(
-            packID: pack.id,
-            offset: pack.writeOffset,
-            storedLength: storedLength,
-            rawLength: chunk.length,
-            codec: codec
-        )
-        pack.writeOffset += PackFormat.recordHeaderSize + storedLength
+        let offset = pack.writeOffset
+        try pack.appender.append([UnsafeRawBufferPointer(headerScratch)] + segments)
+        written[key] = WrittenChunk(packID: pack.id, offset: offset, storedLength: storedLength, rawLength: chunk.length, codec: codec)
         newChunks += 1
         bytesWritten += PackFormat.recordHeaderSize + storedLength
     }

@@ -19,6 +19,10 @@ import GranaryCodec
 ///  52   4  CRC32C of header bytes 0..<52 (a damaged length cannot derail a scan)
 ///  56   …  stored bytes
 /// ```
+///
+/// Appends are written in 4 KiB blocks (see ``PackAppender``): at each commit point the tail is
+/// padded with zeros to the next block, so a scan that finds zeros instead of a record magic
+/// skips to the next 4 KiB boundary.
 enum PackFormat {
     static let fileMagic: [UInt8] = Array("GRNYPACK".utf8)
     static let fileHeaderSize = 16

@@ -13,18 +13,18 @@ final class OpenPack: @unchecked Sendable {
     // Safe because a pack is used by one session at a time: the PackSet hands it out under its
     // mutex and takes it back only when that session is done.
     let id: UInt32
-    let file: FileDescriptor
+    let appender: PackAppender
     /// Bytes up to here are referenced by committed transactions; recovery truncates past it.
     var committedLength: Int
-    /// Where the next record goes.
-    var writeOffset: Int
 
     init(id: UInt32, file: FileDescriptor, committedLength: Int) {
         self.id = id
-        self.file = file
+        self.appender = PackAppender(file: file, offset: committedLength)
         self.committedLength = committedLength
-        self.writeOffset = committedLength
     }
+
+    /// Where the next record goes.
+    var writeOffset: Int { appender.position }
 }
 
 /// The pack files of a store: leasing packs to writers, read descriptors for readers, recovery.
@@ -69,12 +69,12 @@ final class PackSet: Sendable {
                 return state.nextID
             }
             // Another process (a maintenance run beside the server) may have taken this id.
-            guard let file = try FileDescriptor.createExclusive(path(of: id)) else { continue }
-            let header = PackFormat.fileHeader(packID: id)
-            try header.withUnsafeBytes { h in try file.write([h], at: 0) }
-            try file.sync()
+            guard let file = try FileDescriptor.createExclusive(path(of: id), direct: true) else { continue }
             try FileDescriptor.syncDirectory(directory)
-            return OpenPack(id: id, file: file, committedLength: header.count)
+            let pack = OpenPack(id: id, file: file, committedLength: 0)
+            // The file header goes out with the first records, at the first commit.
+            try PackFormat.fileHeader(packID: id).withUnsafeBytes { h in try pack.appender.append([h]) }
+            return pack
         }
     }
 
@@ -85,13 +85,14 @@ final class PackSet: Sendable {
             pack.committedLength = pack.writeOffset
         } else {
             do {
-                try pack.file.truncate(to: pack.committedLength)
-                pack.writeOffset = pack.committedLength
+                try pack.appender.discard(to: pack.committedLength)
             } catch {
+                pack.appender.releaseBuffers()
                 // The pack cannot be cut back; retire it. Its tail is unreferenced and recovery trims it.
                 return
             }
         }
+        pack.appender.releaseBuffers()
         if pack.writeOffset < sizeLimit {
             state.withLock { $0.idle.append(pack) }
         }

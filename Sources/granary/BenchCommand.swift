@@ -5,7 +5,7 @@ import GranaryCodec
 import GranaryStore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `granary bench`: measurements of the store (and, later, of any Glance endpoint).
@@ -86,7 +86,9 @@ struct BenchCommand: AsyncParsableCommand {
             if json {
                 try printJSON(report)
             } else {
-                print("\(report.mbps) MB/s, limit \(report.limitMbps) MB/s, ratio \(report.ratio), CPU \(report.cpuSeconds) s, peak RSS \(report.peakRSSBytes) B")
+                print(
+                    "\(report.mbps) MB/s, limit \(report.limitMbps) MB/s, ratio \(report.ratio), CPU \(report.cpuSeconds) s, peak RSS \(report.peakRSSBytes) B"
+                )
             }
         }
 

@@ -4,7 +4,7 @@ import GranaryCodec
 import GranaryStore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `granary store put|get|rm`: the chunk store without the APIs, for operators and benchmarks.
