@@ -75,6 +75,8 @@ let package = Package(
         .testTarget(name: "GranaryCodecTests", dependencies: ["GranaryCodec"]),
         .testTarget(name: "GranaryStoreTests", dependencies: ["GranaryStore"]),
         .testTarget(name: "GranaryBenchTests", dependencies: ["GranaryBench"]),
+        // Kills the real `granary` executable at random points; needs it built (`swift build`).
+        .testTarget(name: "GranaryCrashTests", dependencies: ["GranaryStore", "GranaryBench", "GranaryCodec"]),
         .testTarget(
             name: "GranaryImagesAPITests",
             dependencies: [

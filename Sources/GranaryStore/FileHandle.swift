@@ -113,7 +113,7 @@ final class FileDescriptor: @unchecked Sendable {
     /// Makes written data durable (fdatasync). A failure is final for this file: after an fsync
     /// error Linux may have dropped the dirty pages, so a retry can "succeed" without the data.
     func sync() throws(StoreError) {
-        if let fault = FaultInjection.current { fault.didSync(path: path) }
+        if let fault = FaultInjection.current, let error = fault.beforeSync(path: path) { throw error }
         guard fdatasync(fd) == 0 else { throw StoreError.system("fdatasync", path: path, errno: errno) }
     }
 
@@ -143,8 +143,9 @@ final class FileDescriptor: @unchecked Sendable {
 package protocol FaultInjector: Sendable {
     /// Called before each write; returning an error fails the write with it.
     func beforeWrite(path: String, offset: Int, buffers: [UnsafeRawBufferPointer]) -> StoreError?
-    /// Called when a file is synced.
-    func didSync(path: String)
+    /// Called before a file is synced; returning an error fails the sync with it. Writes that
+    /// completed before this call are durable once the sync returns.
+    func beforeSync(path: String) -> StoreError?
 }
 
 package enum FaultInjection {

@@ -19,10 +19,16 @@ struct TestStore {
     func put(_ data: [UInt8], digests: [DigestAlgorithm] = [.sha256], pieceSize: Int = 100_000) async throws -> PutResult {
         let session = store.beginIngest(digests: digests)
         var offset = 0
-        while offset < data.count {
-            let end = min(data.count, offset + pieceSize)
-            try await session.write(Array(data[offset..<end]))
-            offset = end
+        do {
+            while offset < data.count {
+                let end = min(data.count, offset + pieceSize)
+                try await session.write(Array(data[offset..<end]))
+                offset = end
+            }
+        } catch {
+            // As a server does when an upload fails: let the lanes finish and cut the appends off.
+            await session.abort()
+            throw error
         }
         return try await store.commit(try await session.finish())
     }

@@ -1,0 +1,82 @@
+import ArgumentParser
+import Foundation
+import GranaryBench
+import GranaryCodec
+import GranaryStore
+import Logging
+
+/// Hidden tools for the crash-safety tests: a workload to kill at random points.
+struct DebugCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "debug",
+        abstract: "Workloads for crash-safety testing.",
+        shouldDisplay: false,
+        subcommands: [IngestLoop.self]
+    )
+
+    /// Ingests generated blobs forever from several tasks, releasing some, and prints one JSON
+    /// line per acknowledged (durably committed) put and before each release, so a test that
+    /// kills it knows exactly what must survive.
+    struct IngestLoop: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "ingest-loop")
+        @OptionGroup var common: CommonOptions
+        @Option var seed: UInt64 = 1
+        @Option(name: .customLong("max-size")) var maxSize = 3 << 20
+        @Option var writers = 3
+
+        func run() async throws {
+            let settings = try await Settings.load(common: common)
+            let store = try openStore(settings, logger: makeLogger(level: .error))
+            let output = LineOutput()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for writer in 0..<writers {
+                    group.addTask {
+                        var random = SplitMixRandom(seed: seed &* 7919 &+ UInt64(writer))
+                        var acknowledged: [String] = []
+                        for round in 0... {
+                            if !acknowledged.isEmpty && random.next() % 5 == 0 {
+                                let victim = acknowledged.remove(at: Int(random.next() % UInt64(acknowledged.count)))
+                                output.line("{\"releasing\":\"\(victim)\"}")
+                                try await store.release(SHA256Key(hex: victim)!)
+                                continue
+                            }
+                            // Some rounds repeat an earlier seed: whole-blob and chunk dedup under fire.
+                            let dataSeed = random.next() % 3 == 0 ? UInt64(random.next() % UInt64(round + 1)) : seed << 32 | UInt64(round)
+                            let size = Int(random.next() % UInt64(maxSize + 1))
+                            let dup = Double(random.next() % 4) / 4
+                            var generator = DataGenerator(seed: dataSeed, size: size, dupRatio: dup)
+                            let session = store.beginIngest(digests: [.sha256])
+                            while !generator.isFinished { try await session.fill { generator.fill($0) } }
+                            let result = try await store.commit(try await session.finish())
+                            acknowledged.append(result.blob.id.hex)
+                            output.line(
+                                "{\"seed\":\(dataSeed),\"size\":\(size),\"dup\":\(dup),\"blob\":\"\(result.blob.id.hex)\","
+                                    + "\"sha256\":\"\(result.blob.digests[.sha256]!.hex)\"}")
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+    }
+}
+
+/// Whole lines to stdout, unbuffered, from any task.
+final class LineOutput: Sendable {
+    private let lock = NSLock()
+    func line(_ text: String) {
+        lock.withLock { FileHandle.standardOutput.write(Data((text + "\n").utf8)) }
+    }
+}
+
+struct SplitMixRandom {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

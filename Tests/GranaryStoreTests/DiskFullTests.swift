@@ -1,0 +1,81 @@
+import Foundation
+import GranaryCodec
+import GranaryStore
+import Testing
+
+/// A small ext4 file system on a loop device: a real disk that fills up.
+/// Needs root (mount); skipped elsewhere.
+struct SmallDisk {
+    let image: String
+    let mountPoint: String
+
+    static var available: Bool { getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/sbin/mkfs.ext4") }
+
+    init(megabytes: Int) throws {
+        let id = UUID().uuidString
+        image = NSTemporaryDirectory() + "granary-disk-\(id).img"
+        mountPoint = NSTemporaryDirectory() + "granary-disk-\(id)"
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+        try Self.run("/usr/bin/truncate", "-s", "\(megabytes)M", image)
+        try Self.run("/usr/sbin/mkfs.ext4", "-q", "-m", "0", image)
+        try Self.run("/usr/bin/mount", "-o", "loop", image, mountPoint)
+    }
+
+    func remove() {
+        try? Self.run("/usr/bin/umount", mountPoint)
+        try? FileManager.default.removeItem(atPath: mountPoint)
+        try? FileManager.default.removeItem(atPath: image)
+    }
+
+    static func run(_ tool: String, _ arguments: String...) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tool)
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw StoreError(.io, "\(tool) \(arguments.joined(separator: " ")) exited \(process.terminationStatus)")
+        }
+    }
+}
+
+@Suite struct DiskFullTests {
+    @Test(.enabled(if: SmallDisk.available, "needs root to mount a loop device"))
+    func aFullDiskFailsUploadsCleanlyAndTheStoreRecovers() async throws {
+        let disk = try SmallDisk(megabytes: 64)
+        defer { disk.remove() }
+        // A filler file stands for other data on the disk; deleting it later gives space back.
+        let filler = disk.mountPoint + "/filler"
+        FileManager.default.createFile(atPath: filler, contents: Data(count: 16 << 20))
+        var settings = StoreSettings()
+        settings.indexMapSize = 64 << 20
+        let t = try TestStore(settings: settings, path: disk.mountPoint + "/data")
+        var acknowledged: [(SHA256Key, [UInt8])] = []
+        var failure: (any Error)?
+        for n in 0..<40 {
+            let data = randomBytes(3 << 20, seed: UInt64(500 + n))
+            do {
+                acknowledged.append((try await t.put(data).blob.id, data))
+            } catch {
+                failure = error
+                break
+            }
+        }
+        let error = try #require(failure as? StoreError, "the disk never filled up: \(String(describing: failure))")
+        #expect(error.code == .io)
+        #expect(error.description.contains("No space left on device"), "\(error)")
+        #expect(!acknowledged.isEmpty)
+        for (id, data) in acknowledged { #expect(try t.read(id) == data) }
+        #expect(try t.store.verify().isEmpty)
+
+        // Space returns: uploads work again and nothing acknowledged was lost.
+        try FileManager.default.removeItem(atPath: filler)
+        let after = randomBytes(3 << 20, seed: 999)
+        let id = try await t.put(after).blob.id
+        #expect(try t.read(id) == after)
+        for (id, data) in acknowledged { #expect(try t.read(id) == data) }
+        #expect(try t.store.verify().isEmpty)
+    }
+}
