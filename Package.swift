@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "GranaryCodec", targets: ["GranaryCodec"]),
         .library(name: "GranaryStore", targets: ["GranaryStore"]),
         .library(name: "GranaryImagesAPI", targets: ["GranaryImagesAPI"]),
+        .library(name: "GranaryBench", targets: ["GranaryBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),

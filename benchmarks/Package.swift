@@ -26,6 +26,17 @@ let package = Package(
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .executableTarget(
+            name: "StoreBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "GranaryStore", package: root),
+                .product(name: "GranaryBench", package: root),
+                .product(name: "GranaryCodec", package: root),
+            ],
+            path: "Benchmarks/StoreBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
             name: "LMDBBenchmarks",
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),

@@ -41,8 +41,15 @@ public final class IngestSession: @unchecked Sendable {
     private var previousSlab: Slab?
     private let digestsA: [StreamingDigest]
     private let chunkDigestA = StreamingDigest(.sha256)
-    private var bytesAssigned = 0.0
-    private var bytesAssignedToA = 0.0
+    /// Fraction of chunk bytes lane A hashes; starts from the plan, then follows measured load.
+    private var share: Double
+    /// Error diffusion of `share` over chunks: bytes lane A still owes.
+    private var credit = 0.0
+    private var lastBusyA = 0
+    private var lastBusyB = 0
+    /// Nanoseconds each lane has worked (lane B's is read by lane A to rebalance).
+    private let busyA = Atomic<Int>(0)
+    private let busyB = Atomic<Int>(0)
 
     // Lane B.
     private let digestsB: [StreamingDigest]
@@ -62,6 +69,7 @@ public final class IngestSession: @unchecked Sendable {
         self.requestedDigests = digests
         let plan = LanePlan.make(digests: digests, costs: costs)
         self.plan = plan
+        self.share = plan.chunkShareA
         self.pool = SlabPool(count: store.settings.slabsPerUpload, capacity: store.settings.slabSize)
         self.chunker = GearChunker(parameters: store.settings.chunker)
         self.digestsA = plan.laneA.map(StreamingDigest.init)
@@ -203,6 +211,8 @@ public final class IngestSession: @unchecked Sendable {
     // MARK: Lane A
 
     private func processA(_ slab: Slab, isLast: Bool) {
+        let started = DispatchTime.now().uptimeNanoseconds
+        defer { busyA.add(Int(DispatchTime.now().uptimeNanoseconds - started), ordering: .relaxed) }
         let previous = previousSlab
         previousSlab = slab
         guard !hasFailed else {
@@ -237,6 +247,7 @@ public final class IngestSession: @unchecked Sendable {
             chunks.append(open)
             carry = nil
         }
+        rebalance()
         for index in chunks.indices where assignToA(chunks[index].length) {
             chunks[index].key = chunkKey(chunks[index], digest: chunkDigestA)
         }
@@ -249,12 +260,24 @@ public final class IngestSession: @unchecked Sendable {
     }
 
     private func assignToA(_ length: Int) -> Bool {
-        bytesAssigned += Double(length)
-        if bytesAssignedToA + Double(length) <= plan.chunkShareA * bytesAssigned {
-            bytesAssignedToA += Double(length)
-            return true
-        }
-        return false
+        credit += share * Double(length)
+        guard credit >= Double(length) / 2 else { return false }
+        credit -= Double(length)
+        return true
+    }
+
+    /// Moves chunk hashing toward the lane that worked less since the last look. The plan's
+    /// costs are estimates: dedup hits cost lane B nothing, the producer shares the cores, and
+    /// the machine is noisy, so the split follows what the lanes actually spend.
+    private func rebalance() {
+        let a = busyA.load(ordering: .relaxed)
+        let b = busyB.load(ordering: .relaxed)
+        let da = a - lastBusyA
+        let db = b - lastBusyB
+        guard da + db >= 4_000_000 else { return }
+        share = min(1, max(0, share + 0.5 * Double(db - da) / Double(da + db)))
+        lastBusyA = a
+        lastBusyB = b
     }
 
     private func chunkKey(_ chunk: ChunkSpan, digest: StreamingDigest) -> SHA256Key {
@@ -265,6 +288,8 @@ public final class IngestSession: @unchecked Sendable {
 
     private func updateDigestsB(_ slab: Slab) {
         guard !hasFailed else { return }
+        let started = DispatchTime.now().uptimeNanoseconds
+        defer { busyB.add(Int(DispatchTime.now().uptimeNanoseconds - started), ordering: .relaxed) }
         let bytes = slab.bytes
         for digest in digestsB { digest.update(bytes) }
     }
@@ -272,6 +297,8 @@ public final class IngestSession: @unchecked Sendable {
     /// In stream order: hash what lane A left, then reference or store each chunk.
     private func sink(_ chunks: [ChunkSpan]) {
         guard !hasFailed, !chunks.isEmpty else { return }
+        let started = DispatchTime.now().uptimeNanoseconds
+        defer { busyB.add(Int(DispatchTime.now().uptimeNanoseconds - started), ordering: .relaxed) }
         do {
             try store.environment.read { txn in
                 for chunk in chunks {

@@ -32,6 +32,21 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    Benchmark("Codec.fastcdc.1MiB", configuration: configuration) { benchmark in
+        var chunker = GearChunker()
+        var boundaries = 0
+        data.withUnsafeBytes { bytes in
+            for _ in benchmark.scaledIterations {
+                var position = 0
+                while let end = chunker.nextBoundary(in: bytes, from: position) {
+                    position = end
+                    boundaries += 1
+                }
+            }
+        }
+        blackHole(boundaries)
+    }
+
     Benchmark("Codec.crc32c.1MiB", configuration: configuration) { benchmark in
         var crc: UInt32 = 0
         data.withUnsafeBytes { bytes in
