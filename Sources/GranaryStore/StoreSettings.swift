@@ -12,7 +12,7 @@ public enum CompressionPolicy: String, Sendable, CaseIterable {
 
 /// Storage-engine settings.
 public struct StoreSettings: Sendable {
-    public var compression: CompressionPolicy = .deferred
+    public var compression: CompressionPolicy = .inline
     public var zstdLevel: Int32 = 1
     /// Check each chunk's CRC32C on read (a corrupt chunk is an error, never data).
     public var verifyReads = true
