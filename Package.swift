@@ -45,6 +45,12 @@ let package = Package(
             ]
         ),
 
+        // MARK: Metadata index (images, later artifacts) in the same LMDB environment
+        .target(name: "GranaryIndex", dependencies: ["GranaryLMDB"]),
+
+        // MARK: Domain rules (Glance/Glare), no HTTP
+        .target(name: "GranaryCatalog", dependencies: ["GranaryIndex", "GranaryStore", "GranaryLMDB", "GranaryCodec"]),
+
         // MARK: Load generation (benchmark data, and later the upload load generator)
         .target(name: "GranaryBench"),
 
@@ -52,7 +58,9 @@ let package = Package(
         .target(
             name: "GranaryImagesAPI",
             dependencies: [
+                "GranaryCatalog", "GranaryIndex", "GranaryStore", "GranaryCodec",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -63,7 +71,7 @@ let package = Package(
         .executableTarget(
             name: "granary",
             dependencies: [
-                "GranaryStore", "GranaryImagesAPI", "GranaryBench",
+                "GranaryStore", "GranaryCatalog", "GranaryImagesAPI", "GranaryBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Configuration", package: "swift-configuration"),
@@ -81,7 +89,7 @@ let package = Package(
         .testTarget(
             name: "GranaryImagesAPITests",
             dependencies: [
-                "GranaryImagesAPI",
+                "GranaryImagesAPI", "GranaryCatalog", "GranaryStore", "GranaryCodec",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),

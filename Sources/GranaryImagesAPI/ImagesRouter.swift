@@ -1,14 +1,14 @@
 import Foundation
+public import GranaryCatalog
 import HTTPTypes
 public import Hummingbird
 import NIOCore
 
-/// Builds the images API (Glance v2) router.
-///
-/// Today it serves version discovery; the v2 image routes join it as the images API grows.
-public func buildImagesRouter() -> Router<BasicRequestContext> {
+/// Builds the images API (Glance v2) router: version discovery and, given a catalog, `/v2/images`.
+public func buildImagesRouter(catalog: ImageCatalog? = nil) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: RequestIDMiddleware())
+    if let catalog { ImagesController(catalog: catalog).register(on: router) }
     // `GET /` answers 300 Multiple Choices (tempest requires it), `/versions` 200 (glanceclient).
     router.get("/") { request, _ in
         try versionsResponse(for: request, status: .multipleChoices)

@@ -1,9 +1,15 @@
 import GranaryCodec
 import GranaryLMDB
 
-extension BlobStore {
+/// Reads one blob (or a byte range of it) in pieces, planning the chunk list once.
+///
+/// Each record's header checksum and recorded SHA-256 are checked; with
+/// ``StoreSettings/verifyReads`` (the default) so is the CRC32C of its bytes: a damaged chunk is
+/// an error naming the chunk and its pack, never returned as data. Chunks that sit next to each
+/// other in a pack are read with one `pread` of up to 4 MiB. Not thread-safe: one reader per stream.
+public final class BlobReader {
     /// One chunk to read: where it is (nil for an all-zero chunk) and which of its bytes are wanted.
-    private struct Piece {
+    struct Piece {
         var key: SHA256Key
         var row: ChunkRow?
         var rawLength: Int
@@ -11,70 +17,76 @@ extension BlobStore {
         var wanted: Range<Int>
     }
 
-    /// Streams blob `id`, or the byte `range` of it, to `sink` in pieces of up to a few MiB.
-    ///
-    /// Each record's header checksum and recorded SHA-256 are checked; with
-    /// ``StoreSettings/verifyReads`` (the default) so is the CRC32C of its bytes: a damaged chunk
-    /// is an error naming the chunk and its pack, never returned as data. Chunks that sit next to
-    /// each other in a pack are read with one `pread`.
-    ///
-    /// #### Errors
-    /// - ``StoreError/Code-swift.struct/notFound`` when there is no such blob.
-    /// - ``StoreError/Code-swift.struct/invalidArgument`` when `range` is not inside the blob.
-    /// - ``StoreError/Code-swift.struct/corrupt`` when stored bytes fail a check.
-    public func read(_ id: SHA256Key, range: Range<Int>? = nil, into sink: (UnsafeRawBufferPointer) throws -> Void) throws {
-        let pieces = try plan(id, range: range)
-        let zeros = UnsafeMutableRawBufferPointer.allocate(byteCount: settings.chunker.maxSize, alignment: 64)
-        zeros.initializeMemory(as: UInt8.self, repeating: 0)
-        let ioSize = 4 << 20
-        let io = UnsafeMutableRawBufferPointer.allocate(byteCount: ioSize + settings.chunker.maxSize * 2, alignment: 64)
-        let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: settings.chunker.maxSize, alignment: 64)
-        let decompressor = ZstdDecompressor()
-        defer {
-            zeros.deallocate()
-            io.deallocate()
-            raw.deallocate()
-        }
+    let store: BlobStore
+    private let pieces: [Piece]
+    private var index = 0
+    /// Bytes this reader will deliver in all.
+    public let count: Int
+    private let zeros: UnsafeMutableRawBufferPointer
+    private let io: UnsafeMutableRawBufferPointer
+    private let raw: UnsafeMutableRawBufferPointer
+    private let decompressor = ZstdDecompressor()
+    private static let ioSize = 4 << 20
 
-        var index = 0
-        while index < pieces.count {
-            guard let first = pieces[index].row else {
-                let piece = pieces[index]
-                try sink(UnsafeRawBufferPointer(rebasing: zeros[piece.wanted]))
-                index += 1
-                continue
-            }
-            // Coalesce the following records that sit right after this one in the same pack.
-            var end = index + 1
-            var span = first.recordSize
-            while end < pieces.count, let next = pieces[end].row, next.packID == first.packID,
-                next.offset == first.offset + span, span + next.recordSize <= io.count
-            {
-                span += next.recordSize
-                end += 1
-                if span >= ioSize { break }
-            }
-            let file = try packs.reader(for: first.packID)
-            let buffer = UnsafeMutableRawBufferPointer(rebasing: io[0..<span])
-            try file.read(into: buffer, at: first.offset)
-            var position = 0
-            for piece in pieces[index..<end] {
-                // Safe because the loop above only grouped pieces with rows.
-                let row = piece.row!
-                let record = UnsafeRawBufferPointer(rebasing: buffer[position..<(position + row.recordSize)])
-                try deliver(piece, row: row, record: record, raw: raw, decompressor: decompressor, sink: sink)
-                position += row.recordSize
-            }
-            index = end
+    init(store: BlobStore, pieces: [Piece]) {
+        self.store = store
+        self.pieces = pieces
+        self.count = pieces.reduce(0) { $0 + $1.wanted.count }
+        let maxChunk = store.settings.chunker.maxSize
+        zeros = .allocate(byteCount: maxChunk, alignment: 64)
+        zeros.initializeMemory(as: UInt8.self, repeating: 0)
+        io = .allocate(byteCount: Self.ioSize + maxChunk * 2, alignment: 64)
+        raw = .allocate(byteCount: maxChunk, alignment: 64)
+    }
+
+    deinit {
+        zeros.deallocate()
+        io.deallocate()
+        raw.deallocate()
+    }
+
+    /// Whether everything has been delivered.
+    public var isFinished: Bool { index >= pieces.count }
+
+    /// Delivers the next group of chunks (up to ~4 MiB) to `sink`, in order.
+    /// - Returns: false when there was nothing left.
+    @discardableResult
+    public func readNext(into sink: (UnsafeRawBufferPointer) throws -> Void) throws -> Bool {
+        guard index < pieces.count else { return false }
+        guard let first = pieces[index].row else {
+            let piece = pieces[index]
+            try sink(UnsafeRawBufferPointer(rebasing: zeros[piece.wanted]))
+            index += 1
+            return true
         }
+        // Coalesce the following records that sit right after this one in the same pack.
+        var end = index + 1
+        var span = first.recordSize
+        while end < pieces.count, let next = pieces[end].row, next.packID == first.packID,
+            next.offset == first.offset + span, span + next.recordSize <= io.count, span < Self.ioSize
+        {
+            span += next.recordSize
+            end += 1
+        }
+        let file = try store.packs.reader(for: first.packID)
+        let buffer = UnsafeMutableRawBufferPointer(rebasing: io[0..<span])
+        try file.read(into: buffer, at: first.offset)
+        var position = 0
+        for piece in pieces[index..<end] {
+            // Safe because the loop above only grouped pieces with rows.
+            let row = piece.row!
+            let record = UnsafeRawBufferPointer(rebasing: buffer[position..<(position + row.recordSize)])
+            try deliver(piece, row: row, record: record, sink: sink)
+            position += row.recordSize
+        }
+        index = end
+        return true
     }
 
     private func deliver(
         _ piece: Piece,
         row: ChunkRow,
         record: UnsafeRawBufferPointer,
-        raw: UnsafeMutableRawBufferPointer,
-        decompressor: ZstdDecompressor,
         sink: (UnsafeRawBufferPointer) throws -> Void
     ) throws {
         let location = "chunk \(piece.key) (\(PackFormat.fileName(row.packID)) offset \(row.offset))"
@@ -83,7 +95,7 @@ extension BlobStore {
             throw StoreError(.corrupt, "\(location): the record there is not this chunk")
         }
         let stored = UnsafeRawBufferPointer(rebasing: record[PackFormat.recordHeaderSize...])
-        if settings.verifyReads && CRC32C.checksum(stored) != header.storedCRC {
+        if store.settings.verifyReads && CRC32C.checksum(stored) != header.storedCRC {
             throw StoreError(.corrupt, "\(location) fails its checksum: the stored bytes are damaged")
         }
         switch header.codec {
@@ -102,8 +114,30 @@ extension BlobStore {
         }
     }
 
+}
+
+extension BlobStore {
+    /// A reader for blob `id`, or the byte `range` of it.
+    ///
+    /// #### Errors
+    /// - ``StoreError/Code-swift.struct/notFound`` when there is no such blob.
+    /// - ``StoreError/Code-swift.struct/invalidArgument`` when `range` is not inside the blob.
+    public func reader(_ id: SHA256Key, range: Range<Int>? = nil) throws -> BlobReader {
+        BlobReader(store: self, pieces: try plan(id, range: range))
+    }
+
+    /// Streams blob `id`, or the byte `range` of it, to `sink` in pieces of up to a few MiB
+    /// (see ``BlobReader``).
+    ///
+    /// #### Errors
+    /// As ``reader(_:range:)``, and ``StoreError/Code-swift.struct/corrupt`` when stored bytes fail a check.
+    public func read(_ id: SHA256Key, range: Range<Int>? = nil, into sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+        let reader = try reader(id, range: range)
+        while try reader.readNext(into: sink) {}
+    }
+
     /// The chunks covering `range`, with their rows, from one read transaction.
-    private func plan(_ id: SHA256Key, range: Range<Int>?) throws -> [Piece] {
+    private func plan(_ id: SHA256Key, range: Range<Int>?) throws -> [BlobReader.Piece] {
         try environment.read { txn in
             guard let manifestBytes = try txn.value(keyspace.manifests, id.bytes) else {
                 throw StoreError(.notFound, "no blob \(id)")
@@ -113,7 +147,7 @@ extension BlobStore {
             guard wanted.lowerBound >= 0, wanted.upperBound <= manifest.totalLength else {
                 throw StoreError(.invalidArgument, "range \(wanted) is outside blob \(id) of \(manifest.totalLength) bytes")
             }
-            var pieces: [Piece] = []
+            var pieces: [BlobReader.Piece] = []
             var offset = 0
             for i in 0..<manifest.count {
                 let length = manifest.length(at: i)
@@ -130,7 +164,7 @@ extension BlobStore {
                     row = try key.withBytes { k in try txn.withValue(keyspace.chunks, k) { try ChunkRow($0) } }
                     guard row != nil else { throw StoreError(.corrupt, "blob \(id) references chunk \(key), which has no row") }
                 }
-                pieces.append(Piece(key: key, row: row, rawLength: length, wanted: (lower - offset)..<(upper - offset)))
+                pieces.append(BlobReader.Piece(key: key, row: row, rawLength: length, wanted: (lower - offset)..<(upper - offset)))
             }
             return pieces
         }

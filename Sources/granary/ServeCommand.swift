@@ -1,4 +1,5 @@
 import ArgumentParser
+import GranaryCatalog
 import GranaryImagesAPI
 import GranaryStore
 import Hummingbird
@@ -50,6 +51,7 @@ struct ServeCommand: AsyncParsableCommand {
 
         let dataDirectory = try DataDirectory(path: settings.dataDirectory, access: .exclusive)
         let store = try BlobStore(directory: dataDirectory, settings: settings.store, logger: logger)
+        let catalog = try ImageCatalog(store: store)
         logger.info(
             "granary serving",
             metadata: [
@@ -58,7 +60,7 @@ struct ServeCommand: AsyncParsableCommand {
             ]
         )
         let app = Application(
-            router: buildImagesRouter(),
+            router: buildImagesRouter(catalog: catalog),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "granary"),
             logger: logger
         )

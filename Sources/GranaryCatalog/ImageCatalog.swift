@@ -1,0 +1,161 @@
+import Foundation
+public import GranaryCodec
+public import GranaryIndex
+import GranaryLMDB
+public import GranaryStore
+
+/// Settings of the images API's domain.
+public struct ImagesSettings: Sendable {
+    /// Largest upload accepted (Glance's `image_size_cap`, default 1 TiB).
+    public var imageSizeCap = 1 << 40
+    /// The `os_hash_algo` of uploads (Glance's `hashing_algorithm`, default sha512).
+    public var hashAlgorithm = DigestAlgorithm.sha512
+    /// Whether to compute the legacy md5 `checksum` (clients then verify with `os_hash_value`).
+    public var legacyChecksum = true
+
+    public init() {}
+}
+
+/// The Glance image domain: lifecycles, visibility and ownership rules, data through the store.
+/// No HTTP here: the API layer maps ``CatalogError`` codes to statuses.
+public final class ImageCatalog: Sendable {
+    public let store: BlobStore
+    public let index: ImageIndex
+    public let settings: ImagesSettings
+
+    public init(store: BlobStore, settings: ImagesSettings = ImagesSettings()) throws {
+        self.store = store
+        self.index = try ImageIndex(environment: store.environment)
+        self.settings = settings
+    }
+
+    private var now: Int { Int(Date().timeIntervalSince1970) }
+
+    // MARK: Rules
+
+    /// Whether `caller` may see `image` (reference §8). Members come with sharing.
+    func canSee(_ image: ImageRecord, _ caller: Caller) -> Bool {
+        if caller.isAdmin || image.owner == nil || image.owner == caller.projectID { return true }
+        return image.visibility == "public" || image.visibility == "community"
+    }
+
+    /// Whether `caller` may change `image`: its owner or an admin.
+    func canWrite(_ image: ImageRecord, _ caller: Caller) -> Bool {
+        caller.isAdmin || (image.owner != nil && image.owner == caller.projectID) || (image.owner == nil && caller.projectID == nil)
+    }
+
+    /// The image, if the caller may see it; 404 otherwise (never 403 for an invisible image).
+    func visible(_ id: String, _ caller: Caller, in txn: borrowing Transaction<some TransactionAccess>) throws -> ImageRecord {
+        guard ImageRules.isUUID(id), let image = try index.get(id.lowercased(), in: txn), canSee(image, caller) else {
+            throw CatalogError.notFound(image: id)
+        }
+        return image
+    }
+
+    func writable(_ id: String, _ caller: Caller, in txn: borrowing WriteTransaction) throws -> ImageRecord {
+        let image = try visible(id, caller, in: txn)
+        guard canWrite(image, caller) else { throw CatalogError(.forbidden, "You are not permitted to modify image \(id).") }
+        return image
+    }
+
+    // MARK: Records
+
+    /// Creates an image from a create request (reference §3.1, §4).
+    public func create(_ body: [String: JSONValue], caller: Caller) async throws -> ImageRecord {
+        var id = UUID().uuidString.lowercased()
+        if let given = body["id"] {
+            guard case .string(let text) = given, ImageRules.isUUID(text) else {
+                throw CatalogError(.badRequest, "Invalid value for 'id': must be a UUID")
+            }
+            id = text.lowercased()
+        }
+        var record = ImageRecord(id: id, owner: caller.projectID, now: now)
+        try ImageRules.applyCreate(body, to: &record, caller: caller)
+        let created = record
+        let index = self.index
+        return try await store.coordinator.submit { txn in
+            guard try index.get(created.id, in: txn) == nil else {
+                throw CatalogError(.conflict, "An image with identifier \(created.id) already exists")
+            }
+            try index.put(created, previous: nil, in: txn)
+            return created
+        }
+    }
+
+    public func show(_ id: String, caller: Caller) throws -> ImageRecord {
+        try store.environment.read { txn in try visible(id, caller, in: txn) }
+    }
+
+    /// A page of the images `caller` sees, newest first; `more` when the page is full.
+    public func list(limit: Int, marker: String?, caller: Caller) throws -> (images: [ImageRecord], more: Bool) {
+        try store.environment.read { txn in
+            var markerRecord: ImageRecord?
+            if let marker {
+                guard ImageRules.isUUID(marker), let found = try index.get(marker.lowercased(), in: txn), canSee(found, caller) else {
+                    throw CatalogError(.badRequest, "marker not found: \(marker)")
+                }
+                markerRecord = found
+            }
+            var page: [ImageRecord] = []
+            try index.newestFirst(after: markerRecord, in: txn) { image in
+                let listed =
+                    canSee(image, caller) && !image.osHidden && image.status != "killed"
+                    && (image.visibility != "community" || image.owner == caller.projectID && image.owner != nil)
+                if listed { page.append(image) }
+                return page.count < limit
+            }
+            return (page, page.count == limit)
+        }
+    }
+
+    /// Deletes the image and releases its data in the same transaction (reference §7.4).
+    public func delete(_ id: String, caller: Caller) async throws {
+        let store = self.store
+        try await store.coordinator.submit { txn in
+            let image = try self.writable(id, caller, in: txn)
+            if image.protected { throw CatalogError(.forbidden, "Image \(id) is protected and cannot be deleted.") }
+            try self.index.delete(image, in: txn)
+            if let blob = image.blob.flatMap(SHA256Key.init(hex:)) { _ = try store.release(blob, in: txn) }
+        }
+    }
+
+    /// Moves an image between `active` and `deactivated` (reference §7.5).
+    public func setActive(_ id: String, _ active: Bool, caller: Caller) async throws {
+        let now = self.now
+        try await store.coordinator.submit { txn in
+            var image = try self.writable(id, caller, in: txn)
+            let previous = image
+            switch (image.status, active) {
+            case ("active", true), ("deactivated", false): return
+            case ("deactivated", true): image.status = "active"
+            case ("active", false): image.status = "deactivated"
+            default:
+                throw CatalogError(.forbidden, "Not allowed to \(active ? "reactivate" : "deactivate") image in status '\(image.status)'")
+            }
+            image.updatedAt = now
+            try self.index.put(image, previous: previous, in: txn)
+        }
+    }
+
+    /// Adds or removes a tag (reference §3.3).
+    public func setTag(_ id: String, _ tag: String, present: Bool, caller: Caller) async throws {
+        guard tag.count <= 255 else { throw CatalogError(.badRequest, "Tag is longer than 255 characters.") }
+        let now = self.now
+        try await store.coordinator.submit { txn in
+            var image = try self.writable(id, caller, in: txn)
+            let previous = image
+            if present {
+                if image.tags.contains(tag) { return }
+                guard image.tags.count < ImageRules.tagQuota else {
+                    throw CatalogError(.payloadTooLarge, "Maximum number of tags (\(ImageRules.tagQuota)) exceeded.")
+                }
+                image.tags.append(tag)
+            } else {
+                guard let at = image.tags.firstIndex(of: tag) else { throw CatalogError(.notFound, "Tag \(tag) not found") }
+                image.tags.remove(at: at)
+            }
+            image.updatedAt = now
+            try self.index.put(image, previous: previous, in: txn)
+        }
+    }
+}

@@ -1,0 +1,204 @@
+import Foundation
+import GranaryCatalog
+import GranaryCodec
+import GranaryIndex
+import GranaryStore
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import NIOPosix
+
+/// Routes of `/v2/images` on the catalog.
+struct ImagesController: Sendable {
+    let catalog: ImageCatalog
+    /// Who callers are (auth modes beyond noauth come with the auth work).
+    let caller: Caller = .noauthAdmin
+
+    func register(on router: Router<BasicRequestContext>) {
+        let images = router.group("v2/images")
+        images.post(use: create)
+        images.get(use: list)
+        images.get(":id", use: show)
+        images.delete(":id", use: delete)
+        images.put(":id/file", use: upload)
+        images.get(":id/file", use: download)
+        images.put(":id/tags/:tag", use: addTag)
+        images.delete(":id/tags/:tag", use: removeTag)
+        images.post(":id/actions/deactivate") { request, context in try await setActive(request, context, false) }
+        images.post(":id/actions/reactivate") { request, context in try await setActive(request, context, true) }
+    }
+
+    private func guarded<R>(_ body: () async throws -> R) async throws -> R {
+        do { return try await body() } catch { throw GlanceError(error) }
+    }
+
+    private func json(_ object: Any, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) throws -> Response {
+        var headers = headers
+        headers[.contentType] = "application/json"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try ImageJSON.data(object))))
+    }
+
+    /// The request body as a JSON object (Glance parses JSON whatever the Content-Type).
+    private func jsonObject(_ request: Request) async throws -> [String: JSONValue] {
+        let buffer = try await request.body.collect(upTo: 1 << 20)
+        guard buffer.readableBytes > 0 else { throw GlanceError(.badRequest, "Body expected in request.") }
+        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(buffer.readableBytesView)) else {
+            throw GlanceError(.badRequest, "Malformed JSON in request body.")
+        }
+        guard case .object(let object) = value else { throw GlanceError(.badRequest, "Expected a JSON object in the request body.") }
+        return object
+    }
+
+    @Sendable func create(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        try await guarded {
+            let image = try await catalog.create(try await jsonObject(request), caller: caller)
+            let location = "http://\(request.head.authority ?? "127.0.0.1:9292")/v2/images/\(image.id)"
+            return try json(ImageJSON.object(image), status: .created, headers: [.location: location])
+        }
+    }
+
+    @Sendable func show(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        try await guarded { try json(ImageJSON.object(try catalog.show(try context.parameters.require("id"), caller: caller))) }
+    }
+
+    @Sendable func list(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        try await guarded {
+            let query = request.uri.queryParameters
+            var limit = 25
+            if let text = query.get("limit") {
+                guard let value = Int(text), value >= 0 else { throw GlanceError(.badRequest, "limit param must be an integer") }
+                limit = min(value, 1000)
+            }
+            let marker = query.get("marker")
+            let page = try catalog.list(limit: limit, marker: marker, caller: caller)
+            var object: [String: Any] = [
+                "images": page.images.map(ImageJSON.object),
+                "first": "/v2/images" + (limit == 25 ? "" : "?limit=\(limit)"),
+                "schema": "/v2/schemas/images",
+            ]
+            if page.more, let last = page.images.last { object["next"] = "/v2/images?limit=\(limit)&marker=\(last.id)" }
+            return try json(object)
+        }
+    }
+
+    @Sendable func delete(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        try await guarded {
+            try await catalog.delete(try context.parameters.require("id"), caller: caller)
+            return Response(status: .noContent)
+        }
+    }
+
+    @Sendable func setActive(_ request: Request, _ context: BasicRequestContext, _ active: Bool) async throws -> Response {
+        try await guarded {
+            try await catalog.setActive(try context.parameters.require("id"), active, caller: caller)
+            return Response(status: .noContent)
+        }
+    }
+
+    @Sendable func addTag(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        try await guarded {
+            try await catalog.setTag(try context.parameters.require("id"), try context.parameters.require("tag"), present: true, caller: caller)
+            return Response(status: .noContent)
+        }
+    }
+
+    @Sendable func removeTag(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        try await guarded {
+            try await catalog.setTag(try context.parameters.require("id"), try context.parameters.require("tag"), present: false, caller: caller)
+            return Response(status: .noContent)
+        }
+    }
+
+    /// `PUT /file`: streams the body (chunked or with a length) into the store (reference §7.2).
+    @Sendable func upload(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        try await guarded {
+            let id = try context.parameters.require("id")
+            guard (request.headers[.contentType] ?? "").hasPrefix("application/octet-stream") else {
+                throw GlanceError(.unsupportedMediaType, "Unsupported Content-Type: use application/octet-stream.")
+            }
+            let declared =
+                request.headers[HTTPField.Name("x-openstack-image-size")!].flatMap(Int.init)
+                ?? request.headers[.contentLength].flatMap(Int.init)
+            _ = try await catalog.upload(id, caller: caller, declaredSize: declared) { sink in
+                for try await var buffer in request.body {
+                    while buffer.readableBytes > 0 {
+                        try await sink.fill { space in
+                            let n = min(space.count, buffer.readableBytes)
+                            buffer.withUnsafeReadableBytes { space.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+                            buffer.moveReaderIndex(forwardBy: n)
+                            return n
+                        }
+                    }
+                }
+            }
+            return Response(status: .noContent)
+        }
+    }
+
+    /// `GET /file`: the data with `Content-MD5`, a single `Range` as 206, 204 without data.
+    @Sendable func download(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        try await guarded {
+            let id = try context.parameters.require("id")
+            let full = try catalog.download(id, caller: caller, range: nil)
+            guard full.reader != nil, let size = full.image.size else { return Response(status: .noContent) }
+            var headers: HTTPFields = [.contentType: "application/octet-stream"]
+            if let md5 = full.image.checksum, let bytes = Hex.decode(md5) {
+                headers[HTTPField.Name("Content-MD5")!] = Data(bytes).base64EncodedString()
+            }
+            var status = HTTPResponse.Status.ok
+            var reader = full.reader!
+            if let rangeHeader = request.headers[.range] {
+                let range = try ByteRangeHeader.parse(rangeHeader, size: size)
+                status = .partialContent
+                headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound - 1)/\(size)"
+                guard let ranged = try catalog.download(id, caller: caller, range: range).reader else { return Response(status: .noContent) }
+                reader = ranged
+            }
+            headers[.contentLength] = String(reader.count)
+            let box = ReaderBox(reader)
+            return Response(
+                status: status, headers: headers,
+                body: ResponseBody(contentLength: reader.count) { writer in
+                    while true {
+                        let piece: ByteBuffer? = try await NIOThreadPool.singleton.runIfActive {
+                            var out = ByteBuffer()
+                            let more = try box.reader.readNext { out.writeBytes($0) }
+                            return more ? out : nil
+                        }
+                        guard let piece else { break }
+                        try await writer.write(piece)
+                    }
+                    try await writer.finish(nil)
+                })
+        }
+    }
+}
+
+/// Hands a reader to the response-writing task (used by one task at a time).
+final class ReaderBox: @unchecked Sendable {
+    let reader: BlobReader
+    init(_ reader: BlobReader) { self.reader = reader }
+}
+
+/// A single `Range: bytes=…` header (Glance rejects multiple ranges with 400, unsatisfiable with 416).
+enum ByteRangeHeader {
+    static func parse(_ header: String, size: Int) throws -> Range<Int> {
+        guard header.hasPrefix("bytes="), !header.contains(",") else {
+            throw GlanceError(.badRequest, "Only a single byte range is supported: \(header)")
+        }
+        let spec = header.dropFirst("bytes=".count)
+        let parts = spec.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.count == 2 else { throw GlanceError(.badRequest, "Malformed Range header: \(header)") }
+        let unsatisfiable = GlanceError(.rangeNotSatisfiable, "The requested range is not satisfiable: \(header)")
+        if parts[0].isEmpty {
+            guard let suffix = Int(parts[1]), suffix > 0 else { throw GlanceError(.badRequest, "Malformed Range header: \(header)") }
+            guard size > 0 else { throw unsatisfiable }
+            return max(0, size - suffix)..<size
+        }
+        guard let start = Int(parts[0]), start >= 0 else { throw GlanceError(.badRequest, "Malformed Range header: \(header)") }
+        guard start < size else { throw unsatisfiable }
+        if parts[1].isEmpty { return start..<size }
+        guard let end = Int(parts[1]), end >= start else { throw GlanceError(.badRequest, "Malformed Range header: \(header)") }
+        return start..<min(size, end + 1)
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+
+/// A Glance image as stored: every base attribute, custom properties, and the blob holding its data.
+public struct ImageRecord: Codable, Sendable, Equatable {
+    public var id: String
+    public var name: String?
+    public var status: String
+    public var visibility: String
+    public var protected: Bool
+    public var osHidden: Bool
+    public var checksum: String?
+    public var osHashAlgo: String?
+    public var osHashValue: String?
+    public var owner: String?
+    public var size: Int?
+    public var virtualSize: Int?
+    public var containerFormat: String?
+    public var diskFormat: String?
+    public var minDisk: Int
+    public var minRam: Int
+    public var tags: [String]
+    public var properties: [String: String]
+    /// Seconds since 1970, UTC (Glance shows whole seconds).
+    public var createdAt: Int
+    public var updatedAt: Int
+    /// The store blob holding the image data (64 hex digits), when there is data.
+    public var blob: String?
+
+    public init(id: String, owner: String?, now: Int) {
+        self.id = id
+        self.name = nil
+        self.status = "queued"
+        self.visibility = "shared"
+        self.protected = false
+        self.osHidden = false
+        self.owner = owner
+        self.minDisk = 0
+        self.minRam = 0
+        self.tags = []
+        self.properties = [:]
+        self.createdAt = now
+        self.updatedAt = now
+    }
+
+    func encoded() throws -> [UInt8] {
+        Array(try JSONEncoder().encode(self))
+    }
+
+    static func decode(_ bytes: UnsafeRawBufferPointer) throws -> ImageRecord {
+        try JSONDecoder().decode(ImageRecord.self, from: Data(bytes))
+    }
+}
