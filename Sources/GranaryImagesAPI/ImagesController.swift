@@ -20,12 +20,19 @@ struct ImagesController: Sendable {
         images.get(use: list)
         images.get(":id", use: show)
         images.delete(":id", use: delete)
+        images.patch(":id", use: update)
         images.put(":id/file", use: upload)
         images.get(":id/file", use: download)
         images.put(":id/tags/:tag", use: addTag)
         images.delete(":id/tags/:tag", use: removeTag)
         images.post(":id/actions/deactivate") { request, context in try await setActive(request, context, false) }
         images.post(":id/actions/reactivate") { request, context in try await setActive(request, context, true) }
+        router.get("v2/schemas/:name") { _, context in
+            guard let schema = Schemas.all[try context.parameters.require("name")] else {
+                throw GlanceError(.notFound, "The resource could not be found.")
+            }
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: schema)))
+        }
     }
 
     private func guarded<R>(_ body: () async throws -> R) async throws -> R {
@@ -79,6 +86,48 @@ struct ImagesController: Sendable {
             if page.more, let last = page.images.last { object["next"] = "/v2/images?limit=\(limit)&marker=\(last.id)" }
             return try json(object)
         }
+    }
+
+    static let patchV21 = "application/openstack-images-v2.1-json-patch"
+    static let patchV20 = "application/openstack-images-v2.0-json-patch"
+
+    /// `PATCH /v2/images/{id}` with either JSON-patch media type (reference §5).
+    @Sendable func update(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        try await guarded {
+            let contentType = request.headers[.contentType] ?? ""
+            let draft4 = contentType.hasPrefix(Self.patchV20)
+            guard draft4 || contentType.hasPrefix(Self.patchV21) else {
+                var error = GlanceError(.unsupportedMediaType, "Unsupported Content-Type \(contentType)")
+                error.headers[HTTPField.Name("Accept-Patch")!] = "\(Self.patchV20), \(Self.patchV21)"
+                throw error
+            }
+            let buffer = try await request.body.collect(upTo: 1 << 20)
+            guard case .array(let items)? = try? JSONDecoder().decode(JSONValue.self, from: Data(buffer.readableBytesView)) else {
+                throw GlanceError(.badRequest, "Request body must be a JSON array of operation objects.")
+            }
+            let operations = try items.map { item in try Self.operation(item, draft4: draft4) }
+            let image = try await catalog.update(try context.parameters.require("id"), operations: operations, draft4: draft4, caller: caller)
+            return try json(ImageJSON.object(image))
+        }
+    }
+
+    /// One patch operation: `{"op","path","value"}` (v2.1) or `{"replace": "/x", "value": …}` (v2.0).
+    static func operation(_ item: JSONValue, draft4: Bool) throws -> ImagePatchOperation {
+        guard case .object(let object) = item else { throw GlanceError(.badRequest, "Operations must be JSON objects.") }
+        let kinds: [ImagePatchOperation.Kind] = [.add, .replace, .remove]
+        if draft4 {
+            let present = kinds.filter { object[$0.rawValue] != nil }
+            guard present.count == 1, let kind = present.first, case .string(let path)? = object[kind.rawValue] else {
+                throw GlanceError(.badRequest, "Operation objects must contain exactly one of \"add\", \"remove\", \"replace\".")
+            }
+            return ImagePatchOperation(kind: kind, path: path, value: object["value"])
+        }
+        guard case .string(let op)? = object["op"], let kind = ImagePatchOperation.Kind(rawValue: op) else {
+            throw GlanceError(.badRequest, "Operation objects must have an \"op\" of add, replace or remove.")
+        }
+        guard case .string(let path)? = object["path"] else { throw GlanceError(.badRequest, "Unable to find `path` in operation.") }
+        if kind != .remove && object["value"] == nil { throw GlanceError(.badRequest, "Unable to find `value` in operation.") }
+        return ImagePatchOperation(kind: kind, path: path, value: object["value"])
     }
 
     @Sendable func delete(_ request: Request, context: BasicRequestContext) async throws -> Response {

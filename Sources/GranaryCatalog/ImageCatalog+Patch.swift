@@ -1,0 +1,92 @@
+import Foundation
+public import GranaryIndex
+import GranaryLMDB
+import GranaryStore
+
+/// One operation of a JSON-patch update of an image (reference §5).
+public struct ImagePatchOperation: Sendable, Equatable {
+    public enum Kind: String, Sendable { case add, replace, remove }
+    public let kind: Kind
+    /// The JSON pointer, as sent.
+    public let path: String
+    public let value: JSONValue?
+
+    public init(kind: Kind, path: String, value: JSONValue?) {
+        self.kind = kind
+        self.path = path
+        self.value = value
+    }
+}
+
+extension ImageCatalog {
+    /// Applies a JSON-patch to an image, all or nothing, in one transaction (reference §5).
+    ///
+    /// - Parameter draft4: the operations came as `application/openstack-images-v2.0-json-patch`
+    ///   (tempest's media type), where `add` on an existing custom property is a 409.
+    public func update(_ id: String, operations: [ImagePatchOperation], draft4: Bool, caller: Caller) async throws -> ImageRecord {
+        let now = Int(Date().timeIntervalSince1970)
+        return try await store.coordinator.submit { txn in
+            var image = try self.writable(id, caller, in: txn)
+            let previous = image
+            for operation in operations {
+                try Self.apply(operation, to: &image, draft4: draft4, caller: caller)
+            }
+            if image.properties.count > ImageRules.propertyQuota {
+                throw CatalogError(.payloadTooLarge, "Maximum number of image properties (\(ImageRules.propertyQuota)) exceeded.")
+            }
+            if image != previous {
+                image.updatedAt = now
+                try self.index.put(image, previous: previous, in: txn)
+            }
+            return image
+        }
+    }
+
+    static let patchReadOnly: Set<String> = ImageRules.readOnly.union(["id"])
+    static let baseAttributes: Set<String> = [
+        "name", "visibility", "protected", "os_hidden", "owner", "container_format", "disk_format", "min_disk", "min_ram", "tags",
+    ]
+
+    static func apply(_ operation: ImagePatchOperation, to image: inout ImageRecord, draft4: Bool, caller: Caller) throws(CatalogError) {
+        let key = try attribute(of: operation.path)
+        if key == "locations" { throw CatalogError(.forbidden, "It's not allowed to update locations if locations are invisible.") }
+        if patchReadOnly.contains(key) { throw CatalogError(.forbidden, "Attribute '\(key)' is read-only.") }
+        if ImageRules.reserved.contains(key) || key.hasPrefix("os_glance") { throw CatalogError(.forbidden, "Attribute '\(key)' is reserved.") }
+        let isBase = baseAttributes.contains(key)
+        if (key == "container_format" || key == "disk_format") && image.status != "queued" && image.status != "importing" {
+            throw CatalogError(.forbidden, "Attribute \(key) can be only replaced for a queued image.")
+        }
+        switch operation.kind {
+        case .remove:
+            if isBase { throw CatalogError(.forbidden, "Property \(key) may not be removed.") }
+            guard image.properties.removeValue(forKey: key) != nil else {
+                throw CatalogError(.conflict, "Property \(key) does not exist.")
+            }
+        case .add, .replace:
+            guard let value = operation.value else { throw CatalogError(.badRequest, "Operation \(operation.kind.rawValue) needs a value.") }
+            if !isBase {
+                let exists = image.properties[key] != nil
+                if operation.kind == .replace && !exists { throw CatalogError(.conflict, "Property \(key) does not exist.") }
+                if operation.kind == .add && draft4 && exists { throw CatalogError(.conflict, "Property \(key) already present.") }
+            }
+            if key == "owner" && !caller.isAdmin { throw CatalogError(.forbidden, "Owner can't be updated by non admin.") }
+            try ImageRules.set(key, value, on: &image, caller: caller)
+        }
+    }
+
+    /// The attribute a JSON pointer names: one level deep, `~1` → `/`, `~0` → `~`.
+    static func attribute(of path: String) throws(CatalogError) -> String {
+        guard path.hasPrefix("/") else { throw CatalogError(.badRequest, "Pointer `\(path)` does not start with \"/\".") }
+        let segments = path.dropFirst().split(separator: "/", omittingEmptySubsequences: false)
+        guard segments.count == 1, let segment = segments.first, !segment.isEmpty else {
+            throw CatalogError(.badRequest, "Nested paths are not allowed: \(path)")
+        }
+        if segment.contains("~") {
+            var check = segment
+            check.replace("~0", with: "")
+            check.replace("~1", with: "")
+            if check.contains("~") { throw CatalogError(.badRequest, "Pointer `\(path)` contains \"~\" not part of a recognized escape sequence.") }
+        }
+        return segment.replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")
+    }
+}
