@@ -21,11 +21,13 @@ public struct ImagesSettings: Sendable {
 public final class ImageCatalog: Sendable {
     public let store: BlobStore
     public let index: ImageIndex
+    public let members: MemberIndex
     public let settings: ImagesSettings
 
     public init(store: BlobStore, settings: ImagesSettings = ImagesSettings()) throws {
         self.store = store
         self.index = try ImageIndex(environment: store.environment)
+        self.members = try MemberIndex(environment: store.environment)
         self.settings = settings
     }
 
@@ -33,10 +35,14 @@ public final class ImageCatalog: Sendable {
 
     // MARK: Rules
 
-    /// Whether `caller` may see `image` (reference §8). Members come with sharing.
-    func canSee(_ image: ImageRecord, _ caller: Caller) -> Bool {
+    /// Whether `caller` may see `image` (reference §8): admins, the owner, everyone for public and
+    /// community images and for images without owner, and members of shared images whatever
+    /// their answer.
+    func canSee(_ image: ImageRecord, _ caller: Caller, in txn: borrowing Transaction<some TransactionAccess>) throws -> Bool {
         if caller.isAdmin || image.owner == nil || image.owner == caller.projectID { return true }
-        return image.visibility == "public" || image.visibility == "community"
+        if image.visibility == "public" || image.visibility == "community" { return true }
+        guard image.visibility == "shared", let project = caller.projectID else { return false }
+        return try members.get(image.id, project, in: txn) != nil
     }
 
     /// Whether `caller` may change `image`: its owner or an admin.
@@ -44,15 +50,26 @@ public final class ImageCatalog: Sendable {
         caller.isAdmin || (image.owner != nil && image.owner == caller.projectID) || (image.owner == nil && caller.projectID == nil)
     }
 
+    /// Glance's role rules: `reader` (or admin) to read, `member` (or admin) to write.
+    func requireRole(_ caller: Caller, write: Bool) throws {
+        if caller.isAdmin { return }
+        let role = write ? "member" : "reader"
+        guard caller.roles.contains(role) else {
+            throw CatalogError(.forbidden, "You are not authorized to complete this action (needs role '\(role)').")
+        }
+    }
+
     /// The image, if the caller may see it; 404 otherwise (never 403 for an invisible image).
     func visible(_ id: String, _ caller: Caller, in txn: borrowing Transaction<some TransactionAccess>) throws -> ImageRecord {
-        guard ImageRules.isUUID(id), let image = try index.get(id.lowercased(), in: txn), canSee(image, caller) else {
+        try requireRole(caller, write: false)
+        guard ImageRules.isUUID(id), let image = try index.get(id.lowercased(), in: txn), try canSee(image, caller, in: txn) else {
             throw CatalogError.notFound(image: id)
         }
         return image
     }
 
     func writable(_ id: String, _ caller: Caller, in txn: borrowing WriteTransaction) throws -> ImageRecord {
+        try requireRole(caller, write: true)
         let image = try visible(id, caller, in: txn)
         guard canWrite(image, caller) else { throw CatalogError(.forbidden, "You are not permitted to modify image \(id).") }
         return image
@@ -69,6 +86,7 @@ public final class ImageCatalog: Sendable {
             }
             id = text.lowercased()
         }
+        try requireRole(caller, write: true)
         var record = ImageRecord(id: id, owner: caller.projectID, now: now)
         try ImageRules.applyCreate(body, to: &record, caller: caller)
         let created = record
@@ -88,23 +106,38 @@ public final class ImageCatalog: Sendable {
 
     /// A page of the images `caller` sees, newest first; `more` when the page is full.
     public func list(limit: Int, marker: String?, caller: Caller) throws -> (images: [ImageRecord], more: Bool) {
-        try store.environment.read { txn in
+        try requireRole(caller, write: false)
+        return try store.environment.read { txn in
             var markerRecord: ImageRecord?
             if let marker {
-                guard ImageRules.isUUID(marker), let found = try index.get(marker.lowercased(), in: txn), canSee(found, caller) else {
+                guard ImageRules.isUUID(marker), let found = try index.get(marker.lowercased(), in: txn), try canSee(found, caller, in: txn) else {
                     throw CatalogError(.badRequest, "marker not found: \(marker)")
                 }
                 markerRecord = found
             }
             var page: [ImageRecord] = []
             try index.newestFirst(after: markerRecord, in: txn) { image in
-                let listed =
-                    canSee(image, caller) && !image.osHidden && image.status != "killed"
-                    && (image.visibility != "community" || image.owner == caller.projectID && image.owner != nil)
-                if listed { page.append(image) }
+                if try isListed(image, caller, in: txn) { page.append(image) }
                 return page.count < limit
             }
             return (page, page.count == limit)
+        }
+    }
+
+    /// The default list (reference §6): own images, public ones, and shared ones the caller
+    /// accepted; other people's community images and hidden images only when asked for.
+    func isListed(_ image: ImageRecord, _ caller: Caller, in txn: borrowing Transaction<some TransactionAccess>) throws -> Bool {
+        guard !image.osHidden, image.status != "killed" else { return false }
+        if caller.isAdmin && caller.projectID == nil { return image.visibility != "community" || image.owner == nil }
+        if image.owner != nil && image.owner == caller.projectID { return true }
+        switch image.visibility {
+        case "public": return true
+        case "shared":
+            if caller.isAdmin { return true }
+            guard let project = caller.projectID else { return false }
+            return try members.get(image.id, project, in: txn)?.status == "accepted"
+        case "community": return false
+        default: return caller.isAdmin || image.owner == nil
         }
     }
 
@@ -115,6 +148,7 @@ public final class ImageCatalog: Sendable {
             let image = try self.writable(id, caller, in: txn)
             if image.protected { throw CatalogError(.forbidden, "Image \(id) is protected and cannot be deleted.") }
             try self.index.delete(image, in: txn)
+            for member in try self.members.all(of: image.id, in: txn) { try self.members.delete(image.id, member.memberID, in: txn) }
             if let blob = image.blob.flatMap(SHA256Key.init(hex:)) { _ = try store.release(blob, in: txn) }
         }
     }

@@ -11,10 +11,8 @@ import NIOPosix
 /// Routes of `/v2/images` on the catalog.
 struct ImagesController: Sendable {
     let catalog: ImageCatalog
-    /// Who callers are (auth modes beyond noauth come with the auth work).
-    let caller: Caller = .noauthAdmin
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: RouterGroup<ImagesRequestContext>) {
         let images = router.group("v2/images")
         images.post(use: create)
         images.get(use: list)
@@ -25,6 +23,11 @@ struct ImagesController: Sendable {
         images.get(":id/file", use: download)
         images.put(":id/tags/:tag", use: addTag)
         images.delete(":id/tags/:tag", use: removeTag)
+        images.post(":id/members", use: addMember)
+        images.get(":id/members", use: listMembers)
+        images.get(":id/members/:member", use: showMember)
+        images.put(":id/members/:member", use: updateMember)
+        images.delete(":id/members/:member", use: removeMember)
         images.post(":id/actions/deactivate") { request, context in try await setActive(request, context, false) }
         images.post(":id/actions/reactivate") { request, context in try await setActive(request, context, true) }
         router.get("v2/schemas/:name") { _, context in
@@ -56,19 +59,19 @@ struct ImagesController: Sendable {
         return object
     }
 
-    @Sendable func create(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func create(_ request: Request, context: ImagesRequestContext) async throws -> Response {
         try await guarded {
-            let image = try await catalog.create(try await jsonObject(request), caller: caller)
+            let image = try await catalog.create(try await jsonObject(request), caller: context.caller)
             let location = "http://\(request.head.authority ?? "127.0.0.1:9292")/v2/images/\(image.id)"
             return try json(ImageJSON.object(image), status: .created, headers: [.location: location])
         }
     }
 
-    @Sendable func show(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        try await guarded { try json(ImageJSON.object(try catalog.show(try context.parameters.require("id"), caller: caller))) }
+    @Sendable func show(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+        try await guarded { try json(ImageJSON.object(try catalog.show(try context.parameters.require("id"), caller: context.caller))) }
     }
 
-    @Sendable func list(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func list(_ request: Request, context: ImagesRequestContext) async throws -> Response {
         try await guarded {
             let query = request.uri.queryParameters
             var limit = 25
@@ -77,7 +80,7 @@ struct ImagesController: Sendable {
                 limit = min(value, 1000)
             }
             let marker = query.get("marker")
-            let page = try catalog.list(limit: limit, marker: marker, caller: caller)
+            let page = try catalog.list(limit: limit, marker: marker, caller: context.caller)
             var object: [String: Any] = [
                 "images": page.images.map(ImageJSON.object),
                 "first": "/v2/images" + (limit == 25 ? "" : "?limit=\(limit)"),
@@ -92,7 +95,7 @@ struct ImagesController: Sendable {
     static let patchV20 = "application/openstack-images-v2.0-json-patch"
 
     /// `PATCH /v2/images/{id}` with either JSON-patch media type (reference §5).
-    @Sendable func update(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func update(_ request: Request, context: ImagesRequestContext) async throws -> Response {
         try await guarded {
             let contentType = request.headers[.contentType] ?? ""
             let draft4 = contentType.hasPrefix(Self.patchV20)
@@ -106,7 +109,7 @@ struct ImagesController: Sendable {
                 throw GlanceError(.badRequest, "Request body must be a JSON array of operation objects.")
             }
             let operations = try items.map { item in try Self.operation(item, draft4: draft4) }
-            let image = try await catalog.update(try context.parameters.require("id"), operations: operations, draft4: draft4, caller: caller)
+            let image = try await catalog.update(try context.parameters.require("id"), operations: operations, draft4: draft4, caller: context.caller)
             return try json(ImageJSON.object(image))
         }
     }
@@ -130,36 +133,90 @@ struct ImagesController: Sendable {
         return ImagePatchOperation(kind: kind, path: path, value: object["value"])
     }
 
-    @Sendable func delete(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func delete(_ request: Request, context: ImagesRequestContext) async throws -> Response {
         try await guarded {
-            try await catalog.delete(try context.parameters.require("id"), caller: caller)
+            try await catalog.delete(try context.parameters.require("id"), caller: context.caller)
             return Response(status: .noContent)
         }
     }
 
-    @Sendable func setActive(_ request: Request, _ context: BasicRequestContext, _ active: Bool) async throws -> Response {
+    static func memberObject(_ member: MemberRecord) -> [String: Any] {
+        [
+            "member_id": member.memberID, "image_id": member.imageID, "status": member.status,
+            "created_at": ImageJSON.timestamp(member.createdAt), "updated_at": ImageJSON.timestamp(member.updatedAt),
+            "schema": "/v2/schemas/member",
+        ]
+    }
+
+    @Sendable func addMember(_ request: Request, context: ImagesRequestContext) async throws -> Response {
         try await guarded {
-            try await catalog.setActive(try context.parameters.require("id"), active, caller: caller)
+            guard case .string(let member)? = try await jsonObject(request)["member"] else {
+                throw GlanceError(.badRequest, "Member to be added not specified")
+            }
+            let record = try await catalog.addMember(try context.parameters.require("id"), member: member, caller: context.caller)
+            return try json(Self.memberObject(record))
+        }
+    }
+
+    @Sendable func listMembers(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+        try await guarded {
+            let members = try catalog.listMembers(try context.parameters.require("id"), caller: context.caller)
+            return try json(["members": members.map(Self.memberObject), "schema": "/v2/schemas/members"])
+        }
+    }
+
+    @Sendable func showMember(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+        try await guarded {
+            let record = try catalog.getMember(
+                try context.parameters.require("id"), member: try context.parameters.require("member"), caller: context.caller)
+            return try json(Self.memberObject(record))
+        }
+    }
+
+    @Sendable func updateMember(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+        try await guarded {
+            guard case .string(let status)? = try await jsonObject(request)["status"] else {
+                throw GlanceError(.badRequest, "Status not specified")
+            }
+            let record = try await catalog.setMemberStatus(
+                try context.parameters.require("id"), member: try context.parameters.require("member"), status: status, caller: context.caller)
+            return try json(Self.memberObject(record))
+        }
+    }
+
+    @Sendable func removeMember(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+        try await guarded {
+            try await catalog.removeMember(
+                try context.parameters.require("id"), member: try context.parameters.require("member"), caller: context.caller)
             return Response(status: .noContent)
         }
     }
 
-    @Sendable func addTag(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func setActive(_ request: Request, _ context: ImagesRequestContext, _ active: Bool) async throws -> Response {
         try await guarded {
-            try await catalog.setTag(try context.parameters.require("id"), try context.parameters.require("tag"), present: true, caller: caller)
+            try await catalog.setActive(try context.parameters.require("id"), active, caller: context.caller)
             return Response(status: .noContent)
         }
     }
 
-    @Sendable func removeTag(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func addTag(_ request: Request, context: ImagesRequestContext) async throws -> Response {
         try await guarded {
-            try await catalog.setTag(try context.parameters.require("id"), try context.parameters.require("tag"), present: false, caller: caller)
+            try await catalog.setTag(
+                try context.parameters.require("id"), try context.parameters.require("tag"), present: true, caller: context.caller)
+            return Response(status: .noContent)
+        }
+    }
+
+    @Sendable func removeTag(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+        try await guarded {
+            try await catalog.setTag(
+                try context.parameters.require("id"), try context.parameters.require("tag"), present: false, caller: context.caller)
             return Response(status: .noContent)
         }
     }
 
     /// `PUT /file`: streams the body (chunked or with a length) into the store (reference §7.2).
-    @Sendable func upload(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func upload(_ request: Request, context: ImagesRequestContext) async throws -> Response {
         try await guarded {
             let id = try context.parameters.require("id")
             guard (request.headers[.contentType] ?? "").hasPrefix("application/octet-stream") else {
@@ -168,7 +225,7 @@ struct ImagesController: Sendable {
             let declared =
                 request.headers[HTTPField.Name("x-openstack-image-size")!].flatMap(Int.init)
                 ?? request.headers[.contentLength].flatMap(Int.init)
-            _ = try await catalog.upload(id, caller: caller, declaredSize: declared) { sink in
+            _ = try await catalog.upload(id, caller: context.caller, declaredSize: declared) { sink in
                 for try await var buffer in request.body {
                     while buffer.readableBytes > 0 {
                         try await sink.fill { space in
@@ -185,10 +242,10 @@ struct ImagesController: Sendable {
     }
 
     /// `GET /file`: the data with `Content-MD5`, a single `Range` as 206, 204 without data.
-    @Sendable func download(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func download(_ request: Request, context: ImagesRequestContext) async throws -> Response {
         try await guarded {
             let id = try context.parameters.require("id")
-            let full = try catalog.download(id, caller: caller, range: nil)
+            let full = try catalog.download(id, caller: context.caller, range: nil)
             guard full.reader != nil, let size = full.image.size else { return Response(status: .noContent) }
             var headers: HTTPFields = [.contentType: "application/octet-stream"]
             if let md5 = full.image.checksum, let bytes = Hex.decode(md5) {
@@ -200,7 +257,7 @@ struct ImagesController: Sendable {
                 let range = try ByteRangeHeader.parse(rangeHeader, size: size)
                 status = .partialContent
                 headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound - 1)/\(size)"
-                guard let ranged = try catalog.download(id, caller: caller, range: range).reader else { return Response(status: .noContent) }
+                guard let ranged = try catalog.download(id, caller: context.caller, range: range).reader else { return Response(status: .noContent) }
                 reader = ranged
             }
             headers[.contentLength] = String(reader.count)

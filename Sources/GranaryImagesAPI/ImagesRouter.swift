@@ -5,10 +5,13 @@ public import Hummingbird
 import NIOCore
 
 /// Builds the images API (Glance v2) router: version discovery and, given a catalog, `/v2/images`.
-public func buildImagesRouter(catalog: ImageCatalog? = nil) -> Router<BasicRequestContext> {
-    let router = Router(context: BasicRequestContext.self)
+public func buildImagesRouter(catalog: ImageCatalog? = nil, auth: AuthMode = .noauth) -> Router<ImagesRequestContext> {
+    let router = Router(context: ImagesRequestContext.self)
     router.add(middleware: RequestIDMiddleware())
-    if let catalog { ImagesController(catalog: catalog).register(on: router) }
+    if let catalog {
+        let api = router.group().add(middleware: AuthMiddleware(mode: auth))
+        ImagesController(catalog: catalog).register(on: api)
+    }
     // `GET /` answers 300 Multiple Choices (tempest requires it), `/versions` 200 (glanceclient).
     router.get("/") { request, _ in
         try versionsResponse(for: request, status: .multipleChoices)

@@ -52,6 +52,12 @@ struct ServeCommand: AsyncParsableCommand {
         let dataDirectory = try DataDirectory(path: settings.dataDirectory, access: .exclusive)
         let store = try BlobStore(directory: dataDirectory, settings: settings.store, logger: logger)
         let catalog = try ImageCatalog(store: store)
+        let auth: GranaryImagesAPI.AuthMode
+        switch settings.auth {
+        case .noauth: auth = .noauth
+        case .headers: auth = .headers
+        case .keystone: throw NotImplementedYet(command: "serve --auth keystone", capability: "Keystone token validation")
+        }
         logger.info(
             "granary serving",
             metadata: [
@@ -60,7 +66,7 @@ struct ServeCommand: AsyncParsableCommand {
             ]
         )
         let app = Application(
-            router: buildImagesRouter(catalog: catalog),
+            router: buildImagesRouter(catalog: catalog, auth: auth),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "granary"),
             logger: logger
         )

@@ -26,13 +26,12 @@ def free_port():
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def server():
+def start_server(*extra):
     data = tempfile.mkdtemp(prefix="granary-pytest-")
     port = free_port()
     log = open(os.path.join(data, "serve.log"), "w")
     proc = subprocess.Popen(
-        [granary_binary(), "serve", "--data", os.path.join(data, "store"), "--port", str(port), "--log-level", "warning"],
+        [granary_binary(), "serve", "--data", os.path.join(data, "store"), "--port", str(port), "--log-level", "warning", *extra],
         stdout=log, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
@@ -45,11 +44,43 @@ def server():
             if proc.poll() is not None or time.time() > deadline:
                 raise RuntimeError("granary serve did not start: " + open(os.path.join(data, "serve.log")).read())
             time.sleep(0.1)
-    yield url
+    return url, proc, log, data
+
+
+def stop_server(proc, log, data):
     proc.terminate()
-    proc.wait(timeout=20)
+    assert proc.wait(timeout=20) == 0, "granary serve did not shut down cleanly on SIGTERM"
     log.close()
     shutil.rmtree(data, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def server():
+    url, proc, log, data = start_server()
+    yield url
+    stop_server(proc, log, data)
+
+
+@pytest.fixture(scope="session")
+def headers_server():
+    """A server in `--auth headers` mode: callers are who the X-* headers say."""
+    url, proc, log, data = start_server("--auth", "headers")
+    yield url
+    stop_server(proc, log, data)
+
+
+def identity(project, roles="reader,member"):
+    return {"X-Identity-Status": "Confirmed", "X-Project-Id": project, "X-User-Id": "user-" + project, "X-Roles": roles}
+
+
+@pytest.fixture
+def project_client(headers_server):
+    """glanceclient acting for a project, through keystonemiddleware-style headers."""
+    from glanceclient import Client
+
+    def make(project, roles="reader,member"):
+        return Client("2", endpoint=headers_server, token="t", identity_headers=identity(project, roles))
+    return make
 
 
 @pytest.fixture

@@ -1,0 +1,73 @@
+import Foundation
+public import GranaryLMDB
+
+/// An image member (a project an image is shared with) and its answer.
+public struct MemberRecord: Codable, Sendable, Equatable {
+    public var imageID: String
+    public var memberID: String
+    /// pending, accepted or rejected.
+    public var status: String
+    public var createdAt: Int
+    public var updatedAt: Int
+
+    public init(imageID: String, memberID: String, status: String, createdAt: Int, updatedAt: Int) {
+        self.imageID = imageID
+        self.memberID = memberID
+        self.status = status
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+}
+
+/// Image members in LMDB.
+///
+/// | database | key | value |
+/// |---|---|---|
+/// | `image.members` | image id, 0x00, member id | ``MemberRecord`` as JSON |
+///
+/// An image's members are one range seek on the image id.
+public struct MemberIndex: Sendable {
+    let members: Database
+
+    public init(environment: Environment) throws {
+        members = try environment.openDatabase("image.members")
+    }
+
+    static func key(_ imageID: String, _ memberID: String) -> [UInt8] {
+        Array(imageID.utf8) + [0] + Array(memberID.utf8)
+    }
+
+    public func get(_ imageID: String, _ memberID: String, in txn: borrowing Transaction<some TransactionAccess>) throws -> MemberRecord? {
+        try txn.value(members, Self.key(imageID, memberID)).map { try JSONDecoderBox.decode(MemberRecord.self, $0) }
+    }
+
+    public func put(_ member: MemberRecord, in txn: borrowing WriteTransaction) throws {
+        try txn.put(members, Self.key(member.imageID, member.memberID), try JSONDecoderBox.encode(member))
+    }
+
+    public func delete(_ imageID: String, _ memberID: String, in txn: borrowing WriteTransaction) throws {
+        try txn.delete(members, Self.key(imageID, memberID))
+    }
+
+    /// Every member of `imageID`, in member id order.
+    public func all<Access: TransactionAccess>(of imageID: String, in txn: borrowing Transaction<Access>) throws -> [MemberRecord] {
+        let prefix = Array(imageID.utf8) + [0]
+        var result: [MemberRecord] = []
+        try txn.forEach(members, from: prefix) { key, value in
+            guard key.starts(with: prefix) else { return false }
+            result.append(try JSONDecoderBox.decode(MemberRecord.self, Array(value)))
+            return true
+        }
+        return result
+    }
+}
+
+enum JSONDecoderBox {
+    static func decode<T: Decodable>(_ type: T.Type, _ bytes: [UInt8]) throws -> T {
+        try JSONDecoder().decode(type, from: Data(bytes))
+    }
+
+    static func encode(_ value: some Encodable) throws -> [UInt8] {
+        Array(try JSONEncoder().encode(value))
+    }
+}
