@@ -67,6 +67,7 @@ struct ServeCommand: AsyncParsableCommand {
         )
         let app = Application(
             router: buildImagesRouter(catalog: catalog, auth: auth),
+            server: imagesServer(),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "granary"),
             logger: logger
         )

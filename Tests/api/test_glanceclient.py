@@ -151,3 +151,23 @@ def test_cli_roundtrip(server, tmp_path):
     target = tmp_path / "back.img"
     subprocess.run(["glance", "image-download", "--file", str(target), image_id], env=env, check=True)
     assert target.read_bytes() == source.read_bytes()
+
+
+def test_expect_100_continue_is_answered_before_the_body(server, glance):
+    import socket
+    from urllib.parse import urlparse
+    image = glance.images.create(disk_format="raw", container_format="bare")
+    host = urlparse(server)
+    body = b"z" * 1000
+    with socket.create_connection((host.hostname, host.port), timeout=5) as s:
+        s.sendall((f"PUT /v2/images/{image['id']}/file HTTP/1.1\r\nHost: {host.netloc}\r\n"
+                   f"Content-Type: application/octet-stream\r\nContent-Length: {len(body)}\r\n"
+                   "Expect: 100-continue\r\n\r\n").encode())
+        interim = s.recv(4096)
+        assert interim.startswith(b"HTTP/1.1 100")  # before any body byte was sent
+        s.sendall(body)
+        final = b""
+        while b"\r\n\r\n" not in final:
+            final += s.recv(4096)
+        assert b" 204 " in final.split(b"\r\n")[0] + b" "
+    assert glance.images.get(image["id"])["size"] == len(body)
