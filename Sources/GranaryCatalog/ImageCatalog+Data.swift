@@ -87,6 +87,27 @@ extension ImageCatalog {
         }
     }
 
+    /// Gives images left `saving` by a crash their defined state back (`queued`, nothing
+    /// referenced: the upload's data was never committed). Run by the lock holder at start.
+    /// - Returns: the ids restored.
+    public func recoverInterruptedUploads() async throws -> [String] {
+        try await store.coordinator.submit { txn in
+            var stuck: [ImageRecord] = []
+            try self.index.newestFirst(after: nil, in: txn) { image in
+                if image.status == "saving" { stuck.append(image) }
+                return true
+            }
+            for var image in stuck {
+                let previous = image
+                image.status = "queued"
+                image.size = nil
+                image.virtualSize = nil
+                try self.index.put(image, previous: previous, in: txn)
+            }
+            return stuck.map(\.id)
+        }
+    }
+
     /// saving → queued after a failed upload (no data referenced).
     private func restoreQueued(_ id: String) async {
         _ = try? await store.coordinator.submit { txn in

@@ -52,6 +52,9 @@ struct ServeCommand: AsyncParsableCommand {
         let dataDirectory = try DataDirectory(path: settings.dataDirectory, access: .exclusive)
         let store = try BlobStore(directory: dataDirectory, settings: settings.store, logger: logger)
         let catalog = try ImageCatalog(store: store)
+        for id in try await catalog.recoverInterruptedUploads() {
+            logger.notice("recovery: image \(id) was left saving by an interrupted upload; it is queued again")
+        }
         let auth: GranaryImagesAPI.AuthMode
         switch settings.auth {
         case .noauth: auth = .noauth
