@@ -104,40 +104,65 @@ public final class ImageCatalog: Sendable {
         try store.environment.read { txn in try visible(id, caller, in: txn) }
     }
 
-    /// A page of the images `caller` sees, newest first; `more` when the page is full.
-    public func list(limit: Int, marker: String?, caller: Caller) throws -> (images: [ImageRecord], more: Bool) {
+    /// A page of the images `caller` may list under `query`; `more` when the page is full.
+    ///
+    /// The default order (newest first, no filters) walks the created-at index from the marker;
+    /// other filters and sorts scan the visible images and sort them in memory (index-backed
+    /// filters are still to come).
+    public func list(_ query: ImageQuery, caller: Caller) throws -> (images: [ImageRecord], more: Bool) {
         try requireRole(caller, write: false)
         return try store.environment.read { txn in
             var markerRecord: ImageRecord?
-            if let marker {
+            if let marker = query.marker {
                 guard ImageRules.isUUID(marker), let found = try index.get(marker.lowercased(), in: txn), try canSee(found, caller, in: txn) else {
                     throw CatalogError(.badRequest, "marker not found: \(marker)")
                 }
                 markerRecord = found
             }
             var page: [ImageRecord] = []
-            try index.newestFirst(after: markerRecord, in: txn) { image in
-                if try isListed(image, caller, in: txn) { page.append(image) }
-                return page.count < limit
+            if query.isDefaultOrder {
+                try index.newestFirst(after: markerRecord, in: txn) { image in
+                    if try isListed(image, caller, query, in: txn) { page.append(image) }
+                    return page.count < query.limit
+                }
+                return (page, page.count == query.limit)
             }
-            return (page, page.count == limit)
+            var all: [ImageRecord] = []
+            try index.newestFirst(after: nil, in: txn) { image in
+                if try isListed(image, caller, query, in: txn) { all.append(image) }
+                return true
+            }
+            all.sort(by: query.precedes)
+            var start = all.startIndex
+            if let markerRecord, let at = all.firstIndex(where: { $0.id == markerRecord.id }) { start = all.index(after: at) }
+            page = Array(all[start...].prefix(query.limit))
+            return (page, page.count == query.limit)
         }
     }
 
-    /// The default list (reference §6): own images, public ones, and shared ones the caller
-    /// accepted; other people's community images and hidden images only when asked for.
-    func isListed(_ image: ImageRecord, _ caller: Caller, in txn: borrowing Transaction<some TransactionAccess>) throws -> Bool {
-        guard !image.osHidden, image.status != "killed" else { return false }
-        if caller.isAdmin && caller.projectID == nil { return image.visibility != "community" || image.owner == nil }
-        if image.owner != nil && image.owner == caller.projectID { return true }
-        switch image.visibility {
-        case "public": return true
-        case "shared":
-            if caller.isAdmin { return true }
-            guard let project = caller.projectID else { return false }
-            return try members.get(image.id, project, in: txn)?.status == "accepted"
-        case "community": return false
-        default: return caller.isAdmin || image.owner == nil
+    /// Whether `image` is in `caller`'s list under the query's `visibility` and `member_status`
+    /// (reference §6): by default own images, public ones, and shared ones whose membership has
+    /// the asked status; other people's community images only with `visibility=community`.
+    func isListed(_ image: ImageRecord, _ caller: Caller, _ query: ImageQuery, in txn: borrowing Transaction<some TransactionAccess>) throws -> Bool {
+        guard image.status != "killed", query.matches(image) else { return false }
+        let own = image.owner != nil && image.owner == caller.projectID
+        let unowned = image.owner == nil
+        func memberOK() throws -> Bool {
+            guard image.visibility == "shared", let project = caller.projectID, !own else { return false }
+            guard let member = try members.get(image.id, project, in: txn) else { return false }
+            return query.memberStatus == "all" || member.status == query.memberStatus
+        }
+        switch query.visibility {
+        case nil:
+            if image.visibility == "community" { return own }
+            return try own || unowned || caller.isAdmin || image.visibility == "public" || memberOK()
+        case "community"?:
+            return image.visibility == "community"
+        case "all"?:
+            return try own || unowned || caller.isAdmin || image.visibility == "public" || image.visibility == "community" || memberOK()
+        case let wanted?:
+            guard image.visibility == wanted else { return false }
+            return try own || unowned || caller.isAdmin || wanted == "public" || (wanted == "shared" && memberOK())
         }
     }
 

@@ -1,4 +1,4 @@
-public import GranaryIndex
+import GranaryIndex
 
 /// Glance's attribute rules for images (reference §4), independent of storage and HTTP.
 enum ImageRules {

@@ -73,20 +73,20 @@ struct ImagesController: Sendable {
 
     @Sendable func list(_ request: Request, context: ImagesRequestContext) async throws -> Response {
         try await guarded {
-            let query = request.uri.queryParameters
-            var limit = 25
-            if let text = query.get("limit") {
-                guard let value = Int(text), value >= 0 else { throw GlanceError(.badRequest, "limit param must be an integer") }
-                limit = min(value, 1000)
+            let parameters = request.uri.queryParameters.map { (String($0.key), String($0.value)) }
+            let query = try ImageQuery(parameters: parameters)
+            let page = try catalog.list(query, caller: context.caller)
+            let kept = parameters.filter { $0.0 != "marker" }
+            func link(_ items: [(String, String)]) -> String {
+                guard !items.isEmpty else { return "/v2/images" }
+                var components = URLComponents()
+                components.queryItems = items.map { URLQueryItem(name: $0.0, value: $0.1) }
+                return "/v2/images?" + (components.percentEncodedQuery ?? "")
             }
-            let marker = query.get("marker")
-            let page = try catalog.list(limit: limit, marker: marker, caller: context.caller)
             var object: [String: Any] = [
-                "images": page.images.map(ImageJSON.object),
-                "first": "/v2/images" + (limit == 25 ? "" : "?limit=\(limit)"),
-                "schema": "/v2/schemas/images",
+                "images": page.images.map(ImageJSON.object), "first": link(kept), "schema": "/v2/schemas/images",
             ]
-            if page.more, let last = page.images.last { object["next"] = "/v2/images?limit=\(limit)&marker=\(last.id)" }
+            if page.more, let last = page.images.last { object["next"] = link(kept + [("marker", last.id)]) }
             return try json(object)
         }
     }
