@@ -1,5 +1,5 @@
 import Foundation
-public import GranaryIndex
+import GranaryIndex
 
 /// A parsed `GET /v2/images` query (reference §6): filters, sort order and page.
 public struct ImageQuery: Sendable {
