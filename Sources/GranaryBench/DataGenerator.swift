@@ -98,10 +98,11 @@ public struct DataGenerator: Sendable {
     }
 }
 
-/// SplitMix64: small, fast, good enough for choosing segments.
-struct SplitMix: Sendable {
-    var state: UInt64
-    mutating func next() -> UInt64 {
+/// SplitMix64: small, fast, deterministic; for choosing segments and test workloads.
+public struct SplitMix: Sendable {
+    public var state: UInt64
+    public init(state: UInt64) { self.state = state }
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9

@@ -31,7 +31,7 @@ struct DebugCommand: AsyncParsableCommand {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for writer in 0..<writers {
                     group.addTask {
-                        var random = SplitMixRandom(seed: seed &* 7919 &+ UInt64(writer))
+                        var random = SplitMix(state: seed &* 7919 &+ UInt64(writer))
                         var acknowledged: [String] = []
                         for round in 0... {
                             if !acknowledged.isEmpty && random.next() % 5 == 0 {
@@ -66,17 +66,5 @@ final class LineOutput: Sendable {
     private let lock = NSLock()
     func line(_ text: String) {
         lock.withLock { FileHandle.standardOutput.write(Data((text + "\n").utf8)) }
-    }
-}
-
-struct SplitMixRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
