@@ -45,6 +45,13 @@ public final class WriteCoordinator: Sendable {
         }
     }
 
+    /// Queues `work` for the next batched transaction without waiting for it: for clean-up that
+    /// must happen even where nobody can await it (a deinit). Errors are dropped, so use it only
+    /// for work whose loss is harmless (recovery or fsck redoes it).
+    public func post(_ work: @escaping @Sendable (borrowing WriteTransaction) throws -> Void) {
+        enqueue(DetachedJob(work: work))
+    }
+
     /// How many transactions have committed and how many jobs they carried (for tests and stats).
     public var counters: (commits: Int, jobs: Int) {
         state.withLock { ($0.commits, $0.jobs) }
@@ -150,4 +157,11 @@ private final class Job<R: Sendable>: PendingWrite, @unchecked Sendable {
         case (nil, nil): continuation.resume(throwing: LMDBError(code: .badTransaction, operation: "write job not run"))
         }
     }
+}
+
+private struct DetachedJob: PendingWrite {
+    let work: @Sendable (borrowing WriteTransaction) throws -> Void
+    func execute(_ txn: borrowing WriteTransaction) throws { try work(txn) }
+    func fail(_ error: any Error) {}
+    func finish(commitError: (any Error)?) {}
 }

@@ -18,7 +18,7 @@ public final class BlobReader {
     }
 
     let store: BlobStore
-    private let pieces: [Piece]
+    private var pieces: [Piece]
     private var index = 0
     /// Bytes this reader will deliver in all.
     public let count: Int
@@ -68,7 +68,11 @@ public final class BlobReader {
             span += next.recordSize
             end += 1
         }
-        let file = try store.packs.reader(for: first.packID)
+        guard let file = try packReader(first.packID) else {
+            // GC compacted the pack since the plan was made: its chunks live elsewhere now.
+            try relocateRemainingPieces()
+            return try readNext(into: sink)
+        }
         let buffer = UnsafeMutableRawBufferPointer(rebasing: io[0..<span])
         try file.read(into: buffer, at: first.offset)
         var position = 0
@@ -81,6 +85,35 @@ public final class BlobReader {
         }
         index = end
         return true
+    }
+
+    /// The read descriptor of pack `id`, or nil when the pack file is gone.
+    private func packReader(_ id: UInt32) throws(StoreError) -> FileDescriptor? {
+        do throws(StoreError) {
+            return try store.packs.reader(for: id)
+        } catch where error.code == .notFound {
+            return nil
+        }
+    }
+
+    /// Looks up the current location of every piece not yet delivered, in a fresh snapshot.
+    private func relocateRemainingPieces() throws {
+        let keyspace = store.keyspace
+        let moved = try store.environment.read { txn in
+            try pieces[index...].map { piece -> Piece in
+                guard piece.row != nil else { return piece }
+                var piece = piece
+                piece.row = try piece.key.withBytes { k in try txn.withValue(keyspace.chunks, k) { try ChunkRow($0) } }
+                guard piece.row != nil else {
+                    throw StoreError(.notFound, "chunk \(piece.key) was reclaimed while the blob was being read (it was deleted meanwhile)")
+                }
+                return piece
+            }
+        }
+        guard moved.first?.row?.packID != pieces[index].row?.packID else {
+            throw StoreError(.corrupt, "pack \(PackFormat.fileName(moved[0].row!.packID)) is missing, yet chunk \(moved[0].key) is recorded there")
+        }
+        pieces.replaceSubrange(index..., with: moved)
     }
 
     private func deliver(
@@ -99,7 +132,7 @@ public final class BlobReader {
             throw StoreError(.corrupt, "\(location) fails its checksum: the stored bytes are damaged")
         }
         switch header.codec {
-        case .raw:
+        case .raw, .rawDeferred:
             try sink(UnsafeRawBufferPointer(rebasing: stored[piece.wanted]))
         case .zstd:
             let out = UnsafeMutableRawBufferPointer(rebasing: raw[0..<header.rawLength])
@@ -139,6 +172,7 @@ extension BlobStore {
     /// The chunks covering `range`, with their rows, from one read transaction.
     private func plan(_ id: SHA256Key, range: Range<Int>?) throws -> [BlobReader.Piece] {
         try environment.read { txn in
+            try dropGonePackReaders(in: txn)
             guard let manifestBytes = try txn.value(keyspace.manifests, id.bytes) else {
                 throw StoreError(.notFound, "no blob \(id)")
             }
@@ -168,5 +202,14 @@ extension BlobStore {
             }
             return pieces
         }
+    }
+}
+
+extension BlobStore {
+    /// Closes cached descriptors of packs that a compaction (in any process) removed, so their
+    /// disk space is freed; costs one lookup unless the pack generation changed.
+    func dropGonePackReaders(in txn: borrowing Transaction<some TransactionAccess>) throws {
+        let generation: UInt64 = try keyspace.metaInteger(Keyspace.generationKey, in: txn)
+        try packs.dropReaders(generation: generation) { id in try txn.contains(keyspace.packs, Keyspace.packKey(id)) }
     }
 }

@@ -39,11 +39,15 @@ public final class BlobStore: Sendable {
         self.environment = environment
         self.coordinator = WriteCoordinator(environment: environment)
         self.settings = settings
-        self.keyspace = try Keyspace(environment: environment)
-        self.packs = try PackSet(directory: directory.packsPath, sizeLimit: settings.packSizeLimit)
+        let keyspace = try Keyspace(environment: environment)
+        self.keyspace = keyspace
+        let highWater: UInt32 = try environment.read { txn in try keyspace.metaInteger(Keyspace.highWaterKey, in: txn) }
+        self.packs = try PackSet(directory: directory.packsPath, sizeLimit: settings.packSizeLimit, highWater: highWater)
         try checkFormat()
         if directory.isExclusive {
             _ = try environment.clearStaleReaders()
+            let stale = try environment.write { txn in try Self.removeStaleSessions(in: txn, keyspace: keyspace) }
+            if stale > 0 { logger?.notice("recovery: removed \(stale) write sessions of processes that are gone") }
             for action in try packs.recover(environment: environment, keyspace: keyspace) {
                 logger?.notice("recovery: \(action)")
             }
@@ -88,10 +92,13 @@ public final class BlobStore: Sendable {
         staged.committed = true
         let keyspace = self.keyspace
         do {
+            let ticket = staged.session.ticket
             let (info, result) = try await coordinator.submit { txn in
                 let info = try Self.reference(staged, in: txn, keyspace: keyspace)
+                if let ticket { try Self.endSession(ticket, in: txn, keyspace: keyspace) }
                 return (info, try work(txn, info))
             }
+            staged.session.sessionEndedByCommit()
             staged.session.releasePacks(committed: true)
             let put = PutResult(
                 blob: info,
@@ -102,6 +109,7 @@ public final class BlobStore: Sendable {
             return (put, result)
         } catch {
             staged.session.releasePacks(committed: false)
+            await staged.session.endSession()
             throw error
         }
     }
@@ -162,6 +170,7 @@ public final class BlobStore: Sendable {
         for (_, ours) in stillWritten { packDeltas[ours.packID, default: (0, 0, 0)].dead += ours.recordSize }
         try txn.put(keyspace.blobs, blobKey, row.encoded())
 
+        try raiseHighWater(staged.packs.map(\.id).max(), in: txn, keyspace: keyspace)
         for pack in staged.packs {
             let key = Keyspace.packKey(pack.id)
             var packRow =
@@ -180,7 +189,14 @@ public final class BlobStore: Sendable {
         return BlobInfo(id: blobID, size: row.size, digests: row.digests, chunks: row.chunkCount, refcount: row.refcount)
     }
 
-    private static func adjustPack(_ id: UInt32, live: Int, dead: Int, in txn: borrowing WriteTransaction, keyspace: Keyspace) throws {
+    /// Records that pack ids up to `id` are taken, for good.
+    static func raiseHighWater(_ id: UInt32?, in txn: borrowing WriteTransaction, keyspace: Keyspace) throws {
+        guard let id else { return }
+        let current: UInt32 = try keyspace.metaInteger(Keyspace.highWaterKey, in: txn)
+        if id > current { try keyspace.setMetaInteger(Keyspace.highWaterKey, id, in: txn) }
+    }
+
+    static func adjustPack(_ id: UInt32, live: Int, dead: Int, in txn: borrowing WriteTransaction, keyspace: Keyspace) throws {
         let key = Keyspace.packKey(id)
         guard let bytes = try txn.value(keyspace.packs, key) else {
             throw StoreError(.corrupt, "pack \(PackFormat.fileName(id)) has chunk rows but no pack row")

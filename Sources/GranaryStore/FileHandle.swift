@@ -122,6 +122,24 @@ final class FileDescriptor: @unchecked Sendable {
         guard ftruncate(fd, off_t(length)) == 0 else { throw StoreError.system("ftruncate", path: path, errno: errno) }
     }
 
+    /// Takes an exclusive `flock(2)` on the file without waiting; false when another open file
+    /// description holds one. Pack files are locked by whoever appends to or compacts them, so
+    /// recovery and GC never touch a pack that a live process is writing; the lock dies with
+    /// the process (or the descriptor), so a crash never leaves a pack locked.
+    func tryLockExclusive() throws(StoreError) -> Bool {
+        if flock(fd, LOCK_EX | LOCK_NB) == 0 { return true }
+        if errno == EWOULDBLOCK { return false }
+        throw StoreError.system("flock", path: path, errno: errno)
+    }
+
+    /// Whether `path` still names this open file (it was not unlinked or replaced meanwhile).
+    func isStillLinked() -> Bool {
+        var mine = stat()
+        var named = stat()
+        guard fstat(fd, &mine) == 0, stat(path, &named) == 0 else { return false }
+        return mine.st_ino == named.st_ino && mine.st_dev == named.st_dev
+    }
+
     /// Makes a directory's entries (a newly created file) durable.
     static func syncDirectory(_ path: String) throws(StoreError) {
         let fd = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)

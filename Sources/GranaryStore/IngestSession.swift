@@ -30,6 +30,8 @@ public final class IngestSession: @unchecked Sendable {
     private let startTime = DispatchTime.now()
 
     // Producer.
+    /// The session's registration (see ``SessionTicket``), from the first byte until it ends.
+    private(set) var ticket: SessionTicket?
     private var current: Slab?
     private var totalBytes = 0
     private var ended = false
@@ -83,6 +85,8 @@ public final class IngestSession: @unchecked Sendable {
     }
 
     deinit {
+        // A staged upload that was dropped without commit or abort still ends its session.
+        if let ticket { store.endSessionDetached(ticket) }
         headerScratch.deallocate()
         scratchRaw?.deallocate()
         scratchCompressed?.deallocate()
@@ -99,6 +103,7 @@ public final class IngestSession: @unchecked Sendable {
     public func fill(_ body: (UnsafeMutableRawBufferPointer) throws -> Int) async throws -> Int {
         precondition(!ended, "fill after finish or abort")
         try throwIfFailed()
+        if ticket == nil { ticket = try await store.registerSession() }
         if current == nil { current = await pool.acquire() }
         guard let slab = current else { return 0 }
         let space = UnsafeMutableRawBufferPointer(rebasing: slab.storage[slab.count...])
@@ -141,6 +146,7 @@ public final class IngestSession: @unchecked Sendable {
         await drainLanes(syncPacks: true)
         if let failure = failure.withLock({ $0 }) {
             releasePacks(committed: false)
+            await endSession()
             throw failure.error
         }
         var digests: [DigestAlgorithm: Digest] = [:]
@@ -159,7 +165,18 @@ public final class IngestSession: @unchecked Sendable {
         }
         await drainLanes(syncPacks: false)
         releasePacks(committed: false)
+        await endSession()
     }
+
+    /// Unregisters the session (after a failure; a commit ends it in its own transaction).
+    func endSession() async {
+        guard let ticket else { return }
+        self.ticket = nil
+        await store.endSession(ticket)
+    }
+
+    /// Records that the commit transaction ended the session.
+    func sessionEndedByCommit() { ticket = nil }
 
     /// Wall time since the session began (just before its first byte).
     var secondsSinceStart: Double {
@@ -333,7 +350,7 @@ public final class IngestSession: @unchecked Sendable {
     private func storeChunk(_ chunk: ChunkSpan, key: SHA256Key) throws {
         let pack = try currentPack()
         var segments = chunk.segments
-        var codec = ChunkCodec.raw
+        var codec = store.settings.compression == .deferred ? ChunkCodec.rawDeferred : .raw
         if let compressor, let scratchRaw, let scratchCompressed {
             let contiguous: UnsafeRawBufferPointer
             if segments.count == 1 {
@@ -346,9 +363,7 @@ public final class IngestSession: @unchecked Sendable {
                 }
                 contiguous = UnsafeRawBufferPointer(rebasing: scratchRaw[0..<offset])
             }
-            // Keep it raw unless it saves at least 1/32: decompressing costs more than it saves.
-            let room = UnsafeMutableRawBufferPointer(rebasing: scratchCompressed[0..<(chunk.length - chunk.length / 32)])
-            if let n = try? compressor.compress(contiguous, into: room) {
+            if let n = ChunkCompression.attempt(contiguous, with: compressor, into: scratchCompressed) {
                 codec = .zstd
                 segments = [UnsafeRawBufferPointer(rebasing: scratchCompressed[0..<n])]
             }

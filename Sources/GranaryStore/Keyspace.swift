@@ -11,6 +11,11 @@ import GranaryLMDB
 /// | `store.packs` | pack id u32 BE | ``PackRow`` (33 B) |
 /// | `store.blobs` | blob id (32 B) | ``BlobRow``: refcount, size, chunk count, digests |
 /// | `store.manifests` | blob id (32 B) | the blob's ``Manifest`` (36 B per chunk) |
+/// | `store.sessions` | pid u32 BE + counter u64 BE | ``SessionRow``: start (unix s), pid |
+///
+/// `store.meta` also holds `pack.high_water` (u32 LE, the highest pack id ever committed, so ids
+/// are never reused), `pack.generation` (u64 LE, bumped by every commit that removes a pack, so
+/// other processes drop their descriptors of it) and `gc.last` (JSON of the last GC run).
 ///
 /// Chunk refcounts count manifest entries of stored blobs; a blob's own refcount counts the
 /// records (images, artifacts, CLI puts) that hold it, so storing an identical blob again costs
@@ -21,6 +26,11 @@ struct Keyspace: Sendable {
     let packs: Database
     let blobs: Database
     let manifests: Database
+    let sessions: Database
+
+    static let highWaterKey = Array("pack.high_water".utf8)
+    static let generationKey = Array("pack.generation".utf8)
+    static let lastGCKey = Array("gc.last".utf8)
 
     init(environment: Environment) throws {
         meta = try environment.openDatabase("store.meta")
@@ -28,6 +38,20 @@ struct Keyspace: Sendable {
         packs = try environment.openDatabase("store.packs")
         blobs = try environment.openDatabase("store.blobs")
         manifests = try environment.openDatabase("store.manifests")
+        sessions = try environment.openDatabase("store.sessions")
+    }
+
+    /// A little-endian integer stored in `store.meta` under `key`, or 0.
+    func metaInteger<T: FixedWidthInteger>(_ key: [UInt8], in txn: borrowing Transaction<some TransactionAccess>, as: T.Type = T.self) throws -> T {
+        try key.withUnsafeBytes { k in
+            try txn.withValue(meta, k) { v in v.count == MemoryLayout<T>.size ? v.littleEndian(at: 0, as: T.self) : 0 }
+        } ?? 0
+    }
+
+    func setMetaInteger<T: FixedWidthInteger>(_ key: [UInt8], _ value: T, in txn: borrowing WriteTransaction) throws {
+        var bytes: [UInt8] = []
+        bytes.appendLittleEndian(value)
+        try txn.put(meta, key, bytes)
     }
 
     static func packKey(_ id: UInt32) -> [UInt8] {

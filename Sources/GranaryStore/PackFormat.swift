@@ -10,7 +10,7 @@ import GranaryCodec
 /// record:
 ///   0   4  magic "GRC1"
 ///   4   1  format version (1)
-///   5   1  codec (0 raw, 1 zstd)
+///   5   1  codec (0 raw, 1 zstd, 2 raw with compression deferred)
 ///   6   2  flags (0)
 ///   8   4  raw length u32 LE
 ///  12   4  stored length u32 LE
@@ -55,6 +55,12 @@ enum PackFormat {
 enum ChunkCodec: UInt8, Sendable {
     case raw = 0
     case zstd = 1
+    /// Raw bytes whose compression was deferred (`store.compression = deferred`): the next
+    /// compaction tries zstd on them.
+    case rawDeferred = 2
+
+    /// Whether the stored bytes are the raw bytes.
+    var isRaw: Bool { self != .zstd }
 }
 
 /// A parsed record header.

@@ -37,12 +37,15 @@ final class PackSet: Sendable {
         var idle: [OpenPack] = []
         var nextID: UInt32 = 1
         var readers: [UInt32: FileDescriptor] = [:]
+        var readerGeneration: UInt64 = 0
     }
 
-    init(directory: String, sizeLimit: Int) throws(StoreError) {
+    /// - Parameter highWater: the highest pack id ever committed (GC deletes packs, and an id is
+    ///   never reused: a reader in another process may still hold a chunk location naming it).
+    init(directory: String, sizeLimit: Int, highWater: UInt32 = 0) throws(StoreError) {
         self.directory = directory
         self.sizeLimit = sizeLimit
-        let highest = try Self.packFiles(in: directory).map(\.id).max() ?? 0
+        let highest = max(try Self.packFiles(in: directory).map(\.id).max() ?? 0, highWater)
         state = Mutex(State(nextID: highest + 1))
     }
 
@@ -70,6 +73,9 @@ final class PackSet: Sendable {
             }
             // Another process (a maintenance run beside the server) may have taken this id.
             guard let file = try FileDescriptor.createExclusive(path(of: id), direct: true) else { continue }
+            // The lock marks the pack as being appended to; if recovery or GC elsewhere took it
+            // (or removed the new file) between create and lock, leave this id alone.
+            guard try file.tryLockExclusive(), file.isStillLinked() else { continue }
             try FileDescriptor.syncDirectory(directory)
             let pack = OpenPack(id: id, file: file, committedLength: 0)
             // The file header goes out with the first records, at the first commit.
@@ -83,6 +89,11 @@ final class PackSet: Sendable {
     func giveBack(_ pack: OpenPack, committed: Bool) {
         if committed {
             pack.committedLength = pack.writeOffset
+        } else if pack.committedLength == 0 {
+            // Never committed: cutting it back would cut its file header too. Retire it; the
+            // file has no row, and recovery or GC removes it.
+            pack.appender.releaseBuffers()
+            return
         } else {
             do {
                 try pack.appender.discard(to: pack.committedLength)
@@ -96,6 +107,61 @@ final class PackSet: Sendable {
         if pack.writeOffset < sizeLimit {
             state.withLock { $0.idle.append(pack) }
         }
+    }
+
+    /// Lets go of idle packs (closing their append descriptors and so their locks), which
+    /// makes them eligible for compaction; new uploads start new packs.
+    func retireIdle() {
+        let retired = state.withLock { state -> [OpenPack] in
+            defer { state.idle = [] }
+            return state.idle
+        }
+        for pack in retired { pack.appender.releaseBuffers() }
+    }
+
+    /// The ids of packs this process holds open for appending (locked, so never compacted).
+    var heldForAppend: Set<UInt32> { state.withLock { Set($0.idle.map(\.id)) } }
+
+    /// Closes cached read descriptors of packs that no longer exist, once per change of the
+    /// store's pack generation (bumped by every compaction commit, in any process). A reader
+    /// in the middle of a read keeps its own reference, so its descriptor stays open until done.
+    func dropReaders(generation: UInt64, keep: (UInt32) throws -> Bool) rethrows {
+        let stale = state.withLock { state -> [UInt32]? in
+            guard state.readerGeneration != generation else { return nil }
+            return Array(state.readers.keys)
+        }
+        guard let stale else { return }
+        let gone = try stale.filter { try !keep($0) }
+        state.withLock { state in
+            for id in gone { state.readers[id] = nil }
+            state.readerGeneration = generation
+        }
+    }
+
+    /// Forgets the cached read descriptor of pack `id` (after this process unlinked it).
+    func dropReader(_ id: UInt32) {
+        _ = state.withLock { $0.readers.removeValue(forKey: id) }
+    }
+
+    /// Opens pack `id` and takes its lock for maintenance (compaction, repair); nil when a live
+    /// process holds it (it is being appended to or compacted) or the file is gone.
+    func lockForMaintenance(_ id: UInt32, writable: Bool = false) throws(StoreError) -> FileDescriptor? {
+        let file: FileDescriptor
+        do throws(StoreError) {
+            file = try FileDescriptor.open(path(of: id), writable: writable)
+        } catch where error.code == .notFound {
+            return nil
+        }
+        guard try file.tryLockExclusive(), file.isStillLinked() else { return nil }
+        return file
+    }
+
+    /// Unlinks pack `id`, whose records no committed row references any more, and forgets its
+    /// reader. The caller holds its maintenance lock.
+    func remove(_ id: UInt32) throws(StoreError) {
+        if unlink(path(of: id)) != 0 && errno != ENOENT { throw StoreError.system("unlink", path: path(of: id), errno: errno) }
+        dropReader(id)
+        try FileDescriptor.syncDirectory(directory)
     }
 
     /// A read-only descriptor for pack `id`, opened once and cached.
@@ -125,12 +191,18 @@ final class PackSet: Sendable {
         }
         for (id, name) in try Self.packFiles(in: directory) {
             let path = directory + "/" + name
-            guard let length = committed[id] else {
+            // A pack locked by a live process (a maintenance run that outlived a server, a CLI
+            // put beside it) is that process's to finish.
+            guard let file = try lockForMaintenance(id, writable: true) else { continue }
+            // Only a lock holder commits rows for a pack: under the lock, a fresh look is final.
+            let length = try committed[id] ?? environment.read { txn in
+                try Keyspace.packKey(id).withUnsafeBytes { k in try txn.withValue(keyspace.packs, k) { try PackRow($0).committedLength } }
+            }
+            guard let length else {
                 unlink(path)
                 actions.append("removed \(name): no committed record references it")
                 continue
             }
-            let file = try FileDescriptor.open(path, writable: true)
             let size = try file.size()
             if size > length {
                 try file.truncate(to: length)

@@ -7,7 +7,7 @@
 /// An error from the storage engine, with what an operator needs to fix it.
 public struct StoreError: Error, Sendable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
-        private enum Base: Hashable, Sendable { case locked, io, notFound, corrupt, invalidArgument }
+        private enum Base: Hashable, Sendable { case locked, io, notFound, corrupt, invalidArgument, conflict }
         private let base: Base
         /// Another process holds the data directory's exclusive lock.
         public static let locked = Code(base: .locked)
@@ -19,6 +19,8 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         public static let corrupt = Code(base: .corrupt)
         /// The caller passed something unusable.
         public static let invalidArgument = Code(base: .invalidArgument)
+        /// Concurrent work changed what this operation depended on; it changed nothing.
+        public static let conflict = Code(base: .conflict)
         public var description: String { "\(base)" }
     }
 
