@@ -147,6 +147,10 @@ extension BlobStore {
         return report
     }
 
+    /// Lets go of the packs this process keeps open for appending, so GC may compact them;
+    /// later uploads start new packs. The server's GC service calls this before each run.
+    public func sealOpenPacks() { packs.retireIdle() }
+
     /// The report of the last GC run that changed something, or nil.
     public func lastGC() throws -> GCReport? {
         try environment.read { txn in
