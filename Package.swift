@@ -85,7 +85,7 @@ let package = Package(
         // MARK: Tests (Swift Testing, real LMDB / zstd / OpenSSL / loopback HTTP)
         .testTarget(name: "GranaryLMDBTests", dependencies: ["GranaryLMDB"]),
         .testTarget(name: "GranaryCodecTests", dependencies: ["GranaryCodec"]),
-        .testTarget(name: "GranaryStoreTests", dependencies: ["GranaryStore"]),
+        .testTarget(name: "GranaryStoreTests", dependencies: ["GranaryStore", "GranaryLMDB", "GranaryCodec"]),
         .testTarget(name: "GranaryBenchTests", dependencies: ["GranaryBench"]),
         // Kills the real `granary` executable at random points; needs it built (`swift build`).
         .testTarget(name: "GranaryCrashTests", dependencies: ["GranaryStore", "GranaryBench", "GranaryCodec"]),

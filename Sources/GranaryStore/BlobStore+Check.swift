@@ -72,6 +72,22 @@ extension BlobStore {
         return report
     }
 
+    /// Raises blob `id`'s holder count to `count` when it is lower (fsck found more records
+    /// holding it than it counts: a lower count would free its data while records still use it).
+    /// Never lowers a count: holders the store cannot see (CLI puts) would lose their data.
+    /// - Returns: whether the count changed.
+    public func raiseHolders(_ id: SHA256Key, to count: Int) async throws -> Bool {
+        let keyspace = self.keyspace
+        return try await coordinator.submit { txn in
+            guard let bytes = try txn.value(keyspace.blobs, id.bytes) else { return false }
+            var row = try bytes.withUnsafeBytes { try BlobRow($0) }
+            guard row.refcount < count else { return false }
+            row.refcount = count
+            try txn.put(keyspace.blobs, id.bytes, row.encoded())
+            return true
+        }
+    }
+
     // MARK: Inspection
 
     /// A record found in a pack scan.

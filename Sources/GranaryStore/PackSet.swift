@@ -90,9 +90,10 @@ final class PackSet: Sendable {
         if committed {
             pack.committedLength = pack.writeOffset
         } else if pack.committedLength == 0 {
-            // Never committed: cutting it back would cut its file header too. Retire it; the
-            // file has no row, and recovery or GC removes it.
+            // Never committed, so no row names it: remove it (cutting it back would cut its file
+            // header too). Should that fail, recovery or GC removes it later.
             pack.appender.releaseBuffers()
+            unlink(path(of: pack.id))
             return
         } else {
             do {

@@ -23,6 +23,7 @@ struct DebugCommand: AsyncParsableCommand {
         @Option var seed: UInt64 = 1
         @Option(name: .customLong("max-size")) var maxSize = 3 << 20
         @Option var writers = 3
+        @Flag(help: "Also run GC (grace 0) in a loop beside the writers.") var gc = false
 
         func run() async throws {
             let settings = try await Settings.load(common: common)
@@ -52,6 +53,18 @@ struct DebugCommand: AsyncParsableCommand {
                             output.line(
                                 "{\"seed\":\(dataSeed),\"size\":\(size),\"dup\":\(dup),\"blob\":\"\(result.blob.id.hex)\","
                                     + "\"sha256\":\"\(result.blob.digests[.sha256]!.hex)\"}")
+                        }
+                    }
+                }
+                if gc {
+                    group.addTask {
+                        var options = GCOptions()
+                        options.grace = 0
+                        while true {
+                            store.sealOpenPacks()
+                            let report = try await store.collectGarbage(options)
+                            output.line("{\"gc_compacted\":\(report.packsCompacted)}")
+                            try await Task.sleep(nanoseconds: 20_000_000)
                         }
                     }
                 }

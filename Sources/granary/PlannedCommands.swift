@@ -8,24 +8,6 @@ struct NotImplementedYet: Error, CustomStringConvertible {
     var description: String { "granary \(command) is not implemented yet (it arrives with the \(capability))" }
 }
 
-struct GCCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "gc",
-        abstract: "Reclaim space of unreferenced chunks by compacting packs, online."
-    )
-    @OptionGroup var common: CommonOptions
-    func run() async throws { throw NotImplementedYet(command: "gc", capability: "maintenance work (GC)") }
-}
-
-struct FsckCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "fsck",
-        abstract: "Check the store: references, refcounts, pack records; --scrub re-hashes every chunk."
-    )
-    @OptionGroup var common: CommonOptions
-    func run() async throws { throw NotImplementedYet(command: "fsck", capability: "maintenance work (fsck)") }
-}
-
 struct VerifyExternalCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify-external",

@@ -24,7 +24,10 @@ enum AuthMode: String, CaseIterable, Sendable {
 /// `index.map_size` / `GRANARY_INDEX_MAP_SIZE` (bytes),
 /// `store.compression` / `GRANARY_STORE_COMPRESSION` (inline, deferred, off),
 /// `store.verify_reads` / `GRANARY_STORE_VERIFY_READS` (true, false),
-/// `store.pack_size` / `GRANARY_STORE_PACK_SIZE` (bytes).
+/// `store.pack_size` / `GRANARY_STORE_PACK_SIZE` (bytes),
+/// `gc.grace` / `GRANARY_GC_GRACE` (seconds), `gc.throttle_mbps` / `GRANARY_GC_THROTTLE_MBPS`,
+/// `gc.threshold` / `GRANARY_GC_THRESHOLD` (dead share, percent), `gc.interval` / `GRANARY_GC_INTERVAL`
+/// (seconds between the server's background GC runs; 0 turns them off).
 struct Settings: Sendable {
     var dataDirectory = "./data"
     var host = "127.0.0.1"
@@ -34,6 +37,13 @@ struct Settings: Sendable {
     var keystoneURL: String?
     var logLevel = Logger.Level.info
     var store = StoreSettings()
+    var gc = GCSettings()
+
+    /// Garbage collection: what each run may do, and how often the server runs one.
+    struct GCSettings: Sendable {
+        var options = GCOptions()
+        var interval = 3600
+    }
 
     /// A configuration value that is present but unusable.
     struct Invalid: Error, CustomStringConvertible {
@@ -84,6 +94,10 @@ struct Settings: Sendable {
             }
             settings.store.verifyReads = parsed
         }
+        settings.gc.options.grace = try integer(reader, "gc.grace", range: 0...Int(Int32.max)) ?? settings.gc.options.grace
+        settings.gc.interval = try integer(reader, "gc.interval", range: 0...Int(Int32.max)) ?? settings.gc.interval
+        if let throttle = try integer(reader, "gc.throttle_mbps", range: 1...1_000_000) { settings.gc.options.throttleBytesPerSecond = throttle * 1_000_000 }
+        if let percent = try integer(reader, "gc.threshold", range: 1...100) { settings.gc.options.threshold = Double(percent) / 100 }
         settings.keystoneURL = reader.string(forKey: "keystone_url")
         if let auth = reader.string(forKey: "auth") {
             guard let mode = AuthMode(rawValue: auth) else {

@@ -78,4 +78,48 @@ struct SmallDisk {
         for (id, data) in acknowledged { #expect(try t.read(id) == data) }
         #expect(try t.store.verify().isEmpty)
     }
+
+    /// GC needs room for the records it copies; on a full disk it fails cleanly, changes
+    /// nothing, and finishes once space returns.
+    @Test(.enabled(if: SmallDisk.available, "needs root to mount a loop device"))
+    func gcOnAFullDiskFailsCleanlyAndFinishesLater() async throws {
+        let disk = try SmallDisk(megabytes: 64)
+        defer { disk.remove() }
+        var settings = StoreSettings()
+        settings.indexMapSize = 32 << 20
+        settings.packSizeLimit = 8 << 20
+        let t = try TestStore(settings: settings, path: disk.mountPoint + "/data")
+        var kept: [(SHA256Key, [UInt8])] = []
+        var dropped: [SHA256Key] = []
+        for n in 0..<8 {
+            let data = randomBytes(3 << 20, seed: UInt64(700 + n))
+            let id = try await t.put(data).blob.id
+            if n % 2 == 0 { dropped.append(id) } else { kept.append((id, data)) }
+        }
+        for id in dropped { try await t.store.release(id) }
+        t.store.sealOpenPacks()
+        // Fill what is left of the disk.
+        let filler = disk.mountPoint + "/filler"
+        FileManager.default.createFile(atPath: filler, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: filler))
+        let block = Data(count: 1 << 20)
+        while (try? handle.write(contentsOf: block)) != nil {}
+        try? handle.close()
+
+        var options = GCOptions()
+        options.grace = 0
+        let before = try t.store.stats()
+        await #expect(throws: StoreError.self) { _ = try await t.store.collectGarbage(options) }
+        #expect(try t.store.stats().deadBytes == before.deadBytes)
+        for (id, data) in kept { #expect(try t.read(id) == data) }
+        let problems = try t.store.verify()
+        #expect(problems.isEmpty, "\(problems)")
+
+        try FileManager.default.removeItem(atPath: filler)
+        let report = try await t.store.collectGarbage(options)
+        #expect(report.packsCompacted > 0 && report.reclaimedBytes > 0)
+        #expect(try t.store.stats().deadBytes == 0)
+        for (id, data) in kept { #expect(try t.read(id) == data) }
+        #expect(try t.store.verify(scrub: true).isEmpty)
+    }
 }

@@ -1,0 +1,19 @@
+import GranaryIndex
+import GranaryLMDB
+public import GranaryStore
+
+extension ImageCatalog {
+    /// Which images hold which store blob: what fsck marks from, above the store.
+    public func dataHolders() throws -> (images: Int, holders: [SHA256Key: [String]]) {
+        try store.environment.read { txn in
+            var images = 0
+            var holders: [SHA256Key: [String]] = [:]
+            try index.newestFirst(after: nil, in: txn) { image in
+                images += 1
+                if let blob = image.blob.flatMap(SHA256Key.init(hex:)) { holders[blob, default: []].append(image.id) }
+                return true
+            }
+            return (images, holders)
+        }
+    }
+}
