@@ -111,15 +111,23 @@ extension BlobStore {
                 progress(status)
                 continue
             }
-            for plan in try compactionPlans(for: batch.map(\.packID), grace: options.grace) {
+            // Lock first, then read the rows: only a pack's lock holder commits rows into it, so
+            // under the lock the plan cannot miss a row (a row missed would point at nothing).
+            var locks: [UInt32: FileDescriptor] = [:]
+            for survey in batch {
+                if survey.packID != copier.outputID, let lock = try packs.lockForMaintenance(survey.packID) {
+                    locks[survey.packID] = lock
+                } else {
+                    report.packsBusy += 1
+                    status.packsDone += 1
+                }
+            }
+            for plan in try compactionPlans(for: batch.map(\.packID).filter { locks[$0] != nil }, grace: options.grace) {
                 defer {
                     status.packsDone += 1
                     progress(status)
                 }
-                guard plan.packID != copier.outputID, let lock = try packs.lockForMaintenance(plan.packID) else {
-                    report.packsBusy += 1
-                    continue
-                }
+                guard let lock = locks.removeValue(forKey: plan.packID) else { continue }
                 do {
                     let outcome = try await compact(plan, from: lock, with: copier, throttle: throttle) { bytes in
                         status.bytesDone += bytes

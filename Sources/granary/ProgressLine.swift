@@ -12,10 +12,14 @@ final class ProgressLine: Sendable {
     private let label: String
     private let isTerminal = isatty(STDERR_FILENO) == 1
     private let start = DispatchTime.now().uptimeNanoseconds
-    private let lastShown = Atomic<UInt64>(0)
+    private let lastShown: Atomic<UInt64>
     private let drew = Atomic<Bool>(false)
 
-    init(label: String) { self.label = label }
+    /// Nothing shows during the first interval: short runs print no progress at all.
+    init(label: String) {
+        self.label = label
+        lastShown = Atomic(start)
+    }
 
     func show(done: Int, total: Int, detail: String) {
         let now = DispatchTime.now().uptimeNanoseconds
