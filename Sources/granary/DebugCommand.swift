@@ -24,12 +24,18 @@ struct DebugCommand: AsyncParsableCommand {
         @Option(name: .customLong("max-size")) var maxSize = 3 << 20
         @Option var writers = 3
         @Flag(help: "Also run GC (grace 0) in a loop beside the writers.") var gc = false
+        @Option(help: "Stop by itself after this many seconds (a test that loses track of it fills no disk).")
+        var seconds = 60.0
 
         func run() async throws {
             let settings = try await Settings.load(common: common)
             let store = try openStore(settings, logger: makeLogger(level: .error))
             let output = LineOutput()
             try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    try await Task.sleep(nanoseconds: UInt64(seconds * 1e9))
+                    throw ExitCode.success
+                }
                 for writer in 0..<writers {
                     group.addTask {
                         var random = SplitMix(state: seed &* 7919 &+ UInt64(writer))

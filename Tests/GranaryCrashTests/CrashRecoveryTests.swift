@@ -94,7 +94,9 @@ final class LineCollector: @unchecked Sendable {
         for round in 0..<rounds {
             let child = Process()
             child.executableURL = executable
-            child.arguments = ["debug", "ingest-loop", "--data", data, "--seed", String(round + 1), "--max-size", String(2 << 20)] + (gc ? ["--gc"] : [])
+            child.arguments =
+                ["debug", "ingest-loop", "--data", data, "--seed", String(round + 1), "--max-size", String(2 << 20), "--seconds", "20"]
+                + (gc ? ["--gc"] : [])
             child.environment = environment
             let pipe = Pipe()
             child.standardOutput = pipe
@@ -102,25 +104,19 @@ final class LineCollector: @unchecked Sendable {
             let collector = LineCollector()
             pipe.fileHandleForReading.readabilityHandler = { handle in collector.consume(handle.availableData) }
             try child.run()
-            var second: Process?
+            var second: pid_t?
             if gc && round % 2 == 1 {
                 try await Task.sleep(for: .milliseconds(Int.random(in: 50...300, using: &random)))
-                let process = Process()
-                process.executableURL = executable
-                process.arguments = ["gc", "--data", data, "--grace", "0", "--json"]
-                process.environment = environment
-                process.standardOutput = FileHandle.nullDevice
-                process.standardError = FileHandle.nullDevice
-                try process.run()
-                second = process
+                second = try spawn(executable.path, ["gc", "--data", data, "--grace", "0", "--json"], environment: environment)
             }
             try await Task.sleep(for: .milliseconds(Int.random(in: 150...900, using: &random)))
-            if let second {
-                kill(second.processIdentifier, SIGKILL)
-                second.waitUntilExit()
-            }
             kill(child.processIdentifier, SIGKILL)
             child.waitUntilExit()
+            if let second {
+                kill(second, SIGKILL)
+                var status: Int32 = 0
+                waitpid(second, &status, 0)
+            }
             pipe.fileHandleForReading.readabilityHandler = nil
             collector.consume(pipe.fileHandleForReading.readDataToEndOfFile())
             if child.terminationReason == .uncaughtSignal { kills += 1 }
@@ -161,4 +157,25 @@ final class LineCollector: @unchecked Sendable {
         }
         return (kills, survivors.count, compactions)
     }
+}
+
+/// Starts `path` with `arguments`, output discarded, without Foundation's `Process` (whose
+/// reaping of a child that exits at once has been seen to hang `waitUntilExit` here); the
+/// caller reaps it with `waitpid`.
+func spawn(_ path: String, _ arguments: [String], environment: [String: String]) throws -> pid_t {
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    let argv = ([path] + arguments).map { strdup($0) } + [nil]
+    let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+    defer {
+        for p in argv { free(p) }
+        for p in envp { free(p) }
+    }
+    var pid: pid_t = 0
+    let rc = posix_spawn(&pid, path, &actions, nil, argv, envp)
+    guard rc == 0 else { throw CrashTestError(message: "posix_spawn \(path) failed: \(rc)") }
+    return pid
 }
