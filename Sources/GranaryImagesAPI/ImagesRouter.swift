@@ -1,16 +1,19 @@
 import Foundation
 public import GranaryCatalog
+public import GranaryStore
 import HTTPTypes
 public import Hummingbird
 import NIOCore
 
 /// Builds the images API (Glance v2) router: version discovery and, given a catalog, `/v2/images`.
-public func buildImagesRouter(catalog: ImageCatalog? = nil, auth: AuthMode = .noauth) -> Router<ImagesRequestContext> {
+/// With a GC runner, the admin routes (`/admin/stats`, `/admin/gc`) join too.
+public func buildImagesRouter(catalog: ImageCatalog? = nil, auth: AuthMode = .noauth, gc: GCRunner? = nil) -> Router<ImagesRequestContext> {
     let router = Router(context: ImagesRequestContext.self)
     router.add(middleware: RequestIDMiddleware())
     if let catalog {
         let api = router.group().add(middleware: AuthMiddleware(mode: auth))
         ImagesController(catalog: catalog).register(on: api)
+        if let gc { AdminController(store: catalog.store, gc: gc).register(on: api) }
     }
     // `GET /` answers 300 Multiple Choices (tempest requires it), `/versions` 200 (glanceclient).
     router.get("/") { request, _ in

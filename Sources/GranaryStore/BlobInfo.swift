@@ -33,6 +33,24 @@ public struct StoreStats: Sendable, Equatable {
     /// Bytes of records no blob references any more (reclaimed by GC).
     public var deadBytes = 0
 
+    /// Raw and stored bytes of the live chunks (record headers excluded): how well zstd does.
+    public var liveRawBytes = 0
+    public var liveStoredBytes = 0
+    /// Each pack's size on disk and accounting, by id.
+    public var packDetails: [PackStats] = []
+
     /// logical / stored (0 for an empty store).
     public var dedupRatio: Double { storedBytes == 0 ? 0 : Double(logicalBytes) / Double(storedBytes) }
+    /// raw / stored bytes of live chunks (1 when nothing compressed; 0 for an empty store).
+    public var compressionRatio: Double { liveStoredBytes == 0 ? 0 : Double(liveRawBytes) / Double(liveStoredBytes) }
+}
+
+/// One pack in ``StoreStats``.
+public struct PackStats: Sendable, Equatable {
+    public var id: UInt32
+    public var name: String
+    public var fileBytes: Int
+    public var liveBytes: Int
+    public var deadBytes: Int
+    public var records: Int
 }

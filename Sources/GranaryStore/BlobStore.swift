@@ -272,8 +272,9 @@ public final class BlobStore: Sendable {
         }
     }
 
-    /// Whole-store figures (a scan of the blob and pack rows plus a stat of each pack file).
+    /// Whole-store figures: a scan of the blob, chunk and pack rows plus a stat of each pack file.
     public func stats() throws -> StoreStats {
+        var rows: [UInt32: PackRow] = [:]
         var stats = try environment.read { txn in
             var stats = StoreStats()
             stats.chunks = try txn.count(keyspace.chunks)
@@ -282,18 +283,32 @@ public final class BlobStore: Sendable {
                 stats.logicalBytes += try BlobRow(value).size
                 return true
             }
-            try txn.forEach(keyspace.packs) { _, value in
-                stats.deadBytes += try PackRow(value).deadBytes
+            try txn.forEach(keyspace.chunks) { _, value in
+                let row = try ChunkRow(value)
+                if row.refcount > 0 {
+                    stats.liveRawBytes += row.rawLength
+                    stats.liveStoredBytes += row.storedLength
+                }
+                return true
+            }
+            try txn.forEach(keyspace.packs) { key, value in
+                let row = try PackRow(value)
+                rows[UInt32(bigEndian: key.loadUnaligned(as: UInt32.self))] = row
+                stats.deadBytes += row.deadBytes
                 return true
             }
             return stats
         }
-        for (_, name) in try PackSet.packFiles(in: packs.directory) {
+        for (id, name) in try PackSet.packFiles(in: packs.directory) {
             var st = stat()
-            if stat(packs.directory + "/" + name, &st) == 0 {
-                stats.packs += 1
-                stats.storedBytes += Int(st.st_size)
-            }
+            guard stat(packs.directory + "/" + name, &st) == 0 else { continue }
+            stats.packs += 1
+            stats.storedBytes += Int(st.st_size)
+            let row = rows[id]
+            stats.packDetails.append(
+                PackStats(
+                    id: id, name: name, fileBytes: Int(st.st_size), liveBytes: row?.liveBytes ?? 0, deadBytes: row?.deadBytes ?? 0,
+                    records: row?.records ?? 0))
         }
         return stats
     }

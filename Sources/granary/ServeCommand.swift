@@ -4,6 +4,7 @@ import GranaryImagesAPI
 import GranaryStore
 import Hummingbird
 import Logging
+import ServiceLifecycle
 
 /// `granary serve`: the images API (and, as it lands, the artifacts API) on one store.
 struct ServeCommand: AsyncParsableCommand {
@@ -68,15 +69,23 @@ struct ServeCommand: AsyncParsableCommand {
                 "auth": "\(settings.auth.rawValue)", "compression": "\(settings.store.compression.rawValue)",
             ]
         )
+        let gc = GCRunner(store: store, defaults: settings.gc.options, interval: settings.gc.interval)
         let app = Application(
-            router: buildImagesRouter(catalog: catalog, auth: auth),
+            router: buildImagesRouter(catalog: catalog, auth: auth, gc: gc),
             server: imagesServer(),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "granary"),
+            services: [GCService(runner: gc)],
             logger: logger
         )
         try await app.runService()
         withExtendedLifetime(store) {}
     }
+}
+
+/// The server's GC schedule and admin-requested runs, as a service of the application.
+struct GCService: Service {
+    let runner: GCRunner
+    func run() async throws { await cancelWhenGracefulShutdown { await runner.run() } }
 }
 
 /// The process-wide logger, on standard error.
