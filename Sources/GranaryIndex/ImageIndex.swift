@@ -6,17 +6,58 @@ public import GranaryLMDB
 /// |---|---|---|
 /// | `images` | image id (UTF-8, lower-case UUID) | ``ImageRecord`` as JSON |
 /// | `images.by_created` | created_at u64 BE + image id | empty: the default list order |
+/// | `images.by_term` | term prefix + created_at u64 BE + image id | empty: one entry per ``ListTerm`` of the image |
+/// | `images.term_counts` | term prefix | u64 BE: how many images carry the term |
+/// | `images.meta` | `terms` | the version of `images.by_term` built (`1`) |
 ///
-/// Lists walk `images.by_created` from a seek position (the marker), so a page costs index seeks
-/// and the rows of that page, not a scan of every image. More secondary indexes (name, status,
-/// visibility, tags) join as the list filters are served from indexes.
+/// A term prefix is the field byte (status 1, visibility 2, name 3, tag 4, owner 5, no owner 6),
+/// the value's length as u16 BE and the value's UTF-8 bytes, cut to ``maxTermBytes`` so every
+/// key stays under LMDB's 511-byte limit. Within one term the entries sort like
+/// `images.by_created`, so "images with this name (status, tag, …) newest first from a marker"
+/// is one seek and a walk; a missing name is indexed as the empty name, which `name=` matches.
+/// Values cut to the same prefix share entries, so a term walk yields candidates: callers check
+/// each record against the full query. The counts let a list pick its most selective term.
+///
+/// `put` and `delete` keep every index in step with the record in the caller's transaction;
+/// opening builds `images.by_term` once from `images` when a data directory predates it.
 public struct ImageIndex: Sendable {
     let images: Database
     let byCreated: Database
+    let byTerm: Database
+    let termCounts: Database
+    let meta: Database
 
+    /// Longest term value kept in a key, in bytes (longer ones are cut, see the type's notes).
+    static let maxTermBytes = 256
+    /// The `images.by_term` layout this code writes; an older or missing one is rebuilt at open.
+    static let termsVersion = "1"
+
+    /// Opens the images databases, building `images.by_term` from `images` when it is missing
+    /// (a data directory from before it existed), in one write transaction.
     public init(environment: Environment) throws {
         images = try environment.openDatabase("images")
         byCreated = try environment.openDatabase("images.by_created")
+        byTerm = try environment.openDatabase("images.by_term")
+        termCounts = try environment.openDatabase("images.term_counts")
+        meta = try environment.openDatabase("images.meta")
+        let version = Array(Self.termsVersion.utf8)
+        if try environment.read({ txn in try txn.value(meta, Array("terms".utf8)) }) != version {
+            try environment.write { txn in
+                // Checked again under the writer lock: another process may have built it meanwhile.
+                if try txn.value(meta, Array("terms".utf8)) != version { try rebuildTerms(in: txn) }
+            }
+        }
+    }
+
+    /// Drops and refills `images.by_term` and its counts from the `images` table.
+    func rebuildTerms(in txn: borrowing WriteTransaction) throws {
+        try txn.removeAll(byTerm)
+        try txn.removeAll(termCounts)
+        try txn.forEach(images) { _, value in
+            try updateTerms(of: try ImageRecord.decode(value), previous: nil, in: txn)
+            return true
+        }
+        try txn.put(meta, Array("terms".utf8), Array(Self.termsVersion.utf8))
     }
 
     /// The image `id`, or nil.
@@ -31,12 +72,72 @@ public struct ImageIndex: Sendable {
         }
         try txn.put(images, Array(record.id.utf8), try record.encoded())
         try txn.put(byCreated, Self.createdKey(record), [])
+        try updateTerms(of: record, previous: previous, in: txn)
     }
 
     /// Removes `record` and its index entries.
     public func delete(_ record: ImageRecord, in txn: borrowing WriteTransaction) throws {
         try txn.delete(images, Array(record.id.utf8))
         try txn.delete(byCreated, Self.createdKey(record))
+        for term in Self.terms(of: record) { try removeTerm(term, of: record, in: txn) }
+    }
+
+    // MARK: Term entries
+
+    /// Adds the entries `record` has and `previous` lacked, and removes the ones it lost (all of
+    /// them move when created_at changes, since it is part of every key).
+    func updateTerms(of record: ImageRecord, previous: ImageRecord?, in txn: borrowing WriteTransaction) throws {
+        var old = previous.map(Self.terms(of:)) ?? []
+        var new = Self.terms(of: record)
+        if let previous, previous.createdAt == record.createdAt, previous.id == record.id {
+            let kept = old.intersection(new)
+            old.subtract(kept)
+            new.subtract(kept)
+        }
+        if let previous {
+            for term in old { try removeTerm(term, of: previous, in: txn) }
+        }
+        for term in new {
+            try txn.put(byTerm, term.prefix + Self.suffix(record), [])
+            try addCount(term.prefix, 1, in: txn)
+        }
+    }
+
+    func removeTerm(_ term: ListTerm, of record: ImageRecord, in txn: borrowing WriteTransaction) throws {
+        if try txn.delete(byTerm, term.prefix + Self.suffix(record)) { try addCount(term.prefix, -1, in: txn) }
+    }
+
+    func addCount(_ prefix: [UInt8], _ delta: Int, in txn: borrowing WriteTransaction) throws {
+        let now = try count(prefix: prefix, in: txn) + delta
+        if now <= 0 {
+            try txn.delete(termCounts, prefix)
+        } else {
+            try withUnsafeBytes(of: UInt64(now).bigEndian) { value in
+                try prefix.withUnsafeBytes { key in try txn.put(termCounts, key, value) }
+            }
+        }
+    }
+
+    func count(prefix: [UInt8], in txn: borrowing Transaction<some TransactionAccess>) throws -> Int {
+        let stored = try prefix.withUnsafeBytes { key in
+            try txn.withValue(termCounts, key) { value in value.count == 8 ? value.loadUnaligned(as: UInt64.self).bigEndian : 0 }
+        }
+        return Int(stored ?? 0)
+    }
+
+    /// The terms an image is indexed under.
+    static func terms(of record: ImageRecord) -> Set<ListTerm> {
+        var terms: Set<ListTerm> = [.status(record.status), .visibility(record.visibility), .name(record.name ?? ""), .owner(record.owner)]
+        for tag in record.tags { terms.insert(.tag(tag)) }
+        return terms
+    }
+
+    // MARK: Reading
+
+    /// How many images carry `term` (every image when nil): one lookup, for choosing an index.
+    public func count(_ term: ListTerm?, in txn: borrowing Transaction<some TransactionAccess>) throws -> Int {
+        guard let term else { return try txn.count(images) }
+        return try count(prefix: term.prefix, in: txn)
     }
 
     /// Images newest first, starting after `marker` (an image id), calling `visit` until it
@@ -46,26 +147,102 @@ public struct ImageIndex: Sendable {
         in txn: borrowing Transaction<Access>,
         _ visit: (ImageRecord) throws -> Bool
     ) throws {
-        try txn.withCursor(byCreated) { cursor in
-            var entry: Cursor<Access>.Entry?
-            if let marker {
-                entry = try cursor.seek(atOrBefore: Self.createdKey(marker))
-                if let current = entry, current.key.elementsEqual(Self.createdKey(marker)) { entry = try cursor.previous() }
-            } else {
-                entry = try cursor.last()
-            }
-            while let current = entry {
-                let id = String(decoding: current.key[8...], as: UTF8.self)
+        try walk(nil, descending: true, after: marker, in: txn, visit)
+    }
+
+    /// The images carrying any of `terms` (every image when nil), each once, in created_at and id
+    /// order (descending: newest first, as Glance's default list), strictly after `marker`'s
+    /// place in that order, calling `visit` until it returns false.
+    ///
+    /// Each term is a range of `images.by_term`; several are merged on their (created_at, id)
+    /// suffix, so a page costs one seek per term and per row, whatever the number of images.
+    public func walk<Access: TransactionAccess>(
+        _ terms: [ListTerm]?,
+        descending: Bool,
+        after marker: ImageRecord?,
+        in txn: borrowing Transaction<Access>,
+        _ visit: (ImageRecord) throws -> Bool
+    ) throws {
+        let prefixes = terms.map { Array(Set($0)).map(\.prefix) } ?? [[]]
+        try txn.withCursor(terms == nil ? byCreated : byTerm) { cursor in
+            let start = marker.map(Self.suffix)
+            var heads: [(prefix: [UInt8], suffix: [UInt8]?)] = []
+            for prefix in prefixes { heads.append((prefix, try Self.step(cursor, prefix, from: start, descending: descending))) }
+            while true {
+                var best: [UInt8]?
+                for head in heads {
+                    guard let suffix = head.suffix else { continue }
+                    if let current = best, descending ? !current.lexicographicallyPrecedes(suffix) : !suffix.lexicographicallyPrecedes(current) {
+                        continue
+                    }
+                    best = suffix
+                }
+                guard let best else { return }
+                let id = String(decoding: best[8...], as: UTF8.self)
                 if let record = try get(id, in: txn), try !visit(record) { return }
-                entry = try cursor.previous()
+                for i in heads.indices where heads[i].suffix == best {
+                    heads[i].suffix = try Self.step(cursor, heads[i].prefix, from: best, descending: descending)
+                }
             }
         }
     }
+
+    /// The (created_at, id) suffix of the entry next to `position` (exclusive; from the end when
+    /// nil) within `prefix`'s range, or nil when the range has no more entries.
+    static func step<Access: TransactionAccess>(
+        _ cursor: borrowing Cursor<Access>,
+        _ prefix: [UInt8],
+        from position: [UInt8]?,
+        descending: Bool
+    ) throws -> [UInt8]? {
+        var entry: Cursor<Access>.Entry?
+        if descending {
+            // Above every key in the range: created_at bytes and UUID characters are all below 0xFF.
+            let key = prefix + (position ?? [UInt8](repeating: 0xFF, count: 10))
+            entry = try cursor.seek(atOrBefore: key)
+            if let current = entry, current.key.elementsEqual(key) { entry = try cursor.previous() }
+        } else {
+            let key = prefix + (position ?? [])
+            // LMDB refuses an empty key: the whole of `images.by_created` starts at its first entry.
+            entry = try key.isEmpty ? cursor.first() : cursor.seek(atOrAfter: key)
+            if position != nil, let current = entry, current.key.elementsEqual(key) { entry = try cursor.next() }
+        }
+        guard let found = entry, found.key.count >= prefix.count + 8, found.key.starts(with: prefix) else { return nil }
+        return Array(found.key[prefix.count...])
+    }
+
+    static func suffix(_ record: ImageRecord) -> [UInt8] { createdKey(record) }
 
     static func createdKey(_ record: ImageRecord) -> [UInt8] {
         var key: [UInt8] = []
         withUnsafeBytes(of: UInt64(record.createdAt).bigEndian) { key.append(contentsOf: $0) }
         key.append(contentsOf: record.id.utf8)
         return key
+    }
+}
+
+/// One value of one indexed column: an `images.by_term` range.
+public enum ListTerm: Sendable, Hashable {
+    case status(String)
+    case visibility(String)
+    /// A missing name is indexed as "" (Glance's `name=` filter matches it).
+    case name(String)
+    case tag(String)
+    /// nil: images without owner.
+    case owner(String?)
+
+    /// Field byte, value length (u16 BE) and value bytes, cut to ``ImageIndex/maxTermBytes``.
+    var prefix: [UInt8] {
+        let (field, value): (UInt8, String) =
+            switch self {
+            case .status(let v): (1, v)
+            case .visibility(let v): (2, v)
+            case .name(let v): (3, v)
+            case .tag(let v): (4, v)
+            case .owner(let v?): (5, v)
+            case .owner(nil): (6, "")
+            }
+        let bytes = value.utf8.prefix(ImageIndex.maxTermBytes)
+        return [field, UInt8(bytes.count >> 8), UInt8(bytes.count & 0xFF)] + bytes
     }
 }
