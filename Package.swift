@@ -13,6 +13,8 @@ let package = Package(
         .library(name: "GranaryLMDB", targets: ["GranaryLMDB"]),
         .library(name: "GranaryCodec", targets: ["GranaryCodec"]),
         .library(name: "GranaryStore", targets: ["GranaryStore"]),
+        .library(name: "GranaryIndex", targets: ["GranaryIndex"]),
+        .library(name: "GranaryCatalog", targets: ["GranaryCatalog"]),
         .library(name: "GranaryImagesAPI", targets: ["GranaryImagesAPI"]),
         .library(name: "GranaryBench", targets: ["GranaryBench"]),
     ],

@@ -136,7 +136,18 @@ public final class ImageCatalog: Sendable {
             let source = scan ? .terms(nil) : try listSource(query, caller, in: txn)
             if !scan, case .terms(let terms) = source, let descending = query.createdOrderDescending {
                 var page: [ImageRecord] = []
-                try index.walk(terms, descending: descending, after: markerRecord, in: txn) { image in
+                let own: [ListTerm] = [.owner(nil)] + (caller.projectID.map { [ListTerm.owner($0)] } ?? [])
+                let screensShares = !caller.isAdmin && terms.map { $0.contains(.visibility("shared")) && own.allSatisfy($0.contains) } ?? false
+                try index.walk(
+                    terms, descending: descending, after: markerRecord, in: txn,
+                    admit: { id, matched in
+                        // Offered by the shared range alone: shared, neither own nor unowned (those
+                        // ranges would hold it too), so a non-admin lists it only as a member.
+                        guard screensShares, matched == [.visibility("shared")] else { return true }
+                        guard let project = caller.projectID, let member = try members.get(id, project, in: txn) else { return false }
+                        return query.memberStatus == "all" || member.status == query.memberStatus
+                    }
+                ) { image in
                     if try isListed(image, caller, query, in: txn) { page.append(image) }
                     return page.count < query.limit
                 }

@@ -163,11 +163,28 @@ public struct ImageIndex: Sendable {
         in txn: borrowing Transaction<Access>,
         _ visit: (ImageRecord) throws -> Bool
     ) throws {
-        let prefixes = terms.map { Array(Set($0)).map(\.prefix) } ?? [[]]
+        try walk(terms, descending: descending, after: marker, in: txn, admit: { _, _ in true }, visit)
+    }
+
+    /// ``walk(_:descending:after:in:_:)``, asking `admit` first with the candidate's id and the
+    /// terms whose ranges hold it: a false answer skips the candidate without reading its record
+    /// (a caller that knows what those terms imply rejects cheaply).
+    public func walk<Access: TransactionAccess>(
+        _ terms: [ListTerm]?,
+        descending: Bool,
+        after marker: ImageRecord?,
+        in txn: borrowing Transaction<Access>,
+        admit: (_ id: String, _ matched: [ListTerm]) throws -> Bool,
+        _ visit: (ImageRecord) throws -> Bool
+    ) throws {
+        let unique: [ListTerm?] = terms.map { Array(Set($0)) } ?? [nil]
         try txn.withCursor(terms == nil ? byCreated : byTerm) { cursor in
             let start = marker.map(Self.suffix)
-            var heads: [(prefix: [UInt8], suffix: [UInt8]?)] = []
-            for prefix in prefixes { heads.append((prefix, try Self.step(cursor, prefix, from: start, descending: descending))) }
+            var heads: [(term: ListTerm?, prefix: [UInt8], suffix: [UInt8]?)] = []
+            for term in unique {
+                let prefix = term?.prefix ?? []
+                heads.append((term, prefix, try Self.step(cursor, prefix, from: start, descending: descending)))
+            }
             while true {
                 var best: [UInt8]?
                 for head in heads {
@@ -179,7 +196,8 @@ public struct ImageIndex: Sendable {
                 }
                 guard let best else { return }
                 let id = String(decoding: best[8...], as: UTF8.self)
-                if let record = try get(id, in: txn), try !visit(record) { return }
+                let matched = heads.compactMap { head in head.suffix == best ? head.term : nil }
+                if try admit(id, matched), let record = try get(id, in: txn), try !visit(record) { return }
                 for i in heads.indices where heads[i].suffix == best {
                     heads[i].suffix = try Self.step(cursor, heads[i].prefix, from: best, descending: descending)
                 }
