@@ -109,13 +109,18 @@ public final class ImageCatalog: Sendable {
     /// The candidates come from the cheapest source that holds every listed image (see
     /// ``listSource(_:_:in:)``): an `id=` set, the union of a few `images.by_term` ranges, or all
     /// images. In the indexes' (created_at, id) order — the default, or `sort_key=created_at` —
-    /// the source is walked from the marker and the walk stops once the page is full; each
-    /// candidate is checked against the whole query and the visibility rules (``isListed``), so a
-    /// page costs the candidates walked, which is the page itself when the index matches the
-    /// query and more when the remaining filters or the caller's view reject candidates (a
-    /// non-admin's `visibility=shared` walks every shared image until it finds its own shares).
+    /// the source is walked from the marker and the walk stops once the page is full. Each
+    /// candidate is checked against the whole query and the visibility rules (``isListed``), so
+    /// a page costs the candidates walked: the page itself when the chosen term is the only
+    /// filter, more when other filters or the caller's view reject candidates. A non-admin's
+    /// default list walks public, own, unowned and shared-with-me images, never other projects'
+    /// private or shared ones; shares with the wrong member status are skipped by a membership
+    /// lookup without reading the record. The trade-off left: a term walk for one filter
+    /// (`name=`, `tag=`) reads every candidate to apply the visibility rules, so a non-admin who
+    /// can see few of the images carrying that term walks them all (no intersection of ranges).
     /// Other sort orders read every candidate of the source, sort them in memory and start after
-    /// the marker's place in that order.
+    /// the marker's place in that order (keyset paging, as Glance's, also for a marker that the
+    /// filters reject).
     public func list(_ query: ImageQuery, caller: Caller) throws -> (images: [ImageRecord], more: Bool) {
         try list(query, caller: caller, scan: false)
     }
@@ -137,14 +142,15 @@ public final class ImageCatalog: Sendable {
             if !scan, case .terms(let terms) = source, let descending = query.createdOrderDescending {
                 var page: [ImageRecord] = []
                 let own: [ListTerm] = [.owner(nil)] + (caller.projectID.map { [ListTerm.owner($0)] } ?? [])
-                let screensShares = !caller.isAdmin && terms.map { $0.contains(.visibility("shared")) && own.allSatisfy($0.contains) } ?? false
+                let shares = caller.projectID.map(ListTerm.member)
+                let screens = !caller.isAdmin && terms.map { terms in shares.map(terms.contains) == true && own.allSatisfy(terms.contains) } ?? false
                 try index.walk(
                     terms, descending: descending, after: markerRecord, in: txn,
                     admit: { id, matched in
-                        // Offered by the shared range alone: shared, neither own nor unowned (those
-                        // ranges would hold it too), so a non-admin lists it only as a member.
-                        guard screensShares, matched == [.visibility("shared")] else { return true }
-                        guard let project = caller.projectID, let member = try members.get(id, project, in: txn) else { return false }
+                        // Offered by the caller's shares alone, so neither own nor unowned (those
+                        // ranges are in the walk too): listed only for the asked member status.
+                        guard screens, let project = caller.projectID, matched == [.member(project)] else { return true }
+                        guard let member = try members.get(id, project, in: txn) else { return false }
                         return query.memberStatus == "all" || member.status == query.memberStatus
                     }
                 ) { image in
@@ -184,7 +190,7 @@ public final class ImageCatalog: Sendable {
     /// The source with the fewest candidates that still holds every image ``isListed`` accepts
     /// for `query` and `caller`, by the term counts: any one eq/in filter on name, status or
     /// owner, any one tag (they are ANDed), and what the visibility rules allow (for a non-admin's
-    /// default list: public, shared, own and unowned images; never other people's private ones).
+    /// default list: public, own, unowned and shared-with-the-caller images).
     func listSource(_ query: ImageQuery, _ caller: Caller, in txn: borrowing ReadTransaction) throws -> ListSource {
         var options: [[ListTerm]] = []
         if let names = query.sets["name"] { options.append(names.map(ListTerm.name)) }
@@ -192,18 +198,22 @@ public final class ImageCatalog: Sendable {
         if let owner = query.equals["owner"] { options.append([.owner(owner)]) }
         for tag in query.tags { options.append([.tag(tag)]) }
         let own: [ListTerm] = [.owner(nil)] + (caller.projectID.map { [ListTerm.owner($0)] } ?? [])
+        let shares: [ListTerm] = caller.projectID.map { [ListTerm.member($0)] } ?? []
         switch query.visibility {
         case nil where caller.isAdmin:
             options.append([.visibility("public"), .visibility("private"), .visibility("shared")] + (caller.projectID.map { [.owner($0)] } ?? []))
         case nil:
-            options.append([.visibility("public"), .visibility("shared")] + own)
+            options.append([.visibility("public")] + shares + own)
         case "all"? where caller.isAdmin:
             break
         case "all"?:
-            options.append([.visibility("public"), .visibility("community"), .visibility("shared")] + own)
+            options.append([.visibility("public"), .visibility("community")] + shares + own)
         case "private"? where !caller.isAdmin:
             options.append([.visibility("private")])
             options.append(own)
+        case "shared"? where !caller.isAdmin:
+            options.append([.visibility("shared")])
+            options.append(shares + own)
         case let wanted?:
             options.append([.visibility(wanted)])
         }

@@ -8,9 +8,10 @@ public import GranaryLMDB
 /// | `images.by_created` | created_at u64 BE + image id | empty: the default list order |
 /// | `images.by_term` | term prefix + created_at u64 BE + image id | empty: one entry per ``ListTerm`` of the image |
 /// | `images.term_counts` | term prefix | u64 BE: how many images carry the term |
-/// | `images.meta` | `terms` | the version of `images.by_term` built (`1`) |
+/// | `images.meta` | `terms` | the version of `images.by_term` built (`2`) |
 ///
-/// A term prefix is the field byte (status 1, visibility 2, name 3, tag 4, owner 5, no owner 6),
+/// A term prefix is the field byte (status 1, visibility 2, name 3, tag 4, owner 5, no owner 6,
+/// member 7: a row in `image.members` for that project, whatever its answer),
 /// the value's length as u16 BE and the value's UTF-8 bytes, cut to ``maxTermBytes`` so every
 /// key stays under LMDB's 511-byte limit. Within one term the entries sort like
 /// `images.by_created`, so "images with this name (status, tag, …) newest first from a marker"
@@ -26,11 +27,13 @@ public struct ImageIndex: Sendable {
     let byTerm: Database
     let termCounts: Database
     let meta: Database
+    /// ``MemberIndex``'s table, read for the member terms of an image.
+    let members: Database
 
     /// Longest term value kept in a key, in bytes (longer ones are cut, see the type's notes).
     static let maxTermBytes = 256
     /// The `images.by_term` layout this code writes; an older or missing one is rebuilt at open.
-    static let termsVersion = "1"
+    static let termsVersion = "2"
 
     /// Opens the images databases, building `images.by_term` from `images` when it is missing
     /// (a data directory from before it existed), in one write transaction.
@@ -40,6 +43,7 @@ public struct ImageIndex: Sendable {
         byTerm = try environment.openDatabase("images.by_term")
         termCounts = try environment.openDatabase("images.term_counts")
         meta = try environment.openDatabase("images.meta")
+        members = try environment.openDatabase(MemberIndex.databaseName)
         let version = Array(Self.termsVersion.utf8)
         if try environment.read({ txn in try txn.value(meta, Array("terms".utf8)) }) != version {
             try environment.write { txn in
@@ -79,7 +83,20 @@ public struct ImageIndex: Sendable {
     public func delete(_ record: ImageRecord, in txn: borrowing WriteTransaction) throws {
         try txn.delete(images, Array(record.id.utf8))
         try txn.delete(byCreated, Self.createdKey(record))
-        for term in Self.terms(of: record) { try removeTerm(term, of: record, in: txn) }
+        for term in try terms(of: record, in: txn) { try removeTerm(term, of: record, in: txn) }
+    }
+
+    /// Indexes `record` as shared with `project`: call it with ``MemberIndex/put(_:in:)`` of a
+    /// new member, so the images shared with a project are one range (`.member(project)`).
+    public func addMember(_ project: String, to record: ImageRecord, in txn: borrowing WriteTransaction) throws {
+        if try txn.insert(byTerm, ListTerm.member(project).prefix + Self.suffix(record), []) {
+            try addCount(ListTerm.member(project).prefix, 1, in: txn)
+        }
+    }
+
+    /// Undoes ``addMember(_:to:in:)``: call it with ``MemberIndex/delete(_:_:in:)``.
+    public func removeMember(_ project: String, from record: ImageRecord, in txn: borrowing WriteTransaction) throws {
+        try removeTerm(.member(project), of: record, in: txn)
     }
 
     // MARK: Term entries
@@ -87,18 +104,23 @@ public struct ImageIndex: Sendable {
     /// Adds the entries `record` has and `previous` lacked, and removes the ones it lost (all of
     /// them move when created_at changes, since it is part of every key).
     func updateTerms(of record: ImageRecord, previous: ImageRecord?, in txn: borrowing WriteTransaction) throws {
-        var old = previous.map(Self.terms(of:)) ?? []
-        var new = Self.terms(of: record)
-        if let previous, previous.createdAt == record.createdAt, previous.id == record.id {
+        var old: Set<ListTerm> = []
+        var new: Set<ListTerm>
+        if let previous, previous.createdAt == record.createdAt {
+            // Member terms stay put: only `addMember` and `removeMember` change them.
+            old = Self.terms(of: previous)
+            new = Self.terms(of: record)
             let kept = old.intersection(new)
             old.subtract(kept)
             new.subtract(kept)
+        } else {
+            if let previous { old = try terms(of: previous, in: txn) }
+            new = try terms(of: record, in: txn)
         }
         if let previous {
             for term in old { try removeTerm(term, of: previous, in: txn) }
         }
-        for term in new {
-            try txn.put(byTerm, term.prefix + Self.suffix(record), [])
+        for term in new where try txn.insert(byTerm, term.prefix + Self.suffix(record), []) {
             try addCount(term.prefix, 1, in: txn)
         }
     }
@@ -125,7 +147,19 @@ public struct ImageIndex: Sendable {
         return Int(stored ?? 0)
     }
 
-    /// The terms an image is indexed under.
+    /// The terms an image is indexed under, its members' included.
+    func terms(of record: ImageRecord, in txn: borrowing Transaction<some TransactionAccess>) throws -> Set<ListTerm> {
+        var terms = Self.terms(of: record)
+        let prefix = MemberIndex.prefix(record.id)
+        try txn.forEach(members, from: prefix) { key, _ in
+            guard key.starts(with: prefix) else { return false }
+            terms.insert(.member(String(decoding: key[prefix.count...], as: UTF8.self)))
+            return true
+        }
+        return terms
+    }
+
+    /// The terms of the record's own columns.
     static func terms(of record: ImageRecord) -> Set<ListTerm> {
         var terms: Set<ListTerm> = [.status(record.status), .visibility(record.visibility), .name(record.name ?? ""), .owner(record.owner)]
         for tag in record.tags { terms.insert(.tag(tag)) }
@@ -248,6 +282,8 @@ public enum ListTerm: Sendable, Hashable {
     case tag(String)
     /// nil: images without owner.
     case owner(String?)
+    /// Shared with this project (an `image.members` row, whatever its answer).
+    case member(String)
 
     /// Field byte, value length (u16 BE) and value bytes, cut to ``ImageIndex/maxTermBytes``.
     var prefix: [UInt8] {
@@ -259,6 +295,7 @@ public enum ListTerm: Sendable, Hashable {
             case .tag(let v): (4, v)
             case .owner(let v?): (5, v)
             case .owner(nil): (6, "")
+            case .member(let v): (7, v)
             }
         let bytes = value.utf8.prefix(ImageIndex.maxTermBytes)
         return [field, UInt8(bytes.count >> 8), UInt8(bytes.count & 0xFF)] + bytes

@@ -86,16 +86,19 @@ import Testing
     static func populate(_ fixture: Fixture, count: Int, _ rng: inout Seeded) throws {
         var images: [ImageRecord] = []
         for _ in 0..<count { images.append(randomImage(&rng)) }
-        var members: [MemberRecord] = []
+        var members: [(member: MemberRecord, image: ImageRecord)] = []
         for image in images where image.visibility == "shared" || Int.random(in: 0..<10, using: &rng) == 0 {
             for project in ["p1", "p2", "p3"] where Bool.random(using: &rng) {
                 let status = ["pending", "accepted", "rejected"].randomElement(using: &rng)!
-                members.append(MemberRecord(imageID: image.id, memberID: project, status: status, createdAt: 0, updatedAt: 0))
+                members.append((MemberRecord(imageID: image.id, memberID: project, status: status, createdAt: 0, updatedAt: 0), image))
             }
         }
         try fixture.environment.write { txn in
             for image in images { try fixture.catalog.index.put(image, previous: nil, in: txn) }
-            for member in members { try fixture.catalog.members.put(member, in: txn) }
+            for (member, image) in members {
+                try fixture.catalog.members.put(member, in: txn)
+                try fixture.catalog.index.addMember(member.memberID, to: image, in: txn)
+            }
         }
     }
 
@@ -174,16 +177,20 @@ import Testing
         for name in names { terms.insert(.name(name ?? "")) }
         for tag in tags { terms.insert(.tag(tag)) }
         for project in projects + ["p9"] { terms.insert(.owner(project)) }
-        func carries(_ image: ImageRecord, _ term: ListTerm) -> Bool {
-            switch term {
-            case .status(let v): image.status == v
-            case .visibility(let v): image.visibility == v
-            case .name(let v): (image.name ?? "") == v
-            case .tag(let v): image.tags.contains(v)
-            case .owner(let v): image.owner == v
-            }
-        }
+        for project in ["p1", "p2", "p3", "p9"] { terms.insert(.member(project)) }
         try fixture.environment.read { txn in
+            var shares: [String: Set<String>] = [:]
+            for image in records { shares[image.id] = Set(try fixture.catalog.members.all(of: image.id, in: txn).map(\.memberID)) }
+            func carries(_ image: ImageRecord, _ term: ListTerm) -> Bool {
+                switch term {
+                case .status(let v): image.status == v
+                case .visibility(let v): image.visibility == v
+                case .name(let v): (image.name ?? "") == v
+                case .tag(let v): image.tags.contains(v)
+                case .owner(let v): image.owner == v
+                case .member(let v): shares[image.id]?.contains(v) == true
+                }
+            }
             for term in terms {
                 // Both long names share their first 256 bytes, so they share entries.
                 let expected = records.filter { image in
@@ -247,6 +254,13 @@ import Testing
             }
             if image.status == "active" { try await fixture.catalog.setActive(image.id, false, caller: admin) }
             if image.status == "deactivated" { try await fixture.catalog.setActive(image.id, true, caller: admin) }
+        }
+        for image in images.dropFirst(40).prefix(60) where image.visibility == "shared" {
+            if try fixture.catalog.listMembers(image.id, caller: admin).contains(where: { $0.memberID == "p2" }) {
+                try await fixture.catalog.removeMember(image.id, member: "p2", caller: admin)
+            } else {
+                _ = try await fixture.catalog.addMember(image.id, member: "p2", caller: admin)
+            }
         }
         for image in images.dropFirst(70).prefix(10) where !image.protected {
             try await fixture.catalog.delete(image.id, caller: admin)

@@ -94,15 +94,17 @@ while loaded < imageCount {
         image.properties = ["os_distro": ["debian", "ubuntu", "fedora"].randomElement(using: &rng)!]
         if image.visibility == "public" { publicIDs.append(image.id) }
         if image.visibility == "shared", image.owner != memberProject, Int.random(in: 0..<50, using: &rng) == 0 {
+            let status = weighted([("accepted", 80), ("pending", 20)])
             members.append(
-                MemberRecord(imageID: image.id, memberID: memberProject, status: "accepted", createdAt: image.createdAt, updatedAt: image.createdAt))
+                MemberRecord(imageID: image.id, memberID: memberProject, status: status, createdAt: image.createdAt, updatedAt: image.createdAt))
         }
         allIDs.append(image.id)
         records.append(image)
     }
     try store.environment.write { txn in
-        for record in records { try catalog.index.put(record, previous: nil, in: txn) }
+        // Members first: `put` of a new image indexes the members it already has.
         for member in members { try catalog.members.put(member, in: txn) }
+        for record in records { try catalog.index.put(record, previous: nil, in: txn) }
     }
     shares += members.count
     loaded += count
@@ -129,6 +131,10 @@ let scenarios = [
     Scenario(label: "name=X", limit: 25) { [("name", names.randomElement(using: &rng)!)] },
     Scenario(label: "tag=Y", limit: 25) { [("tag", tags.randomElement(using: &rng)!)] },
     Scenario(label: "default, limit=1000", limit: 1000) { [] },
+    // Known slow spot for a non-admin (see `ImageCatalog.list`): other projects' shared images
+    // are stepped through and screened by membership.
+    Scenario(label: "visibility=shared", limit: 25) { [("visibility", "shared")] },
+    Scenario(label: "visibility=shared&member_status=pending", limit: 25) { [("visibility", "shared"), ("member_status", "pending")] },
 ]
 
 func percentile(_ sorted: [Double], _ p: Double) -> Double {
@@ -146,7 +152,7 @@ for scenario in scenarios {
     for (callerName, caller) in [("admin", admin), ("member", member)] {
         var times: [Double] = []
         var rows = 0
-        let runs = scenario.limit > 100 ? max(200, samples / 10) : samples
+        let runs = scenario.limit > 100 || scenario.label.contains("pending") ? max(100, samples / 10) : samples
         for i in 0..<(runs + 20) {
             var parameters = scenario.parameters() + [("limit", String(scenario.limit))]
             if i % 2 == 1 {
