@@ -53,8 +53,9 @@ public struct ImageIndex: Sendable {
         }
     }
 
-    /// Drops and refills `images.by_term` and its counts from the `images` table.
-    func rebuildTerms(in txn: borrowing WriteTransaction) throws {
+    /// Drops and refills `images.by_term` and its counts from the `images` and `image.members`
+    /// tables: what opening an older data directory does (public for repairs and benchmarks).
+    public func rebuildTerms(in txn: borrowing WriteTransaction) throws {
         try txn.removeAll(byTerm)
         try txn.removeAll(termCounts)
         try txn.forEach(images) { _, value in
