@@ -18,9 +18,13 @@ public import GranaryLMDB
 /// is one seek and a walk; a missing name is indexed as the empty name, which `name=` matches.
 /// Values cut to the same prefix share entries, so a term walk yields candidates: callers check
 /// each record against the full query. The counts let a list pick its most selective term.
+/// One database for every column, rather than one per column, so a union of terms of different
+/// columns (a non-admin's view: public, own, unowned, shared with me) is one cursor's merge and a
+/// new column is a new field byte.
 ///
-/// `put` and `delete` keep every index in step with the record in the caller's transaction;
-/// opening builds `images.by_term` once from `images` when a data directory predates it.
+/// `put` and `delete` keep every index in step with the record in the caller's transaction
+/// (member terms: ``addMember(_:to:in:)`` and ``removeMember(_:from:in:)``); opening builds
+/// `images.by_term` once from `images` and `image.members` when a data directory predates it.
 public struct ImageIndex: Sendable {
     let images: Database
     let byCreated: Database
