@@ -13,6 +13,8 @@ let package = Package(
         .library(name: "GranaryLMDB", targets: ["GranaryLMDB"]),
         .library(name: "GranaryCodec", targets: ["GranaryCodec"]),
         .library(name: "GranaryStore", targets: ["GranaryStore"]),
+        .library(name: "GranaryIndex", targets: ["GranaryIndex"]),
+        .library(name: "GranaryCatalog", targets: ["GranaryCatalog"]),
         .library(name: "GranaryImagesAPI", targets: ["GranaryImagesAPI"]),
         .library(name: "GranaryBench", targets: ["GranaryBench"]),
     ],
@@ -91,6 +93,7 @@ let package = Package(
         .testTarget(name: "GranaryBenchTests", dependencies: ["GranaryBench"]),
         // Kills the real `granary` executable at random points; needs it built (`swift build`).
         .testTarget(name: "GranaryCrashTests", dependencies: ["GranaryStore", "GranaryBench", "GranaryCodec"]),
+        .testTarget(name: "GranaryCatalogTests", dependencies: ["GranaryCatalog", "GranaryIndex", "GranaryStore", "GranaryLMDB"]),
         .testTarget(
             name: "GranaryImagesAPITests",
             dependencies: [

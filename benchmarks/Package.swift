@@ -45,5 +45,17 @@ let package = Package(
             path: "Benchmarks/LMDBBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        // Not an ordo-one benchmark: a bulk loader of 1M image records plus its own page timer
+        // (the load must happen once per run, outside any measured iteration).
+        .executableTarget(
+            name: "ListBench",
+            dependencies: [
+                .product(name: "GranaryCatalog", package: root),
+                .product(name: "GranaryIndex", package: root),
+                .product(name: "GranaryStore", package: root),
+                .product(name: "GranaryLMDB", package: root),
+            ],
+            path: "ListBench"
+        ),
     ]
 )

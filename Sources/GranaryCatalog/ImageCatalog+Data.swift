@@ -93,7 +93,7 @@ extension ImageCatalog {
     public func recoverInterruptedUploads() async throws -> [String] {
         try await store.coordinator.submit { txn in
             var stuck: [ImageRecord] = []
-            try self.index.newestFirst(after: nil, in: txn) { image in
+            try self.index.walk([.status("saving")], descending: true, after: nil, in: txn) { image in
                 if image.status == "saving" { stuck.append(image) }
                 return true
             }

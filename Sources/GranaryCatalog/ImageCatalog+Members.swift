@@ -22,6 +22,7 @@ extension ImageCatalog {
             }
             let record = MemberRecord(imageID: image.id, memberID: member, status: "pending", createdAt: now, updatedAt: now)
             try self.members.put(record, in: txn)
+            try self.index.addMember(member, to: image, in: txn)
             return record
         }
     }
@@ -73,6 +74,7 @@ extension ImageCatalog {
                 throw CatalogError(.notFound, "Member \(member) not found for image \(id)")
             }
             try self.members.delete(image.id, member, in: txn)
+            try self.index.removeMember(member, from: image, in: txn)
         }
     }
 }

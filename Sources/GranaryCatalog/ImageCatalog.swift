@@ -106,10 +106,28 @@ public final class ImageCatalog: Sendable {
 
     /// A page of the images `caller` may list under `query`; `more` when the page is full.
     ///
-    /// The default order (newest first, no filters) walks the created-at index from the marker;
-    /// other filters and sorts scan the visible images and sort them in memory (index-backed
-    /// filters are still to come).
+    /// The candidates come from the cheapest source that holds every listed image (see
+    /// ``listSource(_:_:in:)``): an `id=` set, the union of a few `images.by_term` ranges, or all
+    /// images. In the indexes' (created_at, id) order — the default, or `sort_key=created_at` —
+    /// the source is walked from the marker and the walk stops once the page is full. Each
+    /// candidate is checked against the whole query and the visibility rules (``isListed``), so
+    /// a page costs the candidates walked: the page itself when the chosen term is the only
+    /// filter, more when other filters or the caller's view reject candidates. A non-admin's
+    /// default list walks public, own, unowned and shared-with-me images, never other projects'
+    /// private or shared ones; shares with the wrong member status are skipped by a membership
+    /// lookup without reading the record. The trade-off left: a term walk for one filter
+    /// (`name=`, `tag=`) reads every candidate to apply the visibility rules, so a non-admin who
+    /// can see few of the images carrying that term walks them all (no intersection of ranges).
+    /// Other sort orders read every candidate of the source, sort them in memory and start after
+    /// the marker's place in that order (keyset paging, as Glance's, also for a marker that the
+    /// filters reject).
     public func list(_ query: ImageQuery, caller: Caller) throws -> (images: [ImageRecord], more: Bool) {
+        try list(query, caller: caller, scan: false)
+    }
+
+    /// ``list(_:caller:)``, or with `scan` the reference path the indexes must reproduce: every
+    /// image checked, sorted in memory (the differential tests compare the two).
+    func list(_ query: ImageQuery, caller: Caller, scan: Bool) throws -> (images: [ImageRecord], more: Bool) {
         try requireRole(caller, write: false)
         return try store.environment.read { txn in
             var markerRecord: ImageRecord?
@@ -119,25 +137,97 @@ public final class ImageCatalog: Sendable {
                 }
                 markerRecord = found
             }
-            var page: [ImageRecord] = []
-            if query.isDefaultOrder {
-                try index.newestFirst(after: markerRecord, in: txn) { image in
+            guard query.limit > 0 else { return ([], true) }
+            let source = scan ? .terms(nil) : try listSource(query, caller, in: txn)
+            if !scan, case .terms(let terms) = source, let descending = query.createdOrderDescending {
+                var page: [ImageRecord] = []
+                let own: [ListTerm] = [.owner(nil)] + (caller.projectID.map { [ListTerm.owner($0)] } ?? [])
+                let shares = caller.projectID.map(ListTerm.member)
+                let screens = !caller.isAdmin && terms.map { terms in shares.map(terms.contains) == true && own.allSatisfy(terms.contains) } ?? false
+                try index.walk(
+                    terms, descending: descending, after: markerRecord, in: txn,
+                    admit: { id, matched in
+                        // Offered by the caller's shares alone, so neither own nor unowned (those
+                        // ranges are in the walk too): listed only for the asked member status.
+                        guard screens, let project = caller.projectID, matched == [.member(project)] else { return true }
+                        guard let member = try members.get(id, project, in: txn) else { return false }
+                        return query.memberStatus == "all" || member.status == query.memberStatus
+                    }
+                ) { image in
                     if try isListed(image, caller, query, in: txn) { page.append(image) }
                     return page.count < query.limit
                 }
                 return (page, page.count == query.limit)
             }
             var all: [ImageRecord] = []
-            try index.newestFirst(after: nil, in: txn) { image in
-                if try isListed(image, caller, query, in: txn) { all.append(image) }
-                return true
+            switch source {
+            case .ids(let ids):
+                for id in ids {
+                    if let image = try index.get(id, in: txn), try isListed(image, caller, query, in: txn) { all.append(image) }
+                }
+            case .terms(let terms):
+                try index.walk(terms, descending: true, after: nil, in: txn) { image in
+                    if try isListed(image, caller, query, in: txn) { all.append(image) }
+                    return true
+                }
             }
             all.sort(by: query.precedes)
             var start = all.startIndex
-            if let markerRecord, let at = all.firstIndex(where: { $0.id == markerRecord.id }) { start = all.index(after: at) }
-            page = Array(all[start...].prefix(query.limit))
+            if let markerRecord { start = all.firstIndex { query.precedes(markerRecord, $0) } ?? all.endIndex }
+            let page = Array(all[start...].prefix(query.limit))
             return (page, page.count == query.limit)
         }
+    }
+
+    /// Where a list's candidates come from.
+    enum ListSource {
+        /// The images of an `id=` filter, fetched one by one.
+        case ids([String])
+        /// The images carrying any of these terms; every image when nil.
+        case terms([ListTerm]?)
+    }
+
+    /// The source with the fewest candidates that still holds every image ``isListed`` accepts
+    /// for `query` and `caller`, by the term counts: any one eq/in filter on name, status or
+    /// owner, any one tag (they are ANDed), and what the visibility rules allow (for a non-admin's
+    /// default list: public, own, unowned and shared-with-the-caller images).
+    func listSource(_ query: ImageQuery, _ caller: Caller, in txn: borrowing ReadTransaction) throws -> ListSource {
+        var options: [[ListTerm]] = []
+        if let names = query.sets["name"] { options.append(names.map(ListTerm.name)) }
+        if let statuses = query.sets["status"] { options.append(statuses.map(ListTerm.status)) }
+        if let owner = query.equals["owner"] { options.append([.owner(owner)]) }
+        for tag in query.tags { options.append([.tag(tag)]) }
+        let own: [ListTerm] = [.owner(nil)] + (caller.projectID.map { [ListTerm.owner($0)] } ?? [])
+        let shares: [ListTerm] = caller.projectID.map { [ListTerm.member($0)] } ?? []
+        switch query.visibility {
+        case nil where caller.isAdmin:
+            options.append([.visibility("public"), .visibility("private"), .visibility("shared")] + (caller.projectID.map { [.owner($0)] } ?? []))
+        case nil:
+            options.append([.visibility("public")] + shares + own)
+        case "all"? where caller.isAdmin:
+            break
+        case "all"?:
+            options.append([.visibility("public"), .visibility("community")] + shares + own)
+        case "private"? where !caller.isAdmin:
+            options.append([.visibility("private")])
+            options.append(own)
+        case "shared"? where !caller.isAdmin:
+            options.append([.visibility("shared")])
+            options.append(shares + own)
+        case let wanted?:
+            options.append([.visibility(wanted)])
+        }
+        var best = (source: ListSource.terms(nil), cost: try index.count(nil, in: txn))
+        if let ids = query.sets["id"] {
+            let valid = ids.filter(ImageRules.isUUID).sorted()
+            if valid.count < best.cost { best = (.ids(valid), valid.count) }
+        }
+        for terms in options {
+            var cost = 0
+            for term in Set(terms) { cost += try index.count(term, in: txn) }
+            if cost < best.cost { best = (.terms(terms), cost) }
+        }
+        return best.source
     }
 
     /// Whether `image` is in `caller`'s list under the query's `visibility` and `member_status`

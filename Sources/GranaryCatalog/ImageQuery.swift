@@ -25,10 +25,15 @@ public struct ImageQuery: Sendable {
     static let sortKeys: Set<String> = ["name", "status", "container_format", "disk_format", "size", "id", "created_at", "updated_at"]
     static let setKeys: Set<String> = ["name", "id", "status", "container_format", "disk_format"]
 
-    /// Whether only the default list is asked for, which the created-at index serves directly.
-    var isDefaultOrder: Bool {
-        sort.isEmpty && visibility == nil && memberStatus == "accepted" && !osHidden && protected == nil && tags.isEmpty
-            && sizeMin == nil && sizeMax == nil && sets.isEmpty && times.isEmpty && equals.isEmpty
+    /// Whether the sort order is the indexes' (created_at, id) order, as ``precedes`` completes
+    /// it: true newest first (the default), false oldest first, nil for any other order.
+    var createdOrderDescending: Bool? {
+        guard let first = sort.first else { return true }
+        guard first.key == "created_at" else { return nil }
+        if sort.count == 1 || (sort.count == 2 && sort[1].key == "id" && sort[1].direction == first.direction) {
+            return first.direction == .desc
+        }
+        return nil
     }
 
     public init() {}

@@ -46,7 +46,10 @@ public struct ImageRecord: Codable, Sendable, Equatable {
         Array(try JSONEncoder().encode(self))
     }
 
+    /// One decoder for every read: a list page decodes up to a thousand records.
+    static let decoder = JSONDecoder()
+
     static func decode(_ bytes: UnsafeRawBufferPointer) throws -> ImageRecord {
-        try JSONDecoder().decode(ImageRecord.self, from: Data(bytes))
+        try decoder.decode(ImageRecord.self, from: Data(bytes))
     }
 }

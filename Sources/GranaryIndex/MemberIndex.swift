@@ -25,16 +25,20 @@ public struct MemberRecord: Codable, Sendable, Equatable {
 /// |---|---|---|
 /// | `image.members` | image id, 0x00, member id | ``MemberRecord`` as JSON |
 ///
-/// An image's members are one range seek on the image id.
+/// An image's members are one range seek on the image id. The images shared with a project are
+/// the `.member` term of ``ImageIndex`` (kept by ``ImageIndex/addMember(_:to:in:)``).
 public struct MemberIndex: Sendable {
+    static let databaseName = "image.members"
     let members: Database
 
     public init(environment: Environment) throws {
-        members = try environment.openDatabase("image.members")
+        members = try environment.openDatabase(Self.databaseName)
     }
 
+    static func prefix(_ imageID: String) -> [UInt8] { Array(imageID.utf8) + [0] }
+
     static func key(_ imageID: String, _ memberID: String) -> [UInt8] {
-        Array(imageID.utf8) + [0] + Array(memberID.utf8)
+        prefix(imageID) + Array(memberID.utf8)
     }
 
     public func get(_ imageID: String, _ memberID: String, in txn: borrowing Transaction<some TransactionAccess>) throws -> MemberRecord? {
@@ -51,7 +55,7 @@ public struct MemberIndex: Sendable {
 
     /// Every member of `imageID`, in member id order.
     public func all<Access: TransactionAccess>(of imageID: String, in txn: borrowing Transaction<Access>) throws -> [MemberRecord] {
-        let prefix = Array(imageID.utf8) + [0]
+        let prefix = Self.prefix(imageID)
         var result: [MemberRecord] = []
         try txn.forEach(members, from: prefix) { key, value in
             guard key.starts(with: prefix) else { return false }
