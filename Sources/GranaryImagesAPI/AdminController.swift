@@ -104,6 +104,17 @@ private struct GCStatusDocument: Encodable {
         case nextRunAt = "next_run_at"
     }
 
+    /// Absent values are shown as null, so clients see every key.
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(state, forKey: .state)
+        try c.encode(progress, forKey: .progress)
+        try c.encode(startedAt, forKey: .startedAt)
+        try c.encode(last, forKey: .last)
+        try c.encode(lastError, forKey: .lastError)
+        try c.encode(nextRunAt, forKey: .nextRunAt)
+    }
+
     init(_ status: GCRunner.Status) {
         state = status.state.rawValue
         progress = status.progress.map {
@@ -149,6 +160,20 @@ public struct StatsDocument: Encodable {
         case compressionRatio = "compression_ratio"
         case packDetails = "pack_details"
         case lastGC = "last_gc"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(blobs, forKey: .blobs)
+        try c.encode(logicalBytes, forKey: .logicalBytes)
+        try c.encode(storedBytes, forKey: .storedBytes)
+        try c.encode(chunks, forKey: .chunks)
+        try c.encode(packs, forKey: .packs)
+        try c.encode(deadBytes, forKey: .deadBytes)
+        try c.encode(dedupRatio, forKey: .dedupRatio)
+        try c.encode(compressionRatio, forKey: .compressionRatio)
+        try c.encode(packDetails, forKey: .packDetails)
+        try c.encode(lastGC, forKey: .lastGC)
     }
 
     public init(_ stats: StoreStats, lastGC: GCReport?) {
