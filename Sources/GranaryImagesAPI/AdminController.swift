@@ -51,7 +51,8 @@ struct AdminController: Sendable {
         let body = try await request.body.collect(upTo: 64 << 10)
         if body.readableBytes > 0 {
             guard let asked = try? JSONDecoder().decode(GCRequest.self, from: Data(body.readableBytesView)) else {
-                throw GlanceError(.badRequest, "The body must be a JSON object with optional grace (seconds ≥ 0), dry_run (boolean), threshold (0 < t ≤ 1).")
+                throw GlanceError(
+                    .badRequest, "The body must be a JSON object with optional grace (seconds ≥ 0), dry_run (boolean), threshold (0 < t ≤ 1).")
             }
             if let grace = asked.grace {
                 guard grace >= 0 else { throw GlanceError(.badRequest, "grace must be 0 or more seconds") }

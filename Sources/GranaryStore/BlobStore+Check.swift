@@ -181,7 +181,8 @@ extension BlobStore {
                             var bytes = record.stored
                             if record.header.codec == .zstd {
                                 guard record.header.rawLength <= raw.count,
-                                    let n = try? decompressor.decompress(record.stored, into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<record.header.rawLength])),
+                                    let n = try? decompressor.decompress(
+                                        record.stored, into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<record.header.rawLength])),
                                     n == record.header.rawLength
                                 else {
                                     problem("\(at) does not decompress to its \(record.header.rawLength) bytes")
@@ -229,7 +230,9 @@ extension BlobStore {
                     if fixed != row { result.fixes.chunkRows.append((chunkKey, fixed, "refcount of chunk \(chunkKey) set to \(expected)")) }
                 } else {
                     if expected > 0 || row.refcount > 0 {
-                        problem("chunk \(chunkKey) is recorded at \(PackFormat.fileName(row.packID)) offset \(row.offset), where no intact record of it is")
+                        problem(
+                            "chunk \(chunkKey) is recorded at \(PackFormat.fileName(row.packID)) offset \(row.offset), where no intact record of it is"
+                        )
                     }
                 }
                 return true
@@ -268,7 +271,8 @@ extension BlobStore {
                     )
                 }
                 if stored != expected {
-                    result.fixes.packRows.append((id, expected, "pack \(PackFormat.fileName(id)) \(stored == nil ? "adopted" : "accounting recomputed")"))
+                    result.fixes.packRows.append(
+                        (id, expected, "pack \(PackFormat.fileName(id)) \(stored == nil ? "adopted" : "accounting recomputed")"))
                 }
             }
 

@@ -91,7 +91,7 @@ public final class BlobReader {
     private func packReader(_ id: UInt32) throws(StoreError) -> FileDescriptor? {
         do throws(StoreError) {
             return try store.packs.reader(for: id)
-        } catch where error.code == .notFound {
+        } catch  where error.code == .notFound {
             return nil
         }
     }

@@ -505,7 +505,11 @@ final class RecordCopier {
                 try output.appender.append([UnsafeRawBufferPointer(header), bytes])
             }
             moves.append(
-                (key, row, WrittenChunk(packID: output.id, offset: offset, storedLength: newHeader.storedLength, rawLength: row.rawLength, codec: newHeader.codec))
+                (
+                    key, row,
+                    WrittenChunk(
+                        packID: output.id, offset: offset, storedLength: newHeader.storedLength, rawLength: row.rawLength, codec: newHeader.codec)
+                )
             )
         }
         return (moves, compressedCount)

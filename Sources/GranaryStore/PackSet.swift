@@ -150,7 +150,7 @@ final class PackSet: Sendable {
         let file: FileDescriptor
         do throws(StoreError) {
             file = try FileDescriptor.open(path(of: id), writable: writable)
-        } catch where error.code == .notFound {
+        } catch  where error.code == .notFound {
             return nil
         }
         guard try file.tryLockExclusive(), file.isStillLinked() else { return nil }
@@ -196,9 +196,11 @@ final class PackSet: Sendable {
             // put beside it) is that process's to finish.
             guard let file = try lockForMaintenance(id, writable: true) else { continue }
             // Only a lock holder commits rows for a pack: under the lock, a fresh look is final.
-            let length = try committed[id] ?? environment.read { txn in
-                try Keyspace.packKey(id).withUnsafeBytes { k in try txn.withValue(keyspace.packs, k) { try PackRow($0).committedLength } }
-            }
+            let length =
+                try committed[id]
+                ?? environment.read { txn in
+                    try Keyspace.packKey(id).withUnsafeBytes { k in try txn.withValue(keyspace.packs, k) { try PackRow($0).committedLength } }
+                }
             guard let length else {
                 unlink(path)
                 actions.append("removed \(name): no committed record references it")

@@ -52,7 +52,8 @@ struct GCCommand: AsyncParsableCommand {
         if let throttle { options.throttleBytesPerSecond = Int(throttle * 1e6) }
         options.dryRun = dryRun
         if !store.directory.isExclusive {
-            FileHandleOutput.standardError("granary gc: running beside the live process holding \(store.directory.lockPath); its open packs are left alone")
+            FileHandleOutput.standardError(
+                "granary gc: running beside the live process holding \(store.directory.lockPath); its open packs are left alone")
         }
         let bar = ProgressLine(label: dryRun ? "gc (dry run)" : "gc")
         let report = try await store.collectGarbage(options) { progress in

@@ -96,7 +96,9 @@ struct Settings: Sendable {
         }
         settings.gc.options.grace = try integer(reader, "gc.grace", range: 0...Int(Int32.max)) ?? settings.gc.options.grace
         settings.gc.interval = try integer(reader, "gc.interval", range: 0...Int(Int32.max)) ?? settings.gc.interval
-        if let throttle = try integer(reader, "gc.throttle_mbps", range: 1...1_000_000) { settings.gc.options.throttleBytesPerSecond = throttle * 1_000_000 }
+        if let throttle = try integer(reader, "gc.throttle_mbps", range: 1...1_000_000) {
+            settings.gc.options.throttleBytesPerSecond = throttle * 1_000_000
+        }
         if let percent = try integer(reader, "gc.threshold", range: 1...100) { settings.gc.options.threshold = Double(percent) / 100 }
         settings.keystoneURL = reader.string(forKey: "keystone_url")
         if let auth = reader.string(forKey: "auth") {

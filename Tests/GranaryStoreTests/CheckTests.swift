@@ -1,8 +1,9 @@
 import Foundation
 import GranaryCodec
 import GranaryLMDB
-@testable import GranaryStore
 import Testing
+
+@testable import GranaryStore
 
 /// fsck: damage a store in each way it can be damaged, check that the damage is found and
 /// named, and that repair fixes what the store's own contents allow.
