@@ -41,6 +41,7 @@ struct DebugCommand: AsyncParsableCommand {
                         var random = SplitMix(state: seed &* 7919 &+ UInt64(writer))
                         var acknowledged: [String] = []
                         for round in 0... {
+                            try Task.checkCancellation()
                             if !acknowledged.isEmpty && random.next() % 5 == 0 {
                                 let victim = acknowledged.remove(at: Int(random.next() % UInt64(acknowledged.count)))
                                 output.line("{\"releasing\":\"\(victim)\"}")
@@ -66,7 +67,7 @@ struct DebugCommand: AsyncParsableCommand {
                     group.addTask {
                         var options = GCOptions()
                         options.grace = 0
-                        while true {
+                        while !Task.isCancelled {
                             store.sealOpenPacks()
                             let report = try await store.collectGarbage(options)
                             output.line("{\"gc_compacted\":\(report.packsCompacted)}")
@@ -74,7 +75,9 @@ struct DebugCommand: AsyncParsableCommand {
                         }
                     }
                 }
-                try await group.waitForAll()
+                // The first task to end (the --seconds timer, or an error) ends them all.
+                try await group.next()
+                group.cancelAll()
             }
         }
     }

@@ -25,8 +25,10 @@ final class ProgressLine: Sendable {
         let now = DispatchTime.now().uptimeNanoseconds
         let interval: UInt64 = isTerminal ? 100_000_000 : 5_000_000_000
         let last = lastShown.load(ordering: .relaxed)
-        guard now - last >= interval || (done >= total && total > 0 && last != UInt64.max) else { return }
-        lastShown.store(done >= total ? UInt64.max : now, ordering: .relaxed)
+        // UInt64.max marks the final line as shown; a run's last call shows it once.
+        let due = last != UInt64.max && (now >= last + interval || (done >= total && total > 0))
+        guard due else { return }
+        lastShown.store(done >= total && total > 0 ? UInt64.max : now, ordering: .relaxed)
         let fraction = total > 0 ? min(1, Double(done) / Double(total)) : 0
         let seconds = Double(now - start) / 1e9
         let rate = seconds > 0 ? Double(done) / 1e6 / seconds : 0

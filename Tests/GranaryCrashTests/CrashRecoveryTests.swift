@@ -135,9 +135,12 @@ final class LineCollector: @unchecked Sendable {
             if last && gc {
                 var options = GCOptions()
                 options.grace = 0
+                options.threshold = 0.000_001
                 let report = try await store.collectGarbage(options)
                 #expect(report.errors.isEmpty, "\(report.errors)")
                 #expect(try store.verify(scrub: true).isEmpty)
+                // Nothing holds a pack open now: every dead byte is reclaimed.
+                #expect(try store.stats().deadBytes == 0)
             }
             for (id, ack) in survivors where !released.contains(id) && (fresh.contains(id) || last) {
                 var generator = DataGenerator(seed: ack.seed, size: ack.size, dupRatio: ack.dup)

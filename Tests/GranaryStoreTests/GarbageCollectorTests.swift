@@ -114,6 +114,23 @@ import Testing
         #expect(out == kept)
     }
 
+    @Test func theThrottleCapsTheCopyRate() async throws {
+        let t = try TestStore()
+        defer { t.remove() }
+        let a = try await t.put(randomBytes(1 << 20, seed: 31))
+        let kept = try await t.put(randomBytes(3 << 20, seed: 32))
+        try await t.store.release(a.blob.id)
+        t.store.sealOpenPacks()
+        var options = reclaimNow()
+        options.threshold = 0.1
+        options.throttleBytesPerSecond = 2_000_000
+        let report = try await t.store.collectGarbage(options)
+        #expect(report.bytesCopied >= 3 << 20)
+        // 3 MiB at 2 MB/s cannot take less than ~1.5 s; unthrottled it takes milliseconds.
+        #expect(report.seconds >= 1.4, "copied \(report.bytesCopied) bytes in \(report.seconds) s")
+        #expect(try t.read(kept.blob.id) == randomBytes(3 << 20, seed: 32))
+    }
+
     @Test func deferredCompressionHappensInTheMaintenancePass() async throws {
         var settings = StoreSettings()
         settings.compression = .deferred
