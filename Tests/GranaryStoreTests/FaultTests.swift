@@ -34,6 +34,18 @@ final class PowerCut: FaultInjector, @unchecked Sendable {
 
     var isOff: Bool { lock.withLock { off } }
 
+    /// Overwrites the writes a cut lost with garbage, as a real power cut may leave them.
+    static func destroy(_ lost: [String: [Range<Int>]]) throws {
+        for (file, ranges) in lost {
+            guard let handle = FileHandle(forUpdatingAtPath: file) else { continue }
+            for range in ranges {
+                try handle.seek(toOffset: UInt64(range.lowerBound))
+                try handle.write(contentsOf: Data(repeating: 0xEE, count: range.count))
+            }
+            try handle.close()
+        }
+    }
+
     func cut() -> [String: [Range<Int>]] {
         lock.withLock {
             off = true
@@ -93,14 +105,7 @@ final class PowerCut: FaultInjector, @unchecked Sendable {
         try await Task.sleep(for: .milliseconds(Int.random(in: 300...900)))
         let lost = power.cut()
         for writer in writers { await writer.value }
-        for (file, ranges) in lost {
-            guard let handle = FileHandle(forUpdatingAtPath: file) else { continue }
-            for range in ranges {
-                try handle.seek(toOffset: UInt64(range.lowerBound))
-                try handle.write(contentsOf: Data(repeating: 0xEE, count: range.count))
-            }
-            try handle.close()
-        }
+        try PowerCut.destroy(lost)
         return acknowledged.values
     }
 
@@ -154,14 +159,7 @@ final class PowerCut: FaultInjector, @unchecked Sendable {
             await writer.value
             compactions += await collector.value
             FaultInjection.current = nil
-            for (file, ranges) in lost {
-                guard let handle = FileHandle(forUpdatingAtPath: file) else { continue }
-                for range in ranges {
-                    try handle.seek(toOffset: UInt64(range.lowerBound))
-                    try handle.write(contentsOf: Data(repeating: 0xEE, count: range.count))
-                }
-                try handle.close()
-            }
+            try PowerCut.destroy(lost)
             _ = consume t
             for _ in 0..<50 where (try? DataDirectory(path: path, access: .exclusive)) == nil {
                 try await Task.sleep(for: .milliseconds(100))

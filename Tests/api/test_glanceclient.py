@@ -3,6 +3,7 @@ import hashlib
 import io
 import os
 import subprocess
+import sys
 import uuid
 
 import pytest
@@ -142,14 +143,16 @@ def test_errors(glance, server):
 
 
 def test_cli_roundtrip(server, tmp_path):
+    # The `glance` command of the virtualenv running these tests, whatever PATH says.
+    glance_cli = os.path.join(os.path.dirname(sys.executable), "glance")
     env = dict(os.environ, OS_IMAGE_URL=server, OS_AUTH_TOKEN="x")
     source = tmp_path / "disk.img"
     source.write_bytes(random_bytes(2_000_000))
-    out = subprocess.run(["glance", "image-create", "--name", "cli", "--disk-format", "raw", "--container-format", "bare",
+    out = subprocess.run([glance_cli, "image-create", "--name", "cli", "--disk-format", "raw", "--container-format", "bare",
                           "--file", str(source)], env=env, capture_output=True, text=True, check=True).stdout
     image_id = next(line.split("|")[2].strip() for line in out.splitlines() if line.startswith("| id "))
     target = tmp_path / "back.img"
-    subprocess.run(["glance", "image-download", "--file", str(target), image_id], env=env, check=True)
+    subprocess.run([glance_cli, "image-download", "--file", str(target), image_id], env=env, check=True)
     assert target.read_bytes() == source.read_bytes()
 
 
