@@ -102,7 +102,12 @@ extension BlobStore {
         for batchStart in stride(from: 0, to: surveys.count, by: Self.compactionBatch) {
             let batch = surveys[batchStart..<min(surveys.count, batchStart + Self.compactionBatch)]
             if options.dryRun {
+                // Report what a real run would do: a pack a live process holds would be left alone.
                 for survey in batch {
+                    guard try packs.lockForMaintenance(survey.packID) != nil else {
+                        report.packsBusy += 1
+                        continue
+                    }
                     report.packsCompacted += 1
                     report.chunksReclaimed += survey.dropCount
                     report.reclaimedBytes += survey.gain
