@@ -93,7 +93,7 @@ let package = Package(
         .testTarget(name: "GranaryBenchTests", dependencies: ["GranaryBench"]),
         // Kills the real `granary` executable at random points; needs it built (`swift build`).
         .testTarget(name: "GranaryCrashTests", dependencies: ["GranaryStore", "GranaryBench", "GranaryCodec"]),
-        .testTarget(name: "GranaryCatalogTests", dependencies: ["GranaryCatalog", "GranaryIndex", "GranaryStore", "GranaryLMDB"]),
+        .testTarget(name: "GranaryCatalogTests", dependencies: ["GranaryCatalog", "GranaryIndex", "GranaryStore", "GranaryLMDB", "GranaryCodec"]),
         .testTarget(
             name: "GranaryImagesAPITests",
             dependencies: [

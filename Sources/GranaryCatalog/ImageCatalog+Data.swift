@@ -35,35 +35,11 @@ extension ImageCatalog {
     ///   - declaredSize: `x-openstack-image-size` or `Content-Length`; a different byte count is a 400.
     ///   - feed: sends the request body into the sink.
     public func upload(_ id: String, caller: Caller, declaredSize: Int?, feed: (UploadSink) async throws -> Void) async throws -> ImageRecord {
-        let now = Int(Date().timeIntervalSince1970)
-        // queued → saving, so a second upload gets 409 while this one runs.
-        _ = try await store.coordinator.submit { txn in
-            var image = try self.writable(id, caller, in: txn)
-            let previous = image
-            guard image.status == "queued" else {
-                throw CatalogError(.conflict, "Image status transition from '\(image.status)' to 'saving' is not allowed")
-            }
-            guard image.diskFormat != nil, image.containerFormat != nil else {
-                throw CatalogError(.badRequest, "Properties disk_format, container_format must be set prior to saving data.")
-            }
-            image.status = "saving"
-            image.updatedAt = now
-            try self.index.put(image, previous: previous, in: txn)
-            return image
-        }
-        var digests = [settings.hashAlgorithm]
-        if settings.legacyChecksum && !digests.contains(.md5) { digests.append(.md5) }
-        let session = store.beginIngest(digests: digests)
-        let sink = UploadSink(session: session, cap: settings.imageSizeCap)
+        try await moveQueued(id, to: "saving", caller: caller)
+        let algorithm = settings.hashAlgorithm
+        let legacy = settings.legacyChecksum
         do {
-            try await feed(sink)
-            if let declaredSize, declaredSize != sink.received {
-                throw CatalogError(.badRequest, "Size of uploaded data (\(sink.received)) differs from the declared size (\(declaredSize)).")
-            }
-            let staged = try await session.finish()
-            let algorithm = settings.hashAlgorithm
-            let legacy = settings.legacyChecksum
-            let (_, image) = try await store.commit(staged) { txn, blob in
+            return try await receive(declaredSize: declaredSize, feed: feed) { txn, blob in
                 guard var image = try self.index.get(id.lowercased(), in: txn), image.status == "saving" else {
                     throw CatalogError(.gone, "Image \(id) was deleted during the upload.")
                 }
@@ -79,45 +55,69 @@ extension ImageCatalog {
                 try self.index.put(image, previous: previous, in: txn)
                 return image
             }
-            return image
         } catch {
-            await session.abort()
-            await restoreQueued(id)
+            await restoreQueued(id, from: "saving")
             throw error
         }
     }
 
-    /// Gives images left `saving` by a crash their defined state back (`queued`, nothing
-    /// referenced: the upload's data was never committed). Run by the lock holder at start.
-    /// - Returns: the ids restored.
-    public func recoverInterruptedUploads() async throws -> [String] {
-        try await store.coordinator.submit { txn in
-            var stuck: [ImageRecord] = []
-            try self.index.walk([.status("saving")], descending: true, after: nil, in: txn) { image in
-                if image.status == "saving" { stuck.append(image) }
-                return true
+    /// queued → `status` (saving or uploading), so a second upload or stage gets 409 while this
+    /// one runs; both formats must be set first (reference §7.1).
+    func moveQueued(_ id: String, to status: String, caller: Caller) async throws {
+        let now = Int(Date().timeIntervalSince1970)
+        _ = try await store.coordinator.submit { txn in
+            var image = try self.writable(id, caller, in: txn)
+            let previous = image
+            guard image.status == "queued" else {
+                throw CatalogError(.conflict, "Image status transition from '\(image.status)' to '\(status)' is not allowed")
             }
-            for var image in stuck {
-                let previous = image
-                image.status = "queued"
-                image.size = nil
-                image.virtualSize = nil
-                try self.index.put(image, previous: previous, in: txn)
+            guard image.diskFormat != nil, image.containerFormat != nil else {
+                throw CatalogError(.badRequest, "Properties disk_format, container_format must be set prior to saving data.")
             }
-            return stuck.map(\.id)
+            image.status = status
+            image.updatedAt = now
+            try self.index.put(image, previous: previous, in: txn)
         }
     }
 
-    /// saving → queued after a failed upload (no data referenced).
-    private func restoreQueued(_ id: String) async {
+    /// Streams `feed` through a new ingest session (the configured digests, counted against the
+    /// size cap) and commits the blob together with `work`; on any failure nothing is referenced.
+    func receive<R: Sendable>(
+        declaredSize: Int?, feed: (UploadSink) async throws -> Void,
+        alongWith work: @escaping @Sendable (borrowing WriteTransaction, BlobInfo) throws -> R
+    ) async throws -> R {
+        var digests = [settings.hashAlgorithm]
+        if settings.legacyChecksum && !digests.contains(.md5) { digests.append(.md5) }
+        let session = store.beginIngest(digests: digests)
+        let sink = UploadSink(session: session, cap: settings.imageSizeCap)
+        do {
+            try await feed(sink)
+            if let declaredSize, declaredSize != sink.received {
+                throw CatalogError(.badRequest, "Size of uploaded data (\(sink.received)) differs from the declared size (\(declaredSize)).")
+            }
+            return try await store.commit(try await session.finish(), alongWith: work).1
+        } catch {
+            await session.abort()
+            throw error
+        }
+    }
+
+    /// `status` → queued after a failed upload or stage (no data referenced).
+    func restoreQueued(_ id: String, from status: String) async {
         _ = try? await store.coordinator.submit { txn in
-            guard var image = try self.index.get(id.lowercased(), in: txn), image.status == "saving" else { return }
+            guard var image = try self.index.get(id.lowercased(), in: txn), image.status == status else { return }
             let previous = image
-            image.status = "queued"
-            image.size = nil
-            image.virtualSize = nil
+            Self.requeue(&image)
             try self.index.put(image, previous: previous, in: txn)
         }
+    }
+
+    /// Back to `queued`: entering it clears `size` and `virtual_size` (reference §7.1).
+    static func requeue(_ image: inout ImageRecord) {
+        image.status = "queued"
+        image.size = nil
+        image.virtualSize = nil
+        image.updatedAt = Int(Date().timeIntervalSince1970)
     }
 
     /// The image and a reader of its data (nil when it has none: 204), checking visibility and

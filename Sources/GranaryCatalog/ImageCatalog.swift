@@ -12,6 +12,13 @@ public struct ImagesSettings: Sendable {
     public var hashAlgorithm = DigestAlgorithm.sha512
     /// Whether to compute the legacy md5 `checksum` (clients then verify with `os_hash_value`).
     public var legacyChecksum = true
+    /// Import methods offered (`/info/import`, the create response header). Granary does the
+    /// interoperable import with `glance-direct` (stage, then import).
+    public var importMethods = ["glance-direct"]
+    /// Seconds a stage may wait for its import before it is released (default one day).
+    public var stageTimeToLive = 86_400
+    /// Seconds a finished task is kept visible (Glance's `task_time_to_live`, 48 h).
+    public var taskTimeToLive = 48 * 3600
 
     public init() {}
 }
@@ -22,12 +29,14 @@ public final class ImageCatalog: Sendable {
     public let store: BlobStore
     public let index: ImageIndex
     public let members: MemberIndex
+    public let tasks: TaskIndex
     public let settings: ImagesSettings
 
     public init(store: BlobStore, settings: ImagesSettings = ImagesSettings()) throws {
         self.store = store
         self.index = try ImageIndex(environment: store.environment)
         self.members = try MemberIndex(environment: store.environment)
+        self.tasks = try TaskIndex(environment: store.environment)
         self.settings = settings
     }
 
@@ -264,7 +273,10 @@ public final class ImageCatalog: Sendable {
             if image.protected { throw CatalogError(.forbidden, "Image \(id) is protected and cannot be deleted.") }
             try self.index.delete(image, in: txn)
             for member in try self.members.all(of: image.id, in: txn) { try self.members.delete(image.id, member.memberID, in: txn) }
-            if let blob = image.blob.flatMap(SHA256Key.init(hex:)) { _ = try store.release(blob, in: txn) }
+            try self.tasks.removeAll(of: image.id, in: txn)
+            for blob in [image.blob, image.staged?.blob].compactMap({ $0.flatMap(SHA256Key.init(hex:)) }) {
+                _ = try store.release(blob, in: txn)
+            }
         }
     }
 

@@ -8,71 +8,52 @@ import Hummingbird
 import NIOCore
 import NIOPosix
 
-/// Routes of `/v2/images` on the catalog.
+/// Routes of `/v2/images` and `/v2/schemas` on the catalog.
 struct ImagesController: Sendable {
     let catalog: ImageCatalog
 
-    func register(on router: RouterGroup<ImagesRequestContext>) {
-        let images = router.group("v2/images")
-        images.post(use: create)
-        images.get(use: list)
-        images.get(":id", use: show)
-        images.delete(":id", use: delete)
-        images.patch(":id", use: update)
-        images.put(":id/file", use: upload)
-        images.get(":id/file", use: download)
-        images.put(":id/tags/:tag", use: addTag)
-        images.delete(":id/tags/:tag", use: removeTag)
-        images.post(":id/members", use: addMember)
-        images.get(":id/members", use: listMembers)
-        images.get(":id/members/:member", use: showMember)
-        images.put(":id/members/:member", use: updateMember)
-        images.delete(":id/members/:member", use: removeMember)
-        images.post(":id/actions/deactivate") { request, context in try await setActive(request, context, false) }
-        images.post(":id/actions/reactivate") { request, context in try await setActive(request, context, true) }
-        router.get("v2/schemas/:name") { _, context in
-            guard let schema = Schemas.all[try context.parameters.require("name")] else {
-                throw GlanceError(.notFound, "The resource could not be found.")
-            }
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: schema)))
-        }
-    }
-
-    private func guarded<R>(_ body: () async throws -> R) async throws -> R {
-        do { return try await body() } catch { throw GlanceError(error) }
-    }
-
-    private func json(_ object: Any, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) throws -> Response {
-        var headers = headers
-        headers[.contentType] = "application/json"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try ImageJSON.data(object))))
-    }
-
-    /// The request body as a JSON object (Glance parses JSON whatever the Content-Type).
-    private func jsonObject(_ request: Request) async throws -> [String: JSONValue] {
-        let buffer = try await request.body.collect(upTo: 1 << 20)
-        guard buffer.readableBytes > 0 else { throw GlanceError(.badRequest, "Body expected in request.") }
-        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(buffer.readableBytesView)) else {
-            throw GlanceError(.badRequest, "Malformed JSON in request body.")
-        }
-        guard case .object(let object) = value else { throw GlanceError(.badRequest, "Expected a JSON object in the request body.") }
-        return object
+    func add(to table: inout RouteTable) {
+        table.add("images", [(.post, create), (.get, list)])
+        table.add("images/:id", [(.get, show), (.delete, delete), (.patch, update)])
+        table.add("images/:id/file", [(.put, upload), (.get, download)])
+        table.add("images/:id/tags/:tag", [(.put, addTag), (.delete, removeTag)])
+        table.add("images/:id/members", [(.post, addMember), (.get, listMembers)])
+        table.add("images/:id/members/:member", [(.get, showMember), (.put, updateMember), (.delete, removeMember)])
+        table.add("images/:id/actions/deactivate", [(.post, { request, context in try await setActive(request, context, false) })])
+        table.add("images/:id/actions/reactivate", [(.post, { request, context in try await setActive(request, context, true) })])
+        table.add(
+            "schemas/:name",
+            [
+                (
+                    .get,
+                    { _, context in
+                        guard let schema = Schemas.all[try context.parameters.require("name")] else {
+                            throw GlanceError(.notFound, "The resource could not be found.")
+                        }
+                        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: schema)))
+                    }
+                )
+            ])
     }
 
     @Sendable func create(_ request: Request, context: ImagesRequestContext) async throws -> Response {
-        try await guarded {
-            let image = try await catalog.create(try await jsonObject(request), caller: context.caller)
+        try await glanceErrors {
+            let image = try await catalog.create(try await requestJSONObject(request), caller: context.caller)
             let location = "http://\(request.head.authority ?? "127.0.0.1:9292")/v2/images/\(image.id)"
-            return try json(ImageJSON.object(image), status: .created, headers: [.location: location])
+            var headers: HTTPFields = [.location: location]
+            if !catalog.settings.importMethods.isEmpty {
+                headers[HTTPField.Name("OpenStack-image-import-methods")!] = catalog.settings.importMethods.joined(separator: ",")
+            }
+            return try jsonResponse(ImageJSON.object(image), status: .created, headers: headers)
         }
     }
 
     @Sendable func show(_ request: Request, context: ImagesRequestContext) async throws -> Response {
-        try await guarded { try json(ImageJSON.object(try catalog.show(try context.parameters.require("id"), caller: context.caller))) }
+        try await glanceErrors { try jsonResponse(ImageJSON.object(try catalog.show(try context.parameters.require("id"), caller: context.caller))) }
     }
 
     @Sendable func list(_ request: Request, context: ImagesRequestContext) async throws -> Response {
-        try await guarded {
+        try await glanceErrors {
             let parameters = request.uri.queryParameters.map { (String($0.key), String($0.value)) }
             let query = try ImageQuery(parameters: parameters)
             let page = try catalog.list(query, caller: context.caller)
@@ -87,7 +68,7 @@ struct ImagesController: Sendable {
                 "images": page.images.map(ImageJSON.object), "first": link(kept), "schema": "/v2/schemas/images",
             ]
             if page.more, let last = page.images.last { object["next"] = link(kept + [("marker", last.id)]) }
-            return try json(object)
+            return try jsonResponse(object)
         }
     }
 
@@ -96,7 +77,7 @@ struct ImagesController: Sendable {
 
     /// `PATCH /v2/images/{id}` with either JSON-patch media type (reference §5).
     @Sendable func update(_ request: Request, context: ImagesRequestContext) async throws -> Response {
-        try await guarded {
+        try await glanceErrors {
             let contentType = request.headers[.contentType] ?? ""
             let draft4 = contentType.hasPrefix(Self.patchV20)
             guard draft4 || contentType.hasPrefix(Self.patchV21) else {
@@ -110,7 +91,7 @@ struct ImagesController: Sendable {
             }
             let operations = try items.map { item in try Self.operation(item, draft4: draft4) }
             let image = try await catalog.update(try context.parameters.require("id"), operations: operations, draft4: draft4, caller: context.caller)
-            return try json(ImageJSON.object(image))
+            return try jsonResponse(ImageJSON.object(image))
         }
     }
 
@@ -134,7 +115,7 @@ struct ImagesController: Sendable {
     }
 
     @Sendable func delete(_ request: Request, context: ImagesRequestContext) async throws -> Response {
-        try await guarded {
+        try await glanceErrors {
             try await catalog.delete(try context.parameters.require("id"), caller: context.caller)
             return Response(status: .noContent)
         }
@@ -149,43 +130,43 @@ struct ImagesController: Sendable {
     }
 
     @Sendable func addMember(_ request: Request, context: ImagesRequestContext) async throws -> Response {
-        try await guarded {
-            guard case .string(let member)? = try await jsonObject(request)["member"] else {
+        try await glanceErrors {
+            guard case .string(let member)? = try await requestJSONObject(request)["member"] else {
                 throw GlanceError(.badRequest, "Member to be added not specified")
             }
             let record = try await catalog.addMember(try context.parameters.require("id"), member: member, caller: context.caller)
-            return try json(Self.memberObject(record))
+            return try jsonResponse(Self.memberObject(record))
         }
     }
 
     @Sendable func listMembers(_ request: Request, context: ImagesRequestContext) async throws -> Response {
-        try await guarded {
+        try await glanceErrors {
             let members = try catalog.listMembers(try context.parameters.require("id"), caller: context.caller)
-            return try json(["members": members.map(Self.memberObject), "schema": "/v2/schemas/members"])
+            return try jsonResponse(["members": members.map(Self.memberObject), "schema": "/v2/schemas/members"])
         }
     }
 
     @Sendable func showMember(_ request: Request, context: ImagesRequestContext) async throws -> Response {
-        try await guarded {
+        try await glanceErrors {
             let record = try catalog.getMember(
                 try context.parameters.require("id"), member: try context.parameters.require("member"), caller: context.caller)
-            return try json(Self.memberObject(record))
+            return try jsonResponse(Self.memberObject(record))
         }
     }
 
     @Sendable func updateMember(_ request: Request, context: ImagesRequestContext) async throws -> Response {
-        try await guarded {
-            guard case .string(let status)? = try await jsonObject(request)["status"] else {
+        try await glanceErrors {
+            guard case .string(let status)? = try await requestJSONObject(request)["status"] else {
                 throw GlanceError(.badRequest, "Status not specified")
             }
             let record = try await catalog.setMemberStatus(
                 try context.parameters.require("id"), member: try context.parameters.require("member"), status: status, caller: context.caller)
-            return try json(Self.memberObject(record))
+            return try jsonResponse(Self.memberObject(record))
         }
     }
 
     @Sendable func removeMember(_ request: Request, context: ImagesRequestContext) async throws -> Response {
-        try await guarded {
+        try await glanceErrors {
             try await catalog.removeMember(
                 try context.parameters.require("id"), member: try context.parameters.require("member"), caller: context.caller)
             return Response(status: .noContent)
@@ -193,14 +174,14 @@ struct ImagesController: Sendable {
     }
 
     @Sendable func setActive(_ request: Request, _ context: ImagesRequestContext, _ active: Bool) async throws -> Response {
-        try await guarded {
+        try await glanceErrors {
             try await catalog.setActive(try context.parameters.require("id"), active, caller: context.caller)
             return Response(status: .noContent)
         }
     }
 
     @Sendable func addTag(_ request: Request, context: ImagesRequestContext) async throws -> Response {
-        try await guarded {
+        try await glanceErrors {
             try await catalog.setTag(
                 try context.parameters.require("id"), try context.parameters.require("tag"), present: true, caller: context.caller)
             return Response(status: .noContent)
@@ -208,7 +189,7 @@ struct ImagesController: Sendable {
     }
 
     @Sendable func removeTag(_ request: Request, context: ImagesRequestContext) async throws -> Response {
-        try await guarded {
+        try await glanceErrors {
             try await catalog.setTag(
                 try context.parameters.require("id"), try context.parameters.require("tag"), present: false, caller: context.caller)
             return Response(status: .noContent)
@@ -217,25 +198,10 @@ struct ImagesController: Sendable {
 
     /// `PUT /file`: streams the body (chunked or with a length) into the store (reference §7.2).
     @Sendable func upload(_ request: Request, context: ImagesRequestContext) async throws -> Response {
-        try await guarded {
+        try await glanceErrors {
             let id = try context.parameters.require("id")
-            guard (request.headers[.contentType] ?? "").hasPrefix("application/octet-stream") else {
-                throw GlanceError(.unsupportedMediaType, "Unsupported Content-Type: use application/octet-stream.")
-            }
-            let declared =
-                request.headers[HTTPField.Name("x-openstack-image-size")!].flatMap(Int.init)
-                ?? request.headers[.contentLength].flatMap(Int.init)
-            _ = try await catalog.upload(id, caller: context.caller, declaredSize: declared) { sink in
-                for try await var buffer in request.body {
-                    while buffer.readableBytes > 0 {
-                        try await sink.fill { space in
-                            let n = min(space.count, buffer.readableBytes)
-                            buffer.withUnsafeReadableBytes { space.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
-                            buffer.moveReaderIndex(forwardBy: n)
-                            return n
-                        }
-                    }
-                }
+            _ = try await catalog.upload(id, caller: context.caller, declaredSize: try ImageBody.declaredSize(request)) { sink in
+                try await ImageBody.stream(request, into: sink)
             }
             return Response(status: .noContent)
         }
@@ -243,7 +209,7 @@ struct ImagesController: Sendable {
 
     /// `GET /file`: the data with `Content-MD5`, a single `Range` as 206, 204 without data.
     @Sendable func download(_ request: Request, context: ImagesRequestContext) async throws -> Response {
-        try await guarded {
+        try await glanceErrors {
             let id = try context.parameters.require("id")
             let full = try catalog.download(id, caller: context.caller, range: nil)
             guard full.reader != nil, let size = full.image.size else { return Response(status: .noContent) }

@@ -11,8 +11,11 @@ public func buildImagesRouter(catalog: ImageCatalog? = nil, auth: AuthMode = .no
     let router = Router(context: ImagesRequestContext.self)
     router.add(middleware: RequestIDMiddleware())
     if let catalog {
-        let api = router.group().add(middleware: AuthMiddleware(mode: auth))
-        ImagesController(catalog: catalog).register(on: api)
+        let api = router.group().add(middleware: AuthMiddleware(mode: auth)).add(middleware: BodyRejectMiddleware())
+        var table = RouteTable()
+        ImagesController(catalog: catalog).add(to: &table)
+        ImportController(catalog: catalog).add(to: &table)
+        table.register(on: api, prefixes: ["v2"] + VersionsDocument.servedMinorVersions.map { "v2.\($0)" })
         if let gc { AdminController(store: catalog.store, gc: gc).register(on: api) }
     }
     // `GET /` answers 300 Multiple Choices (tempest requires it), `/versions` 200 (glanceclient).

@@ -11,6 +11,10 @@ public struct RequestIDMiddleware<Context: RequestContext>: RouterMiddleware {
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let id = Self.requestID(sentByClient: request.headers[Self.headerName])
+        // Handlers read the id from the request (an import's task records it).
+        var head = request.head
+        head.headerFields[Self.headerName] = id
+        let request = Request(head: head, body: request.body)
         do {
             var response = try await next(request, context)
             response.headers[Self.headerName] = id

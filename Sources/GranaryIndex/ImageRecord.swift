@@ -25,6 +25,8 @@ public struct ImageRecord: Codable, Sendable, Equatable {
     public var updatedAt: Int
     /// The store blob holding the image data (64 hex digits), when there is data.
     public var blob: String?
+    /// Data staged by `PUT /stage` and not yet imported (it holds a store reference of its own).
+    public var staged: StagedData?
 
     public init(id: String, owner: String?, now: Int) {
         self.id = id
@@ -51,5 +53,26 @@ public struct ImageRecord: Codable, Sendable, Equatable {
 
     static func decode(_ bytes: UnsafeRawBufferPointer) throws -> ImageRecord {
         try decoder.decode(ImageRecord.self, from: Data(bytes))
+    }
+}
+
+/// Data staged for an interoperable import: the blob and what the upload computed, so that
+/// the import is a metadata change and a stale stage can be found and released.
+public struct StagedData: Codable, Sendable, Equatable {
+    public var blob: String
+    public var size: Int
+    public var checksum: String?
+    public var osHashAlgo: String
+    public var osHashValue: String?
+    /// Seconds since 1970 when the stage was committed.
+    public var stagedAt: Int
+
+    public init(blob: String, size: Int, checksum: String?, osHashAlgo: String, osHashValue: String?, stagedAt: Int) {
+        self.blob = blob
+        self.size = size
+        self.checksum = checksum
+        self.osHashAlgo = osHashAlgo
+        self.osHashValue = osHashValue
+        self.stagedAt = stagedAt
     }
 }

@@ -52,9 +52,13 @@ struct ServeCommand: AsyncParsableCommand {
 
         let dataDirectory = try DataDirectory(path: settings.dataDirectory, access: .exclusive)
         let store = try BlobStore(directory: dataDirectory, settings: settings.store, logger: logger)
-        let catalog = try ImageCatalog(store: store)
-        for id in try await catalog.recoverInterruptedUploads() {
-            logger.notice("recovery: image \(id) was left saving by an interrupted upload; it is queued again")
+        let catalog = try ImageCatalog(store: store, settings: settings.images)
+        let recovery = try await catalog.recoverInterruptedWork()
+        for id in recovery.requeued {
+            logger.notice("recovery: image \(id) was left mid-upload by an interrupted process; it is queued again")
+        }
+        for id in recovery.imported {
+            logger.notice("recovery: image \(id) was left importing by an interrupted process; its import is finished")
         }
         let auth: GranaryImagesAPI.AuthMode
         switch settings.auth {
@@ -74,7 +78,7 @@ struct ServeCommand: AsyncParsableCommand {
             router: buildImagesRouter(catalog: catalog, auth: auth, gc: gc),
             server: imagesServer(),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "granary"),
-            services: [GCService(runner: gc)],
+            services: [GCService(runner: gc), StageExpiryService(catalog: catalog, logger: logger)],
             logger: logger
         )
         try await app.runService()
@@ -86,6 +90,29 @@ struct ServeCommand: AsyncParsableCommand {
 struct GCService: Service {
     let runner: GCRunner
     func run() async throws { await cancelWhenGracefulShutdown { await runner.run() } }
+}
+
+/// Releases stages older than the stage time-to-live, at start and then every tenth of it
+/// (at most every ten minutes), so that abandoned imports do not pin space.
+struct StageExpiryService: Service {
+    let catalog: ImageCatalog
+    let logger: Logger
+
+    func run() async throws {
+        let period = max(1, min(catalog.settings.stageTimeToLive / 10, 600))
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    for id in try await catalog.expireStages() {
+                        logger.notice("image \(id): its stage was not imported within images.stage_ttl; the image is queued again")
+                    }
+                } catch {
+                    logger.error("stage expiry failed: \(error)")
+                }
+                try? await Task.sleep(for: .seconds(period))
+            }
+        }
+    }
 }
 
 /// The process-wide logger, on standard error.

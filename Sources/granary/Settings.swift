@@ -1,5 +1,7 @@
 import Configuration
 import Foundation
+import GranaryCatalog
+import GranaryCodec
 import GranaryStore
 import Logging
 import SystemPackage
@@ -27,7 +29,11 @@ enum AuthMode: String, CaseIterable, Sendable {
 /// `store.pack_size` / `GRANARY_STORE_PACK_SIZE` (bytes),
 /// `gc.grace` / `GRANARY_GC_GRACE` (seconds), `gc.throttle_mbps` / `GRANARY_GC_THROTTLE_MBPS`,
 /// `gc.threshold` / `GRANARY_GC_THRESHOLD` (dead share, percent), `gc.interval` / `GRANARY_GC_INTERVAL`
-/// (seconds between the server's background GC runs; 0 turns them off).
+/// (seconds between the server's background GC runs; 0 turns them off),
+/// `images.size_cap` / `GRANARY_IMAGES_SIZE_CAP` (bytes, Glance's `image_size_cap`),
+/// `images.hash_algo` / `GRANARY_IMAGES_HASH_ALGO` (`os_hash_algo`: sha512, sha256, …),
+/// `images.legacy_checksum` / `GRANARY_IMAGES_LEGACY_CHECKSUM` (compute the md5 `checksum`),
+/// `images.stage_ttl` / `GRANARY_IMAGES_STAGE_TTL` (seconds a stage waits for its import).
 struct Settings: Sendable {
     var dataDirectory = "./data"
     var host = "127.0.0.1"
@@ -38,6 +44,7 @@ struct Settings: Sendable {
     var logLevel = Logger.Level.info
     var store = StoreSettings()
     var gc = GCSettings()
+    var images = ImagesSettings()
 
     /// Garbage collection: what each run may do, and how often the server runs one.
     struct GCSettings: Sendable {
@@ -88,18 +95,22 @@ struct Settings: Sendable {
             }
             settings.store.compression = parsed
         }
-        if let verify = reader.string(forKey: "store.verify_reads") ?? reader.bool(forKey: "store.verify_reads").map(String.init) {
-            guard let parsed = Bool(verify.lowercased()) else {
-                throw Invalid(description: "store.verify_reads must be true or false, not '\(verify)'")
-            }
-            settings.store.verifyReads = parsed
-        }
+        settings.store.verifyReads = try boolean(reader, "store.verify_reads") ?? settings.store.verifyReads
         settings.gc.options.grace = try integer(reader, "gc.grace", range: 0...Int(Int32.max)) ?? settings.gc.options.grace
         settings.gc.interval = try integer(reader, "gc.interval", range: 0...Int(Int32.max)) ?? settings.gc.interval
         if let throttle = try integer(reader, "gc.throttle_mbps", range: 1...1_000_000) {
             settings.gc.options.throttleBytesPerSecond = throttle * 1_000_000
         }
         if let percent = try integer(reader, "gc.threshold", range: 1...100) { settings.gc.options.threshold = Double(percent) / 100 }
+        settings.images.imageSizeCap = try integer(reader, "images.size_cap", range: 0...Int.max) ?? settings.images.imageSizeCap
+        settings.images.stageTimeToLive = try integer(reader, "images.stage_ttl", range: 1...Int(Int32.max)) ?? settings.images.stageTimeToLive
+        if let name = reader.string(forKey: "images.hash_algo") {
+            guard let algorithm = DigestAlgorithm(rawValue: name) else {
+                throw Invalid(description: "images.hash_algo must be one of md5, sha1, sha256, sha384, sha512, not '\(name)'")
+            }
+            settings.images.hashAlgorithm = algorithm
+        }
+        settings.images.legacyChecksum = try boolean(reader, "images.legacy_checksum") ?? settings.images.legacyChecksum
         settings.keystoneURL = reader.string(forKey: "keystone_url")
         if let auth = reader.string(forKey: "auth") {
             guard let mode = AuthMode(rawValue: auth) else {
@@ -126,6 +137,14 @@ struct Settings: Sendable {
             result[String(name.dropFirst("GRANARY_".count))] = value
         }
         return result
+    }
+
+    /// Reads a boolean that may come as one (file) or as the text true/false (environment, flags).
+    private static func boolean(_ reader: ConfigReader, _ key: String) throws -> Bool? {
+        let configKey = ConfigKey(stringLiteral: key)
+        guard let text = reader.string(forKey: configKey) ?? reader.bool(forKey: configKey).map(String.init) else { return nil }
+        guard let parsed = Bool(text.lowercased()) else { throw Invalid(description: "\(key) must be true or false, not '\(text)'") }
+        return parsed
     }
 
     /// Reads an integer that may come as a number (file) or a string (environment, flags);

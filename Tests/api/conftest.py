@@ -26,13 +26,14 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start_server(*extra):
-    data = tempfile.mkdtemp(prefix="granary-pytest-")
+def start_server(*extra, env=None, data=None):
+    """Starts `granary serve` (on `data`, a directory an earlier server used, if given)."""
+    data = data or tempfile.mkdtemp(prefix="granary-pytest-")
     port = free_port()
-    log = open(os.path.join(data, "serve.log"), "w")
+    log = open(os.path.join(data, "serve.log"), "a")
     proc = subprocess.Popen(
         [granary_binary(), "serve", "--data", os.path.join(data, "store"), "--port", str(port), "--log-level", "warning", *extra],
-        stdout=log, stderr=subprocess.STDOUT,
+        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 30

@@ -1,0 +1,224 @@
+public import Foundation
+import GranaryCodec
+public import GranaryIndex
+import GranaryLMDB
+import GranaryStore
+
+/// Who asked for an import, for the task record tempest checks.
+public struct ImportRequest: Sendable {
+    /// The `POST /import` body as the client sent it.
+    public var body: [String: JSONValue]
+    /// The response's `x-openstack-request-id`.
+    public var requestID: String?
+
+    public init(body: [String: JSONValue], requestID: String?) {
+        self.body = body
+        self.requestID = requestID
+    }
+}
+
+extension ImageCatalog {
+    /// `PUT /stage` (reference §3.4, §7.6): queued → uploading, the bytes through the store with
+    /// the upload digests, kept as the image's staged data (its own store reference) until an
+    /// import or the stage time-to-live. A failure restores `queued` with nothing referenced.
+    public func stage(_ id: String, caller: Caller, declaredSize: Int?, feed: (UploadSink) async throws -> Void) async throws {
+        guard settings.importMethods.contains("glance-direct") else {
+            throw CatalogError(.notFound, "The glance-direct import method is not enabled: staging is not available.")
+        }
+        try await moveQueued(id, to: "uploading", caller: caller)
+        let algorithm = settings.hashAlgorithm
+        let legacy = settings.legacyChecksum
+        do {
+            try await receive(declaredSize: declaredSize, feed: feed) { txn, blob in
+                guard var image = try self.index.get(id.lowercased(), in: txn), image.status == "uploading", image.staged == nil else {
+                    throw CatalogError(.gone, "Image \(id) was deleted during the upload.")
+                }
+                let previous = image
+                let now = Int(Date().timeIntervalSince1970)
+                image.staged = StagedData(
+                    blob: blob.id.hex, size: blob.size, checksum: legacy ? blob.digests[.md5]?.hex : nil,
+                    osHashAlgo: algorithm.rawValue, osHashValue: blob.digests[algorithm]?.hex, stagedAt: now)
+                image.size = blob.size
+                image.updatedAt = now
+                try self.index.put(image, previous: previous, in: txn)
+            }
+        } catch {
+            await restoreQueued(id, from: "uploading")
+            throw error
+        }
+    }
+
+    /// `POST /import` (reference §7.6): checks the request, takes the import lock
+    /// (`os_glance_import_task`) and moves the image to `importing` with a `processing` task,
+    /// then finishes the import. With glance-direct the staged data is already in the store
+    /// under its content address, so finishing is one transaction: the staged blob becomes the
+    /// image's data. A crash between the two steps is finished by ``recoverInterruptedWork()``.
+    /// - Returns: the finished task.
+    @discardableResult
+    public func importImage(_ id: String, _ request: ImportRequest, caller: Caller) async throws -> TaskRecord {
+        let method = try Self.importMethod(request.body)
+        guard settings.importMethods.contains(method) else {
+            throw CatalogError(
+                .badRequest, "Import method \(method) is not enabled here (enabled: \(settings.importMethods.joined(separator: ", "))).")
+        }
+        let input = try Self.taskInput(imageID: id.lowercased(), request.body)
+        let now = Int(Date().timeIntervalSince1970)
+        let task = try await store.coordinator.submit { txn in
+            var image = try self.writable(id, caller, in: txn)
+            let previous = image
+            if let holder = image.properties["os_glance_import_task"], !holder.isEmpty {
+                throw CatalogError(.conflict, "Image \(id) has an import in progress (task \(holder)).")
+            }
+            guard image.status == "uploading", image.staged != nil else {
+                throw CatalogError(
+                    .conflict, "Image \(id) is '\(image.status)': the glance-direct import needs staged data (status 'uploading').")
+            }
+            guard image.diskFormat != nil, image.containerFormat != nil else {
+                throw CatalogError(.conflict, "Properties disk_format, container_format must be set prior to importing data.")
+            }
+            var task = TaskRecord(
+                id: UUID().uuidString.lowercased(), type: "api_image_import", owner: caller.projectID, imageID: image.id,
+                requestID: request.requestID, userID: caller.userID, input: input, now: now)
+            task.status = "processing"
+            try self.tasks.put(task, in: txn)
+            image.status = "importing"
+            image.properties["os_glance_import_task"] = task.id
+            image.properties["os_glance_importing_to_stores"] = ""
+            image.properties["os_glance_failed_import"] = ""
+            image.updatedAt = now
+            try self.index.put(image, previous: previous, in: txn)
+            return task
+        }
+        return try await store.coordinator.submit { txn in try self.finishImport(task.id, in: txn) }
+    }
+
+    /// importing → active: the staged blob becomes the image's data, the lock is dropped and
+    /// the task succeeds. An image that lost its stage (or was deleted) fails the task instead.
+    func finishImport(_ taskID: String, in txn: borrowing WriteTransaction) throws -> TaskRecord {
+        guard var task = try tasks.get(taskID, in: txn) else { throw CatalogError(.notFound, "No task found with ID \(taskID)") }
+        let now = Int(Date().timeIntervalSince1970)
+        task.updatedAt = now
+        task.expiresAt = now + settings.taskTimeToLive
+        guard var image = try index.get(task.imageID, in: txn), image.status == "importing", let staged = image.staged else {
+            task.status = "failure"
+            task.message = "The image was deleted or lost its staged data before the import finished."
+            try tasks.put(task, in: txn)
+            return task
+        }
+        let previous = image
+        image.status = "active"
+        image.blob = staged.blob
+        image.size = staged.size
+        image.checksum = staged.checksum
+        image.osHashAlgo = staged.osHashAlgo
+        image.osHashValue = staged.osHashValue
+        if image.diskFormat == "raw" { image.virtualSize = staged.size }
+        image.staged = nil
+        image.properties["os_glance_import_task"] = nil
+        image.updatedAt = now
+        try index.put(image, previous: previous, in: txn)
+        task.status = "success"
+        try tasks.put(task, in: txn)
+        return task
+    }
+
+    /// The tasks of an image the caller may see, oldest first (`GET /images/{id}/tasks`).
+    public func tasks(of id: String, caller: Caller) throws -> [TaskRecord] {
+        try store.environment.read { txn in
+            let image = try visible(id, caller, in: txn)
+            return try tasks.all(of: image.id, in: txn)
+        }
+    }
+
+    /// What ``recoverInterruptedWork()`` did.
+    public struct Recovery: Sendable, Equatable {
+        /// Images left `saving` or `uploading` without staged data: back to `queued`.
+        public var requeued: [String] = []
+        /// Images left `importing` with their staged data: import finished, now `active`.
+        public var imported: [String] = []
+    }
+
+    /// Gives images left mid-work by a crash their defined state back (reference §7.1): an
+    /// interrupted upload or stage never committed data, so the image is `queued` again; an
+    /// interrupted glance-direct import has its staged data, so it is finished. Run by the data
+    /// directory's lock holder at start, before it serves.
+    public func recoverInterruptedWork() async throws -> Recovery {
+        try await store.coordinator.submit { txn in
+            var stuck: [ImageRecord] = []
+            for status in ["saving", "uploading", "importing"] {
+                try self.index.walk([.status(status)], descending: true, after: nil, in: txn) { image in
+                    if image.status == status { stuck.append(image) }
+                    return true
+                }
+            }
+            var recovery = Recovery()
+            for var image in stuck {
+                if image.status == "uploading" && image.staged != nil { continue }
+                if image.status == "importing", let task = image.properties["os_glance_import_task"] {
+                    if try self.finishImport(task, in: txn).status == "success" {
+                        recovery.imported.append(image.id)
+                        continue
+                    }
+                    guard let reread = try self.index.get(image.id, in: txn) else { continue }
+                    image = reread
+                }
+                let previous = image
+                Self.requeue(&image)
+                image.properties["os_glance_import_task"] = nil
+                if let staged = image.staged.flatMap({ SHA256Key(hex: $0.blob) }) { _ = try self.store.release(staged, in: txn) }
+                image.staged = nil
+                try self.index.put(image, previous: previous, in: txn)
+                recovery.requeued.append(image.id)
+            }
+            return recovery
+        }
+    }
+
+    /// Releases stages nobody imported within `settings.stageTimeToLive` seconds: the image goes
+    /// back to `queued` and its staged data to GC (stale work must not pin space forever).
+    /// - Returns: the ids of the images whose stage expired.
+    public func expireStages(now: Int = Int(Date().timeIntervalSince1970)) async throws -> [String] {
+        let deadline = now - settings.stageTimeToLive
+        return try await store.coordinator.submit { txn in
+            var stale: [ImageRecord] = []
+            try self.index.walk([.status("uploading")], descending: true, after: nil, in: txn) { image in
+                if image.status == "uploading", let staged = image.staged, staged.stagedAt <= deadline { stale.append(image) }
+                return true
+            }
+            for var image in stale {
+                let previous = image
+                if let blob = image.staged.flatMap({ SHA256Key(hex: $0.blob) }) { _ = try self.store.release(blob, in: txn) }
+                image.staged = nil
+                Self.requeue(&image)
+                try self.index.put(image, previous: previous, in: txn)
+            }
+            return stale.map(\.id)
+        }
+    }
+
+    /// `method.name` of an import body; 400 when missing or malformed (reference §7.6).
+    static func importMethod(_ body: [String: JSONValue]) throws -> String {
+        guard case .object(let method)? = body["method"], case .string(let name)? = method["name"] else {
+            throw CatalogError(.badRequest, "Import request requires a 'method' object with a 'name'.")
+        }
+        for flag in ["all_stores", "all_stores_must_succeed"] {
+            switch body[flag] {
+            case nil, .null?, .bool?: break
+            default: throw CatalogError(.badRequest, "'\(flag)' must be a boolean.")
+            }
+        }
+        if case .bool(false)? = body["all_stores_must_succeed"] {
+            throw CatalogError(.badRequest, "'all_stores_must_succeed' can only be false with multiple stores, which are not enabled here.")
+        }
+        if case .array(let stores)? = body["stores"], !stores.isEmpty {
+            throw CatalogError(.conflict, "Multiple stores are not enabled here: do not name 'stores'.")
+        }
+        return name
+    }
+
+    /// Glance's task input for an import: `{"image_id", "import_req", "backend"}` as JSON text.
+    static func taskInput(imageID: String, _ body: [String: JSONValue]) throws -> String {
+        let input: JSONValue = .object(["image_id": .string(imageID), "import_req": .object(body), "backend": .null])
+        return String(decoding: try JSONEncoder().encode(input), as: UTF8.self)
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import GranaryCatalog
+import GranaryIndex
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// Interoperable import (v2.6): `PUT /stage`, `POST /import`, the image's tasks (v2.12) and
+/// the `/info` documents clients read to learn what is offered (reference §3.6, §7.6).
+struct ImportController: Sendable {
+    let catalog: ImageCatalog
+
+    func add(to table: inout RouteTable) {
+        table.add("images/:id/stage", [(.put, stage)])
+        table.add("images/:id/import", [(.post, importImage)])
+        table.add("images/:id/tasks", [(.get, tasks)])
+        table.add("info/import", [(.get, infoImport)])
+        table.add("info/usage", [(.get, { _, _ in try jsonResponse(["usage": [String: Any]()]) })])
+        // Without multiple stores Glance answers 404 here; tempest reads that as "no stores".
+        for path in ["info/stores", "info/stores/detail"] {
+            table.add(path, [(.get, { _, _ in throw GlanceError(.notFound, "Multi backend is not supported at this site.") })])
+        }
+    }
+
+    @Sendable func stage(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+        try await glanceErrors {
+            let id = try context.parameters.require("id")
+            try await catalog.stage(id, caller: context.caller, declaredSize: try ImageBody.declaredSize(request)) { sink in
+                try await ImageBody.stream(request, into: sink)
+            }
+            return Response(status: .noContent)
+        }
+    }
+
+    @Sendable func importImage(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+        try await glanceErrors {
+            let body = try await requestJSONObject(request)
+            let requestID = request.headers[RequestIDMiddleware<ImagesRequestContext>.headerName]
+            try await catalog.importImage(
+                try context.parameters.require("id"), ImportRequest(body: body, requestID: requestID), caller: context.caller)
+            return Response(status: .accepted)
+        }
+    }
+
+    @Sendable func tasks(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+        try await glanceErrors {
+            let tasks = try catalog.tasks(of: try context.parameters.require("id"), caller: context.caller)
+            return try jsonResponse(["tasks": tasks.map(Self.object)])
+        }
+    }
+
+    @Sendable func infoImport(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+        try jsonResponse([
+            "import-methods": ["description": "Import methods available.", "type": "array", "value": catalog.settings.importMethods]
+        ])
+    }
+
+    /// A task as Glance's image-tasks call shows it: the raw row, times like
+    /// `2020-12-18T05:20:38.000000`, `input` as an object.
+    static func object(_ task: TaskRecord) -> [String: Any] {
+        func time(_ seconds: Int?) -> Any {
+            guard let seconds else { return NSNull() }
+            return String(ImageJSON.timestamp(seconds).dropLast()) + ".000000"
+        }
+        let input = (try? JSONSerialization.jsonObject(with: Data(task.input.utf8))) ?? NSNull()
+        return [
+            "id": task.id, "type": task.type, "status": task.status, "owner": task.owner ?? NSNull(),
+            "expires_at": time(task.expiresAt), "created_at": time(task.createdAt), "updated_at": time(task.updatedAt),
+            "deleted_at": NSNull(), "deleted": false, "image_id": task.imageID, "request_id": task.requestID ?? NSNull(),
+            "user_id": task.userID ?? NSNull(), "input": input, "result": NSNull(), "message": task.message,
+        ]
+    }
+}
+
+/// The data body of `PUT /file` and `PUT /stage`.
+enum ImageBody {
+    /// `x-openstack-image-size`, else `Content-Length` (none for a chunked body); requires
+    /// `Content-Type: application/octet-stream` (415 otherwise, as Glance).
+    static func declaredSize(_ request: Request) throws -> Int? {
+        guard (request.headers[.contentType] ?? "").hasPrefix("application/octet-stream") else {
+            throw GlanceError(.unsupportedMediaType, "Unsupported Content-Type: use application/octet-stream.")
+        }
+        if let text = request.headers[HTTPField.Name("x-openstack-image-size")!] {
+            guard let size = Int(text), size >= 0 else {
+                throw GlanceError(.badRequest, "x-openstack-image-size must be a byte count, not '\(text)'.")
+            }
+            return size
+        }
+        return request.headers[.contentLength].flatMap(Int.init)
+    }
+
+    /// Copies the request body into the upload sink, buffer by buffer, as it arrives.
+    static func stream(_ request: Request, into sink: UploadSink) async throws {
+        for try await var buffer in request.body {
+            while buffer.readableBytes > 0 {
+                try await sink.fill { space in
+                    let n = min(space.count, buffer.readableBytes)
+                    buffer.withUnsafeReadableBytes { space.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+                    buffer.moveReaderIndex(forwardBy: n)
+                    return n
+                }
+            }
+        }
+    }
+}
