@@ -26,7 +26,31 @@ public final class ExpectContinueHandler: ChannelInboundHandler, RemovableChanne
     }
 }
 
-/// The images API's HTTP/1 server: Hummingbird's, with 100-continue answered.
-public func imagesServer() -> HTTPServerBuilder {
-    .http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler()]))
+/// The images API's HTTP/1 server: Hummingbird's, with 100-continue answered and connections
+/// closed after `idleTimeout` seconds without a read or a write (Glance's
+/// `client_socket_timeout`). Closing a stalled upload's connection fails its body, so the upload
+/// is cleaned up like any cut-off one (image back to `queued`, write session ended) instead of
+/// holding its session, and so GC's horizon, forever.
+public func imagesServer(idleTimeout: Int? = nil) -> HTTPServerBuilder {
+    .http1(
+        configuration: .init(additionalChannelHandlers: {
+            var handlers: [any RemovableChannelHandler] = [ExpectContinueHandler()]
+            if let idleTimeout {
+                handlers += [IdleStateHandler(allTimeout: .seconds(Int64(idleTimeout))), IdleConnectionCloser()]
+            }
+            return handlers
+        }()))
+}
+
+/// Closes the connection when ``IdleStateHandler`` reports it idle.
+final class IdleConnectionCloser: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = NIOAny
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent {
+            context.close(promise: nil)
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
 }

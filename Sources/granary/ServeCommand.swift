@@ -76,7 +76,7 @@ struct ServeCommand: AsyncParsableCommand {
         let gc = GCRunner(store: store, defaults: settings.gc.options, interval: settings.gc.interval)
         let app = Application(
             router: buildImagesRouter(catalog: catalog, auth: auth, gc: gc),
-            server: imagesServer(),
+            server: imagesServer(idleTimeout: settings.clientSocketTimeout),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "granary"),
             services: [GCService(runner: gc), StageExpiryService(catalog: catalog, logger: logger)],
             logger: logger

@@ -33,7 +33,9 @@ enum AuthMode: String, CaseIterable, Sendable {
 /// `images.size_cap` / `GRANARY_IMAGES_SIZE_CAP` (bytes, Glance's `image_size_cap`),
 /// `images.hash_algo` / `GRANARY_IMAGES_HASH_ALGO` (`os_hash_algo`: sha512, sha256, …),
 /// `images.legacy_checksum` / `GRANARY_IMAGES_LEGACY_CHECKSUM` (compute the md5 `checksum`),
-/// `images.stage_ttl` / `GRANARY_IMAGES_STAGE_TTL` (seconds a stage waits for its import).
+/// `images.stage_ttl` / `GRANARY_IMAGES_STAGE_TTL` (seconds a stage waits for its import),
+/// `client_socket_timeout` / `GRANARY_CLIENT_SOCKET_TIMEOUT` (seconds a connection may go without
+/// a read or a write before it is closed, as Glance's option; 0 never closes).
 struct Settings: Sendable {
     var dataDirectory = "./data"
     var host = "127.0.0.1"
@@ -41,6 +43,7 @@ struct Settings: Sendable {
     var artifactsPort = 9494
     var auth = AuthMode.noauth
     var keystoneURL: String?
+    var clientSocketTimeout: Int? = 900
     var logLevel = Logger.Level.info
     var store = StoreSettings()
     var gc = GCSettings()
@@ -111,6 +114,9 @@ struct Settings: Sendable {
             settings.images.hashAlgorithm = algorithm
         }
         settings.images.legacyChecksum = try boolean(reader, "images.legacy_checksum") ?? settings.images.legacyChecksum
+        if let timeout = try integer(reader, "client_socket_timeout", range: 0...Int(Int32.max)) {
+            settings.clientSocketTimeout = timeout == 0 ? nil : timeout
+        }
         settings.keystoneURL = reader.string(forKey: "keystone_url")
         if let auth = reader.string(forKey: "auth") {
             guard let mode = AuthMode(rawValue: auth) else {

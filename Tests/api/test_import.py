@@ -192,3 +192,34 @@ def test_stale_stage_is_released_and_a_crash_mid_stage_requeues():
         assert fsck.returncode == 0, fsck.stdout + fsck.stderr
     finally:
         stop_server(proc, log, data)
+
+
+def test_a_stalled_upload_is_cut_after_client_socket_timeout():
+    import socket
+    url, proc, log, data = start_server(env={"GRANARY_CLIENT_SOCKET_TIMEOUT": "1"})
+    try:
+        image_id = requests.post(f"{url}/v2/images", json={"name": "stall", "disk_format": "raw", "container_format": "bare"}).json()["id"]
+        port = int(url.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port)) as conn:
+            conn.sendall((f"PUT /v2/images/{image_id}/file HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n"
+                          "Content-Length: 1000000\r\n\r\n").encode() + b"x" * 70000)
+            deadline = time.time() + 5
+            while requests.get(f"{url}/v2/images/{image_id}").json()["status"] != "saving" and time.time() < deadline:
+                time.sleep(0.02)
+            assert requests.get(f"{url}/v2/images/{image_id}").json()["status"] == "saving"
+            # The client stops sending; the server closes the connection after a second idle.
+            conn.settimeout(10)
+            started = time.time()
+            assert conn.recv(1) == b""
+            assert time.time() - started < 8
+        deadline = time.time() + 5
+        while requests.get(f"{url}/v2/images/{image_id}").json()["status"] != "queued" and time.time() < deadline:
+            time.sleep(0.05)
+        assert requests.get(f"{url}/v2/images/{image_id}").json()["status"] == "queued"
+        # And the image takes a whole upload afterwards.
+        payload = os.urandom(100000)
+        assert requests.put(f"{url}/v2/images/{image_id}/file", data=payload,
+                            headers={"Content-Type": "application/octet-stream"}).status_code == 204
+        assert requests.get(f"{url}/v2/images/{image_id}").json()["os_hash_value"] == hashlib.sha512(payload).hexdigest()
+    finally:
+        stop_server(proc, log, data)
