@@ -33,13 +33,14 @@ public final class ExpectContinueHandler: ChannelInboundHandler, RemovableChanne
 /// holding its session, and so GC's horizon, forever.
 public func imagesServer(idleTimeout: Int? = nil) -> HTTPServerBuilder {
     .http1(
-        configuration: .init(additionalChannelHandlers: {
-            var handlers: [any RemovableChannelHandler] = [ExpectContinueHandler()]
-            if let idleTimeout {
-                handlers += [IdleStateHandler(allTimeout: .seconds(Int64(idleTimeout))), IdleConnectionCloser()]
-            }
-            return handlers
-        }()))
+        configuration: .init(
+            additionalChannelHandlers: {
+                var handlers: [any RemovableChannelHandler] = [ExpectContinueHandler()]
+                if let idleTimeout {
+                    handlers += [IdleStateHandler(allTimeout: .seconds(Int64(idleTimeout))), IdleConnectionCloser()]
+                }
+                return handlers
+            }()))
 }
 
 /// Closes the connection when ``IdleStateHandler`` reports it idle.
