@@ -14,6 +14,9 @@ final class ProgressLine: Sendable {
     private let start = DispatchTime.now().uptimeNanoseconds
     private let lastShown: Atomic<UInt64>
     private let drew = Atomic<Bool>(false)
+    /// The latest figures, and whether they are on screen: the run's last call may come
+    /// within the redraw interval, and ``finish()`` shows it then.
+    private let latest = Mutex<(done: Int, total: Int, detail: String, shown: Bool)?>(nil)
 
     /// Nothing shows during the first interval: short runs print no progress at all.
     init(label: String) {
@@ -24,11 +27,14 @@ final class ProgressLine: Sendable {
     func show(done: Int, total: Int, detail: String) {
         let now = DispatchTime.now().uptimeNanoseconds
         let interval: UInt64 = isTerminal ? 100_000_000 : 5_000_000_000
-        let last = lastShown.load(ordering: .relaxed)
-        // UInt64.max marks the final line as shown; a run's last call shows it once.
-        let due = last != UInt64.max && (now >= last + interval || (done >= total && total > 0))
+        let due = now >= lastShown.load(ordering: .relaxed) + interval
+        latest.withLock { $0 = (done, total, detail, due) }
         guard due else { return }
-        lastShown.store(done >= total && total > 0 ? UInt64.max : now, ordering: .relaxed)
+        lastShown.store(now, ordering: .relaxed)
+        draw(done: done, total: total, detail: detail, now: now)
+    }
+
+    private func draw(done: Int, total: Int, detail: String, now: UInt64) {
         let fraction = total > 0 ? min(1, Double(done) / Double(total)) : 0
         let seconds = Double(now - start) / 1e9
         let rate = seconds > 0 ? Double(done) / 1e6 / seconds : 0
@@ -38,14 +44,17 @@ final class ProgressLine: Sendable {
             let filled = Int(fraction * Double(width))
             let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
             FileHandle.standardError.write(Data("\r\(label) [\(bar)] \(stats)\u{1B}[K".utf8))
-            drew.store(true, ordering: .relaxed)
         } else {
             FileHandleOutput.standardError("\(label): \(stats)")
         }
+        drew.store(true, ordering: .relaxed)
     }
 
-    /// Ends the bar's line on a terminal.
+    /// Shows the final figures if the bar was drawn but they were not, and ends the bar's line
+    /// on a terminal.
     func finish() {
-        if drew.load(ordering: .relaxed) { FileHandle.standardError.write(Data("\n".utf8)) }
+        guard drew.load(ordering: .relaxed), let last = latest.withLock({ $0 }) else { return }
+        if !last.shown { draw(done: last.done, total: last.total, detail: last.detail, now: DispatchTime.now().uptimeNanoseconds) }
+        if isTerminal { FileHandle.standardError.write(Data("\n".utf8)) }
     }
 }
