@@ -130,6 +130,42 @@ extension ImageCatalog {
         }
     }
 
+    /// The legacy tasks API (`/v2/tasks`, admin only as Glance's `tasks_api_access`): every task,
+    /// newest first, optionally of one type and status.
+    public func listTasks(caller: Caller, type: String?, status: String?) throws -> [TaskRecord] {
+        guard caller.isAdmin else { throw CatalogError(.forbidden, "You are not authorized to list tasks (admin only).") }
+        return try store.environment.read { txn in
+            try tasks.all(in: txn).filter { (type == nil || $0.type == type) && (status == nil || $0.status == status) }
+                .sorted { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }
+        }
+    }
+
+    /// One task of the tasks API (admin only).
+    public func task(_ id: String, caller: Caller) throws -> TaskRecord {
+        guard caller.isAdmin else { throw CatalogError(.forbidden, "You are not authorized to show tasks (admin only).") }
+        guard let task = try store.environment.read({ txn in try tasks.get(id.lowercased(), in: txn) }) else {
+            throw CatalogError(.notFound, "Task with the given ID \(id) not found")
+        }
+        return task
+    }
+
+    /// `POST /v2/tasks`: the legacy import task fetches `input.import_from` from a URL, which
+    /// Granary does not do (no outbound fetching: stage the data and import it with
+    /// glance-direct). The request is checked as Glance checks it, then refused with 400 at
+    /// create time, as newer Glance refuses URLs it will not fetch.
+    public func createTask(_ body: [String: JSONValue], caller: Caller) throws -> Never {
+        guard caller.isAdmin else { throw CatalogError(.forbidden, "You are not authorized to create tasks (admin only).") }
+        guard case .string(let type)? = body["type"] else { throw CatalogError(.badRequest, "Task type is required.") }
+        guard type == "import" else { throw CatalogError(.badRequest, "Task type '\(type)' is not supported: use 'import'.") }
+        guard case .object(let input)? = body["input"], case .string(let source)? = input["import_from"] else {
+            throw CatalogError(.badRequest, "Input for an import task requires 'import_from', 'import_from_format' and 'image_properties'.")
+        }
+        throw CatalogError(
+            .badRequest,
+            "import_from \(source) is not accepted: this server does not fetch images from URLs; stage the data (PUT /v2/images/{id}/stage) and import it with glance-direct."
+        )
+    }
+
     /// What ``recoverInterruptedWork()`` did.
     public struct Recovery: Sendable, Equatable {
         /// Images left `saving` or `uploading` without staged data: back to `queued`.

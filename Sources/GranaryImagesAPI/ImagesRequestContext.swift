@@ -16,12 +16,14 @@ public struct ImagesRequestContext: RequestContext {
 }
 
 /// How callers are identified.
-public enum AuthMode: String, Sendable {
+public enum AuthMode: Sendable {
     /// Every caller is an admin with no project (Glance's default paste flavor).
     case noauth
     /// Trust `X-Identity-Status`, `X-Roles`, `X-Project-Id`, `X-User-Id` from a keystonemiddleware
     /// proxy in front (Glance's "trusted auth").
     case headers
+    /// Validate `X-Auth-Token` against Keystone (Glance's `keystone` flavor).
+    case keystone(KeystoneValidator)
 }
 
 /// Establishes the caller from the request, per ``AuthMode`` (reference §9).
@@ -47,16 +49,28 @@ public struct AuthMiddleware: RouterMiddleware {
             let roles = (header("X-Roles") ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             let project = header("X-Project-Id") ?? header("X-Tenant-Id")
             context.caller = Caller(projectID: project, userID: header("X-User-Id"), roles: Set(roles.filter { !$0.isEmpty }))
+        case .keystone(let keystone):
+            guard let token = request.headers[HTTPField.Name("X-Auth-Token")!], !token.isEmpty else {
+                return Self.unauthorized(keystone.url)
+            }
+            let caller: Caller?
+            do {
+                caller = try await keystone.caller(for: token)
+            } catch {
+                throw GlanceError(.serviceUnavailable, "The identity service could not validate the token: \(error)")
+            }
+            guard let caller else { return Self.unauthorized(keystone.url) }
+            context.caller = caller
         }
         return try await next(request, context)
     }
 
-    /// keystonemiddleware's 401 (reference §2).
-    static func unauthorized() -> Response {
+    /// keystonemiddleware's 401 (reference §2), naming the identity service to ask for a token.
+    static func unauthorized(_ keystoneURL: String = "") -> Response {
         let body = #"{"error": {"code": 401, "title": "Unauthorized", "message": "The request you have made requires authentication."}}"#
         return Response(
             status: .unauthorized,
-            headers: [.contentType: "application/json", .wwwAuthenticate: "Keystone uri=\"\""],
+            headers: [.contentType: "application/json", .wwwAuthenticate: "Keystone uri=\"\(keystoneURL)\""],
             body: .init(byteBuffer: ByteBuffer(string: body))
         )
     }

@@ -11,7 +11,7 @@ public func buildImagesRouter(catalog: ImageCatalog? = nil, auth: AuthMode = .no
     let router = Router(context: ImagesRequestContext.self)
     router.add(middleware: RequestIDMiddleware())
     if let catalog {
-        let api = router.group().add(middleware: AuthMiddleware(mode: auth)).add(middleware: BodyRejectMiddleware())
+        let api = router.group().add(middleware: AuthMiddleware(mode: auth)).add(middleware: RequestShapeMiddleware())
         var table = RouteTable()
         ImagesController(catalog: catalog).add(to: &table)
         ImportController(catalog: catalog).add(to: &table)

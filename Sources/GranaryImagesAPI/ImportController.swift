@@ -14,6 +14,8 @@ struct ImportController: Sendable {
         table.add("images/:id/stage", [(.put, stage)])
         table.add("images/:id/import", [(.post, importImage)])
         table.add("images/:id/tasks", [(.get, tasks)])
+        table.add("tasks", [(.get, listTasks), (.post, createTask)])
+        table.add("tasks/:task", [(.get, showTask)])
         table.add("info/import", [(.get, infoImport)])
         table.add("info/usage", [(.get, { _, _ in try jsonResponse(["usage": [String: Any]()]) })])
         // Without multiple stores Glance answers 404 here; tempest reads that as "no stores".
@@ -47,6 +49,38 @@ struct ImportController: Sendable {
             let tasks = try catalog.tasks(of: try context.parameters.require("id"), caller: context.caller)
             return try jsonResponse(["tasks": tasks.map(Self.object)])
         }
+    }
+
+    @Sendable func listTasks(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+        try await glanceErrors {
+            let query = request.uri.queryParameters
+            let tasks = try catalog.listTasks(caller: context.caller, type: query["type"].map(String.init), status: query["status"].map(String.init))
+            let stubs = tasks.map { task in Self.apiObject(task).filter { !["input", "result", "message"].contains($0.key) } }
+            return try jsonResponse(["tasks": stubs, "first": "/v2/tasks", "schema": "/v2/schemas/tasks"])
+        }
+    }
+
+    @Sendable func showTask(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+        try await glanceErrors { try jsonResponse(Self.apiObject(try catalog.task(try context.parameters.require("task"), caller: context.caller))) }
+    }
+
+    @Sendable func createTask(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+        let body = try await requestJSONObject(request)
+        do { try catalog.createTask(body, caller: context.caller) } catch { throw GlanceError(error) }
+    }
+
+    /// A task as the tasks API shows it (Glance's task view: ISO times, links).
+    static func apiObject(_ task: TaskRecord) -> [String: Any] {
+        var object: [String: Any] = [
+            "id": task.id, "type": task.type, "status": task.status, "owner": task.owner ?? NSNull(), "message": task.message,
+            "input": (try? JSONSerialization.jsonObject(with: Data(task.input.utf8))) ?? NSNull(), "result": NSNull(),
+            "expires_at": task.expiresAt.map(ImageJSON.timestamp) ?? NSNull(),
+            "created_at": ImageJSON.timestamp(task.createdAt), "updated_at": ImageJSON.timestamp(task.updatedAt),
+            "image_id": task.imageID, "self": "/v2/tasks/\(task.id)", "schema": "/v2/schemas/task",
+        ]
+        object["request_id"] = task.requestID
+        object["user_id"] = task.userID
+        return object
     }
 
     @Sendable func infoImport(_ request: Request, context: ImagesRequestContext) async throws -> Response {

@@ -82,6 +82,16 @@ public struct TaskIndex: Sendable {
         return try ids.compactMap { try get($0, in: txn) }
     }
 
+    /// Every task, in no particular order (the tasks API sorts; tasks are few).
+    public func all<Access: TransactionAccess>(in txn: borrowing Transaction<Access>) throws -> [TaskRecord] {
+        var result: [TaskRecord] = []
+        try txn.forEach(tasks, from: []) { _, value in
+            result.append(try JSONDecoderBox.decode(TaskRecord.self, Array(value)))
+            return true
+        }
+        return result
+    }
+
     /// Removes every task of `imageID` (with the image itself).
     public func removeAll(of imageID: String, in txn: borrowing WriteTransaction) throws {
         for task in try all(of: imageID, in: txn) {

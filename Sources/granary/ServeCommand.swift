@@ -35,9 +35,6 @@ struct ServeCommand: AsyncParsableCommand {
         if let auth, AuthMode(rawValue: auth) == nil {
             throw ValidationError("--auth must be noauth, headers or keystone, not '\(auth)'")
         }
-        if auth == AuthMode.keystone.rawValue && keystoneURL == nil {
-            throw ValidationError("--auth keystone needs --keystone-url URL")
-        }
     }
 
     func run() async throws {
@@ -64,7 +61,9 @@ struct ServeCommand: AsyncParsableCommand {
         switch settings.auth {
         case .noauth: auth = .noauth
         case .headers: auth = .headers
-        case .keystone: throw NotImplementedYet(command: "serve --auth keystone", capability: "Keystone token validation")
+        case .keystone:
+            // Settings.load requires keystone_url with auth keystone.
+            auth = .keystone(KeystoneValidator(url: settings.keystoneURL ?? "", credentials: settings.keystoneCredentials))
         }
         logger.info(
             "granary serving",

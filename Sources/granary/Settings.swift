@@ -2,6 +2,7 @@ import Configuration
 import Foundation
 import GranaryCatalog
 import GranaryCodec
+import GranaryImagesAPI
 import GranaryStore
 import Logging
 import SystemPackage
@@ -22,7 +23,9 @@ enum AuthMode: String, CaseIterable, Sendable {
 /// Keys (file key / environment variable):
 /// `data` / `GRANARY_DATA`, `host` / `GRANARY_HOST`, `port` / `GRANARY_PORT`,
 /// `artifacts_port` / `GRANARY_ARTIFACTS_PORT`, `auth` / `GRANARY_AUTH`,
-/// `keystone_url` / `GRANARY_KEYSTONE_URL`, `log_level` / `GRANARY_LOG_LEVEL`,
+/// `keystone_url` / `GRANARY_KEYSTONE_URL`, the service credentials keystone auth validates tokens
+/// with (`keystone.username`, `keystone.password`, `keystone.project`, `keystone.user_domain`,
+/// `keystone.project_domain`; without them each token validates itself), `log_level` / `GRANARY_LOG_LEVEL`,
 /// `index.map_size` / `GRANARY_INDEX_MAP_SIZE` (bytes),
 /// `store.compression` / `GRANARY_STORE_COMPRESSION` (inline, deferred, off),
 /// `store.verify_reads` / `GRANARY_STORE_VERIFY_READS` (true, false),
@@ -43,6 +46,7 @@ struct Settings: Sendable {
     var artifactsPort = 9494
     var auth = AuthMode.noauth
     var keystoneURL: String?
+    var keystoneCredentials: KeystoneValidator.ServiceCredentials?
     var clientSocketTimeout: Int? = 900
     var logLevel = Logger.Level.info
     var store = StoreSettings()
@@ -118,6 +122,14 @@ struct Settings: Sendable {
             settings.clientSocketTimeout = timeout == 0 ? nil : timeout
         }
         settings.keystoneURL = reader.string(forKey: "keystone_url")
+        if let username = reader.string(forKey: "keystone.username") {
+            guard let password = reader.string(forKey: "keystone.password", isSecret: true), let project = reader.string(forKey: "keystone.project")
+            else { throw Invalid(description: "keystone.username needs keystone.password and keystone.project") }
+            settings.keystoneCredentials = .init(
+                username: username, password: password, project: project,
+                userDomain: reader.string(forKey: "keystone.user_domain") ?? "Default",
+                projectDomain: reader.string(forKey: "keystone.project_domain") ?? "Default")
+        }
         if let auth = reader.string(forKey: "auth") {
             guard let mode = AuthMode(rawValue: auth) else {
                 throw Invalid(description: "auth must be one of \(AuthMode.allCases.map(\.rawValue).joined(separator: ", ")), not '\(auth)'")

@@ -26,10 +26,10 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start_server(*extra, env=None, data=None):
+def start_server(*extra, env=None, data=None, port=None):
     """Starts `granary serve` (on `data`, a directory an earlier server used, if given)."""
     data = data or tempfile.mkdtemp(prefix="granary-pytest-")
-    port = free_port()
+    port = port or free_port()
     log = open(os.path.join(data, "serve.log"), "a")
     proc = subprocess.Popen(
         [granary_binary(), "serve", "--data", os.path.join(data, "store"), "--port", str(port), "--log-level", "warning", *extra],

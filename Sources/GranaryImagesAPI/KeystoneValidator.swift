@@ -1,0 +1,160 @@
+import AsyncHTTPClient
+public import Foundation
+public import GranaryCatalog
+import NIOCore
+import NIOHTTP1
+import NIOFoundationCompat
+import Synchronization
+
+/// Validates `X-Auth-Token`s against Keystone v3, as keystonemiddleware does for Glance: the
+/// service's own token (from its credentials) asks `GET /v3/auth/tokens` about the caller's
+/// token, and the answer's project, user and roles become the ``Caller``. Without service
+/// credentials each token validates itself (Keystone lets a token's subject read it).
+/// Answers are cached until the token expires, at most ``cacheSeconds``, so a busy client costs
+/// Keystone one call per token per few minutes, not one per request.
+public final class KeystoneValidator: Sendable {
+    /// The service user Granary authenticates as (keystonemiddleware's `[keystone_authtoken]`).
+    public struct ServiceCredentials: Sendable {
+        public var username: String
+        public var password: String
+        public var project: String
+        public var userDomain: String
+        public var projectDomain: String
+
+        public init(username: String, password: String, project: String, userDomain: String = "Default", projectDomain: String = "Default") {
+            self.username = username
+            self.password = password
+            self.project = project
+            self.userDomain = userDomain
+            self.projectDomain = projectDomain
+        }
+    }
+
+    /// Keystone could not be asked (keystonemiddleware answers 503 then).
+    public struct Unavailable: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// The v3 root, e.g. `http://127.0.0.1:5000/v3`.
+    public let url: String
+    let credentials: ServiceCredentials?
+    let client: HTTPClient
+    let cacheSeconds: Double
+    private let serviceToken = Mutex<(token: String, expires: Date)?>(nil)
+    private let cache = Mutex<[String: (caller: Caller, expires: Date)]>([:])
+    static let cacheLimit = 10_000
+
+    public init(url: String, credentials: ServiceCredentials?, cacheSeconds: Double = 300) {
+        var root = url.hasSuffix("/") ? String(url.dropLast()) : url
+        if !root.hasSuffix("/v3") { root += "/v3" }
+        self.url = root
+        self.credentials = credentials
+        self.cacheSeconds = cacheSeconds
+        self.client = HTTPClient.shared
+    }
+
+    /// The caller `token` stands for, or nil when Keystone says it is not a valid token.
+    public func caller(for token: String) async throws -> Caller? {
+        let now = Date()
+        if let hit = cache.withLock({ $0[token] }), hit.expires > now { return hit.caller }
+        var asking = try await serviceTokenValue() ?? token
+        var answer = try await validate(token, as: asking)
+        if answer == nil, credentials != nil {
+            // The service token may have been revoked: get a fresh one and ask once more.
+            serviceToken.withLock { $0 = nil }
+            asking = try await serviceTokenValue() ?? token
+            answer = try await validate(token, as: asking)
+        }
+        guard let (caller, expires) = answer else { return nil }
+        let until = min(expires, now.addingTimeInterval(cacheSeconds))
+        cache.withLock { cache in
+            if cache.count >= Self.cacheLimit { cache = cache.filter { $0.value.expires > now } }
+            if cache.count < Self.cacheLimit { cache[token] = (caller, until) }
+        }
+        return caller
+    }
+
+    /// `GET /v3/auth/tokens`: 200 with the token's scope and roles, 404 (or 401) when invalid.
+    private func validate(_ token: String, as asking: String) async throws -> (Caller, Date)? {
+        var request = HTTPClientRequest(url: url + "/auth/tokens")
+        request.headers.add(name: "X-Auth-Token", value: asking)
+        request.headers.add(name: "X-Subject-Token", value: token)
+        request.headers.add(name: "Accept", value: "application/json")
+        let (status, body) = try await send(request)
+        if status == 404 || status == 401 || status == 403 { return nil }
+        guard status == 200 else { throw Unavailable(description: "Keystone answered \(status) validating a token at \(url)") }
+        guard let parsed = try? JSONDecoder().decode(TokenBody.self, from: body) else {
+            throw Unavailable(description: "Keystone's token validation answer at \(url) is not a v3 token")
+        }
+        let token = parsed.token
+        let caller = Caller(projectID: token.project?.id, userID: token.user?.id, roles: Set((token.roles ?? []).map(\.name)))
+        return (caller, Self.date(token.expiresAt) ?? Date().addingTimeInterval(cacheSeconds))
+    }
+
+    /// The service token, fetched with the credentials when missing or about to expire.
+    private func serviceTokenValue() async throws -> String? {
+        guard let credentials else { return nil }
+        if let current = serviceToken.withLock({ $0 }), current.expires > Date().addingTimeInterval(60) { return current.token }
+        let auth: [String: Any] = [
+            "auth": [
+                "identity": [
+                    "methods": ["password"],
+                    "password": ["user": ["name": credentials.username, "domain": ["name": credentials.userDomain], "password": credentials.password]],
+                ],
+                "scope": ["project": ["name": credentials.project, "domain": ["name": credentials.projectDomain]]],
+            ]
+        ]
+        var request = HTTPClientRequest(url: url + "/auth/tokens")
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(data: try JSONSerialization.data(withJSONObject: auth)))
+        let response = try await client.execute(request, timeout: .seconds(15))
+        let body = try await response.body.collect(upTo: 1 << 20)
+        guard response.status.code == 201, let token = response.headers.first(name: "X-Subject-Token") else {
+            throw Unavailable(
+                description: "Keystone at \(url) refused the service credentials of user '\(credentials.username)' (status \(response.status.code))")
+        }
+        let expires = (try? JSONDecoder().decode(TokenBody.self, from: Data(buffer: body))).flatMap { Self.date($0.token.expiresAt) }
+        let value = (token: token, expires: expires ?? Date().addingTimeInterval(cacheSeconds))
+        serviceToken.withLock { $0 = value }
+        return token
+    }
+
+    private func send(_ request: HTTPClientRequest) async throws -> (Int, Data) {
+        do {
+            let response = try await client.execute(request, timeout: .seconds(15))
+            let body = try await response.body.collect(upTo: 4 << 20)
+            return (Int(response.status.code), Data(buffer: body))
+        } catch let error as Unavailable {
+            throw error
+        } catch {
+            throw Unavailable(description: "Keystone at \(url) could not be reached: \(error)")
+        }
+    }
+
+    /// Keystone's `expires_at`: `2026-12-01T20:00:00.000000Z` (or without fraction).
+    static func date(_ text: String?) -> Date? {
+        guard let text else { return nil }
+        let trimmed = text.replacingOccurrences(of: #"\.\d+"#, with: "", options: .regularExpression)
+        return ISO8601DateFormatter().date(from: trimmed)
+    }
+
+    struct TokenBody: Decodable {
+        struct Token: Decodable {
+            struct Named: Decodable {
+                let id: String?
+                let name: String
+            }
+            struct Scoped: Decodable { let id: String }
+            let expiresAt: String?
+            let roles: [Named]?
+            let project: Scoped?
+            let user: Scoped?
+            enum CodingKeys: String, CodingKey {
+                case roles, project, user
+                case expiresAt = "expires_at"
+            }
+        }
+        let token: Token
+    }
+}

@@ -1,0 +1,99 @@
+"""Keystone auth mode against a real Keystone from PyPI on loopback (tools/keystone-peer): tokens
+are validated with the service's credentials, projects and roles come from Keystone, and the
+real clients find granary through Keystone's catalog."""
+import hashlib
+import os
+import signal
+import subprocess
+import tempfile
+
+import pytest
+import requests
+
+from conftest import ROOT, free_port, start_server, stop_server
+
+
+def admin_token(root, project="admin", user="admin", password="secret"):
+    auth = {"auth": {"identity": {"methods": ["password"], "password": {"user": {"name": user, "domain": {"name": "Default"}, "password": password}}},
+                     "scope": {"project": {"name": project, "domain": {"name": "Default"}}}}}
+    response = requests.post(f"{root}/auth/tokens", json=auth)
+    assert response.status_code == 201, response.text
+    return response.headers["X-Subject-Token"], response.json()["token"]
+
+
+@pytest.fixture(scope="module")
+def keystone():
+    """Keystone, granary in keystone mode listed in its catalog, and two member users."""
+    work = tempfile.mkdtemp(prefix="granary-keystone-")
+    kport, gport = free_port(), free_port()
+    pid = int(subprocess.run([str(ROOT / "tools" / "keystone-peer"), "start", work, str(kport)],
+                             check=True, capture_output=True, text=True).stdout.split()[-1])
+    root = f"http://127.0.0.1:{kport}/v3"
+    server = None
+    try:
+        subprocess.run([str(ROOT / "tools" / "keystone-peer"), "image-endpoint", str(kport), f"http://127.0.0.1:{gport}"], check=True)
+        token, _ = admin_token(root)
+        headers = {"X-Auth-Token": token}
+        roles = {r["name"]: r["id"] for r in requests.get(f"{root}/roles", headers=headers).json()["roles"]}
+        users = {}
+        for name in ("alice", "bob"):
+            project = requests.post(f"{root}/projects", headers=headers, json={"project": {"name": "p-" + name, "domain_id": "default"}}).json()["project"]
+            user = requests.post(f"{root}/users", headers=headers,
+                                 json={"user": {"name": name, "password": "pw-" + name, "domain_id": "default"}}).json()["user"]
+            assert requests.put(f"{root}/projects/{project['id']}/users/{user['id']}/roles/{roles['member']}", headers=headers).status_code == 204
+            users[name] = {"project": project["id"], "token": admin_token(root, "p-" + name, name, "pw-" + name)[0]}
+        env = {"GRANARY_KEYSTONE_USERNAME": "admin", "GRANARY_KEYSTONE_PASSWORD": "secret", "GRANARY_KEYSTONE_PROJECT": "admin"}
+        server = start_server("--auth", "keystone", "--keystone-url", root, env=env, port=gport)
+        yield {"root": root, "url": server[0], "admin": token, "users": users}
+    finally:
+        if server:
+            stop_server(*server[1:])
+        os.kill(pid, signal.SIGTERM)
+
+
+def test_tokens_are_validated_by_keystone(keystone):
+    url = keystone["url"]
+    missing = requests.get(f"{url}/v2/images")
+    assert missing.status_code == 401
+    assert missing.headers["WWW-Authenticate"] == f'Keystone uri="{keystone["root"]}"'
+    assert requests.get(f"{url}/v2/images", headers={"X-Auth-Token": "not-a-token"}).status_code == 401
+    # Discovery needs no token, as in Glance.
+    assert requests.get(f"{url}/versions").status_code == 200
+    assert requests.get(f"{url}/v2/images", headers={"X-Auth-Token": keystone["admin"]}).status_code == 200
+
+
+def test_projects_and_roles_come_from_the_token(keystone):
+    url, alice, bob = keystone["url"], keystone["users"]["alice"], keystone["users"]["bob"]
+    as_alice, as_bob = {"X-Auth-Token": alice["token"]}, {"X-Auth-Token": bob["token"]}
+    created = requests.post(f"{url}/v2/images", headers=as_alice, json={"name": "alice-private", "visibility": "private"})
+    assert created.status_code == 201, created.text
+    image = created.json()
+    assert image["owner"] == alice["project"]
+    # Another project neither sees nor changes it; the admin does.
+    assert requests.get(f"{url}/v2/images/{image['id']}", headers=as_bob).status_code == 404
+    assert requests.delete(f"{url}/v2/images/{image['id']}", headers=as_bob).status_code == 404
+    assert all(i["id"] != image["id"] for i in requests.get(f"{url}/v2/images", headers=as_bob).json()["images"])
+    assert requests.get(f"{url}/v2/images/{image['id']}", headers={"X-Auth-Token": keystone["admin"]}).status_code == 200
+    # A member may not publicize (admin only).
+    patch = requests.patch(f"{url}/v2/images/{image['id']}", headers={**as_alice, "Content-Type": "application/openstack-images-v2.1-json-patch"},
+                           json=[{"op": "replace", "path": "/visibility", "value": "public"}])
+    assert patch.status_code == 403
+
+
+def test_real_clients_find_granary_in_the_catalog(keystone, tmp_path):
+    import openstack
+    sdk = openstack.connect(auth_url=keystone["root"], username="alice", password="pw-alice", project_name="p-alice",
+                            user_domain_name="Default", project_domain_name="Default", region_name="RegionOne")
+    data = os.urandom(1 << 20)
+    image = sdk.image.create_image(name="via-catalog", disk_format="raw", container_format="bare", data=data)
+    image = sdk.image.get_image(image.id)
+    assert image.owner == keystone["users"]["alice"]["project"]
+    assert image.hash_value == hashlib.sha512(data).hexdigest()
+    assert sdk.image.download_image(image).content == data
+
+    out = subprocess.run(
+        ["glance", "--os-auth-url", keystone["root"], "--os-username", "alice", "--os-password", "pw-alice",
+         "--os-project-name", "p-alice", "--os-user-domain-name", "Default", "--os-project-domain-name", "Default",
+         "image-list"], capture_output=True, text=True, timeout=120, env={**os.environ, "HOME": str(tmp_path)})
+    assert out.returncode == 0, out.stderr
+    assert image.id in out.stdout
