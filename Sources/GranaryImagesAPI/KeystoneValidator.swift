@@ -2,8 +2,8 @@ import AsyncHTTPClient
 public import Foundation
 public import GranaryCatalog
 import NIOCore
-import NIOHTTP1
 import NIOFoundationCompat
+import NIOHTTP1
 import Synchronization
 
 /// Validates `X-Auth-Token`s against Keystone v3, as keystonemiddleware does for Glance: the
@@ -99,7 +99,9 @@ public final class KeystoneValidator: Sendable {
             "auth": [
                 "identity": [
                     "methods": ["password"],
-                    "password": ["user": ["name": credentials.username, "domain": ["name": credentials.userDomain], "password": credentials.password]],
+                    "password": [
+                        "user": ["name": credentials.username, "domain": ["name": credentials.userDomain], "password": credentials.password]
+                    ],
                 ],
                 "scope": ["project": ["name": credentials.project, "domain": ["name": credentials.projectDomain]]],
             ]
