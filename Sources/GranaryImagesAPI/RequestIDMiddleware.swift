@@ -1,9 +1,12 @@
 import Foundation
 public import HTTPTypes
 public import Hummingbird
+import Logging
 
 /// Puts `x-openstack-request-id: req-<uuid>` on every response, as Glance's context middleware
-/// does, reusing a well-formed id the client sent (with the `req-` prefix added when missing).
+/// does, reusing a well-formed id the client sent (with the `req-` prefix added when missing),
+/// and logs each request (method, path, status, milliseconds to the response head) with that id,
+/// which every log line of the request carries as `request_id`.
 public struct RequestIDMiddleware<Context: RequestContext>: RouterMiddleware {
     public static var headerName: HTTPField.Name { HTTPField.Name("x-openstack-request-id")! }
 
@@ -15,15 +18,25 @@ public struct RequestIDMiddleware<Context: RequestContext>: RouterMiddleware {
         var head = request.head
         head.headerFields[Self.headerName] = id
         let request = Request(head: head, body: request.body)
+        var context = context
+        context.logger[metadataKey: "request_id"] = .string(id)
+        let started = ContinuousClock.now
+        var response: Response
         do {
-            var response = try await next(request, context)
-            response.headers[Self.headerName] = id
-            return response
+            response = try await next(request, context)
         } catch let error as any HTTPResponseError {
-            var response = try error.response(from: request, context: context)
-            response.headers[Self.headerName] = id
-            return response
+            response = try error.response(from: request, context: context)
+        } catch {
+            // Whatever escaped a handler still gets an answer in Glance's form, with the id.
+            response = try GlanceError(.internalServerError, "\(error)").response(from: request, context: context)
         }
+        response.headers[Self.headerName] = id
+        let elapsed = ContinuousClock.now - started
+        let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        context.logger.info(
+            "\(request.method) \(request.uri.path) \(response.status.code)",
+            metadata: ["ms": .string(String(format: "%.2f", ms))])
+        return response
     }
 
     /// The id to answer with: the client's (prefixed `req-`) when it is short enough, else a new one.
