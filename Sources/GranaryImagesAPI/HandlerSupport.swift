@@ -19,6 +19,13 @@ func jsonResponse(_ object: Any, status: HTTPResponse.Status = .ok, headers: HTT
     return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try ImageJSON.data(object))))
 }
 
+/// A response of JSON text already written (see ``JSONWriter``).
+func jsonResponse(bytes: [UInt8], status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
+    var headers = headers
+    headers[.contentType] = "application/json"
+    return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+}
+
 /// The request body as a JSON object (Glance parses JSON whatever the Content-Type).
 func requestJSONObject(_ request: Request) async throws -> [String: JSONValue] {
     let buffer = try await request.body.collect(upTo: 1 << 20)

@@ -44,12 +44,12 @@ struct ImagesController: Sendable {
             if !catalog.settings.importMethods.isEmpty {
                 headers[HTTPField.Name("OpenStack-image-import-methods")!] = catalog.settings.importMethods.joined(separator: ",")
             }
-            return try jsonResponse(ImageJSON.object(image), status: .created, headers: headers)
+            return jsonResponse(bytes: ImageJSON.bytes(image), status: .created, headers: headers)
         }
     }
 
     @Sendable func show(_ request: Request, context: ImagesRequestContext) async throws -> Response {
-        try await glanceErrors { try jsonResponse(ImageJSON.object(try catalog.show(try context.parameters.require("id"), caller: context.caller))) }
+        try await glanceErrors { jsonResponse(bytes: ImageJSON.bytes(try catalog.show(try context.parameters.require("id"), caller: context.caller))) }
     }
 
     @Sendable func list(_ request: Request, context: ImagesRequestContext) async throws -> Response {
@@ -64,11 +64,17 @@ struct ImagesController: Sendable {
                 components.queryItems = items.map { URLQueryItem(name: $0.0, value: $0.1) }
                 return "/v2/images?" + (components.percentEncodedQuery ?? "")
             }
-            var object: [String: Any] = [
-                "images": page.images.map(ImageJSON.object), "first": link(kept), "schema": "/v2/schemas/images",
-            ]
-            if page.more, let last = page.images.last { object["next"] = link(kept + [("marker", last.id)]) }
-            return try jsonResponse(object)
+            var json = JSONWriter(capacity: 900 * page.images.count + 200)
+            json.beginObject()
+            json.field("first", link(kept))
+            json.key("images")
+            json.beginArray()
+            for image in page.images { ImageJSON.write(image, to: &json) }
+            json.endArray()
+            if page.more, let last = page.images.last { json.field("next", link(kept + [("marker", last.id)])) }
+            json.field("schema", "/v2/schemas/images")
+            json.endObject()
+            return jsonResponse(bytes: json.bytes)
         }
     }
 
@@ -91,7 +97,7 @@ struct ImagesController: Sendable {
             }
             let operations = try items.map { item in try Self.operation(item, draft4: draft4) }
             let image = try await catalog.update(try context.parameters.require("id"), operations: operations, draft4: draft4, caller: context.caller)
-            return try jsonResponse(ImageJSON.object(image))
+            return jsonResponse(bytes: ImageJSON.bytes(image))
         }
     }
 
