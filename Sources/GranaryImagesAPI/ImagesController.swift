@@ -49,7 +49,9 @@ struct ImagesController: Sendable {
     }
 
     @Sendable func show(_ request: Request, context: ImagesRequestContext) async throws -> Response {
-        try await glanceErrors { jsonResponse(bytes: ImageJSON.bytes(try catalog.show(try context.parameters.require("id"), caller: context.caller))) }
+        try await glanceErrors {
+            jsonResponse(bytes: ImageJSON.bytes(try catalog.show(try context.parameters.require("id"), caller: context.caller)))
+        }
     }
 
     @Sendable func list(_ request: Request, context: ImagesRequestContext) async throws -> Response {
