@@ -59,15 +59,7 @@ public final class BlobReader {
             index += 1
             return true
         }
-        // Coalesce the following records that sit right after this one in the same pack.
-        var end = index + 1
-        var span = first.recordSize
-        while end < pieces.count, let next = pieces[end].row, next.packID == first.packID,
-            next.offset == first.offset + span, span + next.recordSize <= io.count, span < Self.ioSize
-        {
-            span += next.recordSize
-            end += 1
-        }
+        let (end, span) = group(from: index, first: first)
         guard let file = try packReader(first.packID) else {
             // GC compacted the pack since the plan was made: its chunks live elsewhere now.
             try relocateRemainingPieces()
@@ -75,6 +67,7 @@ public final class BlobReader {
         }
         let buffer = UnsafeMutableRawBufferPointer(rebasing: io[0..<span])
         try file.read(into: buffer, at: first.offset)
+        prefetch(after: end)
         var position = 0
         for piece in pieces[index..<end] {
             // Safe because the loop above only grouped pieces with rows.
@@ -85,6 +78,28 @@ public final class BlobReader {
         }
         index = end
         return true
+    }
+
+    /// Starts the kernel reading the next group's bytes while this group is delivered (packs are
+    /// written around the page cache, so a blob read soon after its upload comes from the disk;
+    /// without this the disk would idle while each group goes out to the client).
+    private func prefetch(after end: Int) {
+        guard end < pieces.count, let next = pieces[end].row, let file = try? packReader(next.packID) else { return }
+        file.willNeed(at: next.offset, length: group(from: end, first: next).span)
+    }
+
+    /// The pieces read with one `pread` from `start` (whose row is `first`): the records that
+    /// sit right after each other in the same pack, up to ~4 MiB.
+    private func group(from start: Int, first: ChunkRow) -> (end: Int, span: Int) {
+        var end = start + 1
+        var span = first.recordSize
+        while end < pieces.count, let next = pieces[end].row, next.packID == first.packID,
+            next.offset == first.offset + span, span + next.recordSize <= io.count, span < Self.ioSize
+        {
+            span += next.recordSize
+            end += 1
+        }
+        return (end, span)
     }
 
     /// The read descriptor of pack `id`, or nil when the pack file is gone.

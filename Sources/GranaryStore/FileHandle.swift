@@ -110,6 +110,12 @@ final class FileDescriptor: @unchecked Sendable {
         }
     }
 
+    /// Asks the kernel to start reading `length` bytes at `offset` into the page cache, without
+    /// waiting: the next read of that range then overlaps with what the caller does meanwhile.
+    func willNeed(at offset: Int, length: Int) {
+        _ = posix_fadvise(fd, off_t(offset), off_t(length), Int32(POSIX_FADV_WILLNEED))
+    }
+
     /// Makes written data durable (fdatasync). A failure is final for this file: after an fsync
     /// error Linux may have dropped the dirty pages, so a retry can "succeed" without the data.
     func sync() throws(StoreError) {
