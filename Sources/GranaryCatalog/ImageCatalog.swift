@@ -30,6 +30,8 @@ public final class ImageCatalog: Sendable {
     public let index: ImageIndex
     public let members: MemberIndex
     public let tasks: TaskIndex
+    /// The metadata-definitions catalog beside the images (same store and environment).
+    public let metadefs: MetadefCatalog
     public let settings: ImagesSettings
 
     public init(store: BlobStore, settings: ImagesSettings = ImagesSettings()) throws {
@@ -37,6 +39,7 @@ public final class ImageCatalog: Sendable {
         self.index = try ImageIndex(environment: store.environment)
         self.members = try MemberIndex(environment: store.environment)
         self.tasks = try TaskIndex(environment: store.environment)
+        self.metadefs = try MetadefCatalog(store: store)
         self.settings = settings
     }
 

@@ -21,19 +21,22 @@ struct ImagesController: Sendable {
         table.add("images/:id/members/:member", [(.get, showMember), (.put, updateMember), (.delete, removeMember)])
         table.add("images/:id/actions/deactivate", [(.post, { request, context in try await setActive(request, context, false) })])
         table.add("images/:id/actions/reactivate", [(.post, { request, context in try await setActive(request, context, true) })])
-        table.add(
-            "schemas/:name",
-            [
-                (
-                    .get,
-                    { _, context in
-                        guard let schema = Schemas.all[try context.parameters.require("name")] else {
-                            throw GlanceError(.notFound, "The resource could not be found.")
+        for path in ["schemas/:name", "schemas/metadefs/:name"] {
+            table.add(
+                path,
+                [
+                    (
+                        .get,
+                        { request, context in
+                            let name = try context.parameters.require("name")
+                            let key = path.hasPrefix("schemas/metadefs/") ? "metadefs/" + name : name
+                            guard let schema = Schemas.all[key] else { throw GlanceError(.notFound, "The resource could not be found.") }
+                            return Response(
+                                status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: schema)))
                         }
-                        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: schema)))
-                    }
-                )
-            ])
+                    )
+                ])
+        }
     }
 
     @Sendable func create(_ request: Request, context: ImagesRequestContext) async throws -> Response {

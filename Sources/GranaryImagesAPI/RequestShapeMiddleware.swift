@@ -30,7 +30,8 @@ struct RequestShapeMiddleware: RouterMiddleware {
         case .get, .head, .delete: return true
         case .post, .put:
             let path = request.uri.path
-            return path.hasSuffix("/actions/deactivate") || path.hasSuffix("/actions/reactivate") || path.contains("/tags/")
+            return path.hasSuffix("/actions/deactivate") || path.hasSuffix("/actions/reactivate")
+                || (path.contains("/images/") && path.contains("/tags/"))
         default: return false
         }
     }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The JSON schemas of `/v2/schemas/*` (reference §3.7), as glanceclient validates against them:
 /// enums, patterns, `additionalProperties: string` and `is_base: false` on the custom properties
 /// from Glance's `etc/schema-image.json`. They must match what the API returns.
@@ -107,5 +109,68 @@ enum Schemas {
     /// Every schema by its path under `/v2/schemas/`.
     static let all: [String: String] = [
         "image": image, "images": images, "member": member, "members": members, "task": task, "tasks": tasks,
-    ]
+    ].merging(Metadefs.all) { a, _ in a }
+
+    /// `/v2/schemas/metadefs/*`: the metadata-definitions entities as the API returns them.
+    enum Metadefs {
+        static let time = #"{"type": "string", "readOnly": true, "format": "date-time"}"#
+        static let property = """
+            {"type": "object", "required": ["title", "type"], "properties": {"name": {"type": "string", "maxLength": 255},
+            "title": {"type": "string"}, "description": {"type": "string"},
+            "type": {"type": "string", "enum": ["array", "boolean", "integer", "number", "object", "string", null]},
+            "enum": {"type": "array"}, "default": {}, "readonly": {"type": "boolean"},
+            "minimum": {"type": "number"}, "maximum": {"type": "number"}, "minLength": {"type": "integer"},
+            "maxLength": {"type": "integer"}, "pattern": {"type": "string", "format": "regex"}, "items": {"type": "object"},
+            "operators": {"type": "array", "items": {"type": "string"}}}}
+            """
+        static let association = """
+            {"name": {"type": "string", "maxLength": 80}, "prefix": {"type": "string", "maxLength": 80},
+            "properties_target": {"type": "string", "maxLength": 80}, "created_at": \(time), "updated_at": \(time)}
+            """
+        static let object = """
+            {"name": {"type": "string", "maxLength": 80}, "description": {"type": "string"},
+            "required": {"type": "array", "items": {"type": "string"}}, "properties": {"type": "object", "additionalProperties": \(property)},
+            "schema": {"type": "string", "readOnly": true}, "self": {"type": "string", "readOnly": true},
+            "created_at": \(time), "updated_at": \(time)}
+            """
+        static let tag = #"{"name": {"type": "string", "maxLength": 255}, "created_at": "# + time + #", "updated_at": "# + time + "}"
+        static let namespaceProperties = """
+            {"namespace": {"type": "string", "maxLength": 80, "description": "The unique namespace text."},
+            "display_name": {"type": "string", "maxLength": 80}, "description": {"type": "string", "maxLength": 500},
+            "visibility": {"type": "string", "enum": ["public", "private"]}, "protected": {"type": "boolean"},
+            "owner": {"type": "string", "maxLength": 255}, "created_at": \(time), "updated_at": \(time),
+            "schema": {"type": "string", "readOnly": true}, "self": {"type": "string", "readOnly": true},
+            "resource_type_associations": {"type": "array", "items": {"type": "object", "properties": \(association)}},
+            "properties": {"type": "object", "additionalProperties": \(property)},
+            "objects": {"type": "array", "items": {"type": "object", "properties": \(object)}},
+            "tags": {"type": "array", "items": {"type": "object", "properties": \(tag)}}}
+            """
+        static func collection(_ name: String, _ key: String, _ item: String) -> String {
+            """
+            {"name": "\(name)", "properties": {"\(key)": {"type": "array", "items": \(item)}, "first": {"type": "string"},
+            "next": {"type": "string"}, "schema": {"type": "string"}},
+            "links": [{"rel": "first", "href": "{first}"}, {"rel": "next", "href": "{next}"}, {"rel": "describedby", "href": "{schema}"}]}
+            """
+        }
+        static let namespace =
+            #"{"name": "namespace", "required": ["namespace"], "additionalProperties": false, "properties": "# + namespaceProperties + "}"
+        static let resourceType =
+            #"{"name": "resource_type_association", "required": ["name"], "additionalProperties": false, "properties": "# + association + "}"
+        static let objectSchema = #"{"name": "object", "required": ["name"], "additionalProperties": false, "properties": "# + object + "}"
+        static let propertySchema = property.replacingOccurrences(of: #"{"type": "object", "#, with: #"{"name": "property", "type": "object", "#)
+        static let tagSchema = #"{"name": "tag", "required": ["name"], "additionalProperties": false, "properties": "# + tag + "}"
+        static let all: [String: String] = [
+            "metadefs/namespace": namespace,
+            "metadefs/namespaces": collection("namespaces", "namespaces", namespace),
+            "metadefs/resource_type": resourceType,
+            "metadefs/resource_types": collection("resource_type_associations", "resource_type_associations", resourceType),
+            "metadefs/object": objectSchema,
+            "metadefs/objects": collection("objects", "objects", objectSchema),
+            "metadefs/property": propertySchema,
+            "metadefs/properties": #"{"name": "properties", "properties": {"properties": {"type": "object", "additionalProperties": "# + property
+                + "}}}",
+            "metadefs/tag": tagSchema,
+            "metadefs/tags": collection("tags", "tags", tagSchema),
+        ]
+    }
 }

@@ -85,7 +85,7 @@ public struct TaskIndex: Sendable {
     /// Every task, in no particular order (the tasks API sorts; tasks are few).
     public func all<Access: TransactionAccess>(in txn: borrowing Transaction<Access>) throws -> [TaskRecord] {
         var result: [TaskRecord] = []
-        try txn.forEach(tasks, from: []) { _, value in
+        try txn.forEach(tasks) { _, value in
             result.append(try JSONDecoderBox.decode(TaskRecord.self, Array(value)))
             return true
         }
