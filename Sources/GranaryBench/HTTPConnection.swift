@@ -1,0 +1,180 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// A response read to its end.
+struct HTTPResult {
+    let head: HTTPResponseHead
+    /// The body, when it was collected (empty when it went to a consumer).
+    let body: ByteBuffer
+    let bodyBytes: Int
+    var status: Int { Int(head.status.code) }
+}
+
+/// One HTTP/1.1 keep-alive connection, driven by one task: a request goes out, its response is
+/// read to the end, then the next request. Small and direct on purpose: the client shares the
+/// machine with the server it measures, so an upload costs one generator pass into a reused
+/// 1 MiB buffer and one channel write per MiB, and nothing per byte.
+final class HTTPConnection {
+    typealias Channel = NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
+
+    let endpoint: GlanceEndpoint
+    /// False once the connection broke or the server asked to close it.
+    private(set) var isReusable = true
+    private let outbound: NIOAsyncChannelOutboundWriter<HTTPClientRequestPart>
+    private var inbound: NIOAsyncChannelInboundStream<HTTPClientResponsePart>.AsyncIterator
+    private let allocator: ByteBufferAllocator
+    /// Upload buffers the channel may still hold; one is reused as soon as the channel let go of
+    /// it (uniquely referenced again), so filling it never copies on write.
+    private var buffers: [ByteBuffer] = []
+
+    static let chunkSize = 1 << 20
+
+    private init(
+        endpoint: GlanceEndpoint, inbound: NIOAsyncChannelInboundStream<HTTPClientResponsePart>.AsyncIterator,
+        outbound: NIOAsyncChannelOutboundWriter<HTTPClientRequestPart>, allocator: ByteBufferAllocator
+    ) {
+        self.endpoint = endpoint
+        self.inbound = inbound
+        self.outbound = outbound
+        self.allocator = allocator
+    }
+
+    /// Connects, runs `body` on the connection, closes it.
+    static func withConnection<R>(
+        to endpoint: GlanceEndpoint, group: any EventLoopGroup, _ body: (HTTPConnection) async throws -> R
+    ) async throws -> R {
+        let channel: Channel
+        do {
+            channel = try await ClientBootstrap(group: group)
+                .connectTimeout(.seconds(10))
+                // Large reads for downloads; a deeper write queue so the socket never waits for the generator.
+                .channelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 4096, initial: 64 << 10, maximum: 1 << 20))
+                .channelOption(.writeBufferWaterMark, value: .init(low: 1 << 20, high: 3 << 20))
+                .connect(host: endpoint.host, port: endpoint.port) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                        return try Channel(wrappingChannelSynchronously: channel)
+                    }
+                }
+        } catch {
+            throw BenchError(.connection, "cannot connect to \(endpoint.host):\(endpoint.port): \(error)")
+        }
+        return try await channel.executeThenClose { inbound, outbound in
+            let connection = HTTPConnection(
+                endpoint: endpoint, inbound: inbound.makeAsyncIterator(), outbound: outbound, allocator: channel.channel.allocator)
+            return try await body(connection)
+        }
+    }
+
+    /// A request with a small body already in memory (or none); the response body is collected.
+    func exchange(_ method: HTTPMethod, _ path: String, contentType: String? = nil, body: ByteBuffer? = nil) async throws(BenchError)
+        -> HTTPResult
+    {
+        var head = makeHead(method, path)
+        if let contentType { head.headers.add(name: "Content-Type", value: contentType) }
+        if let body { head.headers.add(name: "Content-Length", value: String(body.readableBytes)) }
+        var parts: [HTTPClientRequestPart] = [.head(head)]
+        if let body { parts.append(.body(.byteBuffer(body))) }
+        parts.append(.end(nil))
+        try await send(parts)
+        return try await readResponse(collect: true)
+    }
+
+    /// Streams `generator`'s remaining bytes as the body, with a Content-Length (or chunked),
+    /// calling `sent` after each buffer handed to the channel.
+    func upload(
+        _ method: HTTPMethod, _ path: String, contentType: String, generator: inout DataGenerator, chunked: Bool,
+        sent: (Int) -> Void
+    ) async throws(BenchError) -> HTTPResult {
+        var head = makeHead(method, path)
+        head.headers.add(name: "Content-Type", value: contentType)
+        if chunked {
+            head.headers.add(name: "Transfer-Encoding", value: "chunked")
+        } else {
+            head.headers.add(name: "Content-Length", value: String(generator.size - generator.position))
+        }
+        try await send([.head(head)])
+        while !generator.isFinished {
+            var buffer = takeBuffer()
+            let n = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: Self.chunkSize) { free in
+                generator.fill(UnsafeMutableRawBufferPointer(rebasing: free.prefix(Self.chunkSize)))
+            }
+            buffers.append(buffer)
+            try await send([.body(.byteBuffer(buffer))])
+            sent(n)
+        }
+        try await send([.end(nil)])
+        return try await readResponse(collect: true)
+    }
+
+    /// A GET whose response body goes to `consume` buffer by buffer, as it arrives.
+    func download(_ path: String, consume: (ByteBuffer) -> Void) async throws(BenchError) -> HTTPResult {
+        try await send([.head(makeHead(.GET, path)), .end(nil)])
+        return try await readResponse(collect: false, consume: consume)
+    }
+
+    private func makeHead(_ method: HTTPMethod, _ path: String) -> HTTPRequestHead {
+        var headers = HTTPHeaders()
+        headers.add(name: "Host", value: endpoint.hostHeader)
+        headers.add(name: "User-Agent", value: "granary-bench")
+        headers.add(name: "Accept", value: "application/json")
+        if let token = endpoint.token { headers.add(name: "X-Auth-Token", value: token) }
+        return HTTPRequestHead(version: .http1_1, method: method, uri: path, headers: headers)
+    }
+
+    /// A buffer of at least ``chunkSize`` the channel no longer holds, emptied; new if none is free.
+    private func takeBuffer() -> ByteBuffer {
+        for index in buffers.indices where buffers[index].modifyIfUniquelyOwned({ $0.clear() }) != nil {
+            return buffers.remove(at: index)
+        }
+        if buffers.count >= 8 { buffers.removeFirst() }
+        return allocator.buffer(capacity: Self.chunkSize)
+    }
+
+    private func send(_ parts: [HTTPClientRequestPart]) async throws(BenchError) {
+        guard isReusable else { throw BenchError(.connection, "the connection to \(endpoint.host):\(endpoint.port) is closed") }
+        do {
+            try await outbound.write(contentsOf: parts)
+        } catch {
+            isReusable = false
+            throw BenchError(.connection, "sending to \(endpoint.host):\(endpoint.port) failed: \(error)")
+        }
+    }
+
+    private func readResponse(collect: Bool, consume: (ByteBuffer) -> Void = { _ in }) async throws(BenchError) -> HTTPResult {
+        var head: HTTPResponseHead?
+        var collected: ByteBuffer?
+        var bytes = 0
+        while true {
+            let part: HTTPClientResponsePart?
+            do {
+                part = try await inbound.next()
+            } catch {
+                isReusable = false
+                throw BenchError(.connection, "reading the response from \(endpoint.host):\(endpoint.port) failed: \(error)")
+            }
+            switch part {
+            case nil:
+                isReusable = false
+                throw BenchError(.connection, "\(endpoint.host):\(endpoint.port) closed the connection before the response ended")
+            case .head(let received):
+                // 1xx informational heads come before the real one.
+                if received.status.code >= 200 { head = received }
+            case .body(let buffer):
+                bytes += buffer.readableBytes
+                if !collect {
+                    consume(buffer)
+                } else if collected == nil {
+                    collected = buffer
+                } else {
+                    collected?.writeImmutableBuffer(buffer)
+                }
+            case .end:
+                guard let head else { continue }
+                if !head.isKeepAlive { isReusable = false }
+                return HTTPResult(head: head, body: collected ?? ByteBuffer(), bodyBytes: bytes)
+            }
+        }
+    }
+}

@@ -1,0 +1,203 @@
+import Foundation
+import GranaryCodec
+import NIOCore
+import Synchronization
+
+/// What `granary bench upload` runs.
+public struct UploadLoadOptions: Sendable {
+    public var endpoint: GlanceEndpoint
+    public var concurrency: Int
+    public var size: Int
+    public var count: Int
+    public var dupRatio = 0.0
+    public var seed: UInt64 = 1
+    public var verifyDownload = false
+    public var keep = false
+    /// `Transfer-Encoding: chunked` instead of a Content-Length.
+    public var chunked = false
+    /// Where digests of generated objects persist between runs; nil keeps them in memory only.
+    public var digestCache: DigestCache?
+
+    public init(endpoint: GlanceEndpoint, concurrency: Int, size: Int, count: Int) {
+        self.endpoint = endpoint
+        self.concurrency = concurrency
+        self.size = size
+        self.count = count
+    }
+}
+
+/// The upload load: `count` images created and uploaded, `concurrency` at a time, each checked
+/// against what the server reports (`checksum`, `os_hash_value`, `size`); then, if asked, each
+/// downloaded and its bytes' digest checked; then every image deleted unless `keep`.
+///
+/// Only create → upload → check is timed (the throughput); downloads are a phase of their own
+/// (`download_mbps`), so one never muddles the other.
+public struct UploadLoad: Sendable {
+    public let options: UploadLoadOptions
+
+    public init(_ options: UploadLoadOptions) {
+        self.options = options
+    }
+
+    /// Image ids by index, and the report's raw material, shared by the workers.
+    private final class Run: Sendable {
+        let ids: Mutex<[String?]>
+        let uploaded = Mutex<[Int]>([])
+        /// (index, algorithm, reported value) of `os_hash_value`s whose algorithm was not precomputed.
+        let deferred = Mutex<[(Int, DigestAlgorithm, String)]>([])
+        let osHashAlgo = Mutex<String?>(nil)
+        init(count: Int) { ids = Mutex([String?](repeating: nil, count: count)) }
+    }
+
+    /// Runs the load. `progress` is called as bytes go out; `note` gets lines for the user
+    /// (precompute time, the first message of each kind of error).
+    public func run(
+        progress: (@Sendable (LoadProgress) -> Void)? = nil, note: @Sendable (String) -> Void = { _ in }
+    ) async -> UploadReport {
+        let options = options
+        let series = ImageSeries(seed: options.seed, size: options.size, count: options.count, dupRatio: options.dupRatio)
+        var digests = await ObjectDigests.precompute(series, cache: options.digestCache)
+        note(
+            "precomputed digests of \(options.count) objects of \(options.size) bytes: \(digests.computed) computed, "
+                + "\(options.count - digests.computed) from cache, in \(String(format: "%.2f", digests.seconds)) s")
+
+        let recorder = LoadRecorder()
+        let runner = JobRunner(endpoint: options.endpoint, concurrency: options.concurrency, recorder: recorder)
+        let client = GlanceClient(endpoint: options.endpoint)
+        let run = Run(count: options.count)
+        let runID = String(UInt32.random(in: 0...UInt32.max), radix: 16)
+        let expected = digests
+        let total = options.size * options.count
+
+        let cpuStart = cpuSeconds()
+        let start = ContinuousClock.now
+        await runner.run(count: options.count) { index, connection in
+            var began = ContinuousClock.now
+            let id: String
+            do {
+                id = try await client.createImage(name: "granary-bench-\(runID)-\(index)", on: connection)
+            } catch {
+                return recorder.fail(error)
+            }
+            recorder.record(.create, ContinuousClock.now - began)
+            run.ids.withLock { $0[index] = id }
+
+            var generator = series.generator(index)
+            began = ContinuousClock.now
+            do {
+                try await client.uploadFile(id: id, generator: &generator, chunked: options.chunked, on: connection) { n in
+                    let sent = recorder.bytesSent.add(n, ordering: .relaxed).newValue
+                    progress?(LoadProgress(phase: "upload", done: sent, total: total, errors: recorder.failures))
+                }
+            } catch {
+                return recorder.fail(error)
+            }
+            recorder.record(.upload, ContinuousClock.now - began)
+
+            do {
+                let image = try await client.showImage(id: id, on: connection)
+                if let name = image.osHashAlgo { run.osHashAlgo.withLock { $0 = name } }
+                for algorithm in try check(image, size: options.size, expected: expected.images[index]) {
+                    run.deferred.withLock { $0.append((index, algorithm, image.osHashValue ?? "")) }
+                }
+                run.uploaded.withLock { $0.append(index) }
+            } catch {
+                recorder.fail(error)
+            }
+        }
+        let seconds = (ContinuousClock.now - start).seconds
+        let cpu = cpuSeconds() - cpuStart
+
+        // A server reporting a digest not precomputed (sha1, sha384) is checked after the clock stopped.
+        let deferred = run.deferred.withLock { $0 }
+        for (index, algorithm, value) in deferred {
+            digests.add(algorithm, series: series, for: [index])
+            if digests.images[index][algorithm] != value.lowercased() {
+                recorder.fail(BenchError(.checksum, "image \(index): os_hash_value (\(algorithm)) \(value) is not the uploaded bytes'"))
+                run.uploaded.withLock { $0.removeAll { $0 == index } }
+            }
+        }
+        let uploaded = run.uploaded.withLock { $0.sorted() }
+        let ids = run.ids.withLock { $0 }
+
+        var downloadSeconds = 0.0
+        var downloadCPU = 0.0
+        if options.verifyDownload {
+            let downloadCPUStart = cpuSeconds()
+            let downloadStart = ContinuousClock.now
+            let downloadTotal = options.size * uploaded.count
+            recorder.bytesSent.store(0, ordering: .relaxed)
+            await runner.run(count: uploaded.count) { k, connection in
+                let index = uploaded[k]
+                guard let id = ids[index] else { return }
+                let digest = StreamingDigest(.sha256)
+                let began = ContinuousClock.now
+                do {
+                    let bytes = try await client.downloadFile(id: id, on: connection) { buffer in
+                        buffer.withUnsafeReadableBytes { digest.update($0) }
+                        let done = recorder.bytesSent.add(buffer.readableBytes, ordering: .relaxed).newValue
+                        progress?(LoadProgress(phase: "download", done: done, total: downloadTotal, errors: recorder.failures))
+                    }
+                    recorder.record(.download, ContinuousClock.now - began)
+                    guard bytes == options.size else {
+                        throw BenchError(.size, "image \(id): the download has \(bytes) bytes, \(options.size) were uploaded")
+                    }
+                    let got = digest.finalize().hex
+                    guard got == expected.images[index][.sha256] else {
+                        throw BenchError(.checksum, "image \(id): the downloaded bytes' sha256 \(got) is not the uploaded bytes'")
+                    }
+                } catch {
+                    recorder.fail(error)
+                }
+            }
+            downloadSeconds = (ContinuousClock.now - downloadStart).seconds
+            downloadCPU = cpuSeconds() - downloadCPUStart
+        }
+
+        if !options.keep {
+            let created = ids.compactMap { $0 }
+            await runner.run(count: created.count) { k, connection in
+                do {
+                    try await client.deleteImage(id: created[k], on: connection)
+                } catch {
+                    recorder.fail(error)
+                }
+            }
+        }
+        for line in recorder.errorLines { note(line) }
+
+        let bytes = options.size * recorder.count(.upload)
+        return UploadReport(
+            mbps: BenchJSON.round(seconds > 0 ? Double(bytes) / 1e6 / seconds : 0, 10),
+            imagesPerSecond: BenchJSON.round(seconds > 0 ? Double(uploaded.count) / seconds : 0),
+            bytes: bytes, count: options.count, concurrency: options.concurrency,
+            createMs: recorder.summary(.create), uploadMs: recorder.summary(.upload), downloadMs: recorder.summary(.download),
+            errors: recorder.errors, seconds: BenchJSON.round(seconds), imagesUploaded: uploaded.count,
+            downloadMbps: BenchJSON.round(
+                downloadSeconds > 0 ? Double(options.size * recorder.count(.download)) / 1e6 / downloadSeconds : 0, 10),
+            clientCPUSeconds: BenchJSON.round(cpu),
+            clientCPUSecondsPerGB: BenchJSON.round(bytes > 0 ? cpu / (Double(bytes) / 1e9) : 0),
+            downloadClientCPUSeconds: BenchJSON.round(downloadCPU), precomputeSeconds: BenchJSON.round(digests.seconds),
+            osHashAlgo: run.osHashAlgo.withLock { $0 })
+    }
+}
+
+/// Checks what the server reports of image `index` against the digests of the bytes sent;
+/// returns the `os_hash_algo` to check later when its digest was not precomputed.
+private func check(_ image: ImageFields, size: Int, expected: [DigestAlgorithm: String]) throws(BenchError) -> [DigestAlgorithm] {
+    if let reported = image.size, reported != size {
+        throw BenchError(.size, "image \(image.id): the server reports size \(reported), \(size) bytes were uploaded")
+    }
+    if let checksum = image.checksum, checksum.lowercased() != expected[.md5] {
+        throw BenchError(.checksum, "image \(image.id): checksum (md5) \(checksum) is not the uploaded bytes' \(expected[.md5] ?? "")")
+    }
+    guard let name = image.osHashAlgo, let value = image.osHashValue else { return [] }
+    guard let algorithm = DigestAlgorithm(rawValue: name.lowercased()) else {
+        throw BenchError(.protocolViolation, "image \(image.id): os_hash_algo '\(name)' is none of md5, sha1, sha256, sha384, sha512")
+    }
+    guard let want = expected[algorithm] else { return [algorithm] }
+    if value.lowercased() != want {
+        throw BenchError(.checksum, "image \(image.id): os_hash_value (\(algorithm)) \(value) is not the uploaded bytes' \(want)")
+    }
+    return []
+}
