@@ -39,16 +39,6 @@ public struct UploadLoad: Sendable {
         self.options = options
     }
 
-    /// Image ids by index, and the report's raw material, shared by the workers.
-    private final class Run: Sendable {
-        let ids: Mutex<[String?]>
-        let uploaded = Mutex<[Int]>([])
-        /// (index, algorithm, reported value) of `os_hash_value`s whose algorithm was not precomputed.
-        let deferred = Mutex<[(Int, DigestAlgorithm, String)]>([])
-        let osHashAlgo = Mutex<String?>(nil)
-        init(count: Int) { ids = Mutex([String?](repeating: nil, count: count)) }
-    }
-
     /// Runs the load. `progress` is called as bytes go out; `note` gets lines for the user
     /// (precompute time, the first message of each kind of error).
     public func run(
@@ -56,129 +46,178 @@ public struct UploadLoad: Sendable {
     ) async -> UploadReport {
         let options = options
         let series = ImageSeries(seed: options.seed, size: options.size, count: options.count, dupRatio: options.dupRatio)
-        var digests = await ObjectDigests.precompute(series, cache: options.digestCache)
+        let digests = await ObjectDigests.precompute(series, cache: options.digestCache)
         note(
             "precomputed digests of \(options.count) objects of \(options.size) bytes: \(digests.computed) computed, "
                 + "\(options.count - digests.computed) from cache, in \(String(format: "%.2f", digests.seconds)) s")
 
-        let recorder = LoadRecorder()
-        let runner = JobRunner(endpoint: options.endpoint, concurrency: options.concurrency, recorder: recorder)
-        let client = GlanceClient(endpoint: options.endpoint)
-        let run = Run(count: options.count)
-        let runID = String(UInt32.random(in: 0...UInt32.max), radix: 16)
-        let expected = digests
-        let total = options.size * options.count
-
+        let run = UploadRun(options: options, series: series, digests: digests, progress: progress)
         let cpuStart = cpuSeconds()
         let start = ContinuousClock.now
-        await runner.run(count: options.count) { index, connection in
-            var began = ContinuousClock.now
-            let id: String
-            do {
-                id = try await client.createImage(name: "granary-bench-\(runID)-\(index)", on: connection)
-            } catch {
-                return recorder.fail(error)
-            }
-            recorder.record(.create, ContinuousClock.now - began)
-            run.ids.withLock { $0[index] = id }
-
-            var generator = series.generator(index)
-            began = ContinuousClock.now
-            do {
-                try await client.uploadFile(id: id, generator: &generator, chunked: options.chunked, on: connection) { n in
-                    let sent = recorder.bytesSent.add(n, ordering: .relaxed).newValue
-                    progress?(LoadProgress(phase: "upload", done: sent, total: total, errors: recorder.failures))
-                }
-            } catch {
-                return recorder.fail(error)
-            }
-            recorder.record(.upload, ContinuousClock.now - began)
-
-            do {
-                let image = try await client.showImage(id: id, on: connection)
-                if let name = image.osHashAlgo { run.osHashAlgo.withLock { $0 = name } }
-                for algorithm in try check(image, size: options.size, expected: expected.images[index]) {
-                    run.deferred.withLock { $0.append((index, algorithm, image.osHashValue ?? "")) }
-                }
-                run.uploaded.withLock { $0.append(index) }
-            } catch {
-                recorder.fail(error)
-            }
-        }
+        await run.createUploadAndCheck()
         let seconds = (ContinuousClock.now - start).seconds
         let cpu = cpuSeconds() - cpuStart
 
-        // A server reporting a digest not precomputed (sha1, sha384) is checked after the clock stopped.
-        let deferred = run.deferred.withLock { $0 }
-        for (index, algorithm, value) in deferred {
-            digests.add(algorithm, series: series, for: [index])
-            if digests.images[index][algorithm] != value.lowercased() {
-                recorder.fail(BenchError(.checksum, "image \(index): os_hash_value (\(algorithm)) \(value) is not the uploaded bytes'"))
-                run.uploaded.withLock { $0.removeAll { $0 == index } }
-            }
-        }
-        let uploaded = run.uploaded.withLock { $0.sorted() }
-        let ids = run.ids.withLock { $0 }
-
+        run.checkDeferredDigests()
         var downloadSeconds = 0.0
         var downloadCPU = 0.0
         if options.verifyDownload {
             let downloadCPUStart = cpuSeconds()
             let downloadStart = ContinuousClock.now
-            let downloadTotal = options.size * uploaded.count
-            recorder.bytesSent.store(0, ordering: .relaxed)
-            await runner.run(count: uploaded.count) { k, connection in
-                let index = uploaded[k]
-                guard let id = ids[index] else { return }
-                let digest = StreamingDigest(.sha256)
-                let began = ContinuousClock.now
-                do {
-                    let bytes = try await client.downloadFile(id: id, on: connection) { buffer in
-                        buffer.withUnsafeReadableBytes { digest.update($0) }
-                        let done = recorder.bytesSent.add(buffer.readableBytes, ordering: .relaxed).newValue
-                        progress?(LoadProgress(phase: "download", done: done, total: downloadTotal, errors: recorder.failures))
-                    }
-                    recorder.record(.download, ContinuousClock.now - began)
-                    guard bytes == options.size else {
-                        throw BenchError(.size, "image \(id): the download has \(bytes) bytes, \(options.size) were uploaded")
-                    }
-                    let got = digest.finalize().hex
-                    guard got == expected.images[index][.sha256] else {
-                        throw BenchError(.checksum, "image \(id): the downloaded bytes' sha256 \(got) is not the uploaded bytes'")
-                    }
-                } catch {
-                    recorder.fail(error)
-                }
-            }
+            await run.downloadAndCheck()
             downloadSeconds = (ContinuousClock.now - downloadStart).seconds
             downloadCPU = cpuSeconds() - downloadCPUStart
         }
+        if !options.keep { await run.deleteAll() }
 
-        if !options.keep {
-            let created = ids.compactMap { $0 }
-            await runner.run(count: created.count) { k, connection in
-                do {
-                    try await client.deleteImage(id: created[k], on: connection)
-                } catch {
-                    recorder.fail(error)
-                }
-            }
-        }
+        let recorder = run.recorder
         for line in recorder.errorLines { note(line) }
-
         let bytes = options.size * recorder.count(.upload)
+        let uploaded = run.uploaded.withLock { $0.count }
+        let downloaded = options.size * recorder.count(.download)
         return UploadReport(
             mbps: BenchJSON.round(seconds > 0 ? Double(bytes) / 1e6 / seconds : 0, 10),
-            imagesPerSecond: BenchJSON.round(seconds > 0 ? Double(uploaded.count) / seconds : 0),
+            imagesPerSecond: BenchJSON.round(seconds > 0 ? Double(uploaded) / seconds : 0),
             bytes: bytes, count: options.count, concurrency: options.concurrency,
             createMs: recorder.summary(.create), uploadMs: recorder.summary(.upload), downloadMs: recorder.summary(.download),
-            errors: recorder.errors, seconds: BenchJSON.round(seconds), imagesUploaded: uploaded.count,
-            downloadMbps: BenchJSON.round(
-                downloadSeconds > 0 ? Double(options.size * recorder.count(.download)) / 1e6 / downloadSeconds : 0, 10),
+            errors: recorder.errors, seconds: BenchJSON.round(seconds), imagesUploaded: uploaded,
+            downloadMbps: BenchJSON.round(downloadSeconds > 0 ? Double(downloaded) / 1e6 / downloadSeconds : 0, 10),
             clientCPUSeconds: BenchJSON.round(cpu),
             clientCPUSecondsPerGB: BenchJSON.round(bytes > 0 ? cpu / (Double(bytes) / 1e9) : 0),
             downloadClientCPUSeconds: BenchJSON.round(downloadCPU), precomputeSeconds: BenchJSON.round(digests.seconds),
             osHashAlgo: run.osHashAlgo.withLock { $0 })
+    }
+}
+
+/// One run's phases and what they share: the image ids by index, the images that passed the
+/// check, and the recorder.
+private final class UploadRun: Sendable {
+    let options: UploadLoadOptions
+    let series: ImageSeries
+    let digests: Mutex<ObjectDigests>
+    let progress: (@Sendable (LoadProgress) -> Void)?
+    let recorder = LoadRecorder()
+    let client: GlanceClient
+    let runner: JobRunner
+    let runID = String(UInt32.random(in: 0...UInt32.max), radix: 16)
+
+    let ids: Mutex<[String?]>
+    /// Indices of the images uploaded and reported right.
+    let uploaded = Mutex<Set<Int>>([])
+    /// (index, algorithm, reported value) of `os_hash_value`s whose algorithm was not precomputed.
+    let deferred = Mutex<[(Int, DigestAlgorithm, String)]>([])
+    let osHashAlgo = Mutex<String?>(nil)
+
+    init(options: UploadLoadOptions, series: ImageSeries, digests: ObjectDigests, progress: (@Sendable (LoadProgress) -> Void)?) {
+        self.options = options
+        self.series = series
+        self.digests = Mutex(digests)
+        self.progress = progress
+        client = GlanceClient(endpoint: options.endpoint)
+        runner = JobRunner(endpoint: options.endpoint, concurrency: options.concurrency, recorder: recorder)
+        ids = Mutex([String?](repeating: nil, count: options.count))
+    }
+
+    /// The timed phase: per image, create, upload, show and check.
+    func createUploadAndCheck() async {
+        let expected = digests.withLock { $0 }
+        let total = options.size * options.count
+        await runner.run(count: options.count) { index, connection in
+            var began = ContinuousClock.now
+            let id: String
+            do {
+                id = try await self.client.createImage(name: "granary-bench-\(self.runID)-\(index)", on: connection)
+            } catch {
+                return self.recorder.fail(error)
+            }
+            self.recorder.record(.create, ContinuousClock.now - began)
+            self.ids.withLock { $0[index] = id }
+
+            var generator = self.series.generator(index)
+            began = ContinuousClock.now
+            do {
+                try await self.client.uploadFile(id: id, generator: &generator, chunked: self.options.chunked, on: connection) { n in
+                    let sent = self.recorder.bytesSent.add(n, ordering: .relaxed).newValue
+                    self.progress?(LoadProgress(phase: "upload", done: sent, total: total, errors: self.recorder.failures))
+                }
+            } catch {
+                return self.recorder.fail(error)
+            }
+            self.recorder.record(.upload, ContinuousClock.now - began)
+
+            do {
+                let image = try await self.client.showImage(id: id, on: connection)
+                if let name = image.osHashAlgo { self.osHashAlgo.withLock { $0 = name } }
+                let later = try check(image, size: self.options.size, expected: expected.images[index])
+                if later.isEmpty {
+                    self.uploaded.withLock { _ = $0.insert(index) }
+                } else {
+                    self.deferred.withLock { $0 += later.map { (index, $0, image.osHashValue ?? "") } }
+                }
+            } catch {
+                self.recorder.fail(error)
+            }
+        }
+    }
+
+    /// A server reporting a digest not precomputed (sha1, sha384) is checked after the clock stopped.
+    func checkDeferredDigests() {
+        for (index, algorithm, value) in deferred.withLock({ $0 }) {
+            let want = digests.withLock { digests in
+                digests.add(algorithm, series: series, for: [index])
+                return digests.images[index][algorithm]
+            }
+            if want == value.lowercased() {
+                uploaded.withLock { _ = $0.insert(index) }
+            } else {
+                recorder.fail(BenchError(.checksum, "image \(index): os_hash_value (\(algorithm)) \(value) is not the uploaded bytes' \(want ?? "")"))
+            }
+        }
+    }
+
+    /// Downloads every image that passed the check and compares its bytes' sha256 (the cheapest
+    /// digest here) with the precomputed one.
+    func downloadAndCheck() async {
+        let expected = digests.withLock { $0 }
+        let ids = ids.withLock { $0 }
+        let indices = uploaded.withLock { $0.sorted() }
+        let total = options.size * indices.count
+        recorder.bytesSent.store(0, ordering: .relaxed)
+        await runner.run(count: indices.count) { k, connection in
+            let index = indices[k]
+            guard let id = ids[index] else { return }
+            let digest = StreamingDigest(.sha256)
+            let began = ContinuousClock.now
+            do {
+                let bytes = try await self.client.downloadFile(id: id, on: connection) { buffer in
+                    buffer.withUnsafeReadableBytes { digest.update($0) }
+                    let done = self.recorder.bytesSent.add(buffer.readableBytes, ordering: .relaxed).newValue
+                    self.progress?(LoadProgress(phase: "download", done: done, total: total, errors: self.recorder.failures))
+                }
+                self.recorder.record(.download, ContinuousClock.now - began)
+                guard bytes == self.options.size else {
+                    throw BenchError(.size, "image \(id): the download has \(bytes) bytes, \(self.options.size) were uploaded")
+                }
+                let got = digest.finalize().hex
+                guard got == expected.images[index][.sha256] else {
+                    throw BenchError(.checksum, "image \(id): the downloaded bytes' sha256 \(got) is not the uploaded bytes'")
+                }
+            } catch {
+                self.recorder.fail(error)
+            }
+        }
+    }
+
+    /// Deletes every image created, whatever happened to it after.
+    func deleteAll() async {
+        let created = ids.withLock { $0.compactMap { $0 } }
+        await runner.run(count: created.count) { k, connection in
+            do {
+                try await self.client.deleteImage(id: created[k], on: connection)
+            } catch {
+                self.recorder.fail(error)
+            }
+        }
     }
 }
 
