@@ -15,13 +15,17 @@ struct HTTPResult {
 /// read to the end, then the next request. Small and direct on purpose: the client shares the
 /// machine with the server it measures, so an upload costs one generator pass into a reused
 /// 1 MiB buffer and one channel write per MiB, and nothing per byte.
+///
+/// Writes go straight to the channel and an upload waits for the socket to take all but the
+/// last ``writesInFlight`` buffers: the async outbound writer's backpressure reacts only after
+/// the event loop ran, and under load it let tens of MiB queue per connection.
 final class HTTPConnection {
     typealias Channel = NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
 
     let endpoint: GlanceEndpoint
     /// False once the connection broke or the server asked to close it.
     private(set) var isReusable = true
-    private let outbound: NIOAsyncChannelOutboundWriter<HTTPClientRequestPart>
+    private let channel: any NIOCore.Channel
     private var inbound: NIOAsyncChannelInboundStream<HTTPClientResponsePart>.AsyncIterator
     private let allocator: ByteBufferAllocator
     /// Upload buffers the channel may still hold; one is reused as soon as the channel let go of
@@ -29,15 +33,16 @@ final class HTTPConnection {
     private var buffers: [ByteBuffer] = []
 
     static let chunkSize = 1 << 20
+    static let writesInFlight = 3
 
     private init(
         endpoint: GlanceEndpoint, inbound: NIOAsyncChannelInboundStream<HTTPClientResponsePart>.AsyncIterator,
-        outbound: NIOAsyncChannelOutboundWriter<HTTPClientRequestPart>, allocator: ByteBufferAllocator
+        channel: any NIOCore.Channel
     ) {
         self.endpoint = endpoint
         self.inbound = inbound
-        self.outbound = outbound
-        self.allocator = allocator
+        self.channel = channel
+        self.allocator = channel.allocator
     }
 
     /// Connects, runs `body` on the connection, closes it.
@@ -60,10 +65,8 @@ final class HTTPConnection {
         } catch {
             throw BenchError(.connection, "cannot connect to \(endpoint.host):\(endpoint.port): \(error)")
         }
-        return try await channel.executeThenClose { inbound, outbound in
-            let connection = HTTPConnection(
-                endpoint: endpoint, inbound: inbound.makeAsyncIterator(), outbound: outbound, allocator: channel.channel.allocator)
-            return try await body(connection)
+        return try await channel.executeThenClose { inbound, _ in
+            try await body(HTTPConnection(endpoint: endpoint, inbound: inbound.makeAsyncIterator(), channel: channel.channel))
         }
     }
 
@@ -94,17 +97,19 @@ final class HTTPConnection {
         } else {
             head.headers.add(name: "Content-Length", value: String(generator.size - generator.position))
         }
-        try await send([.head(head)])
+        var inFlight: [EventLoopFuture<Void>] = [write(.head(head))]
         while !generator.isFinished {
             var buffer = takeBuffer()
             let n = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: Self.chunkSize) { free in
                 generator.fill(UnsafeMutableRawBufferPointer(rebasing: free.prefix(Self.chunkSize)))
             }
             buffers.append(buffer)
-            try await send([.body(.byteBuffer(buffer))])
+            inFlight.append(write(.body(.byteBuffer(buffer))))
+            while inFlight.count > Self.writesInFlight { try await wait(inFlight.removeFirst()) }
             sent(n)
         }
-        try await send([.end(nil)])
+        inFlight.append(write(.end(nil)))
+        for future in inFlight { try await wait(future) }
         return try await readResponse(collect: true)
     }
 
@@ -128,14 +133,25 @@ final class HTTPConnection {
         for index in buffers.indices where buffers[index].modifyIfUniquelyOwned({ $0.clear() }) != nil {
             return buffers.remove(at: index)
         }
-        if buffers.count >= 8 { buffers.removeFirst() }
+        if buffers.count > Self.writesInFlight + 2 { buffers.removeFirst() }
         return allocator.buffer(capacity: Self.chunkSize)
     }
 
     private func send(_ parts: [HTTPClientRequestPart]) async throws(BenchError) {
         guard isReusable else { throw BenchError(.connection, "the connection to \(endpoint.host):\(endpoint.port) is closed") }
+        var last: EventLoopFuture<Void>?
+        for part in parts { last = write(part) }
+        if let last { try await wait(last) }
+    }
+
+    /// Hands `part` to the channel (flushed); the future completes when the socket took it.
+    private func write(_ part: HTTPClientRequestPart) -> EventLoopFuture<Void> {
+        channel.writeAndFlush(part)
+    }
+
+    private func wait(_ write: EventLoopFuture<Void>) async throws(BenchError) {
         do {
-            try await outbound.write(contentsOf: parts)
+            try await write.get()
         } catch {
             isReusable = false
             throw BenchError(.connection, "sending to \(endpoint.host):\(endpoint.port) failed: \(error)")
