@@ -34,6 +34,9 @@ final class HTTPConnection {
 
     static let chunkSize = 1 << 20
     static let writesInFlight = 3
+    /// A connection on which nothing moved this long is closed: a stuck server ends the run
+    /// with connection errors instead of hanging it.
+    static let idleTimeout = TimeAmount.seconds(120)
 
     private init(
         endpoint: GlanceEndpoint, inbound: NIOAsyncChannelInboundStream<HTTPClientResponsePart>.AsyncIterator,
@@ -53,11 +56,12 @@ final class HTTPConnection {
         do {
             channel = try await ClientBootstrap(group: group)
                 .connectTimeout(.seconds(10))
-                // Large reads for downloads; a deeper write queue so the socket never waits for the generator.
+                // Large reads for downloads.
                 .channelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 4096, initial: 64 << 10, maximum: 1 << 20))
-                .channelOption(.writeBufferWaterMark, value: .init(low: 1 << 20, high: 3 << 20))
                 .connect(host: endpoint.host, port: endpoint.port) { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: Self.idleTimeout))
+                        try channel.pipeline.syncOperations.addHandler(CloseWhenIdle())
                         try channel.pipeline.syncOperations.addHTTPClientHandlers()
                         return try Channel(wrappingChannelSynchronously: channel)
                     }
@@ -97,19 +101,26 @@ final class HTTPConnection {
         } else {
             head.headers.add(name: "Content-Length", value: String(generator.size - generator.position))
         }
-        var inFlight: [EventLoopFuture<Void>] = [write(.head(head))]
-        while !generator.isFinished {
-            var buffer = takeBuffer()
-            let n = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: Self.chunkSize) { free in
-                generator.fill(UnsafeMutableRawBufferPointer(rebasing: free.prefix(Self.chunkSize)))
+        do throws(BenchError) {
+            var inFlight: [EventLoopFuture<Void>] = [write(.head(head))]
+            while !generator.isFinished {
+                var buffer = takeBuffer()
+                let n = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: Self.chunkSize) { free in
+                    generator.fill(UnsafeMutableRawBufferPointer(rebasing: free.prefix(Self.chunkSize)))
+                }
+                buffers.append(buffer)
+                inFlight.append(write(.body(.byteBuffer(buffer))))
+                while inFlight.count > Self.writesInFlight { try await wait(inFlight.removeFirst()) }
+                sent(n)
             }
-            buffers.append(buffer)
-            inFlight.append(write(.body(.byteBuffer(buffer))))
-            while inFlight.count > Self.writesInFlight { try await wait(inFlight.removeFirst()) }
-            sent(n)
+            inFlight.append(write(.end(nil)))
+            for future in inFlight { try await wait(future) }
+        } catch {
+            // A server refusing an upload may answer and close before it read the body: its
+            // answer (413, 409, …) says more than the broken pipe.
+            if let early = try? await readResponse(collect: true) { return early }
+            throw error
         }
-        inFlight.append(write(.end(nil)))
-        for future in inFlight { try await wait(future) }
         return try await readResponse(collect: true)
     }
 
@@ -173,7 +184,10 @@ final class HTTPConnection {
             switch part {
             case nil:
                 isReusable = false
-                throw BenchError(.connection, "\(endpoint.host):\(endpoint.port) closed the connection before the response ended")
+                throw BenchError(
+                    .connection,
+                    "\(endpoint.host):\(endpoint.port) closed the connection before the response ended (or nothing moved for \(Self.idleTimeout.nanoseconds / 1_000_000_000) s)"
+                )
             case .head(let received):
                 // 1xx informational heads come before the real one.
                 if received.status.code >= 200 { head = received }
@@ -191,6 +205,19 @@ final class HTTPConnection {
                 if !head.isKeepAlive { isReusable = false }
                 return HTTPResult(head: head, body: collected ?? ByteBuffer(), bodyBytes: bytes)
             }
+        }
+    }
+}
+
+/// Closes the channel when ``IdleStateHandler`` says nothing moved.
+private final class CloseWhenIdle: ChannelInboundHandler, Sendable {
+    typealias InboundIn = NIOAny
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent {
+            context.close(promise: nil)
+        } else {
+            context.fireUserInboundEventTriggered(event)
         }
     }
 }

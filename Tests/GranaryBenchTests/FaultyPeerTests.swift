@@ -11,7 +11,7 @@ import Testing
 /// uploads like Glance, but reports a wrong `os_hash_value` or serves corrupted bytes. The load
 /// must count each such image as error `checksum`.
 @Suite struct FaultyPeerTests {
-    enum Fault: Sendable { case wrongHashValue, corruptDownload }
+    enum Fault: Sendable { case wrongHashValue, corruptDownload, refuseUpload }
 
     struct PeerImage: Sendable {
         var data: [UInt8] = []
@@ -29,6 +29,8 @@ import Testing
         }
         router.put("/v2/images/:id/file") { request, context -> HTTPResponse.Status in
             let id = try context.parameters.require("id")
+            // Like a store over quota: refused at once, the body left unread.
+            if fault == .refuseUpload { return .contentTooLarge }
             let md5 = StreamingDigest(.md5)
             let sha512 = StreamingDigest(.sha512)
             var data: [UInt8] = []
@@ -95,6 +97,14 @@ import Testing
             let report = try await run(port: port, verifyDownload: true).run()
             #expect(report.errors == ["checksum": 3])
             #expect(report.imagesUploaded == 3)
+        }
+    }
+
+    @Test func anUploadRefusedBeforeItsBodyIsCountedByItsStatus() async throws {
+        try await withFaultyPeer(.refuseUpload) { port in
+            let report = try await run(port: port, verifyDownload: false).run()
+            #expect(report.errors == ["413": 3])
+            #expect(report.bytes == 0 && report.imagesUploaded == 0)
         }
     }
 }
