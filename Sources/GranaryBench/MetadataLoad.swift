@@ -36,57 +36,69 @@ public struct MetadataLoad: Sendable {
         let runID = String(UInt32.random(in: 0...UInt32.max), radix: 16)
         let cpuStart = cpuSeconds()
 
-        /// Runs one phase of `jobs` calls and returns its wall time in seconds.
-        func phase(_ name: String, jobs: Int, _ job: @escaping @Sendable (Int, HTTPConnection) async throws(BenchError) -> Void) async -> Double {
-            recorder.done.store(0, ordering: .relaxed)
-            let start = ContinuousClock.now
-            await runner.run(count: jobs) { index, connection in
+        /// Runs one phase of `jobs` jobs and returns its wall time in seconds.
+        func phase(_ name: String, jobs: Int, _ start: @escaping @Sendable (Int) -> JobStep) async -> Double {
+            let began = ContinuousClock.now
+            await runner.run(
+                count: jobs, finished: { done in progress?(LoadProgress(phase: name, done: done, total: jobs, errors: recorder.failures)) },
+                start)
+            return (ContinuousClock.now - began).seconds
+        }
+        /// A job of one timed call.
+        @Sendable func call(_ operation: LoadOperation, _ body: @escaping @Sendable (HTTPConnection) async throws(BenchError) -> Void) -> JobStep {
+            JobStep { connection in
+                let began = ContinuousClock.now
                 do {
-                    try await job(index, connection)
+                    try await body(connection)
+                    recorder.record(operation, ContinuousClock.now - began)
                 } catch {
                     recorder.fail(error)
                 }
-                let done = recorder.done.load(ordering: .relaxed) + 1
-                progress?(LoadProgress(phase: name, done: done, total: jobs, errors: recorder.failures))
+                return nil
             }
-            return (ContinuousClock.now - start).seconds
         }
 
         let ids = Mutex([String?](repeating: nil, count: options.count))
-        let createSeconds = await phase("create", jobs: options.count) { index, connection throws(BenchError) in
-            let began = ContinuousClock.now
-            let id = try await client.createImage(name: "granary-bench-meta-\(runID)-\(index)", on: connection)
-            recorder.record(.create, ContinuousClock.now - began)
-            ids.withLock { $0[index] = id }
+        let createSeconds = await phase("create", jobs: options.count) { index in
+            call(.create) { connection throws(BenchError) in
+                let id = try await client.createImage(name: "granary-bench-meta-\(runID)-\(index)", on: connection)
+                ids.withLock { $0[index] = id }
+            }
         }
         let created = ids.withLock { $0.compactMap { $0 } }
         let createdSet = Set(created)
 
-        let listSeconds = await phase("list", jobs: options.listPasses) { _, connection throws(BenchError) in
-            var seen = Set<String>()
-            var next: String?
-            repeat {
+        /// A full listing, one page a step, from `link` (nil: the first page) on.
+        @Sendable func listing(from link: String?, seen: Set<String>) -> JobStep {
+            JobStep { connection in
                 let began = ContinuousClock.now
-                let page = try await client.listPage(next, limit: options.pageLimit, on: connection)
+                let page: (ids: [String], next: String?)
+                do {
+                    page = try await client.listPage(link, limit: options.pageLimit, on: connection)
+                } catch {
+                    recorder.fail(error)
+                    return nil
+                }
                 recorder.record(.list, ContinuousClock.now - began)
-                seen.formUnion(page.ids)
-                next = page.next
-            } while next != nil
-            let missing = createdSet.subtracting(seen).count
-            if missing > 0 {
-                recorder.fail(
-                    BenchError(.missingFromList, "a full listing lacked \(missing) of the \(createdSet.count) images created"), count: missing)
+                let seen = seen.union(page.ids)
+                if let next = page.next { return listing(from: next, seen: seen) }
+                let missing = createdSet.subtracting(seen).count
+                if missing > 0 {
+                    recorder.fail(
+                        BenchError(.missingFromList, "a full listing lacked \(missing) of the \(createdSet.count) images created"),
+                        count: missing)
+                }
+                return nil
             }
         }
-        let patchSeconds = await phase("patch", jobs: created.count) { k, connection throws(BenchError) in
-            let began = ContinuousClock.now
-            try await client.addProperty(id: created[k], name: "granary_bench", value: "patched", on: connection)
-            recorder.record(.patch, ContinuousClock.now - began)
+        let listSeconds = await phase("list", jobs: options.listPasses) { _ in listing(from: nil, seen: []) }
+        let patchSeconds = await phase("patch", jobs: created.count) { k in
+            call(.patch) { connection throws(BenchError) in
+                try await client.addProperty(id: created[k], name: "granary_bench", value: "patched", on: connection)
+            }
         }
-        let deleteSeconds = await phase("delete", jobs: created.count) { k, connection throws(BenchError) in
-            let began = ContinuousClock.now
-            try await client.deleteImage(id: created[k], on: connection)
-            recorder.record(.delete, ContinuousClock.now - began)
+        let deleteSeconds = await phase("delete", jobs: created.count) { k in
+            call(.delete) { connection throws(BenchError) in try await client.deleteImage(id: created[k], on: connection) }
         }
         let cpu = cpuSeconds() - cpuStart
         for line in recorder.errorLines { note(line) }

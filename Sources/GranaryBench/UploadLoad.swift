@@ -120,35 +120,51 @@ private final class UploadRun: Sendable {
 
     /// The timed phase: per image, create, upload, show and check.
     func createUploadAndCheck() async {
-        let expected = digests.withLock { $0 }
-        let total = options.size * options.count
-        await runner.run(count: options.count) { index, connection in
-            var began = ContinuousClock.now
+        await runner.run(count: options.count) { index in self.create(index) }
+    }
+
+    private func create(_ index: Int) -> JobStep {
+        JobStep { connection in
+            let began = ContinuousClock.now
             let id: String
             do {
                 id = try await self.client.createImage(name: "granary-bench-\(self.runID)-\(index)", on: connection)
             } catch {
-                return self.recorder.fail(error)
+                self.recorder.fail(error)
+                return nil
             }
             self.recorder.record(.create, ContinuousClock.now - began)
             self.ids.withLock { $0[index] = id }
+            return self.upload(index, id)
+        }
+    }
 
+    private func upload(_ index: Int, _ id: String) -> JobStep {
+        JobStep { connection in
+            let total = self.options.size * self.options.count
             var generator = self.series.generator(index)
-            began = ContinuousClock.now
+            let began = ContinuousClock.now
             do {
                 try await self.client.uploadFile(id: id, generator: &generator, chunked: self.options.chunked, on: connection) { n in
                     let sent = self.recorder.bytesSent.add(n, ordering: .relaxed).newValue
                     self.progress?(LoadProgress(phase: "upload", done: sent, total: total, errors: self.recorder.failures))
                 }
             } catch {
-                return self.recorder.fail(error)
+                self.recorder.fail(error)
+                return nil
             }
             self.recorder.record(.upload, ContinuousClock.now - began)
+            return self.check(index, id)
+        }
+    }
 
+    private func check(_ index: Int, _ id: String) -> JobStep {
+        JobStep { connection in
+            let expected = self.digests.withLock { $0.images[index] }
             do {
                 let image = try await self.client.showImage(id: id, on: connection)
                 if let name = image.osHashAlgo { self.osHashAlgo.withLock { $0 = name } }
-                let later = try check(image, size: self.options.size, expected: expected.images[index])
+                let later = try verify(image, size: self.options.size, expected: expected)
                 if later.isEmpty {
                     self.uploaded.withLock { _ = $0.insert(index) }
                 } else {
@@ -157,6 +173,7 @@ private final class UploadRun: Sendable {
             } catch {
                 self.recorder.fail(error)
             }
+            return nil
         }
     }
 
@@ -183,39 +200,48 @@ private final class UploadRun: Sendable {
         let indices = uploaded.withLock { $0.sorted() }
         let total = options.size * indices.count
         recorder.bytesSent.store(0, ordering: .relaxed)
-        await runner.run(count: indices.count) { k, connection in
-            let index = indices[k]
-            guard let id = ids[index] else { return }
-            let digest = StreamingDigest(.sha256)
-            let began = ContinuousClock.now
-            do {
-                let bytes = try await self.client.downloadFile(id: id, on: connection) { buffer in
-                    buffer.withUnsafeReadableBytes { digest.update($0) }
-                    let done = self.recorder.bytesSent.add(buffer.readableBytes, ordering: .relaxed).newValue
-                    self.progress?(LoadProgress(phase: "download", done: done, total: total, errors: self.recorder.failures))
-                }
-                self.recorder.record(.download, ContinuousClock.now - began)
-                guard bytes == self.options.size else {
-                    throw BenchError(.size, "image \(id): the download has \(bytes) bytes, \(self.options.size) were uploaded")
-                }
-                let got = digest.finalize().hex
-                guard got == expected.images[index][.sha256] else {
-                    throw BenchError(.checksum, "image \(id): the downloaded bytes' sha256 \(got) is not the uploaded bytes'")
-                }
-            } catch {
-                self.recorder.fail(error)
+        await runner.run(count: indices.count) { k in
+            JobStep { connection in
+                await self.download(indices[k], ids: ids, expected: expected, total: total, on: connection)
+                return nil
             }
+        }
+    }
+
+    private func download(_ index: Int, ids: [String?], expected: ObjectDigests, total: Int, on connection: HTTPConnection) async {
+        guard let id = ids[index] else { return }
+        let digest = StreamingDigest(.sha256)
+        let began = ContinuousClock.now
+        do {
+            let bytes = try await self.client.downloadFile(id: id, on: connection) { buffer in
+                buffer.withUnsafeReadableBytes { digest.update($0) }
+                let done = self.recorder.bytesSent.add(buffer.readableBytes, ordering: .relaxed).newValue
+                self.progress?(LoadProgress(phase: "download", done: done, total: total, errors: self.recorder.failures))
+            }
+            self.recorder.record(.download, ContinuousClock.now - began)
+            guard bytes == self.options.size else {
+                throw BenchError(.size, "image \(id): the download has \(bytes) bytes, \(self.options.size) were uploaded")
+            }
+            let got = digest.finalize().hex
+            guard got == expected.images[index][.sha256] else {
+                throw BenchError(.checksum, "image \(id): the downloaded bytes' sha256 \(got) is not the uploaded bytes'")
+            }
+        } catch {
+            self.recorder.fail(error)
         }
     }
 
     /// Deletes every image created, whatever happened to it after.
     func deleteAll() async {
         let created = ids.withLock { $0.compactMap { $0 } }
-        await runner.run(count: created.count) { k, connection in
-            do {
-                try await self.client.deleteImage(id: created[k], on: connection)
-            } catch {
-                self.recorder.fail(error)
+        await runner.run(count: created.count) { k in
+            JobStep { connection in
+                do {
+                    try await self.client.deleteImage(id: created[k], on: connection)
+                } catch {
+                    self.recorder.fail(error)
+                }
+                return nil
             }
         }
     }
@@ -223,7 +249,7 @@ private final class UploadRun: Sendable {
 
 /// Checks what the server reports of image `index` against the digests of the bytes sent;
 /// returns the `os_hash_algo` to check later when its digest was not precomputed.
-private func check(_ image: ImageFields, size: Int, expected: [DigestAlgorithm: String]) throws(BenchError) -> [DigestAlgorithm] {
+private func verify(_ image: ImageFields, size: Int, expected: [DigestAlgorithm: String]) throws(BenchError) -> [DigestAlgorithm] {
     if let reported = image.size, reported != size {
         throw BenchError(.size, "image \(image.id): the server reports size \(reported), \(size) bytes were uploaded")
     }
