@@ -11,12 +11,18 @@ import Testing
 /// uploads like Glance, but reports a wrong `os_hash_value` or serves corrupted bytes. The load
 /// must count each such image as error `checksum`.
 @Suite struct FaultyPeerTests {
-    enum Fault: Sendable { case wrongHashValue, corruptDownload, refuseUpload }
+    enum Fault: Sendable {
+        case wrongHashValue, corruptDownload, refuseUpload
+        /// Not faults: os_hash_algo sha384 (not precomputed, so checked after the timed run), right and wrong.
+        case sha384, wrongSHA384
+
+        var algorithm: DigestAlgorithm { self == .sha384 || self == .wrongSHA384 ? .sha384 : .sha512 }
+    }
 
     struct PeerImage: Sendable {
         var data: [UInt8] = []
         var md5: String?
-        var sha512: String?
+        var osHash: String?
     }
 
     func withFaultyPeer(_ fault: Fault, _ test: @Sendable (_ port: Int) async throws -> Void) async throws {
@@ -32,19 +38,19 @@ import Testing
             // Like a store over quota: refused at once, the body left unread.
             if fault == .refuseUpload { return .contentTooLarge }
             let md5 = StreamingDigest(.md5)
-            let sha512 = StreamingDigest(.sha512)
+            let osHash = StreamingDigest(fault.algorithm)
             var data: [UInt8] = []
             for try await buffer in request.body {
                 buffer.withUnsafeReadableBytes {
                     md5.update($0)
-                    sha512.update($0)
+                    osHash.update($0)
                 }
                 data += buffer.readableBytesView
             }
-            var hash = sha512.finalize().hex
-            if fault == .wrongHashValue { hash = String(repeating: "0", count: hash.count) }
+            var hash = osHash.finalize().hex
+            if fault == .wrongHashValue || fault == .wrongSHA384 { hash = String(repeating: "0", count: hash.count) }
             if fault == .corruptDownload { data[data.count / 2] ^= 1 }
-            let image = PeerImage(data: data, md5: md5.finalize().hex, sha512: hash)
+            let image = PeerImage(data: data, md5: md5.finalize().hex, osHash: hash)
             images.withLock { $0[id] = image }
             return .noContent
         }
@@ -52,9 +58,9 @@ import Testing
             let id = try context.parameters.require("id")
             guard let image = images.withLock({ $0[id] }) else { throw HTTPError(.notFound) }
             let md5 = image.md5.map { "\"\($0)\"" } ?? "null"
-            let sha512 = image.sha512.map { "\"\($0)\"" } ?? "null"
+            let osHash = image.osHash.map { "\"\($0)\"" } ?? "null"
             return json(
-                #"{"id":"\#(id)","status":"active","size":\#(image.data.count),"checksum":\#(md5),"os_hash_algo":"sha512","os_hash_value":\#(sha512)}"#,
+                #"{"id":"\#(id)","status":"active","size":\#(image.data.count),"checksum":\#(md5),"os_hash_algo":"\#(fault.algorithm)","os_hash_value":\#(osHash)}"#,
                 .ok)
         }
         router.get("/v2/images/:id/file") { _, context -> Response in
@@ -97,6 +103,19 @@ import Testing
             let report = try await run(port: port, verifyDownload: true).run()
             #expect(report.errors == ["checksum": 3])
             #expect(report.imagesUploaded == 3)
+        }
+    }
+
+    @Test func aDigestNotPrecomputedIsCheckedAfterTheRun() async throws {
+        try await withFaultyPeer(.sha384) { port in
+            let report = try await run(port: port, verifyDownload: false).run()
+            #expect(report.errors.isEmpty, "\(report.errors)")
+            #expect(report.imagesUploaded == 3 && report.osHashAlgo == "sha384")
+        }
+        try await withFaultyPeer(.wrongSHA384) { port in
+            let report = try await run(port: port, verifyDownload: false).run()
+            #expect(report.errors == ["checksum": 3])
+            #expect(report.imagesUploaded == 0)
         }
     }
 
