@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         // MARK: C system libraries (module map + shim header only)
@@ -56,8 +57,17 @@ let package = Package(
         // MARK: Domain rules (Glance/Glare), no HTTP
         .target(name: "GranaryCatalog", dependencies: ["GranaryIndex", "GranaryStore", "GranaryLMDB", "GranaryCodec"]),
 
-        // MARK: Load generation (benchmark data, and later the upload load generator)
-        .target(name: "GranaryBench"),
+        // MARK: Load generation (benchmark data; Glance v2 upload and metadata load over a small NIO HTTP/1.1 client)
+        .target(
+            name: "GranaryBench",
+            dependencies: [
+                "GranaryCodec",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]
+        ),
 
         // MARK: HTTP
         .target(
@@ -95,7 +105,15 @@ let package = Package(
         .testTarget(name: "GranaryLMDBTests", dependencies: ["GranaryLMDB"]),
         .testTarget(name: "GranaryCodecTests", dependencies: ["GranaryCodec"]),
         .testTarget(name: "GranaryStoreTests", dependencies: ["GranaryStore", "GranaryLMDB", "GranaryCodec"]),
-        .testTarget(name: "GranaryBenchTests", dependencies: ["GranaryBench"]),
+        // Runs the load against a real Granary server and a faulty Glance-like peer on loopback.
+        .testTarget(
+            name: "GranaryBenchTests",
+            dependencies: [
+                "GranaryBench", "GranaryCodec", "GranaryImagesAPI", "GranaryCatalog", "GranaryStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
         // Kills the real `granary` executable at random points; needs it built (`swift build`).
         .testTarget(name: "GranaryCrashTests", dependencies: ["GranaryStore", "GranaryBench", "GranaryCodec"]),
         .testTarget(name: "GranaryCatalogTests", dependencies: ["GranaryCatalog", "GranaryIndex", "GranaryStore", "GranaryLMDB", "GranaryCodec"]),

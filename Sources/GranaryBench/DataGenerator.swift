@@ -5,31 +5,53 @@
 /// stream (`word(i) = SplitMix64(seed, i)`); with probability `dupRatio` a segment instead
 /// repeats bytes from earlier in the virtual stream, starting at a random byte offset (so the
 /// repeat is shifted against any fixed block grid; content-defined chunking still finds it).
-/// The same (seed, size, dupRatio) always gives the same bytes.
+/// Given `earlier` streams (the images uploaded before this one, see ``ImageSeries``), a repeat
+/// may copy their unique bytes instead, so dedup across objects can be measured.
+/// The same (seed, size, dupRatio, earlier) always gives the same bytes.
 public struct DataGenerator: Sendable {
+    /// The unique bytes of an earlier stream: offsets `0 ..< uniqueLength` of seed's virtual stream.
+    public struct Source: Sendable, Equatable {
+        public let seed: UInt64
+        public let uniqueLength: Int
+        public init(seed: UInt64, uniqueLength: Int) {
+            self.seed = seed
+            self.uniqueLength = uniqueLength
+        }
+    }
+
     public let seed: UInt64
     public let size: Int
     public let dupRatio: Double
+    /// Streams a repeat may copy from, besides this one's own earlier bytes.
+    public let earlier: ArraySlice<Source>
 
     /// Bytes produced so far.
     public private(set) var position = 0
-    /// Bytes that repeated earlier content.
+    /// Bytes that repeated earlier content (of this stream or of an earlier one).
     public private(set) var repeatedBytes = 0
+    /// Of ``repeatedBytes``, those copied from an earlier stream.
+    public private(set) var repeatedFromEarlier = 0
 
     private var uniqueCursor = 0
     private var segmentRemaining = 0
+    private var segmentSeed: UInt64
     private var segmentSource = 0
     private var choices: SplitMix
 
-    public init(seed: UInt64, size: Int, dupRatio: Double = 0) {
+    public init(seed: UInt64, size: Int, dupRatio: Double = 0, earlier: ArraySlice<Source> = []) {
         precondition(size >= 0 && dupRatio >= 0 && dupRatio <= 1)
         self.seed = seed
         self.size = size
         self.dupRatio = dupRatio
+        self.earlier = earlier
+        self.segmentSeed = seed
         self.choices = SplitMix(state: seed ^ 0xD1B5_4A32_D192_ED03)
     }
 
     public var isFinished: Bool { position >= size }
+
+    /// This stream's own new bytes so far; at the end, what a later stream may repeat.
+    public var uniqueLength: Int { uniqueCursor }
 
     /// Fills as much of `buffer` as the stream has left; returns the count (0 at the end).
     public mutating func fill(_ buffer: UnsafeMutableRawBufferPointer) -> Int {
@@ -37,28 +59,60 @@ public struct DataGenerator: Sendable {
         while written < buffer.count && position < size {
             if segmentRemaining == 0 { startSegment() }
             let n = min(buffer.count - written, segmentRemaining, size - position)
-            Self.virtualBytes(seed: seed, from: segmentSource, into: UnsafeMutableRawBufferPointer(rebasing: buffer[written..<(written + n)]))
-            if segmentSource != uniqueCursor {
-                repeatedBytes += n
-            } else {
-                uniqueCursor += n
-            }
-            segmentSource += n
-            segmentRemaining -= n
-            position += n
+            Self.virtualBytes(
+                seed: segmentSeed, from: segmentSource, into: UnsafeMutableRawBufferPointer(rebasing: buffer[written..<(written + n)]))
+            advance(n)
             written += n
         }
         return written
     }
 
+    /// Runs through the rest of the stream without producing bytes: the segment choices alone
+    /// tell ``uniqueLength``, which a later stream needs to know what it may repeat.
+    public mutating func skipToEnd() {
+        while position < size {
+            if segmentRemaining == 0 { startSegment() }
+            advance(min(segmentRemaining, size - position))
+        }
+    }
+
+    private mutating func advance(_ n: Int) {
+        if segmentSeed != seed || segmentSource != uniqueCursor {
+            repeatedBytes += n
+            if segmentSeed != seed { repeatedFromEarlier += n }
+        } else {
+            uniqueCursor += n
+        }
+        segmentSource += n
+        segmentRemaining -= n
+        position += n
+    }
+
     private mutating func startSegment() {
         let length = (2 << 20) + Int(choices.next() % UInt64(4 << 20))
         segmentRemaining = length
+        segmentSeed = seed
+        segmentSource = uniqueCursor
         let roll = Double(choices.next() >> 11) / Double(1 << 53)
-        if roll < dupRatio && uniqueCursor > length {
-            segmentSource = Int(choices.next() % UInt64(uniqueCursor - length))
+        guard roll < dupRatio else { return }
+        let ownEligible = uniqueCursor > length
+        if earlier.isEmpty {
+            if ownEligible { segmentSource = Int(choices.next() % UInt64(uniqueCursor - length)) }
+            return
+        }
+        // A repeat copies `needed` bytes (the segment, cut at the end of the stream) from this
+        // stream's past or from an earlier stream long enough, chosen uniformly.
+        let needed = min(length, size - position)
+        let candidates = earlier.filter { $0.uniqueLength >= needed }
+        let count = candidates.count + (ownEligible ? 1 : 0)
+        guard count > 0 else { return }
+        let pick = Int(choices.next() % UInt64(count))
+        if pick < candidates.count {
+            let source = candidates[candidates.startIndex + pick]
+            segmentSeed = source.seed
+            segmentSource = Int(choices.next() % UInt64(source.uniqueLength - needed + 1))
         } else {
-            segmentSource = uniqueCursor
+            segmentSource = Int(choices.next() % UInt64(uniqueCursor - length))
         }
     }
 

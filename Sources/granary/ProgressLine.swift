@@ -9,7 +9,14 @@ import Synchronization
 /// Progress of a long run on standard error: a bar redrawn in place on a terminal, a plain
 /// line every few seconds otherwise (logs and CI keep a readable record).
 final class ProgressLine: Sendable {
+    /// What `done` and `total` count: bytes (shown in MB) or items such as HTTP calls.
+    enum Unit: Sendable {
+        case bytes
+        case items(String)
+    }
+
     private let label: String
+    private let unit: Unit
     private let isTerminal = isatty(STDERR_FILENO) == 1
     private let start = DispatchTime.now().uptimeNanoseconds
     private let lastShown: Atomic<UInt64>
@@ -19,8 +26,9 @@ final class ProgressLine: Sendable {
     private let latest = Mutex<(done: Int, total: Int, detail: String, shown: Bool)?>(nil)
 
     /// Nothing shows during the first interval: short runs print no progress at all.
-    init(label: String) {
+    init(label: String, unit: Unit = .bytes) {
         self.label = label
+        self.unit = unit
         lastShown = Atomic(start)
     }
 
@@ -37,8 +45,15 @@ final class ProgressLine: Sendable {
     private func draw(done: Int, total: Int, detail: String, now: UInt64) {
         let fraction = total > 0 ? min(1, Double(done) / Double(total)) : 0
         let seconds = Double(now - start) / 1e9
-        let rate = seconds > 0 ? Double(done) / 1e6 / seconds : 0
-        let stats = "\(Int(fraction * 100))% \(done / 1_000_000)/\(total / 1_000_000) MB \(Int(rate)) MB/s \(detail)"
+        let stats: String
+        switch unit {
+        case .bytes:
+            let rate = seconds > 0 ? Double(done) / 1e6 / seconds : 0
+            stats = "\(Int(fraction * 100))% \(done / 1_000_000)/\(total / 1_000_000) MB \(Int(rate)) MB/s \(detail)"
+        case .items(let name):
+            let rate = seconds > 0 ? Double(done) / seconds : 0
+            stats = "\(Int(fraction * 100))% \(done)/\(total) \(name) \(Int(rate))/s \(detail)"
+        }
         if isTerminal {
             let width = 30
             let filled = Int(fraction * Double(width))
