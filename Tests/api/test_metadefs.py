@@ -1,0 +1,95 @@
+"""Metadata definitions (/v2/metadefs) through python-glanceclient, which builds its models from
+our /v2/schemas/metadefs/* and validates against them; admin-only changes in headers mode; the
+legacy tasks API."""
+import pytest
+import requests
+from glanceclient import exc
+
+from conftest import identity
+
+
+def test_namespace_lifecycle_with_glanceclient(glance):
+    ns = glance.metadefs_namespace.create(namespace="Test::Granary", display_name="Granary", description="test",
+                                          visibility="public", protected=True)
+    assert ns["namespace"] == "Test::Granary" and ns["protected"] is True
+    assert "Test::Granary" in [n["namespace"] for n in glance.metadefs_namespace.list()]
+
+    resource_types = [r["name"] for r in glance.metadefs_resource_type.list()]
+    assert "OS::Glance::Image" in resource_types
+    glance.metadefs_resource_type.associate("Test::Granary", name="OS::Glance::Image", prefix="hw_")
+    assert [a["name"] for a in glance.metadefs_resource_type.get("Test::Granary")] == ["OS::Glance::Image"]
+    assert [n["namespace"] for n in glance.metadefs_namespace.list(filters={"resource_types": ["OS::Glance::Image"]})] == ["Test::Granary"]
+
+    prop = glance.metadefs_property.create("Test::Granary", name="hw_cpu", title="CPU", type="string", enum=["a", "b"])
+    assert prop["title"] == "CPU"
+    assert glance.metadefs_property.get("Test::Granary", "hw_cpu")["enum"] == ["a", "b"]
+    glance.metadefs_property.update("Test::Granary", "hw_cpu", name="hw_cpu", title="Processor", type="string")
+    assert glance.metadefs_property.get("Test::Granary", "hw_cpu")["title"] == "Processor"
+
+    obj = glance.metadefs_object.create("Test::Granary", name="CPU Limits", properties={"quota": {"title": "Quota", "type": "integer"}})
+    assert obj["name"] == "CPU Limits"
+    assert [o["name"] for o in glance.metadefs_object.list("Test::Granary")] == ["CPU Limits"]
+    with pytest.raises(exc.HTTPConflict):
+        glance.metadefs_object.create("Test::Granary", name="CPU Limits")
+
+    list(glance.metadefs_tag.create_multiple("Test::Granary", tags=["t1", "t2"]))  # a generator
+    glance.metadefs_tag.create("Test::Granary", "t3")
+    assert sorted(t["name"] for t in glance.metadefs_tag.list("Test::Granary")) == ["t1", "t2", "t3"]
+    glance.metadefs_tag.update("Test::Granary", "t3", name="t4")
+    assert glance.metadefs_tag.get("Test::Granary", "t4")["name"] == "t4"
+
+    full = glance.metadefs_namespace.get("Test::Granary")
+    assert "hw_cpu" in full["properties"] and len(full["objects"]) == 1 and len(full["tags"]) == 3
+
+    # Protected: no delete until unprotected.
+    with pytest.raises(exc.HTTPForbidden):
+        glance.metadefs_namespace.delete("Test::Granary")
+    glance.metadefs_namespace.update("Test::Granary", protected=False)
+    glance.metadefs_namespace.delete("Test::Granary")
+    with pytest.raises(exc.HTTPNotFound):
+        glance.metadefs_namespace.get("Test::Granary")
+
+
+def test_metadefs_bad_input_and_policy(server, headers_server):
+    url = f"{server}/v2/metadefs/namespaces"
+    assert requests.post(url, json={"display_name": "no namespace"}).status_code == 400
+    assert requests.post(url, json={"namespace": "bad-vis", "visibility": "shared"}).status_code == 400
+    assert requests.post(url, json={"namespace": "dup"}).status_code == 201
+    assert requests.post(url, json={"namespace": "dup"}).status_code == 409
+    assert requests.post(f"{url}/dup/properties", json={"name": "p", "type": "string"}).status_code == 400  # no title
+    assert requests.post(f"{url}/dup/properties", json={"name": "p", "title": "P", "type": "text"}).status_code == 400
+    assert requests.get(f"{url}/dup/objects/missing").status_code == 404
+    assert requests.get(f"{url}/missing").status_code == 404
+    assert requests.delete(f"{url}/dup").status_code == 204
+    # Only admins change metadefs; a project member reads public namespaces only.
+    hurl = f"{headers_server}/v2/metadefs/namespaces"
+    admin = identity("ops", "admin")
+    assert requests.post(hurl, json={"namespace": "Private::One"}, headers=admin).status_code == 201
+    assert requests.post(hurl, json={"namespace": "Public::One", "visibility": "public"}, headers=admin).status_code == 201
+    member = identity("alice")
+    assert requests.post(hurl, json={"namespace": "Mine"}, headers=member).status_code == 403
+    listed = [n["namespace"] for n in requests.get(hurl, headers=member).json()["namespaces"]]
+    assert "Public::One" in listed and "Private::One" not in listed
+    assert requests.get(f"{hurl}/Private::One", headers=member).status_code == 404
+    assert requests.delete(f"{hurl}/Public::One", headers=member).status_code == 403
+
+
+def test_legacy_tasks_api(server, headers_server):
+    image = requests.post(f"{server}/v2/images", json={"name": "t", "disk_format": "raw", "container_format": "bare"}).json()
+    assert requests.put(f"{server}/v2/images/{image['id']}/stage", data=b"abc",
+                        headers={"Content-Type": "application/octet-stream"}).status_code == 204
+    assert requests.post(f"{server}/v2/images/{image['id']}/import", json={"method": {"name": "glance-direct"}}).status_code == 202
+    tasks = requests.get(f"{server}/v2/tasks", params={"type": "api_image_import", "status": "success"}).json()
+    assert tasks["schema"] == "/v2/schemas/tasks"
+    mine = [t for t in tasks["tasks"] if t["image_id"] == image["id"]]
+    assert len(mine) == 1 and "input" not in mine[0]
+    task = requests.get(f"{server}/v2/tasks/{mine[0]['id']}").json()
+    assert task["status"] == "success" and task["input"]["import_req"]["method"]["name"] == "glance-direct"
+    assert task["self"] == f"/v2/tasks/{task['id']}"
+    response = requests.delete(f"{server}/v2/tasks/{task['id']}")
+    assert response.status_code == 405 and response.headers["Allow"] == "GET"
+    assert requests.post(f"{server}/v2/tasks", json={"type": "import", "input": {"import_from": "http://example.com/i.qcow2",
+                         "import_from_format": "qcow2", "image_properties": {}}}).status_code == 400
+    assert requests.get(f"{server}/v2/tasks/00000000-0000-0000-0000-000000000000").status_code == 404
+    # Tasks are for admins.
+    assert requests.get(f"{headers_server}/v2/tasks", headers=identity("alice")).status_code == 403
