@@ -17,12 +17,13 @@ struct MetadefsController: Sendable {
         table.add(ns, [(.get, showNamespace), (.put, updateNamespace), (.delete, deleteNamespace)])
         table.add(ns + "/resource_types", [(.get, listAssociations), (.post, createAssociation)])
         table.add(ns + "/resource_types/:name", [(.delete, deleteAssociation)])
-        table.add(ns + "/properties", [(.get, listProperties), (.post, createProperty), (.delete, deleteAllProperties)])
-        table.add(ns + "/properties/:name", [(.get, showProperty), (.put, updateProperty), (.delete, deleteProperty)])
-        table.add(ns + "/objects", [(.get, listObjects), (.post, createObject), (.delete, deleteAllObjects)])
-        table.add(ns + "/objects/:name", [(.get, showObject), (.put, updateObject), (.delete, deleteObject)])
-        table.add(ns + "/tags", [(.get, listTags), (.post, createTags), (.delete, deleteAllTags)])
-        table.add(ns + "/tags/:name", [(.get, showTag), (.post, createTag), (.put, updateTag), (.delete, deleteTag)])
+        table.add(ns + "/properties", [(.get, listProperties), (.post, createProperty), (.delete, { try await deleteAll(.property, $1) })])
+        table.add(ns + "/properties/:name", [(.get, showProperty), (.put, updateProperty), (.delete, { try await delete(.property, $1) })])
+        table.add(ns + "/objects", [(.get, listObjects), (.post, createObject), (.delete, { try await deleteAll(.object, $1) })])
+        table.add(ns + "/objects/:name", [(.get, showObject), (.put, updateObject), (.delete, { try await delete(.object, $1) })])
+        table.add(ns + "/tags", [(.get, listTags), (.post, createTags), (.delete, { try await deleteAll(.tag, $1) })])
+        table.add(
+            ns + "/tags/:name", [(.get, showTag), (.post, createTag), (.put, updateTag), (.delete, { try await delete(.tag, $1) })])
     }
 
     // MARK: Views
@@ -152,6 +153,25 @@ struct MetadefsController: Sendable {
         try await catalog.modify(try context.parameters.require("ns"), caller: context.caller, change)
     }
 
+    /// `DELETE …/{properties,objects,tags}/{name}`.
+    private func delete(_ section: MetadefNamespace.Section, _ context: ImagesRequestContext) async throws -> Response {
+        try await glanceErrors {
+            let name = try context.parameters.require("name")
+            try await modify(context) { namespace, _ in
+                guard namespace.remove(name, from: section) else { throw MetadefCatalog.missing(section.rawValue, name, in: namespace.namespace) }
+            }
+            return Response(status: .noContent)
+        }
+    }
+
+    /// `DELETE …/{properties,objects,tags}`: all of them.
+    private func deleteAll(_ section: MetadefNamespace.Section, _ context: ImagesRequestContext) async throws -> Response {
+        try await glanceErrors {
+            try await modify(context) { namespace, _ in namespace.removeAll(section) }
+            return Response(status: .noContent)
+        }
+    }
+
     // MARK: Resource type associations
 
     @Sendable func listAssociations(_ request: Request, context: ImagesRequestContext) async throws -> Response {
@@ -234,25 +254,6 @@ struct MetadefsController: Sendable {
         }
     }
 
-    @Sendable func deleteProperty(_ request: Request, context: ImagesRequestContext) async throws -> Response {
-        try await glanceErrors {
-            let name = try context.parameters.require("name")
-            try await modify(context) { namespace, _ in
-                guard namespace.properties.removeValue(forKey: name) != nil else {
-                    throw MetadefCatalog.missing("property", name, in: namespace.namespace)
-                }
-            }
-            return Response(status: .noContent)
-        }
-    }
-
-    @Sendable func deleteAllProperties(_ request: Request, context: ImagesRequestContext) async throws -> Response {
-        try await glanceErrors {
-            try await modify(context) { namespace, _ in namespace.properties = [:] }
-            return Response(status: .noContent)
-        }
-    }
-
     // MARK: Objects
 
     @Sendable func listObjects(_ request: Request, context: ImagesRequestContext) async throws -> Response {
@@ -301,25 +302,6 @@ struct MetadefsController: Sendable {
                 return (object, namespace)
             }
             return try jsonResponse(Self.objectObject(object, in: namespace))
-        }
-    }
-
-    @Sendable func deleteObject(_ request: Request, context: ImagesRequestContext) async throws -> Response {
-        try await glanceErrors {
-            let name = try context.parameters.require("name")
-            try await modify(context) { namespace, _ in
-                guard namespace.objects.removeValue(forKey: name) != nil else {
-                    throw MetadefCatalog.missing("object", name, in: namespace.namespace)
-                }
-            }
-            return Response(status: .noContent)
-        }
-    }
-
-    @Sendable func deleteAllObjects(_ request: Request, context: ImagesRequestContext) async throws -> Response {
-        try await glanceErrors {
-            try await modify(context) { namespace, _ in namespace.objects = [:] }
-            return Response(status: .noContent)
         }
     }
 
@@ -387,23 +369,6 @@ struct MetadefsController: Sendable {
                 return tag
             }
             return try jsonResponse(Self.tagObject(tag))
-        }
-    }
-
-    @Sendable func deleteTag(_ request: Request, context: ImagesRequestContext) async throws -> Response {
-        try await glanceErrors {
-            let name = try context.parameters.require("name")
-            try await modify(context) { namespace, _ in
-                guard namespace.tags.removeValue(forKey: name) != nil else { throw MetadefCatalog.missing("tag", name, in: namespace.namespace) }
-            }
-            return Response(status: .noContent)
-        }
-    }
-
-    @Sendable func deleteAllTags(_ request: Request, context: ImagesRequestContext) async throws -> Response {
-        try await glanceErrors {
-            try await modify(context) { namespace, _ in namespace.tags = [:] }
-            return Response(status: .noContent)
         }
     }
 }

@@ -20,6 +20,28 @@ public struct MetadefNamespace: Codable, Sendable, Equatable {
     public var objects: [String: MetadefObject] = [:]
     public var tags: [String: MetadefTag] = [:]
 
+    /// The named entries a namespace holds.
+    public enum Section: String, Sendable {
+        case property, object, tag
+    }
+
+    /// Removes entry `name` of `section`; false when there is none.
+    public mutating func remove(_ name: String, from section: Section) -> Bool {
+        switch section {
+        case .property: properties.removeValue(forKey: name) != nil
+        case .object: objects.removeValue(forKey: name) != nil
+        case .tag: tags.removeValue(forKey: name) != nil
+        }
+    }
+
+    public mutating func removeAll(_ section: Section) {
+        switch section {
+        case .property: properties = [:]
+        case .object: objects = [:]
+        case .tag: tags = [:]
+        }
+    }
+
     public init(namespace: String, visibility: String, protected: Bool, owner: String?, now: Int) {
         self.namespace = namespace
         self.visibility = visibility
