@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "GranaryIndex", targets: ["GranaryIndex"]),
         .library(name: "GranaryCatalog", targets: ["GranaryCatalog"]),
         .library(name: "GranaryImagesAPI", targets: ["GranaryImagesAPI"]),
+        .library(name: "GranaryArtifactsAPI", targets: ["GranaryArtifactsAPI"]),
         .library(name: "GranaryBench", targets: ["GranaryBench"]),
     ],
     dependencies: [
@@ -88,11 +89,21 @@ let package = Package(
             ]
         ),
 
+        .target(
+            name: "GranaryArtifactsAPI",
+            dependencies: [
+                "GranaryImagesAPI", "GranaryCatalog", "GranaryIndex", "GranaryStore", "GranaryCodec",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+
         // MARK: Executable
         .executableTarget(
             name: "granary",
             dependencies: [
-                "GranaryStore", "GranaryCatalog", "GranaryImagesAPI", "GranaryBench",
+                "GranaryStore", "GranaryCatalog", "GranaryImagesAPI", "GranaryArtifactsAPI", "GranaryBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Configuration", package: "swift-configuration"),

@@ -4,28 +4,6 @@ public import GranaryIndex
 import GranaryLMDB
 public import GranaryStore
 
-/// Where an upload's bytes go: counts them against the size cap on the way into the store.
-public final class UploadSink: @unchecked Sendable {
-    // Safe because one upload task feeds a sink, sequentially.
-    let session: IngestSession
-    let cap: Int
-    public private(set) var received = 0
-
-    init(session: IngestSession, cap: Int) {
-        self.session = session
-        self.cap = cap
-    }
-
-    /// Lends free ingest space to `body`, which copies bytes in and returns how many.
-    public func fill(_ body: (UnsafeMutableRawBufferPointer) throws -> Int) async throws {
-        let n = try await session.fill(body)
-        received += n
-        if received > cap {
-            throw CatalogError(.payloadTooLarge, "Image exceeds the storage quota: the upload is larger than image_size_cap (\(cap) bytes).")
-        }
-    }
-}
-
 extension ImageCatalog {
     /// Uploads image data (reference §7.2): queued → saving, the bytes through the store, then
     /// active in the same transaction that references the data. Any failure restores `queued`
@@ -80,26 +58,16 @@ extension ImageCatalog {
         }
     }
 
-    /// Streams `feed` through a new ingest session (the configured digests, counted against the
-    /// size cap) and commits the blob together with `work`; on any failure nothing is referenced.
+    /// Streams `feed` through a new ingest session with the configured digests, counted
+    /// against `image_size_cap`, and commits the blob together with `work`.
     func receive<R: Sendable>(
         declaredSize: Int?, feed: (UploadSink) async throws -> Void,
         alongWith work: @escaping @Sendable (borrowing WriteTransaction, BlobInfo) throws -> R
     ) async throws -> R {
         var digests = [settings.hashAlgorithm]
         if settings.legacyChecksum && !digests.contains(.md5) { digests.append(.md5) }
-        let session = store.beginIngest(digests: digests)
-        let sink = UploadSink(session: session, cap: settings.imageSizeCap)
-        do {
-            try await feed(sink)
-            if let declaredSize, declaredSize != sink.received {
-                throw CatalogError(.badRequest, "Size of uploaded data (\(sink.received)) differs from the declared size (\(declaredSize)).")
-            }
-            return try await store.commit(try await session.finish(), alongWith: work).1
-        } catch {
-            await session.abort()
-            throw error
-        }
+        return try await store.receiveUpload(
+            digests: digests, cap: settings.imageSizeCap, limit: "image_size_cap", declaredSize: declaredSize, feed: feed, alongWith: work)
     }
 
     /// `status` → queued after a failed upload or stage (no data referenced).

@@ -212,7 +212,7 @@ struct ImagesController: Sendable {
         try await glanceErrors {
             let id = try context.parameters.require("id")
             _ = try await catalog.upload(id, caller: context.caller, declaredSize: try ImageBody.declaredSize(request)) { sink in
-                try await ImageBody.stream(request, into: sink)
+                try await UploadBody.stream(request, into: sink)
             }
             return Response(status: .noContent)
         }
@@ -238,50 +238,7 @@ struct ImagesController: Sendable {
                 reader = ranged
             }
             headers[.contentLength] = String(reader.count)
-            let box = ReaderBox(reader)
-            return Response(
-                status: status, headers: headers,
-                body: ResponseBody(contentLength: reader.count) { writer in
-                    while true {
-                        let piece: ByteBuffer? = try await NIOThreadPool.singleton.runIfActive {
-                            var out = ByteBuffer()
-                            let more = try box.reader.readNext { out.writeBytes($0) }
-                            return more ? out : nil
-                        }
-                        guard let piece else { break }
-                        try await writer.write(piece)
-                    }
-                    try await writer.finish(nil)
-                })
+            return Response(status: status, headers: headers, body: BlobResponse.body(reader))
         }
-    }
-}
-
-/// Hands a reader to the response-writing task (used by one task at a time).
-final class ReaderBox: @unchecked Sendable {
-    let reader: BlobReader
-    init(_ reader: BlobReader) { self.reader = reader }
-}
-
-/// A single `Range: bytes=…` header (Glance rejects multiple ranges with 400, unsatisfiable with 416).
-enum ByteRangeHeader {
-    static func parse(_ header: String, size: Int) throws -> Range<Int> {
-        guard header.hasPrefix("bytes="), !header.contains(",") else {
-            throw GlanceError(.badRequest, "Only a single byte range is supported: \(header)")
-        }
-        let spec = header.dropFirst("bytes=".count)
-        let parts = spec.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
-        guard parts.count == 2 else { throw GlanceError(.badRequest, "Malformed Range header: \(header)") }
-        let unsatisfiable = GlanceError(.rangeNotSatisfiable, "The requested range is not satisfiable: \(header)")
-        if parts[0].isEmpty {
-            guard let suffix = Int(parts[1]), suffix > 0 else { throw GlanceError(.badRequest, "Malformed Range header: \(header)") }
-            guard size > 0 else { throw unsatisfiable }
-            return max(0, size - suffix)..<size
-        }
-        guard let start = Int(parts[0]), start >= 0 else { throw GlanceError(.badRequest, "Malformed Range header: \(header)") }
-        guard start < size else { throw unsatisfiable }
-        if parts[1].isEmpty { return start..<size }
-        guard let end = Int(parts[1]), end >= start else { throw GlanceError(.badRequest, "Malformed Range header: \(header)") }
-        return start..<min(size, end + 1)
     }
 }

@@ -28,7 +28,7 @@ struct ImportController: Sendable {
         try await glanceErrors {
             let id = try context.parameters.require("id")
             try await catalog.stage(id, caller: context.caller, declaredSize: try ImageBody.declaredSize(request)) { sink in
-                try await ImageBody.stream(request, into: sink)
+                try await UploadBody.stream(request, into: sink)
             }
             return Response(status: .noContent)
         }
@@ -121,19 +121,5 @@ enum ImageBody {
             return size
         }
         return request.headers[.contentLength].flatMap(Int.init)
-    }
-
-    /// Copies the request body into the upload sink, buffer by buffer, as it arrives.
-    static func stream(_ request: Request, into sink: UploadSink) async throws {
-        for try await var buffer in request.body {
-            while buffer.readableBytes > 0 {
-                try await sink.fill { space in
-                    let n = min(space.count, buffer.readableBytes)
-                    buffer.withUnsafeReadableBytes { space.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
-                    buffer.moveReaderIndex(forwardBy: n)
-                    return n
-                }
-            }
-        }
     }
 }

@@ -116,22 +116,25 @@ struct FsckCommand: AsyncParsableCommand {
 
         var report = repair ? try await store.repair(scrub: scrub, progress: show) : try store.check(scrub: scrub, progress: show)
         bar.finish()
-        // Above the store: every image's data blob exists and counts at least its holders.
-        let (images, holders) = try catalog.dataHolders()
+        // Above the store: every blob an image or artifact holds exists and counts at least its holders.
+        let (images, imageHolders) = try catalog.dataHolders()
+        let artifactHolders = try ArtifactCatalog(store: store).dataHolders()
+        var holders = imageHolders.mapValues { $0.map { "image " + $0 } }
+        for (blob, ids) in artifactHolders { holders[blob, default: []] += ids.map { "artifact " + $0 } }
         for (blob, ids) in holders.sorted(by: { $0.key < $1.key }) {
             guard let info = try store.info(blob) else {
-                report.errors.append("image\(ids.count > 1 ? "s" : "") \(ids.joined(separator: ", ")) hold blob \(blob), which is missing")
+                report.errors.append("\(ids.joined(separator: ", ")) hold\(ids.count > 1 ? "" : "s") blob \(blob), which is missing")
                 continue
             }
             if info.refcount < ids.count {
                 if repair, try await store.raiseHolders(blob, to: ids.count) {
-                    report.repaired.append("blob \(blob) now counts its \(ids.count) holding images")
+                    report.repaired.append("blob \(blob) now counts its \(ids.count) holders")
                 } else {
-                    report.errors.append("blob \(blob) is held by \(ids.count) images but counts \(info.refcount) holders")
+                    report.errors.append("blob \(blob) is held by \(ids.count) records but counts \(info.refcount) holders")
                 }
             }
         }
-        let records = report.records + images
+        let records = report.records + images + Set(artifactHolders.values.joined()).count
         if json {
             try printJSON(Report(ok: report.ok, records: records, chunks: report.chunks, errors: report.errors, repaired: report.repaired))
         } else {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import GranaryArtifactsAPI
 import GranaryCatalog
 import GranaryImagesAPI
 import GranaryStore
@@ -57,6 +58,11 @@ struct ServeCommand: AsyncParsableCommand {
         for id in recovery.imported {
             logger.notice("recovery: image \(id) was left importing by an interrupted process; its import is finished")
         }
+        let artifacts = try ArtifactCatalog(
+            store: store, registry: try settings.artifactTypesFile.map(ArtifactTypeRegistry.init(loading:)) ?? ArtifactTypeRegistry())
+        for slot in try await artifacts.recoverInterruptedUploads() {
+            logger.notice("recovery: artifact blob \(slot) was left saving by an interrupted upload; its last committed data is back")
+        }
         let auth: GranaryImagesAPI.AuthMode
         switch settings.auth {
         case .noauth: auth = .noauth
@@ -69,15 +75,23 @@ struct ServeCommand: AsyncParsableCommand {
             "granary serving",
             metadata: [
                 "data": "\(dataDirectory.root)", "images": "\(settings.host):\(settings.port)",
+                "artifacts": "\(settings.host):\(settings.artifactsPort)", "artifact_types": "\(artifacts.registry.types.count)",
                 "auth": "\(settings.auth.rawValue)", "compression": "\(settings.store.compression.rawValue)",
             ]
         )
         let gc = GCRunner(store: store, defaults: settings.gc.options, interval: settings.gc.interval)
+        // The artifacts API listens on its own port, in this process, as a service of the images app.
+        let artifactsApp = Application(
+            router: buildArtifactsRouter(catalog: artifacts, auth: auth),
+            server: imagesServer(idleTimeout: settings.clientSocketTimeout),
+            configuration: .init(address: .hostname(settings.host, port: settings.artifactsPort), serverName: "granary-artifacts"),
+            logger: logger
+        )
         let app = Application(
             router: buildImagesRouter(catalog: catalog, auth: auth, gc: gc),
             server: imagesServer(idleTimeout: settings.clientSocketTimeout),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "granary"),
-            services: [GCService(runner: gc), StageExpiryService(catalog: catalog, logger: logger)],
+            services: [GCService(runner: gc), StageExpiryService(catalog: catalog, logger: logger), artifactsApp],
             logger: logger
         )
         try await app.runService()

@@ -37,6 +37,7 @@ enum AuthMode: String, CaseIterable, Sendable {
 /// `images.hash_algo` / `GRANARY_IMAGES_HASH_ALGO` (`os_hash_algo`: sha512, sha256, …),
 /// `images.legacy_checksum` / `GRANARY_IMAGES_LEGACY_CHECKSUM` (compute the md5 `checksum`),
 /// `images.stage_ttl` / `GRANARY_IMAGES_STAGE_TTL` (seconds a stage waits for its import),
+/// `artifacts.types_file` / `GRANARY_ARTIFACTS_TYPES_FILE` (operator-defined artifact types, JSON),
 /// `client_socket_timeout` / `GRANARY_CLIENT_SOCKET_TIMEOUT` (seconds a connection may go without
 /// a read or a write before it is closed, as Glance's option; 0 never closes).
 struct Settings: Sendable {
@@ -48,6 +49,7 @@ struct Settings: Sendable {
     var keystoneURL: String?
     var keystoneCredentials: KeystoneValidator.ServiceCredentials?
     var clientSocketTimeout: Int? = 900
+    var artifactTypesFile: String?
     var logLevel = Logger.Level.info
     var store = StoreSettings()
     var gc = GCSettings()
@@ -122,6 +124,7 @@ struct Settings: Sendable {
             settings.clientSocketTimeout = timeout == 0 ? nil : timeout
         }
         settings.keystoneURL = reader.string(forKey: "keystone_url")
+        settings.artifactTypesFile = reader.string(forKey: "artifacts.types_file")
         if let username = reader.string(forKey: "keystone.username") {
             guard let password = reader.string(forKey: "keystone.password", isSecret: true), let project = reader.string(forKey: "keystone.project")
             else { throw Invalid(description: "keystone.username needs keystone.password and keystone.project") }

@@ -26,16 +26,24 @@ def free_port():
         return s.getsockname()[1]
 
 
+# The artifacts API's address of each server started, by its images URL.
+ARTIFACTS = {}
+
+
 def start_server(*extra, env=None, data=None, port=None):
-    """Starts `granary serve` (on `data`, a directory an earlier server used, if given)."""
+    """Starts `granary serve` (on `data`, a directory an earlier server used, if given); its
+    artifacts listener gets a free port too (see ARTIFACTS)."""
     data = data or tempfile.mkdtemp(prefix="granary-pytest-")
     port = port or free_port()
+    artifacts_port = free_port()
     log = open(os.path.join(data, "serve.log"), "a")
     proc = subprocess.Popen(
-        [granary_binary(), "serve", "--data", os.path.join(data, "store"), "--port", str(port), "--log-level", "warning", *extra],
+        [granary_binary(), "serve", "--data", os.path.join(data, "store"), "--port", str(port),
+         "--artifacts-port", str(artifacts_port), "--log-level", "warning", *extra],
         stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
     )
     url = f"http://127.0.0.1:{port}"
+    ARTIFACTS[url] = f"http://127.0.0.1:{artifacts_port}"
     deadline = time.time() + 30
     while True:
         try:
@@ -82,6 +90,12 @@ def project_client(headers_server):
     def make(project, roles="reader,member"):
         return Client("2", endpoint=headers_server, token="t", identity_headers=identity(project, roles))
     return make
+
+
+@pytest.fixture
+def artifacts(server):
+    """The artifacts API (Glare) root of the session server."""
+    return ARTIFACTS[server]
 
 
 @pytest.fixture

@@ -1,0 +1,176 @@
+import Foundation
+import GranaryCatalog
+import GranaryCodec
+import GranaryImagesAPI
+import GranaryIndex
+import GranaryStore
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// The Glare v1 routes (reference glare.md §1.2): `/schemas`, `/artifacts/{type}[/{id}[/{blob}[/{key}]]]`.
+struct ArtifactsController: Sendable {
+    let catalog: ArtifactCatalog
+    static let patchType = "application/json-patch+json"
+    static let locationType = "application/vnd+openstack.glare-custom-location+json"
+
+    func register(on router: RouterGroup<ImagesRequestContext>) {
+        router.get("schemas", use: schemas)
+        router.get("schemas/:type", use: schema)
+        router.get("artifacts/:type", use: list)
+        router.post("artifacts/:type", use: create)
+        router.get("artifacts/:type/:id", use: show)
+        router.patch("artifacts/:type/:id", use: update)
+        router.delete("artifacts/:type/:id", use: delete)
+        for path in ["artifacts/:type/:id/:blob", "artifacts/:type/:id/:blob/**"] {
+            router.put(RouterPath(path), use: upload)
+            router.get(RouterPath(path), use: download)
+            router.delete(RouterPath(path), use: deleteBlob)
+        }
+    }
+
+    private func json(_ object: Any, status: HTTPResponse.Status = .ok, contentType: String = "application/json") throws -> Response {
+        Response(status: status, headers: [.contentType: contentType], body: .init(byteBuffer: ByteBuffer(bytes: try ArtifactJSON.data(object))))
+    }
+
+    private func view(_ artifact: ArtifactRecord) -> [String: Any] {
+        ArtifactJSON.object(artifact, type: catalog.registry.types[artifact.typeName])
+    }
+
+    private func slot(_ context: ImagesRequestContext) throws -> BlobSlot {
+        let key = context.parameters.getCatchAll().joined(separator: "/")
+        return BlobSlot(field: try context.parameters.require("blob"), key: key.isEmpty ? nil : key)
+    }
+
+    /// The body as a JSON object (415 for another content type, as Glare).
+    private func jsonBody(_ request: Request, types: [String] = ["application/json"]) async throws -> JSONValue {
+        let contentType = request.headers[.contentType] ?? ""
+        guard types.contains(where: contentType.hasPrefix) else {
+            throw GlareError(.unsupportedMediaType, "Content-Type must be \(types.joined(separator: " or ")), not '\(contentType)'.")
+        }
+        let buffer = try await request.body.collect(upTo: 1 << 20)
+        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(buffer.readableBytesView)) else {
+            throw GlareError(.badRequest, "The body is not valid JSON.")
+        }
+        return value
+    }
+
+    @Sendable func schemas(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+        let all = catalog.registry.types.mapValues(ArtifactJSON.schema)
+        return try json(["schemas": all], contentType: "application/schema+json")
+    }
+
+    @Sendable func schema(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+        try await glareErrors {
+            let type = try catalog.registry.type(try context.parameters.require("type"))
+            return try json(["schemas": [type.name: ArtifactJSON.schema(type)]], contentType: "application/schema+json")
+        }
+    }
+
+    @Sendable func list(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+        try await glareErrors {
+            let typeName = try context.parameters.require("type")
+            let all = typeName == ArtifactTypeRegistry.all
+            let type = all ? nil : try catalog.registry.type(typeName)
+            let parameters = request.uri.queryParameters.map { (String($0.key), String($0.value)) }
+            let page = try catalog.list(typeName, try ArtifactQuery(parameters: parameters, type: type), caller: context.caller)
+            func link(_ items: [(String, String)]) -> String {
+                var components = URLComponents()
+                components.queryItems = items.map { URLQueryItem(name: $0.0, value: $0.1) }
+                return "/artifacts/\(typeName)" + (items.isEmpty ? "" : "?" + (components.percentEncodedQuery ?? ""))
+            }
+            let kept = parameters.filter { $0.0 != "marker" }
+            var object: [String: Any] = [
+                "artifacts": page.artifacts.map { ArtifactJSON.object($0, type: catalog.registry.types[$0.typeName], allType: all) },
+                "type_name": typeName, "first": link(kept), "schema": "/schemas/\(typeName)", "total_count": page.total,
+            ]
+            if page.more, let last = page.artifacts.last { object["next"] = link(kept + [("marker", last.id)]) }
+            return try json(object)
+        }
+    }
+
+    @Sendable func create(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+        try await glareErrors {
+            guard case .object(let body) = try await jsonBody(request) else { throw GlareError(.badRequest, "The body must be a JSON object.") }
+            let artifact = try await catalog.create(try context.parameters.require("type"), body, caller: context.caller)
+            return try json(view(artifact), status: .created)
+        }
+    }
+
+    @Sendable func show(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+        try await glareErrors {
+            let artifact = try catalog.show(try context.parameters.require("type"), try context.parameters.require("id"), caller: context.caller)
+            return try json(
+                ArtifactJSON.object(artifact, type: catalog.registry.types[artifact.typeName], allType: context.parameters.get("type") == "all"))
+        }
+    }
+
+    @Sendable func update(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+        try await glareErrors {
+            let patch = try await jsonBody(request, types: [Self.patchType, "application/json"])
+            let artifact = try await catalog.update(
+                try context.parameters.require("type"), try context.parameters.require("id"), patch: patch, caller: context.caller)
+            return try json(view(artifact))
+        }
+    }
+
+    @Sendable func delete(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+        try await glareErrors {
+            try await catalog.delete(try context.parameters.require("type"), try context.parameters.require("id"), caller: context.caller)
+            return Response(status: .noContent)
+        }
+    }
+
+    /// `PUT …/{blob}[/{key}]`: raw bytes of any content type, streamed into the store.
+    @Sendable func upload(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+        try await glareErrors {
+            guard let contentType = request.headers[.contentType], !contentType.isEmpty else {
+                throw GlareError(.unsupportedMediaType, "A blob upload needs a Content-Type.")
+            }
+            if contentType.hasPrefix(Self.locationType) {
+                throw GlareError(.badRequest, "External locations are not supported yet: upload the data itself.")
+            }
+            let declared = request.headers[.contentLength].flatMap(Int.init)
+            let artifact = try await catalog.upload(
+                try context.parameters.require("type"), try context.parameters.require("id"), try slot(context), caller: context.caller,
+                contentType: contentType, declaredSize: declared
+            ) { sink in try await UploadBody.stream(request, into: sink) }
+            return try json(view(artifact))
+        }
+    }
+
+    /// `GET …/{blob}[/{key}]`: the bytes, a single `Range` as 206, `Content-MD5` in base64 (RFC
+    /// 1864, where Glare sent hex) and the sha256 as `Repr-Digest`.
+    @Sendable func download(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+        try await glareErrors {
+            let type = try context.parameters.require("type")
+            let id = try context.parameters.require("id")
+            let slot = try slot(context)
+            var (blob, reader) = try catalog.download(type, id, slot, caller: context.caller, range: nil)
+            var headers: HTTPFields = [.contentType: blob.contentType ?? "application/octet-stream"]
+            if let md5 = blob.md5.flatMap(Hex.decode) { headers[HTTPField.Name("Content-MD5")!] = Data(md5).base64EncodedString() }
+            if let sha256 = blob.sha256.flatMap(Hex.decode) {
+                headers[HTTPField.Name("Repr-Digest")!] = "sha-256=:\(Data(sha256).base64EncodedString()):"
+            }
+            headers[HTTPField.Name("X-Openstack-Glare-Content-SHA1")!] = blob.sha1
+            headers[HTTPField.Name("X-Openstack-Glare-Content-SHA256")!] = blob.sha256
+            var status = HTTPResponse.Status.ok
+            if let rangeHeader = request.headers[.range], let size = blob.size {
+                let range = try ByteRangeHeader.parse(rangeHeader, size: size)
+                (blob, reader) = try catalog.download(type, id, slot, caller: context.caller, range: range)
+                status = .partialContent
+                headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound - 1)/\(size)"
+            }
+            headers[.contentLength] = String(reader.count)
+            return Response(status: status, headers: headers, body: BlobResponse.body(reader))
+        }
+    }
+
+    @Sendable func deleteBlob(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+        try await glareErrors {
+            let artifact = try await catalog.deleteBlob(
+                try context.parameters.require("type"), try context.parameters.require("id"), try slot(context), caller: context.caller)
+            return try json(view(artifact))
+        }
+    }
+}

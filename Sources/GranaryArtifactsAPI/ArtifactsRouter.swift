@@ -1,0 +1,28 @@
+import Foundation
+public import GranaryCatalog
+public import GranaryImagesAPI
+import HTTPTypes
+public import Hummingbird
+import NIOCore
+
+/// Builds the artifacts API (Glare v1) router on its own listener: Glare's version document at
+/// `/` and `/versions` (300), the shared auth modes and request ids, and the artifact routes.
+public func buildArtifactsRouter(catalog: ArtifactCatalog, auth: AuthMode = .noauth) -> Router<ImagesRequestContext> {
+    let router = Router(context: ImagesRequestContext.self)
+    router.add(middleware: RequestIDMiddleware())
+    for path in ["/", "/versions"] {
+        router.get(RouterPath(path)) { _, _ in
+            let document: [String: Any] = [
+                "versions": [
+                    ["version": "1.0", "status": "STABLE", "media-type": "application/vnd.openstack.artifacts-1.0"],
+                    ["version": "1.1", "status": "EXPERIMENTAL", "media-type": "application/vnd.openstack.artifacts-1.1"],
+                ]
+            ]
+            return Response(
+                status: .multipleChoices, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(bytes: try ArtifactJSON.data(document))))
+        }
+    }
+    ArtifactsController(catalog: catalog).register(on: router.group().add(middleware: AuthMiddleware(mode: auth)))
+    return router
+}

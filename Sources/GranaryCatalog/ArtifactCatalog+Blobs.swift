@@ -1,0 +1,183 @@
+import Foundation
+import GranaryCodec
+public import GranaryIndex
+import GranaryLMDB
+public import GranaryStore
+
+/// Where a blob lives in an artifact: a blob field, or one key of a folder.
+public struct BlobSlot: Sendable, Equatable, CustomStringConvertible {
+    public var field: String
+    public var key: String?
+
+    public init(field: String, key: String?) {
+        self.field = field
+        self.key = key
+    }
+
+    public var description: String { key.map { "\(field)/\($0)" } ?? field }
+}
+
+extension ArtifactRecord {
+    subscript(slot: BlobSlot) -> ArtifactBlob? {
+        get { slot.key.map { folders[slot.field]?[$0] } ?? blobs[slot.field] }
+        set {
+            if let key = slot.key {
+                folders[slot.field, default: [:]][key] = newValue
+                if folders[slot.field]?.isEmpty == true { folders[slot.field] = nil }
+            } else {
+                blobs[slot.field] = newValue
+            }
+        }
+    }
+}
+
+extension ArtifactCatalog {
+    /// The field of `slot`, checked: a blob takes no key, a folder needs one.
+    func blobField(_ slot: BlobSlot, of artifact: ArtifactRecord) throws -> ArtifactField {
+        let type = try registry.type(artifact.typeName)
+        guard let field = type.field(slot.field), field.isBlob else {
+            throw CatalogError(.badRequest, "\(slot.field) is not a blob field of artifact type \(type.name).")
+        }
+        if field.type == .blob && slot.key != nil { throw CatalogError(.badRequest, "\(slot.field) is a single blob: no key after it.") }
+        if field.type == .folder && (slot.key ?? "").isEmpty { throw CatalogError(.badRequest, "\(slot.field) is a folder: name a key.") }
+        if let key = slot.key, key.count > 2048 { throw CatalogError(.badRequest, "A folder key is at most 2048 characters.") }
+        return field
+    }
+
+    /// Whether `field` may change now: always while drafted, once active only when mutable.
+    func requireChangeable(_ field: ArtifactField, of artifact: ArtifactRecord) throws {
+        switch artifact.status {
+        case "drafted": return
+        case "active" where field.mutable: return
+        default: throw CatalogError(.forbidden, "Blob \(field.name) cannot change: the artifact is \(artifact.status).")
+        }
+    }
+
+    /// `PUT /artifacts/{type}/{id}/{blob}[/{key}]`: the slot is marked `saving` (a second upload
+    /// or an activation gets 409), the bytes stream through the store with md5, sha1 and sha256,
+    /// capped by the field's and the folder's limits (413), and one commit makes the new data
+    /// the slot's and releases the data it replaces (Glare leaked it). A failure restores the
+    /// slot as it was.
+    public func upload(
+        _ typeName: String, _ id: String, _ slot: BlobSlot, caller: Caller, contentType: String?, declaredSize: Int?,
+        feed: (UploadSink) async throws -> Void
+    ) async throws -> ArtifactRecord {
+        let (cap, limit, previous) = try await modify(typeName, id, caller: caller) { artifact, _ in
+            let field = try self.blobField(slot, of: artifact)
+            try self.requireChangeable(field, of: artifact)
+            let existing = artifact[slot]
+            if existing?.status == "saving" { throw CatalogError(.conflict, "Blob \(slot) is being uploaded already.") }
+            var cap = field.blobLimit
+            var limit = "the max_blob_size of \(field.name)"
+            if field.type == .folder {
+                let others = (artifact.folders[field.name] ?? [:]).filter { $0.key != slot.key }.values.reduce(0) { $0 + ($1.size ?? 0) }
+                if field.folderLimit - others < cap {
+                    cap = max(0, field.folderLimit - others)
+                    limit = "the space left in folder \(field.name) (max_folder_size)"
+                }
+            }
+            if let declaredSize, declaredSize > cap {
+                throw CatalogError(.payloadTooLarge, "The upload (\(declaredSize) bytes) is larger than \(limit) (\(cap) bytes).")
+            }
+            var saving = existing ?? ArtifactBlob(status: "saving")
+            saving.status = "saving"
+            artifact[slot] = saving
+            return (cap, limit, existing)
+        }
+        do {
+            let keyspace = index
+            return try await store.receiveUpload(
+                digests: [.md5, .sha1, .sha256], cap: cap, limit: limit, declaredSize: declaredSize, feed: feed
+            ) { txn, blob in
+                guard var artifact = try keyspace.get(id, in: txn), artifact[slot]?.status == "saving" else {
+                    throw CatalogError(.gone, "Artifact \(id) was deleted during the upload.")
+                }
+                let before = artifact
+                if let old = artifact[slot]?.blob.flatMap(SHA256Key.init(hex:)) { _ = try self.store.release(old, in: txn) }
+                var value = ArtifactBlob(status: "active")
+                value.blob = blob.id.hex
+                value.size = blob.size
+                value.md5 = blob.digests[.md5]?.hex
+                value.sha1 = blob.digests[.sha1]?.hex
+                value.sha256 = blob.digests[.sha256]?.hex
+                value.contentType = contentType ?? "application/octet-stream"
+                artifact[slot] = value
+                artifact.updatedAt = Int(Date().timeIntervalSince1970)
+                try keyspace.put(artifact, previous: before, in: txn)
+                return artifact
+            }
+        } catch {
+            _ = try? await store.coordinator.submit { txn in
+                guard var artifact = try self.index.get(id, in: txn), artifact[slot]?.status == "saving" else { return }
+                let before = artifact
+                artifact[slot] = previous
+                try self.index.put(artifact, previous: before, in: txn)
+            }
+            throw error
+        }
+    }
+
+    /// The blob of `slot` and a reader of it (or of `range`), for `GET …/{blob}[/{key}]`:
+    /// anyone who sees the artifact may download (public ones included); a deactivated
+    /// artifact only an admin.
+    public func download(
+        _ typeName: String, _ id: String, _ slot: BlobSlot, caller: Caller, range: Range<Int>?
+    ) throws -> (ArtifactBlob, BlobReader) {
+        let artifact = try show(typeName, id, caller: caller)
+        _ = try blobField(slot, of: artifact)
+        if artifact.status == "deactivated" && !caller.isAdmin {
+            throw CatalogError(.forbidden, "Artifact \(id) is deactivated: only administrators download its blobs.")
+        }
+        guard let value = artifact[slot] else { throw CatalogError(.notFound, "Blob \(slot) of artifact \(id) is not set.") }
+        guard value.status == "active", let blob = value.blob.flatMap(SHA256Key.init(hex:)) else {
+            throw CatalogError(.conflict, "Blob \(slot) of artifact \(id) is not active (status \(value.status)).")
+        }
+        return (value, try store.reader(blob, range: range))
+    }
+
+    /// `DELETE …/{blob}[/{key}]`: unsets the slot and releases its data (drafted artifacts, or
+    /// mutable fields of active ones).
+    public func deleteBlob(_ typeName: String, _ id: String, _ slot: BlobSlot, caller: Caller) async throws -> ArtifactRecord {
+        try await modify(typeName, id, caller: caller) { artifact, txn in
+            let field = try self.blobField(slot, of: artifact)
+            try self.requireChangeable(field, of: artifact)
+            guard let value = artifact[slot] else { throw CatalogError(.notFound, "Blob \(slot) of artifact \(id) is not set.") }
+            if value.status == "saving" { throw CatalogError(.conflict, "Blob \(slot) is being uploaded.") }
+            if let blob = value.blob.flatMap(SHA256Key.init(hex:)) { _ = try self.store.release(blob, in: txn) }
+            artifact[slot] = nil
+            return artifact
+        }
+    }
+
+    /// Slots a crash left `saving` get their last committed data back (or are unset when they
+    /// had none). Run by the data directory's lock holder at start.
+    /// - Returns: "artifact/slot" of each slot fixed.
+    public func recoverInterruptedUploads() async throws -> [String] {
+        try await store.coordinator.submit { txn in
+            var stuck: [ArtifactRecord] = []
+            try self.index.newestFirst(type: nil, in: txn) { artifact in
+                let saving =
+                    artifact.blobs.values.contains { $0.status == "saving" }
+                    || artifact.folders.values.contains { $0.values.contains { $0.status == "saving" } }
+                if saving { stuck.append(artifact) }
+                return true
+            }
+            var fixed: [String] = []
+            for var artifact in stuck {
+                let before = artifact
+                var slots = artifact.blobs.filter { $0.value.status == "saving" }.map { BlobSlot(field: $0.key, key: nil) }
+                for (field, entries) in artifact.folders {
+                    slots += entries.filter { $0.value.status == "saving" }.map { BlobSlot(field: field, key: $0.key) }
+                }
+                for slot in slots {
+                    var value = artifact[slot]
+                    value?.status = "active"
+                    artifact[slot] = value?.blob == nil ? nil : value
+                    fixed.append("\(artifact.id)/\(slot)")
+                }
+                try self.index.put(artifact, previous: before, in: txn)
+            }
+            return fixed
+        }
+    }
+}

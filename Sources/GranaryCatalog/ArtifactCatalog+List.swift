@@ -1,0 +1,230 @@
+import Foundation
+public import GranaryIndex
+import GranaryLMDB
+import GranaryStore
+
+/// A parsed artifact list request (reference glare.md §1.3): filters `field=[and:][op:]value`
+/// (repeatable, e.g. `version=gte:1.0&version=lt:2.0`), `version=latest`, `tags` (all of them)
+/// and `tags-any`, `sort=key[:dir],…`, `limit` (default 25, at most 1000) and `marker`.
+public struct ArtifactQuery: Sendable {
+    public struct Filter: Sendable {
+        var field: String
+        var op: String
+        var value: String
+    }
+
+    var filters: [Filter] = []
+    var latest = false
+    var allTags: [String] = []
+    var anyTags: [String] = []
+    var sort: [(key: String, descending: Bool)] = []
+    public var limit = 25
+    public var marker: String?
+
+    static let baseFilterFields: [String: [String]] = [
+        "name": ["eq", "neq", "in", "like"], "version": ["eq", "neq", "in", "gt", "gte", "lt", "lte"], "status": ["eq", "neq", "in"],
+        "visibility": ["eq", "neq", "in"], "owner": ["eq", "neq", "in"], "id": ["eq", "neq", "in"],
+        "created_at": ["lt", "gt"], "updated_at": ["lt", "gt"], "activated_at": ["lt", "gt"],
+    ]
+    static let baseSortKeys: Set<String> = ["name", "version", "status", "visibility", "owner", "id", "created_at", "updated_at", "activated_at"]
+
+    public init(parameters: [(String, String)], type: ArtifactType?) throws {
+        for (name, raw) in parameters {
+            switch name {
+            case "limit":
+                guard let limit = Int(raw), limit >= 0 else { throw CatalogError(.badRequest, "limit must be a non-negative integer.") }
+                self.limit = min(limit, 1000)
+            case "marker": marker = raw
+            case "sort":
+                for part in raw.split(separator: ",") {
+                    let pieces = part.split(separator: ":", maxSplits: 1).map(String.init)
+                    let key = pieces[0]
+                    let direction = pieces.count > 1 ? pieces[1] : "desc"
+                    guard ["asc", "desc"].contains(direction) else { throw CatalogError(.badRequest, "Sort direction must be asc or desc.") }
+                    guard Self.baseSortKeys.contains(key) || type?.field(key)?.sortable == true else {
+                        throw CatalogError(.badRequest, "Cannot sort by \(key): it is not a sortable field.")
+                    }
+                    sort.append((key, direction == "desc"))
+                }
+            case "tags", "tags-any":
+                let value = raw.hasPrefix("and:") ? String(raw.dropFirst(4)) : raw
+                let tags = value.split(separator: ",").map(String.init)
+                if name == "tags" { allTags += tags } else { anyTags += tags }
+            case "version" where raw == "latest":
+                latest = true
+            default:
+                var value = raw
+                if value.hasPrefix("and:") { value.removeFirst(4) }
+                if value.hasPrefix("or:") { throw CatalogError(.badRequest, "The or: combiner is not supported; use in: for alternatives.") }
+                var op = "eq"
+                let operators = Self.baseFilterFields[name] ?? type?.field(name)?.operators
+                guard let operators, !operators.isEmpty else { throw CatalogError(.badRequest, "Cannot filter by \(name).") }
+                if let colon = value.firstIndex(of: ":"), ["eq", "neq", "in", "gt", "gte", "lt", "lte", "like"].contains(String(value[..<colon])) {
+                    op = String(value[..<colon])
+                    value = String(value[value.index(after: colon)...])
+                }
+                guard operators.contains(op) else { throw CatalogError(.badRequest, "Operator \(op) is not allowed on \(name).") }
+                if name == "version" && op != "in", SemanticVersion(value) == nil {
+                    throw CatalogError(.badRequest, "Version '\(value)' is not a semantic version.")
+                }
+                filters.append(Filter(field: name, op: op, value: value))
+            }
+        }
+        sort += [("created_at", true), ("id", false)]
+    }
+
+    /// The value a filter or sort compares, as text or number.
+    enum Scalar: Comparable {
+        case number(Double)
+        case text(String)
+        case version(SemanticVersion)
+        case none
+
+        static func < (a: Scalar, b: Scalar) -> Bool {
+            switch (a, b) {
+            case (.number(let x), .number(let y)): x < y
+            case (.text(let x), .text(let y)): x < y
+            case (.version(let x), .version(let y)): x < y
+            case (.none, .none): false
+            case (.none, _): true
+            default: false
+            }
+        }
+    }
+
+    static func scalar(_ artifact: ArtifactRecord, _ field: String) -> Scalar {
+        switch field {
+        case "name": return .text(artifact.name)
+        case "version": return .version(artifact.semanticVersion)
+        case "status": return .text(artifact.status)
+        case "visibility": return .text(artifact.visibility)
+        case "owner": return artifact.owner.map(Scalar.text) ?? .none
+        case "id": return .text(artifact.id)
+        case "created_at": return .number(Double(artifact.createdAt))
+        case "updated_at": return .number(Double(artifact.updatedAt))
+        case "activated_at": return artifact.activatedAt.map { .number(Double($0)) } ?? .none
+        default:
+            switch artifact.fields[field] {
+            case .string(let text)?: return .text(text)
+            case .number(let n)?: return .number(n)
+            case .bool(let flag)?: return .text(flag ? "true" : "false")
+            default: return .none
+            }
+        }
+    }
+
+    static func parse(_ text: String, like sample: Scalar) -> Scalar {
+        switch sample {
+        case .number:
+            return Double(text).map(Scalar.number) ?? ISO8601DateFormatter().date(from: text).map { .number($0.timeIntervalSince1970) } ?? .text(text)
+        case .version: return SemanticVersion(text).map(Scalar.version) ?? .text(text)
+        default: return .text(text)
+        }
+    }
+
+    func matches(_ artifact: ArtifactRecord) -> Bool {
+        guard allTags.allSatisfy(artifact.tags.contains) else { return false }
+        guard anyTags.isEmpty || anyTags.contains(where: artifact.tags.contains) else { return false }
+        for filter in filters {
+            let actual = Self.scalar(artifact, filter.field)
+            // Lists match when any element does.
+            if case .array(let items)? = artifact.fields[filter.field] {
+                let texts = items.compactMap { if case .string(let t) = $0 { t } else { nil } }
+                guard Self.test(filter, texts.map(Scalar.text)) else { return false }
+                continue
+            }
+            guard Self.test(filter, [actual]) else { return false }
+        }
+        return true
+    }
+
+    static func test(_ filter: Filter, _ values: [Scalar]) -> Bool {
+        values.contains { actual in
+            let wanted = parse(filter.value, like: actual)
+            switch filter.op {
+            case "eq": return equal(actual, wanted)
+            case "neq": return !equal(actual, wanted)
+            case "in": return filter.value.split(separator: ",").contains { equal(actual, parse(String($0), like: actual)) }
+            case "gt": return wanted < actual
+            case "gte": return !(actual < wanted)
+            case "lt": return actual < wanted
+            case "lte": return !(wanted < actual)
+            case "like":
+                guard case .text(let text) = actual else { return false }
+                let pattern = "^" + NSRegularExpression.escapedPattern(for: filter.value).replacingOccurrences(of: "%", with: ".*") + "$"
+                return text.range(of: pattern, options: .regularExpression) != nil
+            default: return false
+            }
+        }
+    }
+
+    /// Version filters compare precedence (1.0 = 1.0.0); everything else compares values.
+    static func equal(_ a: Scalar, _ b: Scalar) -> Bool {
+        if case .version(let x) = a, case .version(let y) = b { return x.hasSamePrecedence(as: y) && (y.build.isEmpty || x.build == y.build) }
+        return a == b
+    }
+
+    func precedes(_ a: ArtifactRecord, _ b: ArtifactRecord) -> Bool {
+        for (key, descending) in sort {
+            let x = Self.scalar(a, key)
+            let y = Self.scalar(b, key)
+            if x == y { continue }
+            return descending ? y < x : x < y
+        }
+        return false
+    }
+}
+
+extension ArtifactQuery.Scalar: Equatable {
+    static func == (a: ArtifactQuery.Scalar, b: ArtifactQuery.Scalar) -> Bool {
+        switch (a, b) {
+        case (.number(let x), .number(let y)): x == y
+        case (.text(let x), .text(let y)): x == y
+        case (.version(let x), .version(let y)): x == y
+        case (.none, .none): true
+        default: false
+        }
+    }
+}
+
+extension ArtifactCatalog {
+    /// A page of the artifacts of `typeName` (every type for `all`) the caller may see: own and
+    /// public ones (admins: all). A `name=` filter walks that name's versions in the name
+    /// index; otherwise the type's creation index is walked.
+    public func list(_ typeName: String, _ query: ArtifactQuery, caller: Caller) throws -> (artifacts: [ArtifactRecord], total: Int, more: Bool) {
+        let all = typeName == ArtifactTypeRegistry.all
+        if !all { _ = try registry.type(typeName) }
+        return try store.environment.read { txn in
+            var candidates: [ArtifactRecord] = []
+            let exactName = query.filters.first { $0.field == "name" && $0.op == "eq" }?.value
+            if let exactName, !all {
+                candidates = try index.versions(type: typeName, name: exactName, in: txn)
+            } else {
+                try index.newestFirst(type: all ? nil : typeName, in: txn) { artifact in
+                    candidates.append(artifact)
+                    return true
+                }
+            }
+            var matching = candidates.filter { canSee($0, caller) && query.matches($0) }
+            if query.latest {
+                var best: [String: ArtifactRecord] = [:]
+                for artifact in matching {
+                    let key = artifact.typeName + "\u{0}" + artifact.name
+                    if let current = best[key], !(current.semanticVersion < artifact.semanticVersion) { continue }
+                    best[key] = artifact
+                }
+                matching = Array(best.values)
+            }
+            matching.sort(by: query.precedes)
+            var start = matching.startIndex
+            if let marker = query.marker {
+                guard let at = matching.firstIndex(where: { $0.id == marker }) else {
+                    throw CatalogError(.badRequest, "marker \(marker) is not an artifact of this list.")
+                }
+                start = at + 1
+            }
+            let page = Array(matching[start...].prefix(query.limit))
+            return (page, matching.count, start + page.count < matching.count)
+        }
+    }
+}

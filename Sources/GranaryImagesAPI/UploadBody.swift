@@ -1,0 +1,20 @@
+public import GranaryCatalog
+public import Hummingbird
+import NIOCore
+
+/// Request bodies that carry data (image uploads and stages, artifact blobs).
+public enum UploadBody {
+    /// Copies the request body into the upload sink, buffer by buffer, as it arrives.
+    public static func stream(_ request: Request, into sink: UploadSink) async throws {
+        for try await var buffer in request.body {
+            while buffer.readableBytes > 0 {
+                try await sink.fill { space in
+                    let n = min(space.count, buffer.readableBytes)
+                    buffer.withUnsafeReadableBytes { space.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+                    buffer.moveReaderIndex(forwardBy: n)
+                    return n
+                }
+            }
+        }
+    }
+}

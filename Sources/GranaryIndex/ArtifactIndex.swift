@@ -1,0 +1,193 @@
+import Foundation
+public import GranaryLMDB
+
+/// A blob field's value: data in the store (by content address) or, later, an external URL.
+public struct ArtifactBlob: Codable, Sendable, Equatable {
+    /// The store blob (64 hex digits) holding the data.
+    public var blob: String?
+    public var size: Int?
+    public var md5: String?
+    public var sha1: String?
+    public var sha256: String?
+    public var external: Bool
+    /// saving while an upload runs, then active.
+    public var status: String
+    public var contentType: String?
+
+    public init(status: String) {
+        self.external = false
+        self.status = status
+    }
+}
+
+/// A Glare artifact as stored: base fields, the type's own fields, its blobs and folders.
+public struct ArtifactRecord: Codable, Sendable, Equatable {
+    public var id: String
+    public var typeName: String
+    public var name: String
+    /// The normalized semantic version (build metadata kept).
+    public var version: String
+    public var owner: String?
+    public var visibility: String
+    public var status: String
+    public var description: String?
+    public var tags: [String]
+    public var metadata: [String: String]
+    /// The type's non-blob fields that are set.
+    public var fields: [String: JSONValue]
+    public var blobs: [String: ArtifactBlob]
+    public var folders: [String: [String: ArtifactBlob]]
+    public var createdAt: Int
+    public var updatedAt: Int
+    public var activatedAt: Int?
+
+    public init(id: String, typeName: String, name: String, version: String, owner: String?, now: Int) {
+        self.id = id
+        self.typeName = typeName
+        self.name = name
+        self.version = version
+        self.owner = owner
+        self.visibility = "private"
+        self.status = "drafted"
+        self.tags = []
+        self.metadata = [:]
+        self.fields = [:]
+        self.blobs = [:]
+        self.folders = [:]
+        self.createdAt = now
+        self.updatedAt = now
+    }
+
+    /// Every store blob the artifact holds (blob fields and folder entries).
+    public var storeBlobs: [String] {
+        (blobs.values.compactMap(\.blob) + folders.values.flatMap { $0.values.compactMap(\.blob) })
+    }
+
+    public var semanticVersion: SemanticVersion { SemanticVersion(version) ?? SemanticVersion("0.0.0")! }
+}
+
+/// Artifacts in LMDB.
+///
+/// | database | key | value |
+/// |---|---|---|
+/// | `artifacts` | artifact id | ``ArtifactRecord`` as JSON |
+/// | `artifacts.by_created` | type, 0x00, created_at (8 bytes big-endian), id | empty |
+/// | `artifacts.by_name` | type, 0x00, name, 0x00, version order key, 0x00, id | empty |
+/// | `artifacts.unique` | type, 0x00, name, 0x00, version, 0x00, scope (`public`, or `private` 0x00 owner) | artifact id |
+///
+/// `artifacts.unique` makes the (type, name, version, owner) rule in the private scope and the
+/// (type, name, version) rule in the public scope part of the write transaction: the second of
+/// two concurrent creates finds the key taken, with no list-then-insert race.
+/// `artifacts.by_name` lists one name's versions in semver order (version ranges, latest).
+public struct ArtifactIndex: Sendable {
+    let artifacts: Database
+    let byCreated: Database
+    let byName: Database
+    let unique: Database
+
+    public init(environment: Environment) throws {
+        artifacts = try environment.openDatabase("artifacts")
+        byCreated = try environment.openDatabase("artifacts.by_created")
+        byName = try environment.openDatabase("artifacts.by_name")
+        unique = try environment.openDatabase("artifacts.unique")
+    }
+
+    static func typePrefix(_ type: String) -> [UInt8] { Array(type.utf8) + [0] }
+
+    static func createdKey(_ a: ArtifactRecord) -> [UInt8] {
+        typePrefix(a.typeName) + withUnsafeBytes(of: UInt64(max(0, a.createdAt)).bigEndian, Array.init) + Array(a.id.utf8)
+    }
+
+    static func namePrefix(_ type: String, _ name: String) -> [UInt8] { typePrefix(type) + Array(name.utf8) + [0] }
+
+    static func nameKey(_ a: ArtifactRecord) -> [UInt8] {
+        namePrefix(a.typeName, a.name) + a.semanticVersion.orderKey + [0] + Array(a.id.utf8)
+    }
+
+    static func uniqueKey(_ a: ArtifactRecord) -> [UInt8] {
+        let scope: [UInt8] = a.visibility == "public" ? Array("public".utf8) : Array("private".utf8) + [0] + Array((a.owner ?? "").utf8)
+        return namePrefix(a.typeName, a.name) + Array(a.version.utf8) + [0] + scope
+    }
+
+    public func get(_ id: String, in txn: borrowing Transaction<some TransactionAccess>) throws -> ArtifactRecord? {
+        try txn.value(artifacts, Array(id.utf8)).map { try JSONDecoderBox.decode(ArtifactRecord.self, $0) }
+    }
+
+    /// Stores `artifact`, moving its index entries from `previous`.
+    /// - Throws: ``UniquenessConflict`` when another artifact holds its (type, name, version)
+    ///   in its scope.
+    public func put(_ artifact: ArtifactRecord, previous: ArtifactRecord?, in txn: borrowing WriteTransaction) throws {
+        let newUnique = Self.uniqueKey(artifact)
+        if let previous {
+            let oldUnique = Self.uniqueKey(previous)
+            if oldUnique != newUnique {
+                guard try txn.insert(unique, newUnique, Array(artifact.id.utf8)) else { throw UniquenessConflict(artifact: artifact) }
+                try txn.delete(unique, oldUnique)
+            }
+            if Self.nameKey(previous) != Self.nameKey(artifact) {
+                try txn.delete(byName, Self.nameKey(previous))
+                try txn.put(byName, Self.nameKey(artifact), [])
+            }
+        } else {
+            guard try txn.insert(unique, newUnique, Array(artifact.id.utf8)) else { throw UniquenessConflict(artifact: artifact) }
+            try txn.put(byCreated, Self.createdKey(artifact), [])
+            try txn.put(byName, Self.nameKey(artifact), [])
+        }
+        try txn.put(artifacts, Array(artifact.id.utf8), try JSONDecoderBox.encode(artifact))
+    }
+
+    /// Whether the public scope already holds (type, name, version) (publishing must not clash).
+    public func publicTaken(_ artifact: ArtifactRecord, in txn: borrowing Transaction<some TransactionAccess>) throws -> Bool {
+        var probe = artifact
+        probe.visibility = "public"
+        return try txn.contains(unique, Self.uniqueKey(probe))
+    }
+
+    public func delete(_ artifact: ArtifactRecord, in txn: borrowing WriteTransaction) throws {
+        try txn.delete(artifacts, Array(artifact.id.utf8))
+        try txn.delete(byCreated, Self.createdKey(artifact))
+        try txn.delete(byName, Self.nameKey(artifact))
+        try txn.delete(unique, Self.uniqueKey(artifact))
+    }
+
+    /// Artifacts of `type` (every type when nil), newest first; `body` returns false to stop.
+    public func newestFirst(
+        type: String?, in txn: borrowing Transaction<some TransactionAccess>, _ body: (ArtifactRecord) throws -> Bool
+    ) throws {
+        guard let type else {
+            try txn.forEach(artifacts) { _, value in try body(try JSONDecoderBox.decode(ArtifactRecord.self, Array(value))) }
+            return
+        }
+        let prefix = Self.typePrefix(type)
+        var ids: [String] = []
+        try txn.forEach(byCreated, from: prefix) { key, _ in
+            guard key.starts(with: prefix) else { return false }
+            ids.append(String(decoding: key.dropFirst(prefix.count + 8), as: UTF8.self))
+            return true
+        }
+        for id in ids.reversed() {
+            guard let artifact = try get(id, in: txn) else { continue }
+            guard try body(artifact) else { return }
+        }
+    }
+
+    /// The artifacts of one (type, name), in version order (lowest first).
+    public func versions(
+        type: String, name: String, in txn: borrowing Transaction<some TransactionAccess>
+    ) throws -> [ArtifactRecord] {
+        let prefix = Self.namePrefix(type, name)
+        var ids: [String] = []
+        try txn.forEach(byName, from: prefix) { key, _ in
+            guard key.starts(with: prefix) else { return false }
+            // The id follows the last 0x00 (order keys end with 0x00 or 0x02, ids have no 0x00).
+            if let cut = key.lastIndex(of: 0) { ids.append(String(decoding: key[(cut + 1)...], as: UTF8.self)) }
+            return true
+        }
+        return try ids.compactMap { try get($0, in: txn) }
+    }
+}
+
+/// Another artifact already holds this (type, name, version) in the scope.
+public struct UniquenessConflict: Error, Sendable {
+    public let artifact: ArtifactRecord
+}

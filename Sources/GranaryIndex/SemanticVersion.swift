@@ -1,0 +1,90 @@
+import Foundation
+
+/// A semantic version (semver 2.0) as Glare stores artifact versions: `major.minor.patch`,
+/// optional pre-release identifiers and build metadata. Input is coerced as Glare coerces it
+/// (`1` and `1.0` become `1.0.0`).
+///
+/// ``orderKey`` is bytes whose lexicographic order is semver precedence, so LMDB key order
+/// lists versions in order: numeric parts big-endian, a release above all of its pre-releases,
+/// numeric pre-release identifiers below alphanumeric ones, a shorter identifier list below a
+/// longer one with the same prefix. Build metadata is not part of the order but is part of the
+/// version (`1.0.0+a` and `1.0.0+b` are different versions of equal precedence).
+public struct SemanticVersion: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public let major: Int
+    public let minor: Int
+    public let patch: Int
+    public let prerelease: [String]
+    public let build: [String]
+
+    /// Largest component kept (Glare packs each in 16 bits).
+    public static let maxComponent = 65535
+
+    /// Parses and coerces `text`; nil when it is not a version.
+    public init?(_ text: String) {
+        var rest = Substring(text.trimmingCharacters(in: .whitespaces))
+        var build: [String] = []
+        if let plus = rest.firstIndex(of: "+") {
+            build = rest[rest.index(after: plus)...].split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+            rest = rest[..<plus]
+            guard build.allSatisfy({ !$0.isEmpty && $0.allSatisfy(Self.isIdentifierCharacter) }) else { return nil }
+        }
+        var prerelease: [String] = []
+        if let dash = rest.firstIndex(of: "-") {
+            prerelease = rest[rest.index(after: dash)...].split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+            rest = rest[..<dash]
+            guard prerelease.allSatisfy({ !$0.isEmpty && $0.allSatisfy(Self.isIdentifierCharacter) }) else { return nil }
+            // Numeric identifiers have no leading zeros (semver §9).
+            guard prerelease.allSatisfy({ !($0.count > 1 && $0.hasPrefix("0") && $0.allSatisfy(\.isASCIIDigit)) }) else { return nil }
+        }
+        let parts = rest.split(separator: ".", omittingEmptySubsequences: false)
+        guard (1...3).contains(parts.count) else { return nil }
+        var numbers: [Int] = []
+        for part in parts {
+            guard !part.isEmpty, part.allSatisfy(\.isASCIIDigit), part.count <= 5, let value = Int(part), value <= Self.maxComponent else {
+                return nil
+            }
+            numbers.append(value)
+        }
+        while numbers.count < 3 { numbers.append(0) }
+        (major, minor, patch) = (numbers[0], numbers[1], numbers[2])
+        self.prerelease = prerelease
+        self.build = build
+    }
+
+    static func isIdentifierCharacter(_ c: Character) -> Bool { c.isASCII && (c.isLetter || c.isNumber || c == "-") }
+
+    public var description: String {
+        var text = "\(major).\(minor).\(patch)"
+        if !prerelease.isEmpty { text += "-" + prerelease.joined(separator: ".") }
+        if !build.isEmpty { text += "+" + build.joined(separator: ".") }
+        return text
+    }
+
+    /// Bytes in semver precedence order (build metadata left out).
+    public var orderKey: [UInt8] {
+        var key: [UInt8] = []
+        for value in [major, minor, patch] { key += [UInt8(value >> 8), UInt8(value & 0xFF)] }
+        guard !prerelease.isEmpty else { return key + [0x02] }
+        key.append(0x01)
+        for identifier in prerelease {
+            if identifier.allSatisfy(\.isASCIIDigit), let number = UInt64(identifier) {
+                key.append(0x01)
+                key += withUnsafeBytes(of: number.bigEndian, Array.init)
+            } else {
+                key.append(0x02)
+                key += Array(identifier.utf8)
+                key.append(0x00)
+            }
+        }
+        return key + [0x00]
+    }
+
+    public static func < (a: SemanticVersion, b: SemanticVersion) -> Bool { a.orderKey.lexicographicallyPrecedes(b.orderKey) }
+
+    /// Same precedence (build metadata ignored), as semver defines equality of precedence.
+    public func hasSamePrecedence(as other: SemanticVersion) -> Bool { orderKey == other.orderKey }
+}
+
+extension Character {
+    var isASCIIDigit: Bool { isASCII && isNumber }
+}

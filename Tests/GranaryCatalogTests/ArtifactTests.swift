@@ -1,0 +1,281 @@
+import Foundation
+import GranaryCodec
+import GranaryLMDB
+import GranaryStore
+import Testing
+
+@testable import GranaryCatalog
+@testable import GranaryIndex
+
+/// The artifact domain on a real LMDB store: semver order, uniqueness in the transaction,
+/// lifecycle rules, blobs and their references, lists.
+@Suite struct ArtifactTests {
+    struct Fixture {
+        let path = NSTemporaryDirectory() + "granary-artifacts-" + UUID().uuidString
+        let catalog: ArtifactCatalog
+        static let alice = Caller(projectID: "alice", userID: "a", roles: ["member", "reader"])
+        static let bob = Caller(projectID: "bob", userID: "b", roles: ["member", "reader"])
+        static let admin = Caller(projectID: "ops", userID: "o", roles: ["admin"])
+
+        init() throws {
+            var settings = StoreSettings()
+            settings.durableIndex = false
+            catalog = try ArtifactCatalog(store: try BlobStore(directory: DataDirectory(path: path, access: .exclusive), settings: settings))
+        }
+
+        func remove() { try? FileManager.default.removeItem(atPath: path) }
+
+        func create(_ fields: [String: JSONValue], type: String = "sample_artifact", as caller: Caller = alice) async throws -> ArtifactRecord {
+            try await catalog.create(type, fields, caller: caller)
+        }
+
+        func upload(_ artifact: ArtifactRecord, _ slot: BlobSlot, _ data: [UInt8], as caller: Caller = alice) async throws -> ArtifactRecord {
+            try await catalog.upload(
+                artifact.typeName, artifact.id, slot, caller: caller, contentType: "application/octet-stream", declaredSize: nil
+            ) { sink in
+                var offset = 0
+                while offset < data.count {
+                    try await sink.fill { space in
+                        let n = min(space.count, data.count - offset)
+                        data.withUnsafeBytes { space.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[offset..<(offset + n)])) }
+                        offset += n
+                        return n
+                    }
+                }
+            }
+        }
+
+        func patch(_ artifact: ArtifactRecord, _ operations: [[String: JSONValue]], as caller: Caller = alice) async throws -> ArtifactRecord {
+            try await catalog.update(artifact.typeName, artifact.id, patch: .array(operations.map(JSONValue.object)), caller: caller)
+        }
+
+        func refcount(_ blob: String?) throws -> Int {
+            guard let key = blob.flatMap(SHA256Key.init(hex:)) else { return 0 }
+            return try catalog.store.info(key)?.refcount ?? 0
+        }
+
+        func code(_ body: () async throws -> Void) async -> CatalogError.Code? {
+            do {
+                try await body()
+                return nil
+            } catch let error as CatalogError {
+                return error.code
+            } catch {
+                return nil
+            }
+        }
+    }
+
+    static func op(_ op: String, _ path: String, _ value: JSONValue? = nil) -> [String: JSONValue] {
+        var object: [String: JSONValue] = ["op": .string(op), "path": .string(path)]
+        if let value { object["value"] = value }
+        return object
+    }
+
+    @Test func semanticVersionsParseCoerceAndOrderAsSemverSays() throws {
+        #expect(SemanticVersion("1")?.description == "1.0.0")
+        #expect(SemanticVersion("1.2")?.description == "1.2.0")
+        #expect(SemanticVersion("1.2.3-rc.1+build.5")?.description == "1.2.3-rc.1+build.5")
+        for bad in ["", "a.b", "1.2.3.4", "65536.0.0", "1.0.0-", "1.0.0-01", "1..0", "1.0.0+", "-1.0.0"] {
+            #expect(SemanticVersion(bad) == nil, "\(bad) is not a version")
+        }
+        // semver.org §11's example chain, then releases.
+        let chain = [
+            "1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-alpha.beta", "1.0.0-beta", "1.0.0-beta.2", "1.0.0-beta.11", "1.0.0-rc.1", "1.0.0",
+            "1.0.1", "1.2.0", "1.10.0", "2.0.0", "10.0.0",
+        ].map { SemanticVersion($0)! }
+        for (a, b) in zip(chain, chain.dropFirst()) {
+            #expect(a < b, "\(a) < \(b)")
+            #expect(a.orderKey.lexicographicallyPrecedes(b.orderKey))
+        }
+        #expect(chain.shuffled().sorted() == chain)
+        let a = SemanticVersion("1.0.0+a")!
+        let b = SemanticVersion("1.0.0+b")!
+        #expect(a.hasSamePrecedence(as: b) && a != b && !(a < b) && !(b < a))
+    }
+
+    @Test func jsonPatchFollowsRFC6902() throws {
+        let document = try JSONDecoder().decode(JSONValue.self, from: Data(#"{"a":{"b":[1,2]},"c":"x","d~/e":1}"#.utf8))
+        let patch: JSONValue = .array([
+            .object(Self.op("add", "/a/b/-", .number(3))), .object(Self.op("add", "/a/b/0", .number(0))),
+            .object(Self.op("replace", "/c", .string("y"))), .object(Self.op("remove", "/d~0~1e")),
+            .object(Self.op("test", "/c", .string("y"))),
+            .object(["op": .string("copy"), "from": .string("/c"), "path": .string("/f")]),
+            .object(["op": .string("move"), "from": .string("/a/b"), "path": .string("/g")]),
+        ])
+        let result = try JSONPatch.apply(patch, to: document)
+        let expected = try JSONDecoder().decode(JSONValue.self, from: Data(#"{"a":{},"c":"y","f":"y","g":[0,1,2,3]}"#.utf8))
+        #expect(result == expected)
+        for bad: JSONValue in [
+            .array([.object(Self.op("remove", "/missing"))]), .array([.object(Self.op("test", "/c", .string("no")))]),
+            .array([.object(Self.op("frobnicate", "/c"))]), .object([:]), .array([.object(Self.op("add", "no-slash", .null))]),
+            .array([.object(["op": .string("move"), "from": .string("/a"), "path": .string("/a/b")])]),
+        ] {
+            #expect(throws: CatalogError.self) { try JSONPatch.apply(bad, to: document) }
+        }
+    }
+
+    @Test func concurrentDuplicateCreatesLeaveExactlyOneWinner() async throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let outcomes = await withTaskGroup(of: Bool.self) { group in
+            for _ in 0..<24 {
+                group.addTask { (try? await fixture.create(["name": .string("app"), "version": .string("1.0")])) != nil }
+            }
+            return await group.reduce(into: [Bool]()) { $0.append($1) }
+        }
+        #expect(outcomes.filter { $0 }.count == 1)
+        // Another owner, another build, another version: different keys.
+        _ = try await fixture.create(["name": .string("app"), "version": .string("1.0")], as: Fixture.bob)
+        _ = try await fixture.create(["name": .string("app"), "version": .string("1.0.0+b1")])
+        _ = try await fixture.create(["name": .string("app"), "version": .string("1.0.0+b2")])
+        #expect(await fixture.code { _ = try await fixture.create(["name": .string("app"), "version": .string("1.0.0")]) } == .conflict)
+        #expect(await fixture.code { _ = try await fixture.create(["name": .string("app"), "version": .string("x.y")]) } == .badRequest)
+        #expect(await fixture.code { _ = try await fixture.create(["name": .string("a")], type: "nosuch") } == .notFound)
+        #expect(await fixture.code { _ = try await fixture.create(["name": .string("a"), "visibility": .string("public")]) } == .badRequest)
+        #expect(await fixture.code { _ = try await fixture.create(["name": .string("a"), "int1": .string("one")]) } == .badRequest)
+        #expect(await fixture.code { _ = try await fixture.create(["name": .string("a"), "blob": .string("data")]) } == .badRequest)
+        #expect(await fixture.code { _ = try await fixture.create(["name": .string("a"), "unknown": .string("x")]) } == .badRequest)
+    }
+
+    @Test func lifecycleRulesHold() async throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        var artifact = try await fixture.create(["name": .string("tpl"), "str1": .string("s")])
+        // Required on activate: string_required is unset.
+        #expect(await fixture.code { _ = try await fixture.patch(artifact, [Self.op("replace", "/status", .string("active"))]) } == .forbidden)
+        artifact = try await fixture.patch(
+            artifact, [Self.op("replace", "/string_required", .string("here")), Self.op("replace", "/status", .string("active"))])
+        #expect(artifact.status == "active" && artifact.activatedAt != nil)
+        // Immutable fields are frozen once active; mutable ones are not.
+        #expect(await fixture.code { _ = try await fixture.patch(artifact, [Self.op("replace", "/name", .string("other"))]) } == .forbidden)
+        #expect(await fixture.code { _ = try await fixture.patch(artifact, [Self.op("replace", "/string_required", .string("x"))]) } == .forbidden)
+        artifact = try await fixture.patch(artifact, [Self.op("replace", "/str1", .string("t")), Self.op("add", "/tags/-", .string("blue"))])
+        #expect(artifact.fields["str1"] == .string("t") && artifact.tags == ["blue"])
+        #expect(await fixture.code { _ = try await fixture.patch(artifact, [Self.op("remove", "/name")]) } == .badRequest)
+        #expect(await fixture.code { _ = try await fixture.patch(artifact, [Self.op("replace", "/blob", .string("x"))]) } == .badRequest)
+        #expect(await fixture.code { _ = try await fixture.patch(artifact, [Self.op("replace", "/status", .string("drafted"))]) } == .forbidden)
+        // Another project neither sees nor changes it; publishing is the admin's.
+        #expect(await fixture.code { _ = try fixture.catalog.show("sample_artifact", artifact.id, caller: Fixture.bob) } == .notFound)
+        #expect(await fixture.code { _ = try await fixture.patch(artifact, [Self.op("replace", "/visibility", .string("public"))]) } == .forbidden)
+        artifact = try await fixture.patch(artifact, [Self.op("replace", "/visibility", .string("public"))], as: Fixture.admin)
+        #expect(try fixture.catalog.show("sample_artifact", artifact.id, caller: Fixture.bob).visibility == "public")
+        #expect(await fixture.code { _ = try await fixture.patch(artifact, [Self.op("replace", "/str1", .string("u"))]) } == .forbidden)
+        // Bob's own tpl 0.0.0 can be published only while the public scope lacks it.
+        var bobs = try await fixture.create(["name": .string("tpl"), "string_required": .string("r")], as: Fixture.bob)
+        bobs = try await fixture.patch(bobs, [Self.op("replace", "/status", .string("active"))], as: Fixture.bob)
+        #expect(
+            await fixture.code { _ = try await fixture.patch(bobs, [Self.op("replace", "/visibility", .string("public"))], as: Fixture.admin) }
+                == .conflict)
+        // Deactivation is the admin's; a deactivated artifact's blobs are the admin's to read.
+        artifact = try await fixture.patch(artifact, [Self.op("replace", "/status", .string("deactivated"))], as: Fixture.admin)
+        #expect(await fixture.code { try await fixture.catalog.delete("sample_artifact", artifact.id, caller: Fixture.alice) } == .forbidden)
+        try await fixture.catalog.delete("sample_artifact", artifact.id, caller: Fixture.admin)
+        #expect(await fixture.code { _ = try fixture.catalog.show("sample_artifact", artifact.id, caller: Fixture.admin) } == .notFound)
+    }
+
+    @Test func blobsAreReferencedReplacedAndReleased() async throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        var artifact = try await fixture.create(["name": .string("b")])
+        let first = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 7) }
+        artifact = try await fixture.upload(artifact, BlobSlot(field: "blob", key: nil), first)
+        let firstBlob = artifact.blobs["blob"]?.blob
+        #expect(artifact.blobs["blob"]?.sha256 == StreamingDigest.hash(.sha256, first).hex)
+        #expect(artifact.blobs["blob"]?.md5 == StreamingDigest.hash(.md5, first).hex)
+        #expect(artifact.blobs["blob"]?.sha1 == StreamingDigest.hash(.sha1, first).hex)
+        #expect(try fixture.refcount(firstBlob) == 1)
+        // Re-upload replaces the data and releases the old reference.
+        let second = Array(first.reversed())
+        artifact = try await fixture.upload(artifact, BlobSlot(field: "blob", key: nil), second)
+        #expect(try fixture.refcount(firstBlob) == 0)
+        var read: [UInt8] = []
+        let (_, reader) = try fixture.catalog.download(
+            "sample_artifact", artifact.id, BlobSlot(field: "blob", key: nil), caller: Fixture.alice, range: 10..<20)
+        while try reader.readNext(into: { read.append(contentsOf: $0) }) {}
+        #expect(read == Array(second[10..<20]))
+        // Limits: small_blob holds 10 bytes; the folder 2000 in all.
+        #expect(
+            await fixture.code { _ = try await fixture.upload(artifact, BlobSlot(field: "small_blob", key: nil), Array(repeating: 1, count: 11)) }
+                == .payloadTooLarge)
+        #expect(try fixture.catalog.show("sample_artifact", artifact.id, caller: Fixture.alice).blobs["small_blob"] == nil)
+        artifact = try await fixture.upload(artifact, BlobSlot(field: "dict_of_blobs", key: "a/b"), Array(repeating: 2, count: 1500))
+        #expect(
+            await fixture.code { _ = try await fixture.upload(artifact, BlobSlot(field: "dict_of_blobs", key: "c"), Array(repeating: 3, count: 600)) }
+                == .payloadTooLarge)
+        artifact = try await fixture.upload(artifact, BlobSlot(field: "dict_of_blobs", key: "c"), Array(repeating: 3, count: 500))
+        #expect(artifact.folders["dict_of_blobs"]?.keys.sorted() == ["a/b", "c"])
+        #expect(await fixture.code { _ = try await fixture.upload(artifact, BlobSlot(field: "str1", key: nil), [1]) } == .badRequest)
+        #expect(await fixture.code { _ = try await fixture.upload(artifact, BlobSlot(field: "dict_of_blobs", key: nil), [1]) } == .badRequest)
+        // Deleting one entry, then the artifact, releases everything.
+        artifact = try await fixture.catalog.deleteBlob(
+            "sample_artifact", artifact.id, BlobSlot(field: "dict_of_blobs", key: "c"), caller: Fixture.alice)
+        let held = artifact.storeBlobs
+        #expect(held.count == 2)
+        #expect(try fixture.catalog.dataHolders().count == 2)
+        try await fixture.catalog.delete("sample_artifact", artifact.id, caller: Fixture.alice)
+        for blob in held { #expect(try fixture.refcount(blob) == 0) }
+        #expect(try fixture.catalog.store.stats().blobs == 0)
+        #expect(try fixture.catalog.store.verify().isEmpty)
+    }
+
+    @Test func interruptedUploadsGetTheirCommittedDataBack() async throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        var artifact = try await fixture.create(["name": .string("r")])
+        artifact = try await fixture.upload(artifact, BlobSlot(field: "blob", key: nil), [1, 2, 3])
+        // What a crash mid-upload leaves: the slots marked saving.
+        let id = artifact.id
+        _ = try await fixture.catalog.store.coordinator.submit { txn in
+            var record = try fixture.catalog.index.get(id, in: txn)!
+            let before = record
+            record.blobs["blob"]?.status = "saving"
+            record.folders["dict_of_blobs"] = ["new": ArtifactBlob(status: "saving")]
+            try fixture.catalog.index.put(record, previous: before, in: txn)
+        }
+        #expect(Set(try await fixture.catalog.recoverInterruptedUploads()) == ["\(id)/blob", "\(id)/dict_of_blobs/new"])
+        let recovered = try fixture.catalog.show("sample_artifact", id, caller: Fixture.alice)
+        #expect(recovered.blobs["blob"]?.status == "active" && recovered.blobs["blob"]?.blob == artifact.blobs["blob"]?.blob)
+        #expect(recovered.folders["dict_of_blobs"] == nil)
+    }
+
+    @Test func listsFilterByVersionRangesLatestTagsAndPage() async throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        for version in ["0.9.0", "1.0.0-rc.1", "1.0.0", "1.5.2", "2.0.0"] {
+            _ = try await fixture.create([
+                "name": .string("svc"), "version": .string(version), "tags": .array([.string(version.hasPrefix("1") ? "one" : "other")]),
+            ])
+        }
+        _ = try await fixture.create(["name": .string("db"), "version": .string("3.1"), "int1": .number(7)])
+        _ = try await fixture.create(["name": .string("hidden"), "version": .string("9.9")], as: Fixture.bob)
+        func names(_ parameters: [(String, String)]) throws -> [String] {
+            try fixture.catalog.list(
+                "sample_artifact", try ArtifactQuery(parameters: parameters, type: fixture.catalog.registry.types["sample_artifact"]),
+                caller: Fixture.alice
+            )
+            .artifacts.map { "\($0.name)@\($0.version)" }
+        }
+        #expect(try names([("name", "svc"), ("version", "gte:1.0"), ("version", "lt:2.0"), ("sort", "version:asc")]) == ["svc@1.0.0", "svc@1.5.2"])
+        #expect(try names([("name", "svc"), ("version", "lt:1.0.0"), ("sort", "version:asc")]) == ["svc@0.9.0", "svc@1.0.0-rc.1"])
+        #expect(Set(try names([("version", "latest")])) == ["svc@2.0.0", "db@3.1.0"])
+        #expect(try names([("tags", "one"), ("sort", "version")]) == ["svc@1.5.2", "svc@1.0.0", "svc@1.0.0-rc.1"])
+        #expect(try names([("int1", "gt:5")]) == ["db@3.1.0"])
+        #expect(try names([("name", "like:s%"), ("version", "eq:2")]) == ["svc@2.0.0"])
+        // Paging with the marker through the default order (newest first), without repeats.
+        var seen: [String] = []
+        var marker: String?
+        repeat {
+            var parameters = [("limit", "2")]
+            if let marker { parameters.append(("marker", marker)) }
+            let page = try fixture.catalog.list("sample_artifact", try ArtifactQuery(parameters: parameters, type: nil), caller: Fixture.alice)
+            #expect(page.total == 6)
+            seen += page.artifacts.map(\.id)
+            marker = page.more ? page.artifacts.last?.id : nil
+        } while marker != nil
+        #expect(seen.count == 6 && Set(seen).count == 6)
+        #expect(throws: CatalogError.self) { try ArtifactQuery(parameters: [("sort", "str1_nope")], type: nil) }
+        #expect(throws: CatalogError.self) { try ArtifactQuery(parameters: [("version", "gt:x")], type: nil) }
+        #expect(throws: CatalogError.self) { try ArtifactQuery(parameters: [("description", "x")], type: nil) }
+    }
+}
