@@ -1,0 +1,177 @@
+"""The Glare-style artifacts API over HTTP on its own listener: versions, schemas, create, blobs
+(upload, Range download, digests), JSON patch lifecycle, lists, uniqueness under concurrency,
+policy across projects (headers mode), bad input."""
+import base64
+import hashlib
+import json
+import os
+import subprocess
+import threading
+
+import requests
+
+from conftest import ARTIFACTS, granary_binary, identity, start_server, stop_server
+
+PATCH = {"Content-Type": "application/json-patch+json"}
+
+
+def create(root, type_name, body, headers=None):
+    return requests.post(f"{root}/artifacts/{type_name}", json=body, headers=headers or {})
+
+
+def test_versions_and_schemas(artifacts):
+    response = requests.get(f"{artifacts}/")
+    assert response.status_code == 300
+    assert [v["version"] for v in response.json()["versions"]] == ["1.0", "1.1"]
+    assert requests.get(f"{artifacts}/versions").status_code == 300
+    schemas = requests.get(f"{artifacts}/schemas").json()["schemas"]
+    assert {"heat_templates", "heat_environments", "murano_packages", "tosca_templates", "images", "sample_artifact"} <= set(schemas)
+    images = requests.get(f"{artifacts}/schemas/images").json()["schemas"]["images"]
+    assert images["properties"]["disk_format"]["glareType"] == "String"
+    assert images["properties"]["image"]["glareType"] == "Blob"
+    assert images["properties"]["image"]["required_on_activate"] is True
+    missing = requests.get(f"{artifacts}/schemas/nosuch")
+    assert missing.status_code == 404
+    error = missing.json()
+    assert error["code"] == 404 and error["error"]["type"] == "NotFound" and "nosuch" in error["explanation"]
+
+
+def test_heat_template_lifecycle_over_http(artifacts, server):
+    created = create(artifacts, "heat_templates", {"name": "web-stack", "version": "1.2", "tags": ["web"]})
+    assert created.status_code == 201, created.text
+    artifact = created.json()
+    assert artifact["version"] == "1.2.0" and artifact["status"] == "drafted" and artifact["visibility"] == "private"
+    assert artifact["template"] is None and artifact["nested_templates"] == {}
+    url = f"{artifacts}/artifacts/heat_templates/{artifact['id']}"
+
+    template = b"heat_template_version: 2018-08-31\nresources: {}\n" * 1000
+    uploaded = requests.put(url + "/template", data=template, headers={"Content-Type": "application/x-yaml"})
+    assert uploaded.status_code == 200, uploaded.text
+    blob = uploaded.json()["template"]
+    assert blob["size"] == len(template) and blob["status"] == "active" and blob["external"] is False
+    assert blob["sha256"] == hashlib.sha256(template).hexdigest()
+    assert blob["md5"] == hashlib.md5(template).hexdigest() and blob["sha1"] == hashlib.sha1(template).hexdigest()
+    assert blob["url"] == f"/artifacts/heat_templates/{artifact['id']}/template"
+    # Folder entries, keys with slashes.
+    nested = requests.put(url + "/nested_templates/net/ports.yaml", data=b"ports: []", headers={"Content-Type": "application/x-yaml"})
+    assert nested.status_code == 200
+    assert set(nested.json()["nested_templates"]) == {"net/ports.yaml"}
+    assert requests.get(url + "/nested_templates/net/ports.yaml").content == b"ports: []"
+
+    download = requests.get(url + "/template")
+    assert download.content == template
+    assert base64.b64decode(download.headers["Content-MD5"]) == hashlib.md5(template).digest()
+    assert download.headers["Content-Type"] == "application/x-yaml"
+    partial = requests.get(url + "/template", headers={"Range": "bytes=10-19"})
+    assert partial.status_code == 206 and partial.content == template[10:20]
+    assert requests.get(url + "/template", headers={"Range": f"bytes={len(template)}-"}).status_code == 416
+
+    activated = requests.patch(url, data=json.dumps([{"op": "replace", "path": "/status", "value": "active"}]), headers=PATCH)
+    assert activated.status_code == 200, activated.text
+    assert activated.json()["status"] == "active"
+    # Immutable now: the template and the name.
+    assert requests.put(url + "/template", data=b"x", headers={"Content-Type": "text/plain"}).status_code == 403
+    assert requests.patch(url, data=json.dumps([{"op": "replace", "path": "/name", "value": "n"}]), headers=PATCH).status_code == 403
+    # Lists: by name, version range, latest, tags.
+    create(artifacts, "heat_templates", {"name": "web-stack", "version": "2.0"})
+    listed = requests.get(f"{artifacts}/artifacts/heat_templates", params={"name": "web-stack", "version": "latest"}).json()
+    assert [a["version"] for a in listed["artifacts"]] == ["2.0.0"]
+    assert listed["type_name"] == "heat_templates" and listed["schema"] == "/schemas/heat_templates"
+    ranged = requests.get(f"{artifacts}/artifacts/heat_templates?name=web-stack&version=gte:1.0&version=lt:2.0").json()
+    assert [a["id"] for a in ranged["artifacts"]] == [artifact["id"]]
+    assert [a["id"] for a in requests.get(f"{artifacts}/artifacts/heat_templates?tags=web").json()["artifacts"]] == [artifact["id"]]
+    everything = requests.get(f"{artifacts}/artifacts/all").json()
+    assert all("type_name" in a for a in everything["artifacts"]) and everything["total_count"] >= 2
+
+    assert requests.delete(url).status_code == 204
+    assert requests.get(url).status_code == 404
+
+
+def test_bad_input_gets_clear_4xx(artifacts):
+    assert create(artifacts, "nosuch", {"name": "x"}).status_code == 404
+    assert create(artifacts, "images", {"name": "x", "version": "1.x"}).status_code == 400
+    assert create(artifacts, "images", {"name": "x", "disk_format": "floppy"}).status_code == 400
+    assert create(artifacts, "images", {"name": "x", "min_ram": -1}).status_code == 400
+    assert create(artifacts, "images", {"name": "x", "unknown_field": 1}).status_code == 400
+    assert create(artifacts, "images", {"name": "x", "status": "active"}).status_code == 400
+    assert create(artifacts, "images", {"version": "1.0"}).status_code == 400
+    assert requests.post(f"{artifacts}/artifacts/images", data=b"{not json", headers={"Content-Type": "application/json"}).status_code == 400
+    assert requests.post(f"{artifacts}/artifacts/images", data=b"{}", headers={"Content-Type": "text/plain"}).status_code == 415
+    sample = create(artifacts, "sample_artifact", {"name": "limits"}).json()
+    url = f"{artifacts}/artifacts/sample_artifact/{sample['id']}"
+    assert requests.put(url + "/small_blob", data=b"x" * 11, headers={"Content-Type": "application/octet-stream"}).status_code == 413
+    assert requests.get(url).json()["small_blob"] is None  # nothing stored half-way
+    assert requests.patch(url, data=b"[{\"op\": \"frob\", \"path\": \"/name\"}]", headers=PATCH).status_code == 400
+    assert requests.patch(url, data=b"[{\"op\": \"remove\", \"path\": \"/nosuch\"}]", headers=PATCH).status_code == 400
+    assert requests.patch(url, data=b"{}", headers=PATCH).status_code == 400
+    assert requests.get(f"{artifacts}/artifacts/sample_artifact?sort=description").status_code == 400
+    assert requests.get(f"{artifacts}/artifacts/sample_artifact?int1=like:3").status_code == 400
+    assert requests.get(url + "/blob").status_code == 404
+    assert requests.get(f"{artifacts}/artifacts/images/{sample['id']}").status_code == 404  # another type's URL
+
+
+def test_parallel_duplicate_creates_have_one_winner(artifacts):
+    codes = []
+    lock = threading.Lock()
+
+    def attempt():
+        code = create(artifacts, "tosca_templates", {"name": "race", "version": "3.0.0"}).status_code
+        with lock:
+            codes.append(code)
+
+    threads = [threading.Thread(target=attempt) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(codes) == [201] + [409] * 15
+
+
+def test_policy_across_projects(headers_server):
+    root = ARTIFACTS[headers_server]
+    alice, bob, admin = identity("alice"), identity("bob"), identity("ops", "admin")
+    artifact = create(root, "sample_artifact", {"name": "shared-lib", "string_required": "x"}, alice).json()
+    url = f"{root}/artifacts/sample_artifact/{artifact['id']}"
+    assert artifact["owner"] == "alice"
+    assert requests.put(url + "/blob", data=b"payload", headers={**alice, "Content-Type": "application/octet-stream"}).status_code == 200
+    assert requests.get(url, headers=bob).status_code == 404
+    assert requests.get(url + "/blob", headers=bob).status_code == 404
+    assert requests.delete(url, headers=bob).status_code == 404
+    assert requests.patch(url, data=json.dumps([{"op": "replace", "path": "/status", "value": "active"}]),
+                          headers={**alice, **PATCH}).status_code == 200
+    # Publishing is the admin's; then everyone may read and download (Glare's default forbade it).
+    publish = json.dumps([{"op": "replace", "path": "/visibility", "value": "public"}])
+    assert requests.patch(url, data=publish, headers={**alice, **PATCH}).status_code == 403
+    assert requests.patch(url, data=publish, headers={**admin, **PATCH}).status_code == 200
+    assert requests.get(url + "/blob", headers=bob).content == b"payload"
+    assert requests.delete(url, headers=alice).status_code == 403  # public: admin only
+    assert artifact["id"] in [a["id"] for a in requests.get(f"{root}/artifacts/sample_artifact", headers=bob).json()["artifacts"]]
+    assert requests.get(f"{root}/artifacts/sample_artifact", headers={"X-Identity-Status": "Invalid"}).status_code == 401
+
+
+def test_images_and_artifacts_share_data_and_fsck_counts_both():
+    url, proc, log, data = start_server()
+    try:
+        root = ARTIFACTS[url]
+        payload = os.urandom(3 << 20)
+        image = requests.post(f"{url}/v2/images", json={"name": "i", "disk_format": "raw", "container_format": "bare"}).json()
+        assert requests.put(f"{url}/v2/images/{image['id']}/file", data=payload,
+                            headers={"Content-Type": "application/octet-stream"}).status_code == 204
+        artifact = create(root, "images", {"name": "same-bytes"}).json()
+        art_url = f"{root}/artifacts/images/{artifact['id']}"
+        assert requests.put(art_url + "/image", data=payload, headers={"Content-Type": "application/octet-stream"}).status_code == 200
+        stats = requests.get(f"{url}/admin/stats").json()
+        # The same bytes are the same blob: one blob held twice, stored once.
+        assert stats["blobs"] == 1 and stats["logical_bytes"] == len(payload), stats
+        fsck = subprocess.run([granary_binary(), "fsck", "--data", os.path.join(data, "store"), "--json"],
+                              capture_output=True, text=True, timeout=60)
+        assert fsck.returncode == 0, fsck.stdout + fsck.stderr
+        assert json.loads(fsck.stdout)["ok"] is True
+        # Dropping the artifact leaves the image's data whole.
+        assert requests.delete(art_url).status_code == 204
+        assert hashlib.sha256(requests.get(f"{url}/v2/images/{image['id']}/file").content).digest() == hashlib.sha256(payload).digest()
+        fsck = subprocess.run([granary_binary(), "fsck", "--data", os.path.join(data, "store"), "--json"],
+                              capture_output=True, text=True, timeout=60)
+        assert fsck.returncode == 0, fsck.stdout
+    finally:
+        stop_server(proc, log, data)
