@@ -156,10 +156,7 @@ extension ArtifactCatalog {
         try await store.coordinator.submit { txn in
             var stuck: [ArtifactRecord] = []
             try self.index.newestFirst(type: nil, in: txn) { artifact in
-                let saving =
-                    artifact.blobs.values.contains { $0.status == "saving" }
-                    || artifact.folders.values.contains { $0.values.contains { $0.status == "saving" } }
-                if saving { stuck.append(artifact) }
+                if artifact.isSaving { stuck.append(artifact) }
                 return true
             }
             var fixed: [String] = []

@@ -61,10 +61,7 @@ extension ArtifactCatalog {
                     ? (artifact.blobs[field.name] != nil || artifact.folders[field.name]?.isEmpty == false) : artifact.fields[field.name] != nil
                 guard set else { throw CatalogError(.forbidden, "Field \(field.name) is required to activate the artifact.") }
             }
-            let saving =
-                artifact.blobs.values.contains { $0.status == "saving" }
-                || artifact.folders.values.contains { $0.values.contains { $0.status == "saving" } }
-            guard !saving else { throw CatalogError(.conflict, "A blob of the artifact is still being uploaded.") }
+            guard !artifact.isSaving else { throw CatalogError(.conflict, "A blob of the artifact is still being uploaded.") }
             artifact.activatedAt = Int(Date().timeIntervalSince1970)
         case ("active", "deactivated"), ("deactivated", "active"):
             guard caller.isAdmin else { throw CatalogError(.forbidden, "Only administrators deactivate and reactivate artifacts.") }

@@ -158,12 +158,7 @@ public final class ArtifactCatalog: Sendable {
             if artifact.status == "deactivated" && !caller.isAdmin {
                 throw CatalogError(.forbidden, "Only administrators delete deactivated artifacts.")
             }
-            if artifact.storeBlobs.isEmpty == false,
-                artifact.blobs.values.contains(where: { $0.status == "saving" })
-                    || artifact.folders.values.contains(where: { $0.values.contains { $0.status == "saving" } })
-            {
-                throw CatalogError(.conflict, "Artifact \(id) has an upload in progress.")
-            }
+            if artifact.isSaving { throw CatalogError(.conflict, "Artifact \(id) has an upload in progress.") }
             try self.index.delete(artifact, in: txn)
             for blob in artifact.storeBlobs.compactMap(SHA256Key.init(hex:)) { _ = try self.store.release(blob, in: txn) }
         }

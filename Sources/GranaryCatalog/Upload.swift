@@ -1,6 +1,6 @@
 import GranaryCodec
 import GranaryLMDB
-public import GranaryStore
+import GranaryStore
 
 /// Where an upload's bytes go: counts them against the size cap on the way into the store.
 public final class UploadSink: @unchecked Sendable {

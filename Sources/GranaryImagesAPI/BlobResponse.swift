@@ -1,4 +1,4 @@
-public import GranaryCatalog
+import GranaryCatalog
 public import GranaryStore
 public import Hummingbird
 import NIOCore

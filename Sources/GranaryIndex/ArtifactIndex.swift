@@ -63,6 +63,11 @@ public struct ArtifactRecord: Codable, Sendable, Equatable {
         (blobs.values.compactMap(\.blob) + folders.values.flatMap { $0.values.compactMap(\.blob) })
     }
 
+    /// Whether an upload into one of its blob slots is in progress.
+    public var isSaving: Bool {
+        blobs.values.contains { $0.status == "saving" } || folders.values.contains { $0.values.contains { $0.status == "saving" } }
+    }
+
     public var semanticVersion: SemanticVersion { SemanticVersion(version) ?? SemanticVersion("0.0.0")! }
 }
 
