@@ -94,6 +94,9 @@ let package = Package(
             dependencies: [
                 "GranaryImagesAPI", "GranaryCatalog", "GranaryIndex", "GranaryStore", "GranaryCodec",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                // External locations are fetched (once, verified) with it.
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
@@ -128,6 +131,10 @@ let package = Package(
         // Kills the real `granary` executable at random points; needs it built (`swift build`).
         .testTarget(name: "GranaryCrashTests", dependencies: ["GranaryStore", "GranaryBench", "GranaryCodec"]),
         .testTarget(name: "GranaryCatalogTests", dependencies: ["GranaryCatalog", "GranaryIndex", "GranaryStore", "GranaryLMDB", "GranaryCodec"]),
+        .testTarget(
+            name: "GranaryArtifactsAPITests",
+            dependencies: ["GranaryArtifactsAPI", .product(name: "AsyncHTTPClient", package: "async-http-client")]
+        ),
         .testTarget(
             name: "GranaryImagesAPITests",
             dependencies: [

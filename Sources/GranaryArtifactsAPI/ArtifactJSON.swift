@@ -25,7 +25,8 @@ enum ArtifactJSON {
     /// A blob value; an internal blob's URL is its download path, never a store address.
     static func blob(_ value: ArtifactBlob, path: String) -> [String: Any] {
         [
-            "url": path, "size": value.size ?? NSNull(), "md5": value.md5 ?? NSNull(), "sha1": value.sha1 ?? NSNull(),
+            "url": value.external ? value.url ?? path : path, "size": value.size ?? NSNull(), "md5": value.md5 ?? NSNull(),
+            "sha1": value.sha1 ?? NSNull(),
             "sha256": value.sha256 ?? NSNull(), "external": value.external, "status": value.status,
             "content_type": value.contentType ?? NSNull(),
         ]

@@ -11,6 +11,7 @@ import NIOCore
 /// The Glare v1 routes (reference glare.md §1.2): `/schemas`, `/artifacts/{type}[/{id}[/{blob}[/{key}]]]`.
 struct ArtifactsController: Sendable {
     let catalog: ArtifactCatalog
+    let fetcher: ExternalFetcher
     static let patchType = "application/json-patch+json"
     static let locationType = "application/vnd+openstack.glare-custom-location+json"
 
@@ -127,9 +128,7 @@ struct ArtifactsController: Sendable {
             guard let contentType = request.headers[.contentType], !contentType.isEmpty else {
                 throw GlareError(.unsupportedMediaType, "A blob upload needs a Content-Type.")
             }
-            if contentType.hasPrefix(Self.locationType) {
-                throw GlareError(.badRequest, "External locations are not supported yet: upload the data itself.")
-            }
+            if contentType.hasPrefix(Self.locationType) { return try await setLocation(request, context) }
             let declared = request.headers[.contentLength].flatMap(Int.init)
             let artifact = try await catalog.upload(
                 try context.parameters.require("type"), try context.parameters.require("id"), try slot(context), caller: context.caller,
@@ -139,6 +138,34 @@ struct ArtifactsController: Sendable {
         }
     }
 
+    /// `PUT …/{blob}[/{key}]` with `{"url", "md5"?, "sha1"?, "sha256"?}`: the server fetches the
+    /// URL once within the request (``ExternalFetcher``'s rules), records the real size and
+    /// digests, and refuses with 400 when a digest the client sent does not match the bytes.
+    func setLocation(_ request: Request, _ context: ImagesRequestContext) async throws -> Response {
+        guard case .object(let body) = try await jsonBody(request, types: [Self.locationType]), case .string(let url)? = body["url"] else {
+            throw GlareError(.badRequest, "An external location needs {\"url\": \"https://…\"}.")
+        }
+        let type = try context.parameters.require("type")
+        let id = try context.parameters.require("id")
+        let slot = try slot(context)
+        let cap = try catalog.externalCap(type, id, slot, caller: context.caller)
+        let fetched: FetchedData
+        do {
+            fetched = try await fetcher.fetch(url, cap: cap)
+        } catch let refused as ExternalFetcher.Refused {
+            throw GlareError(.badRequest, "External location refused: \(refused)")
+        }
+        for (name, actual) in [("md5", fetched.md5), ("sha1", fetched.sha1), ("sha256", fetched.sha256)] {
+            if case .string(let claimed)? = body[name], claimed.lowercased() != actual {
+                throw GlareError(.badRequest, "The \(name) given (\(claimed)) does not match the data at \(url) (\(actual)).")
+            }
+        }
+        let artifact = try await catalog.recordExternal(
+            type, id, slot, caller: context.caller, url: url, size: fetched.size, md5: fetched.md5, sha1: fetched.sha1,
+            sha256: fetched.sha256, contentType: fetched.contentType)
+        return try json(view(artifact))
+    }
+
     /// `GET …/{blob}[/{key}]`: the bytes, a single `Range` as 206, `Content-MD5` in base64 (RFC
     /// 1864, where Glare sent hex) and the sha256 as `Repr-Digest`.
     @Sendable func download(_ request: Request, context: ImagesRequestContext) async throws -> Response {
@@ -146,8 +173,15 @@ struct ArtifactsController: Sendable {
             let type = try context.parameters.require("type")
             let id = try context.parameters.require("id")
             let slot = try slot(context)
-            var (blob, reader) = try catalog.download(type, id, slot, caller: context.caller, range: nil)
+            var (blob, found) = try catalog.download(type, id, slot, caller: context.caller, range: nil)
             var headers: HTTPFields = [.contentType: blob.contentType ?? "application/octet-stream"]
+            guard var reader = found else {
+                // External: the client fetches it and checks the digests sent here.
+                headers[.location] = blob.url
+                headers[.contentType] = nil
+                headers[HTTPField.Name("X-Openstack-Glare-Content-SHA256")!] = blob.sha256
+                return Response(status: .movedPermanently, headers: headers)
+            }
             if let md5 = blob.md5.flatMap(Hex.decode) { headers[HTTPField.Name("Content-MD5")!] = Data(md5).base64EncodedString() }
             if let sha256 = blob.sha256.flatMap(Hex.decode) {
                 headers[HTTPField.Name("Repr-Digest")!] = "sha-256=:\(Data(sha256).base64EncodedString()):"
@@ -157,7 +191,8 @@ struct ArtifactsController: Sendable {
             var status = HTTPResponse.Status.ok
             if let rangeHeader = request.headers[.range], let size = blob.size {
                 let range = try ByteRangeHeader.parse(rangeHeader, size: size)
-                (blob, reader) = try catalog.download(type, id, slot, caller: context.caller, range: range)
+                (blob, found) = try catalog.download(type, id, slot, caller: context.caller, range: range)
+                reader = found ?? reader
                 status = .partialContent
                 headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound - 1)/\(size)"
             }

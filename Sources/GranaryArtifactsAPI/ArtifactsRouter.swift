@@ -7,7 +7,9 @@ import NIOCore
 
 /// Builds the artifacts API (Glare v1) router on its own listener: Glare's version document at
 /// `/` and `/versions` (300), the shared auth modes and request ids, and the artifact routes.
-public func buildArtifactsRouter(catalog: ArtifactCatalog, auth: AuthMode = .noauth) -> Router<ImagesRequestContext> {
+public func buildArtifactsRouter(
+    catalog: ArtifactCatalog, auth: AuthMode = .noauth, external: ExternalFetchPolicy = ExternalFetchPolicy()
+) -> Router<ImagesRequestContext> {
     let router = Router(context: ImagesRequestContext.self)
     router.add(middleware: RequestIDMiddleware())
     for path in ["/", "/versions"] {
@@ -23,6 +25,7 @@ public func buildArtifactsRouter(catalog: ArtifactCatalog, auth: AuthMode = .noa
                 body: .init(byteBuffer: ByteBuffer(bytes: try ArtifactJSON.data(document))))
         }
     }
-    ArtifactsController(catalog: catalog).register(on: router.group().add(middleware: AuthMiddleware(mode: auth)))
+    ArtifactsController(catalog: catalog, fetcher: ExternalFetcher(policy: external)).register(
+        on: router.group().add(middleware: AuthMiddleware(mode: auth)))
     return router
 }

@@ -117,18 +117,70 @@ extension ArtifactCatalog {
         }
     }
 
+    /// Checks that `slot` may be set to an external location now (before anything is fetched)
+    /// and returns the size cap for it.
+    public func externalCap(_ typeName: String, _ id: String, _ slot: BlobSlot, caller: Caller) throws -> Int {
+        try store.environment.read { txn in
+            let artifact = try visible(typeName, id, caller, in: txn)
+            guard canChange(artifact, caller) else { throw CatalogError(.forbidden, "You are not allowed to change artifact \(id).") }
+            let field = try blobField(slot, of: artifact)
+            try requireChangeable(field, of: artifact)
+            if artifact[slot] != nil { throw CatalogError(.conflict, "Blob \(slot) is set already: delete it first.") }
+            return field.blobLimit
+        }
+    }
+
+    /// Records an external location whose bytes the server fetched and hashed: the real size and
+    /// digests, `external`, no store data (deleting the artifact never touches the remote).
+    public func recordExternal(
+        _ typeName: String, _ id: String, _ slot: BlobSlot, caller: Caller, url: String, size: Int, md5: String, sha1: String,
+        sha256: String, contentType: String?
+    ) async throws -> ArtifactRecord {
+        try await modify(typeName, id, caller: caller) { artifact, _ in
+            let field = try self.blobField(slot, of: artifact)
+            try self.requireChangeable(field, of: artifact)
+            if artifact[slot] != nil { throw CatalogError(.conflict, "Blob \(slot) is set already: delete it first.") }
+            var value = ArtifactBlob(status: "active")
+            value.external = true
+            value.url = url
+            value.size = size
+            value.md5 = md5
+            value.sha1 = sha1
+            value.sha256 = sha256
+            value.contentType = contentType
+            artifact[slot] = value
+            return artifact
+        }
+    }
+
+    /// Every external blob: (artifact, slot, value), for `verify-external`.
+    public func externalBlobs() throws -> [(artifact: ArtifactRecord, slot: BlobSlot, blob: ArtifactBlob)] {
+        try store.environment.read { txn in
+            var found: [(ArtifactRecord, BlobSlot, ArtifactBlob)] = []
+            try index.newestFirst(type: nil, in: txn) { artifact in
+                for (field, value) in artifact.blobs where value.external { found.append((artifact, BlobSlot(field: field, key: nil), value)) }
+                for (field, entries) in artifact.folders {
+                    for (key, value) in entries where value.external { found.append((artifact, BlobSlot(field: field, key: key), value)) }
+                }
+                return true
+            }
+            return found.sorted { ($0.0.id, $0.1.description) < ($1.0.id, $1.1.description) }
+        }
+    }
+
     /// The blob of `slot` and a reader of it (or of `range`), for `GET …/{blob}[/{key}]`:
     /// anyone who sees the artifact may download (public ones included); a deactivated
     /// artifact only an admin.
     public func download(
         _ typeName: String, _ id: String, _ slot: BlobSlot, caller: Caller, range: Range<Int>?
-    ) throws -> (ArtifactBlob, BlobReader) {
+    ) throws -> (ArtifactBlob, BlobReader?) {
         let artifact = try show(typeName, id, caller: caller)
         _ = try blobField(slot, of: artifact)
         if artifact.status == "deactivated" && !caller.isAdmin {
             throw CatalogError(.forbidden, "Artifact \(id) is deactivated: only administrators download its blobs.")
         }
         guard let value = artifact[slot] else { throw CatalogError(.notFound, "Blob \(slot) of artifact \(id) is not set.") }
+        if value.external { return (value, nil) }
         guard value.status == "active", let blob = value.blob.flatMap(SHA256Key.init(hex:)) else {
             throw CatalogError(.conflict, "Blob \(slot) of artifact \(id) is not active (status \(value.status)).")
         }

@@ -5,6 +5,8 @@ public import GranaryLMDB
 public struct ArtifactBlob: Codable, Sendable, Equatable {
     /// The store blob (64 hex digits) holding the data.
     public var blob: String?
+    /// The URL of an external blob (fetched and hashed once when set; never stored here).
+    public var url: String?
     public var size: Int?
     public var md5: String?
     public var sha1: String?

@@ -82,7 +82,7 @@ struct ServeCommand: AsyncParsableCommand {
         let gc = GCRunner(store: store, defaults: settings.gc.options, interval: settings.gc.interval)
         // The artifacts API listens on its own port, in this process, as a service of the images app.
         let artifactsApp = Application(
-            router: buildArtifactsRouter(catalog: artifacts, auth: auth),
+            router: buildArtifactsRouter(catalog: artifacts, auth: auth, external: settings.externalFetch),
             server: imagesServer(idleTimeout: settings.clientSocketTimeout),
             configuration: .init(address: .hostname(settings.host, port: settings.artifactsPort), serverName: "granary-artifacts"),
             logger: logger

@@ -1,5 +1,6 @@
 import Configuration
 import Foundation
+import GranaryArtifactsAPI
 import GranaryCatalog
 import GranaryCodec
 import GranaryImagesAPI
@@ -38,6 +39,8 @@ enum AuthMode: String, CaseIterable, Sendable {
 /// `images.legacy_checksum` / `GRANARY_IMAGES_LEGACY_CHECKSUM` (compute the md5 `checksum`),
 /// `images.stage_ttl` / `GRANARY_IMAGES_STAGE_TTL` (seconds a stage waits for its import),
 /// `artifacts.types_file` / `GRANARY_ARTIFACTS_TYPES_FILE` (operator-defined artifact types, JSON),
+/// `artifacts.external.allow_http` (fetch plain-http external locations), `artifacts.external.allowed_hosts`
+/// (comma list of `host[:port]` that may resolve to non-public addresses), `artifacts.external.timeout` (seconds),
 /// `client_socket_timeout` / `GRANARY_CLIENT_SOCKET_TIMEOUT` (seconds a connection may go without
 /// a read or a write before it is closed, as Glance's option; 0 never closes).
 struct Settings: Sendable {
@@ -50,6 +53,7 @@ struct Settings: Sendable {
     var keystoneCredentials: KeystoneValidator.ServiceCredentials?
     var clientSocketTimeout: Int? = 900
     var artifactTypesFile: String?
+    var externalFetch = ExternalFetchPolicy()
     var logLevel = Logger.Level.info
     var store = StoreSettings()
     var gc = GCSettings()
@@ -125,6 +129,11 @@ struct Settings: Sendable {
         }
         settings.keystoneURL = reader.string(forKey: "keystone_url")
         settings.artifactTypesFile = reader.string(forKey: "artifacts.types_file")
+        settings.externalFetch.allowHTTP = try boolean(reader, "artifacts.external.allow_http") ?? false
+        settings.externalFetch.timeout = try integer(reader, "artifacts.external.timeout", range: 1...3600) ?? settings.externalFetch.timeout
+        if let hosts = reader.string(forKey: "artifacts.external.allowed_hosts") {
+            settings.externalFetch.allowedHosts = Set(hosts.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() })
+        }
         if let username = reader.string(forKey: "keystone.username") {
             guard let password = reader.string(forKey: "keystone.password", isSecret: true), let project = reader.string(forKey: "keystone.project")
             else { throw Invalid(description: "keystone.username needs keystone.password and keystone.project") }

@@ -192,7 +192,7 @@ import Testing
         var read: [UInt8] = []
         let (_, reader) = try fixture.catalog.download(
             "sample_artifact", artifact.id, BlobSlot(field: "blob", key: nil), caller: Fixture.alice, range: 10..<20)
-        while try reader.readNext(into: { read.append(contentsOf: $0) }) {}
+        while try reader!.readNext(into: { read.append(contentsOf: $0) }) {}
         #expect(read == Array(second[10..<20]))
         // Limits: small_blob holds 10 bytes; the folder 2000 in all.
         #expect(

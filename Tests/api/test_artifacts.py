@@ -175,3 +175,85 @@ def test_images_and_artifacts_share_data_and_fsck_counts_both():
         assert fsck.returncode == 0, fsck.stdout
     finally:
         stop_server(proc, log, data)
+
+
+def test_external_locations_are_fetched_verified_and_rechecked(tmp_path):
+    import http.server
+    import socketserver
+
+    content = {"/tpl.yaml": b"heat_template_version: 2021-04-16\n" * 100}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            if self.path == "/moved":
+                self.send_response(302)
+                self.send_header("Location", "/tpl.yaml")
+                self.end_headers()
+                return
+            body = content.get(self.path)
+            if body is None:
+                self.send_response(404)
+                self.end_headers()
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-yaml")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    remote = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=remote.serve_forever, daemon=True).start()
+    remote_url = f"http://127.0.0.1:{remote.server_address[1]}"
+    env = {"GRANARY_ARTIFACTS_EXTERNAL_ALLOW_HTTP": "true", "GRANARY_ARTIFACTS_EXTERNAL_ALLOWED_HOSTS": "127.0.0.1"}
+    url, proc, log, data = start_server(env=env)
+    location = {"Content-Type": "application/vnd+openstack.glare-custom-location+json"}
+    try:
+        root = ARTIFACTS[url]
+        artifact = create(root, "heat_templates", {"name": "ext"}).json()
+        art = f"{root}/artifacts/heat_templates/{artifact['id']}"
+        body = content["/tpl.yaml"]
+        # A wrong claimed digest is refused, and nothing is recorded.
+        wrong = requests.put(art + "/template", json={"url": remote_url + "/tpl.yaml", "md5": "0" * 32}, headers=location)
+        assert wrong.status_code == 400 and "does not match" in wrong.json()["explanation"]
+        assert requests.get(art).json()["template"] is None
+        # Through a redirect, with the right md5: the real size and digests are recorded.
+        done = requests.put(art + "/template", json={"url": remote_url + "/moved", "md5": hashlib.md5(body).hexdigest()}, headers=location)
+        assert done.status_code == 200, done.text
+        blob = done.json()["template"]
+        assert blob["external"] is True and blob["size"] == len(body) and blob["sha256"] == hashlib.sha256(body).hexdigest()
+        assert blob["url"] == remote_url + "/moved"
+        download = requests.get(art + "/template", allow_redirects=False)
+        assert download.status_code == 301 and download.headers["Location"] == remote_url + "/moved"
+        assert requests.put(art + "/template", json={"url": remote_url + "/tpl.yaml"}, headers=location).status_code == 409
+        # Refused: private addresses not allow-listed, link-local metadata, credentials, bad scheme.
+        other = create(root, "heat_templates", {"name": "ext2"}).json()
+        other_url = f"{root}/artifacts/heat_templates/{other['id']}/template"
+        for refused in ["http://10.1.2.3/x", "http://169.254.169.254/latest/meta-data", "http://localhost:1/x",
+                        "http://user:pw@127.0.0.1:1/x", "ftp://127.0.0.1/x", "not a url"]:
+            response = requests.put(other_url, json={"url": refused}, headers=location)
+            assert response.status_code == 400, (refused, response.text)
+        store = os.path.join(data, "store")
+
+        def verify():
+            out = subprocess.run([granary_binary(), "verify-external", "--data", store, "--json"],
+                                 capture_output=True, text=True, timeout=60, env={**os.environ, **env})
+            return out.returncode, [json.loads(line) for line in out.stdout.splitlines()]
+
+        code, lines = verify()
+        assert code == 0 and [(l["artifact"], l["blob"], l["status"]) for l in lines] == [(artifact["id"], "template", "ok")]
+        assert set(lines[0]) == {"artifact", "type", "blob", "url", "status"}
+        content["/tpl.yaml"] = b"changed"
+        code, lines = verify()
+        assert code == 1 and lines[0]["status"] == "changed"
+        remote.shutdown()
+        remote.server_close()
+        code, lines = verify()
+        assert code == 1 and lines[0]["status"] == "unreachable"
+        # Deleting the artifact never touches the remote; the store holds nothing of it.
+        assert requests.delete(art).status_code == 204
+        assert requests.get(f"{url}/admin/stats").json()["blobs"] == 0
+    finally:
+        stop_server(proc, log, data)

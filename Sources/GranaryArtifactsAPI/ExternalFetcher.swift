@@ -1,0 +1,192 @@
+import AsyncHTTPClient
+import Foundation
+import GranaryCatalog
+import GranaryCodec
+import NIOCore
+import NIOHTTP1
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// What the server may fetch when a blob is set to an external URL (reference glare.md §4.3).
+public struct ExternalFetchPolicy: Sendable {
+    /// Plain http is refused unless allowed (https is the default scheme).
+    public var allowHTTP = false
+    /// Hosts (`host` or `host:port`) that may resolve to loopback, private or link-local
+    /// addresses; nothing else may.
+    public var allowedHosts: Set<String> = []
+    /// Seconds for the whole fetch, redirects included.
+    public var timeout = 30
+    public var maxRedirects = 3
+
+    public init() {}
+}
+
+/// What a fetch found: the real size and digests of the bytes behind the URL.
+public struct FetchedData: Sendable, Equatable {
+    public var url: String
+    public var size: Int
+    public var md5: String
+    public var sha1: String
+    public var sha256: String
+    public var contentType: String?
+}
+
+/// Fetches an external location once, through md5, sha1 and sha256, to record what it really
+/// holds: Glare stored client-claimed checksums unverified. Guarded against server-side request
+/// forgery: https only (http when allowed), no credentials in the URL, every name resolved and
+/// refused when any of its addresses is loopback, private, link-local (cloud metadata),
+/// multicast or unspecified unless allow-listed, redirects followed by hand and re-checked (at
+/// most `maxRedirects`), one deadline for everything, and a size cap counted on the bytes
+/// (Content-Length is not trusted). For http the connection goes to the checked address.
+public final class ExternalFetcher: Sendable {
+    public let policy: ExternalFetchPolicy
+
+    /// One client for the process, redirects off (they are checked here).
+    static let client = HTTPClient(
+        eventLoopGroupProvider: .singleton,
+        configuration: HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(10), read: .seconds(30))))
+
+    public init(policy: ExternalFetchPolicy) {
+        self.policy = policy
+    }
+
+    /// A refused or failed fetch, with the reason a user can act on.
+    public struct Refused: Error, CustomStringConvertible {
+        public let description: String
+        /// The remote could not be reached or answered an error (as opposed to a refused URL).
+        public let unreachable: Bool
+    }
+
+    public func fetch(_ text: String, cap: Int) async throws -> FetchedData {
+        let deadline = NIODeadline.now() + .seconds(Int64(policy.timeout))
+        var current = text
+        for _ in 0...policy.maxRedirects {
+            let (request, host) = try checkedRequest(current)
+            let response: HTTPClientResponse
+            do {
+                response = try await Self.client.execute(request, deadline: deadline)
+            } catch {
+                throw Refused(description: "\(current) could not be fetched: \(error)", unreachable: true)
+            }
+            if [301, 302, 303, 307, 308].contains(response.status.code) {
+                guard let location = response.headers.first(name: "Location"), let next = URL(string: location, relativeTo: URL(string: current))
+                else {
+                    throw Refused(description: "\(current) redirects without a usable Location", unreachable: true)
+                }
+                current = next.absoluteString
+                continue
+            }
+            guard response.status.code == 200 else {
+                throw Refused(description: "\(current) answered HTTP \(response.status.code) (from \(host))", unreachable: true)
+            }
+            let md5 = StreamingDigest(.md5)
+            let sha1 = StreamingDigest(.sha1)
+            let sha256 = StreamingDigest(.sha256)
+            var size = 0
+            do {
+                for try await buffer in response.body {
+                    size += buffer.readableBytes
+                    if size > cap {
+                        throw CatalogError(.payloadTooLarge, "\(current) holds more than the \(cap) bytes this blob may hold.")
+                    }
+                    buffer.withUnsafeReadableBytes { bytes in
+                        md5.update(bytes)
+                        sha1.update(bytes)
+                        sha256.update(bytes)
+                    }
+                }
+            } catch let error as CatalogError {
+                throw error
+            } catch {
+                throw Refused(description: "\(current) stopped sending: \(error)", unreachable: true)
+            }
+            return FetchedData(
+                url: current, size: size, md5: md5.finalize().hex, sha1: sha1.finalize().hex, sha256: sha256.finalize().hex,
+                contentType: response.headers.first(name: "Content-Type"))
+        }
+        throw Refused(description: "\(text) redirects more than \(policy.maxRedirects) times", unreachable: true)
+    }
+
+    /// The request for `text` after the URL rules and the address checks.
+    func checkedRequest(_ text: String) throws -> (HTTPClientRequest, String) {
+        guard var components = URLComponents(string: text), let scheme = components.scheme?.lowercased(), let host = components.host, !host.isEmpty
+        else {
+            throw Refused(description: "'\(text)' is not an absolute http(s) URL", unreachable: false)
+        }
+        guard scheme == "https" || (scheme == "http" && policy.allowHTTP) else {
+            throw Refused(
+                description: "\(scheme) URLs are not accepted for external locations (https\(policy.allowHTTP ? " or http" : ""))", unreachable: false
+            )
+        }
+        guard components.user == nil && components.password == nil else {
+            throw Refused(description: "external URLs must not carry credentials", unreachable: false)
+        }
+        let port = components.port ?? (scheme == "https" ? 443 : 80)
+        let allowed = policy.allowedHosts.contains(host.lowercased()) || policy.allowedHosts.contains("\(host.lowercased()):\(port)")
+        let addresses = Self.resolve(host, port: port)
+        guard let first = addresses.first else { throw Refused(description: "\(host) does not resolve", unreachable: true) }
+        if !allowed, let bad = addresses.first(where: { !Self.isPublic($0) }) {
+            throw Refused(description: "\(host) resolves to \(bad), a non-public address; external locations must be public", unreachable: false)
+        }
+        var request = HTTPClientRequest(url: text)
+        if scheme == "http" {
+            // Connect to the address just checked, so that a second resolution cannot differ.
+            components.host = first.contains(":") ? "[\(first)]" : first
+            request = HTTPClientRequest(url: components.string ?? text)
+            request.headers.replaceOrAdd(name: "Host", value: components.port.map { "\(host):\($0)" } ?? host)
+        }
+        request.headers.add(name: "User-Agent", value: "granary-artifacts")
+        return (request, first)
+    }
+
+    /// Every address `host` resolves to, as text.
+    static func resolve(_ host: String, port: Int) -> [String] {
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var list: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(host, String(port), &hints, &list) == 0, let list else { return [] }
+        defer { freeaddrinfo(list) }
+        var result: [String] = []
+        var entry: UnsafeMutablePointer<addrinfo>? = list
+        while let current = entry {
+            var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+            if current.pointee.ai_family == AF_INET {
+                var address = current.pointee.ai_addr.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee.sin_addr }
+                inet_ntop(AF_INET, &address, &buffer, socklen_t(buffer.count))
+            } else if current.pointee.ai_family == AF_INET6 {
+                var address = current.pointee.ai_addr.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { $0.pointee.sin6_addr }
+                inet_ntop(AF_INET6, &address, &buffer, socklen_t(buffer.count))
+            }
+            let text = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            if !text.isEmpty && !result.contains(text) { result.append(text) }
+            entry = current.pointee.ai_next
+        }
+        return result
+    }
+
+    /// Whether an address is on the public internet: not loopback, private (RFC 1918, ULA),
+    /// shared (100.64/10), link-local (169.254/16 with the cloud metadata service, fe80::/10),
+    /// multicast, unspecified or reserved.
+    static func isPublic(_ address: String) -> Bool {
+        if address.contains(":") {
+            let lower = address.lowercased()
+            if lower == "::1" || lower == "::" { return false }
+            if lower.hasPrefix("::ffff:") { return isPublic(String(lower.dropFirst(7))) }
+            if let first = lower.split(separator: ":").first, let word = UInt16(first, radix: 16) {
+                if word & 0xFE00 == 0xFC00 { return false }  // fc00::/7
+                if word & 0xFFC0 == 0xFE80 { return false }  // fe80::/10
+                if word & 0xFF00 == 0xFF00 { return false }  // ff00::/8
+            }
+            return true
+        }
+        let octets = address.split(separator: ".").compactMap { UInt8($0) }
+        guard octets.count == 4 else { return false }
+        switch (octets[0], octets[1]) {
+        case (0, _), (10, _), (127, _), (169, 254), (192, 168), (224...255, _): return false
+        case (172, 16...31), (100, 64...127), (198, 18...19): return false
+        default: return true
+        }
+    }
+}

@@ -1,0 +1,36 @@
+import AsyncHTTPClient
+import Testing
+
+@testable import GranaryArtifactsAPI
+
+/// The fetcher's address and URL rules, which keep external locations from reaching inside.
+@Suite struct ExternalFetcherTests {
+    @Test func onlyPublicAddressesArePublic() {
+        for address in ["8.8.8.8", "1.1.1.1", "151.101.1.69", "2606:4700::1111", "2001:db9::1"] {
+            #expect(ExternalFetcher.isPublic(address), "\(address)")
+        }
+        for address in [
+            "127.0.0.1", "127.8.9.10", "10.0.0.1", "172.16.0.1", "172.31.255.255", "192.168.1.1", "169.254.169.254", "100.64.0.1",
+            "0.0.0.0", "224.0.0.1", "255.255.255.255", "198.18.0.1", "::1", "::", "fc00::1", "fd12:3456::1", "fe80::1", "ff02::1",
+            "::ffff:127.0.0.1", "::ffff:10.0.0.1", "not-an-address",
+        ] {
+            #expect(!ExternalFetcher.isPublic(address), "\(address)")
+        }
+        #expect(ExternalFetcher.isPublic("172.32.0.1") && ExternalFetcher.isPublic("100.128.0.1"))
+    }
+
+    @Test func urlsAreCheckedBeforeAnyConnection() throws {
+        let strict = ExternalFetcher(policy: ExternalFetchPolicy())
+        for url in ["http://127.0.0.1/x", "https://127.0.0.1/x", "https://user:pw@example.com/x", "ftp://example.com/x", "/relative"] {
+            #expect(throws: ExternalFetcher.Refused.self, "\(url)") { try strict.checkedRequest(url) }
+        }
+        var policy = ExternalFetchPolicy()
+        policy.allowHTTP = true
+        policy.allowedHosts = ["127.0.0.1:8080"]
+        let lenient = ExternalFetcher(policy: policy)
+        let (request, address) = try lenient.checkedRequest("http://127.0.0.1:8080/tpl")
+        #expect(address == "127.0.0.1" && request.url == "http://127.0.0.1:8080/tpl")
+        // The allow-list names a host and port: another port of it stays refused.
+        #expect(throws: ExternalFetcher.Refused.self) { try lenient.checkedRequest("http://127.0.0.1:9090/tpl") }
+    }
+}
