@@ -16,6 +16,10 @@ struct ArtifactsController: Sendable {
     static let locationType = "application/vnd+openstack.glare-custom-location+json"
 
     func register(on router: RouterGroup<ImagesRequestContext>) {
+        router.put("quotas", use: setQuotas)
+        router.get("quotas", use: quotas)
+        router.get("project-quotas", use: projectQuotas)
+        router.get("project-quotas/:project", use: projectQuotas)
         router.get("schemas", use: schemas)
         router.get("schemas/:type", use: schema)
         router.get("artifacts/:type", use: list)
@@ -54,6 +58,33 @@ struct ArtifactsController: Sendable {
             throw GlareError(.badRequest, "The body is not valid JSON.")
         }
         return value
+    }
+
+    static func quotaList(_ values: [String: Int]) -> [[String: Any]] {
+        values.sorted { $0.key < $1.key }.map { ["quota_name": $0.key, "quota_value": $0.value] }
+    }
+
+    @Sendable func setQuotas(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+        try await glareErrors {
+            try await catalog.setQuotas(try await jsonBody(request), caller: context.caller)
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "null")))
+        }
+    }
+
+    @Sendable func quotas(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+        try await glareErrors {
+            let (projects, defaults) = try catalog.allQuotas(caller: context.caller)
+            return try json([
+                "quotas": projects.map { ["project_id": $0.0, "project_quotas": Self.quotaList($0.1)] }, "global_quotas": defaults,
+            ])
+        }
+    }
+
+    @Sendable func projectQuotas(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+        try await glareErrors {
+            let (project, values) = try catalog.projectQuotas(context.parameters.get("project"), caller: context.caller)
+            return try json([["project_id": project, "project_quotas": Self.quotaList(values)]])
+        }
     }
 
     @Sendable func schemas(_ request: Request, context: ImagesRequestContext) async throws -> Response {

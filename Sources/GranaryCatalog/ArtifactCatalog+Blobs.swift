@@ -62,7 +62,7 @@ extension ArtifactCatalog {
         _ typeName: String, _ id: String, _ slot: BlobSlot, caller: Caller, contentType: String?, declaredSize: Int?,
         feed: (UploadSink) async throws -> Void
     ) async throws -> ArtifactRecord {
-        let (cap, limit, previous) = try await modify(typeName, id, caller: caller) { artifact, _ in
+        let (cap, limit, previous) = try await modify(typeName, id, caller: caller) { artifact, txn in
             let field = try self.blobField(slot, of: artifact)
             try self.requireChangeable(field, of: artifact)
             let existing = artifact[slot]
@@ -75,6 +75,13 @@ extension ArtifactCatalog {
                     cap = max(0, field.folderLimit - others)
                     limit = "the space left in folder \(field.name) (max_folder_size)"
                 }
+            }
+            // The project's data quota; the data this upload replaces is given back.
+            let quota = try self.remainingBytes(owner: artifact.owner, type: artifact.typeName, in: txn)
+            let replaced = existing?.blob == nil ? 0 : existing?.size ?? 0
+            if quota < Int.max && quota + replaced < cap {
+                cap = quota + replaced
+                limit = "the project's max_uploaded_data quota"
             }
             if let declaredSize, declaredSize > cap {
                 throw CatalogError(.payloadTooLarge, "The upload (\(declaredSize) bytes) is larger than \(limit) (\(cap) bytes).")
@@ -103,6 +110,10 @@ extension ArtifactCatalog {
                 value.contentType = contentType ?? "application/octet-stream"
                 artifact[slot] = value
                 artifact.updatedAt = Int(Date().timeIntervalSince1970)
+                // Concurrent uploads of the project may have used the quota meanwhile.
+                if try self.remainingBytes(owner: before.owner, type: before.typeName, in: txn) < artifact.storedBytes - before.storedBytes {
+                    throw CatalogError(.payloadTooLarge, "The upload would pass the project's max_uploaded_data quota.")
+                }
                 try keyspace.put(artifact, previous: before, in: txn)
                 return artifact
             }

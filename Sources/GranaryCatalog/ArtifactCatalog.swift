@@ -11,11 +11,15 @@ public final class ArtifactCatalog: Sendable {
     public let store: BlobStore
     public let index: ArtifactIndex
     public let registry: ArtifactTypeRegistry
+    /// Server-wide quota values (`max_artifact_number`, `max_uploaded_data[:type]`); a project's
+    /// own values override them.
+    public let defaultQuotas: [String: Int]
 
-    public init(store: BlobStore, registry: ArtifactTypeRegistry = ArtifactTypeRegistry()) throws {
+    public init(store: BlobStore, registry: ArtifactTypeRegistry = ArtifactTypeRegistry(), defaultQuotas: [String: Int] = [:]) throws {
         self.store = store
         self.index = try ArtifactIndex(environment: store.environment)
         self.registry = registry
+        self.defaultQuotas = defaultQuotas
     }
 
     var now: Int { Int(Date().timeIntervalSince1970) }
@@ -134,6 +138,7 @@ public final class ArtifactCatalog: Sendable {
         for (key, value) in body.sorted(by: { $0.key < $1.key }) { try Self.set(key, value, on: &artifact, type: type) }
         let created = artifact
         return try await store.coordinator.submit { txn in
+            try self.checkCountQuota(created, in: txn)
             do { try self.index.put(created, previous: nil, in: txn) } catch is UniquenessConflict { throw Self.duplicate(created) }
             return created
         }

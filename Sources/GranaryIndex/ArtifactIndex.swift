@@ -70,6 +70,12 @@ public struct ArtifactRecord: Codable, Sendable, Equatable {
         blobs.values.contains { $0.status == "saving" } || folders.values.contains { $0.values.contains { $0.status == "saving" } }
     }
 
+    /// Bytes of the store data its blobs hold (external blobs hold none): what quotas count.
+    public var storedBytes: Int {
+        blobs.values.filter { $0.blob != nil }.reduce(0) { $0 + ($1.size ?? 0) }
+            + folders.values.flatMap(\.values).filter { $0.blob != nil }.reduce(0) { $0 + ($1.size ?? 0) }
+    }
+
     public var semanticVersion: SemanticVersion { SemanticVersion(version) ?? SemanticVersion("0.0.0")! }
 }
 
@@ -81,6 +87,8 @@ public struct ArtifactRecord: Codable, Sendable, Equatable {
 /// | `artifacts.by_created` | type, 0x00, created_at (8 bytes big-endian), id | empty |
 /// | `artifacts.by_name` | type, 0x00, name, 0x00, version order key, 0x00, id | empty |
 /// | `artifacts.unique` | type, 0x00, name, 0x00, version, 0x00, scope (`public`, or `private` 0x00 owner) | artifact id |
+/// | `artifacts.usage` | owner, 0x00, type (empty: all types) | artifact count, stored bytes (8 bytes big-endian each) |
+/// | `artifacts.quotas` | project, 0x00, quota name | value (8 bytes big-endian, two's complement; -1 unlimited) |
 ///
 /// `artifacts.unique` makes the (type, name, version, owner) rule in the private scope and the
 /// (type, name, version) rule in the public scope part of the write transaction: the second of
@@ -91,12 +99,70 @@ public struct ArtifactIndex: Sendable {
     let byCreated: Database
     let byName: Database
     let unique: Database
+    let usageDB: Database
+    let quotas: Database
 
     public init(environment: Environment) throws {
         artifacts = try environment.openDatabase("artifacts")
         byCreated = try environment.openDatabase("artifacts.by_created")
         byName = try environment.openDatabase("artifacts.by_name")
         unique = try environment.openDatabase("artifacts.unique")
+        usageDB = try environment.openDatabase("artifacts.usage")
+        quotas = try environment.openDatabase("artifacts.quotas")
+    }
+
+    static func usageKey(_ owner: String, _ type: String?) -> [UInt8] { Array(owner.utf8) + [0] + Array((type ?? "").utf8) }
+
+    /// How many artifacts `owner` has and the bytes they store, of `type` or of all types.
+    public func usage(owner: String, type: String?, in txn: borrowing Transaction<some TransactionAccess>) throws -> (count: Int, bytes: Int) {
+        guard let value = try txn.value(usageDB, Self.usageKey(owner, type)), value.count == 16 else { return (0, 0) }
+        let count = value[0..<8].reduce(0) { $0 << 8 | Int($1) }
+        let bytes = value[8..<16].reduce(0) { $0 << 8 | Int($1) }
+        return (count, bytes)
+    }
+
+    /// Moves the usage counters of the artifact's owner by one record and its bytes.
+    func account(_ artifact: ArtifactRecord, count: Int, bytes: Int, in txn: borrowing WriteTransaction) throws {
+        guard let owner = artifact.owner, count != 0 || bytes != 0 else { return }
+        for type in [artifact.typeName, nil] {
+            let (oldCount, oldBytes) = try usage(owner: owner, type: type, in: txn)
+            let value = [UInt64(max(0, oldCount + count)).bigEndian, UInt64(max(0, oldBytes + bytes)).bigEndian]
+            try txn.put(usageDB, Self.usageKey(owner, type), value.withUnsafeBytes(Array.init))
+        }
+    }
+
+    /// The quotas set for `project` (name → value).
+    public func quotas(of project: String, in txn: borrowing Transaction<some TransactionAccess>) throws -> [String: Int] {
+        let prefix = Array(project.utf8) + [0]
+        var result: [String: Int] = [:]
+        try txn.forEach(quotas, from: prefix) { key, value in
+            guard key.starts(with: prefix), value.count == 8 else { return false }
+            result[String(decoding: key.dropFirst(prefix.count), as: UTF8.self)] = Int(Int64(bitPattern: value.reduce(0) { $0 << 8 | UInt64($1) }))
+            return true
+        }
+        return result
+    }
+
+    /// Every project that has quotas set.
+    public func quotaProjects(in txn: borrowing Transaction<some TransactionAccess>) throws -> [String] {
+        var projects: [String] = []
+        try txn.forEach(quotas) { key, _ in
+            if let cut = key.firstIndex(of: 0) {
+                let project = String(decoding: key[..<cut], as: UTF8.self)
+                if projects.last != project { projects.append(project) }
+            }
+            return true
+        }
+        return projects
+    }
+
+    /// Replaces all quotas of `project`.
+    public func setQuotas(_ values: [String: Int], of project: String, in txn: borrowing WriteTransaction) throws {
+        for name in try quotas(of: project, in: txn).keys { try txn.delete(quotas, Array(project.utf8) + [0] + Array(name.utf8)) }
+        for (name, value) in values {
+            let bytes = withUnsafeBytes(of: UInt64(bitPattern: Int64(value)).bigEndian, Array.init)
+            try txn.put(quotas, Array(project.utf8) + [0] + Array(name.utf8), bytes)
+        }
     }
 
     static func typePrefix(_ type: String) -> [UInt8] { Array(type.utf8) + [0] }
@@ -141,6 +207,7 @@ public struct ArtifactIndex: Sendable {
             try txn.put(byName, Self.nameKey(artifact), [])
         }
         try txn.put(artifacts, Array(artifact.id.utf8), try JSONDecoderBox.encode(artifact))
+        try account(artifact, count: previous == nil ? 1 : 0, bytes: artifact.storedBytes - (previous?.storedBytes ?? 0), in: txn)
     }
 
     /// Whether the public scope already holds (type, name, version) (publishing must not clash).
@@ -151,6 +218,7 @@ public struct ArtifactIndex: Sendable {
     }
 
     public func delete(_ artifact: ArtifactRecord, in txn: borrowing WriteTransaction) throws {
+        try account(artifact, count: -1, bytes: -artifact.storedBytes, in: txn)
         try txn.delete(artifacts, Array(artifact.id.utf8))
         try txn.delete(byCreated, Self.createdKey(artifact))
         try txn.delete(byName, Self.nameKey(artifact))

@@ -59,7 +59,8 @@ struct ServeCommand: AsyncParsableCommand {
             logger.notice("recovery: image \(id) was left importing by an interrupted process; its import is finished")
         }
         let artifacts = try ArtifactCatalog(
-            store: store, registry: try settings.artifactTypesFile.map(ArtifactTypeRegistry.init(loading:)) ?? ArtifactTypeRegistry())
+            store: store, registry: try settings.artifactTypesFile.map(ArtifactTypeRegistry.init(loading:)) ?? ArtifactTypeRegistry(),
+            defaultQuotas: settings.artifactQuotas)
         for slot in try await artifacts.recoverInterruptedUploads() {
             logger.notice("recovery: artifact blob \(slot) was left saving by an interrupted upload; its last committed data is back")
         }

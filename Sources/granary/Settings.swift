@@ -39,6 +39,7 @@ enum AuthMode: String, CaseIterable, Sendable {
 /// `images.legacy_checksum` / `GRANARY_IMAGES_LEGACY_CHECKSUM` (compute the md5 `checksum`),
 /// `images.stage_ttl` / `GRANARY_IMAGES_STAGE_TTL` (seconds a stage waits for its import),
 /// `artifacts.types_file` / `GRANARY_ARTIFACTS_TYPES_FILE` (operator-defined artifact types, JSON),
+/// `artifacts.max_artifact_number` / `artifacts.max_uploaded_data` (default quotas per project, -1 unlimited),
 /// `artifacts.external.allow_http` (fetch plain-http external locations), `artifacts.external.allowed_hosts`
 /// (comma list of `host[:port]` that may resolve to non-public addresses), `artifacts.external.timeout` (seconds),
 /// `client_socket_timeout` / `GRANARY_CLIENT_SOCKET_TIMEOUT` (seconds a connection may go without
@@ -54,6 +55,8 @@ struct Settings: Sendable {
     var clientSocketTimeout: Int? = 900
     var artifactTypesFile: String?
     var externalFetch = ExternalFetchPolicy()
+    /// Server-wide artifact quotas (`max_artifact_number`, `max_uploaded_data`); absent: unlimited.
+    var artifactQuotas: [String: Int] = [:]
     var logLevel = Logger.Level.info
     var store = StoreSettings()
     var gc = GCSettings()
@@ -129,6 +132,9 @@ struct Settings: Sendable {
         }
         settings.keystoneURL = reader.string(forKey: "keystone_url")
         settings.artifactTypesFile = reader.string(forKey: "artifacts.types_file")
+        for name in ["max_artifact_number", "max_uploaded_data"] {
+            if let value = try integer(reader, "artifacts." + name, range: -1...Int.max) { settings.artifactQuotas[name] = value }
+        }
         settings.externalFetch.allowHTTP = try boolean(reader, "artifacts.external.allow_http") ?? false
         settings.externalFetch.timeout = try integer(reader, "artifacts.external.timeout", range: 1...3600) ?? settings.externalFetch.timeout
         if let hosts = reader.string(forKey: "artifacts.external.allowed_hosts") {

@@ -278,4 +278,47 @@ import Testing
         #expect(throws: CatalogError.self) { try ArtifactQuery(parameters: [("version", "gt:x")], type: nil) }
         #expect(throws: CatalogError.self) { try ArtifactQuery(parameters: [("description", "x")], type: nil) }
     }
+
+    @Test func quotasLimitCountAndBytesPerProjectAndType() async throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let quotas: JSONValue = .array([
+            .object([
+                "project_id": .string("alice"),
+                "project_quotas": .array([
+                    .object(["quota_name": .string("max_artifact_number"), "quota_value": .number(3)]),
+                    .object(["quota_name": .string("max_artifact_number:heat_templates"), "quota_value": .number(1)]),
+                    .object(["quota_name": .string("max_uploaded_data"), "quota_value": .number(1000)]),
+                ]),
+            ])
+        ])
+        #expect(await fixture.code { try await fixture.catalog.setQuotas(quotas, caller: Fixture.alice) } == .forbidden)
+        try await fixture.catalog.setQuotas(quotas, caller: Fixture.admin)
+        let bad: JSONValue = .array([
+            .object(["project_id": .string("x"), "project_quotas": .array([.object(["quota_name": .string("max_fun"), "quota_value": .number(1)])])])
+        ])
+        #expect(await fixture.code { try await fixture.catalog.setQuotas(bad, caller: Fixture.admin) } == .badRequest)
+        #expect(try fixture.catalog.projectQuotas(nil, caller: Fixture.alice).1["max_uploaded_data"] == 1000)
+        #expect(await fixture.code { _ = try fixture.catalog.projectQuotas("alice", caller: Fixture.bob) } == .forbidden)
+
+        _ = try await fixture.create(["name": .string("h1")], type: "heat_templates")
+        #expect(await fixture.code { _ = try await fixture.create(["name": .string("h2")], type: "heat_templates") } == .forbidden)
+        var a = try await fixture.create(["name": .string("s1")])
+        let b = try await fixture.create(["name": .string("s2")])
+        #expect(await fixture.code { _ = try await fixture.create(["name": .string("s3")]) } == .forbidden)
+        _ = try await fixture.create(["name": .string("s3")], as: Fixture.bob)  // bob has no quota
+
+        a = try await fixture.upload(a, BlobSlot(field: "blob", key: nil), Array(repeating: 1, count: 600))
+        #expect(
+            await fixture.code { _ = try await fixture.upload(b, BlobSlot(field: "blob", key: nil), Array(repeating: 2, count: 500)) }
+                == .payloadTooLarge)
+        // Replacing a blob gives its old bytes back to the quota.
+        a = try await fixture.upload(a, BlobSlot(field: "blob", key: nil), Array(repeating: 3, count: 900))
+        #expect(try fixture.catalog.store.environment.read { txn in try fixture.catalog.index.usage(owner: "alice", type: nil, in: txn) } == (3, 900))
+        try await fixture.catalog.delete("sample_artifact", a.id, caller: Fixture.alice)
+        _ = try await fixture.upload(b, BlobSlot(field: "blob", key: nil), Array(repeating: 2, count: 500))
+        #expect(
+            try fixture.catalog.store.environment.read { txn in try fixture.catalog.index.usage(owner: "alice", type: "sample_artifact", in: txn) }
+                == (1, 500))
+    }
 }

@@ -257,3 +257,26 @@ def test_external_locations_are_fetched_verified_and_rechecked(tmp_path):
         assert requests.get(f"{url}/admin/stats").json()["blobs"] == 0
     finally:
         stop_server(proc, log, data)
+
+
+def test_quota_endpoints(headers_server):
+    root = ARTIFACTS[headers_server]
+    admin, carol = identity("ops", "admin"), identity("carol")
+    body = [{"project_id": "carol", "project_quotas": [{"quota_name": "max_artifact_number:tosca_templates", "quota_value": 1},
+                                                        {"quota_name": "max_uploaded_data", "quota_value": 100}]}]
+    assert requests.put(f"{root}/quotas", json=body, headers=carol).status_code == 403
+    assert requests.put(f"{root}/quotas", json=body, headers=admin).status_code == 200
+    assert requests.put(f"{root}/quotas", json=[{"project_id": "carol", "project_quotas": [{"quota_name": "nope", "quota_value": 1}]}],
+                        headers=admin).status_code == 400
+    listed = requests.get(f"{root}/quotas", headers=admin).json()
+    assert {"project_id": "carol", "project_quotas": body[0]["project_quotas"]} in listed["quotas"]
+    assert requests.get(f"{root}/quotas", headers=carol).status_code == 403
+    mine = requests.get(f"{root}/project-quotas", headers=carol).json()
+    assert mine[0]["project_id"] == "carol" and len(mine[0]["project_quotas"]) == 2
+    assert requests.get(f"{root}/project-quotas/ops", headers=carol).status_code == 403
+    first = create(root, "tosca_templates", {"name": "q1"}, carol)
+    assert first.status_code == 201
+    assert create(root, "tosca_templates", {"name": "q2"}, carol).status_code == 403
+    url = f"{root}/artifacts/tosca_templates/{first.json()['id']}/template"
+    assert requests.put(url, data=b"x" * 101, headers={**carol, "Content-Type": "text/plain"}).status_code == 413
+    assert requests.put(url, data=b"x" * 100, headers={**carol, "Content-Type": "text/plain"}).status_code == 200
