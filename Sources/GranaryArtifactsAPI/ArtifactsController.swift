@@ -16,6 +16,7 @@ struct ArtifactsController: Sendable {
     static let locationType = "application/vnd+openstack.glare-custom-location+json"
 
     func register(on router: RouterGroup<ImagesRequestContext>) {
+        router.post("admin/verify-external", use: verifyExternal)
         router.put("quotas", use: setQuotas)
         router.get("quotas", use: quotas)
         router.get("project-quotas", use: projectQuotas)
@@ -58,6 +59,18 @@ struct ArtifactsController: Sendable {
             throw GlareError(.badRequest, "The body is not valid JSON.")
         }
         return value
+    }
+
+    /// `POST /admin/verify-external` (admin): re-fetches every external blob, as the CLI does.
+    @Sendable func verifyExternal(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+        try await glareErrors {
+            guard context.caller.isAdmin else { throw GlareError(.forbidden, "Only administrators verify external locations.") }
+            let checks = try await ExternalVerifier.verify(catalog, with: fetcher)
+            let lines: [[String: Any]] = checks.map {
+                ["artifact": $0.artifact, "type": $0.type, "blob": $0.blob, "url": $0.url, "status": $0.status, "detail": $0.detail]
+            }
+            return try json(["blobs": lines, "ok": checks.allSatisfy { $0.status == "ok" }])
+        }
     }
 
     static func quotaList(_ values: [String: Int]) -> [[String: Any]] {

@@ -18,42 +18,21 @@ struct VerifyExternalCommand: AsyncParsableCommand {
     @OptionGroup var common: CommonOptions
     @Flag(help: "Print one JSON object per blob.") var json = false
 
-    struct Line: Encodable {
-        let artifact: String
-        let type: String
-        let blob: String
-        let url: String
-        let status: String
-    }
-
     func run() async throws {
         let settings = try await Settings.load(common: common)
         let store = try openStore(settings, logger: makeLogger(level: settings.logLevel))
         let catalog = try ArtifactCatalog(store: store)
         let fetcher = ExternalFetcher(policy: settings.externalFetch)
-        var problems = 0
-        for (artifact, slot, blob) in try catalog.externalBlobs() {
-            guard let url = blob.url else { continue }
-            var status = "ok"
-            var detail = ""
-            do {
-                let fetched = try await fetcher.fetch(url, cap: Int.max)
-                if fetched.sha256 != blob.sha256 || fetched.size != blob.size {
-                    status = "changed"
-                    detail = "now \(fetched.size) bytes, sha256 \(fetched.sha256); recorded \(blob.size ?? -1) bytes, sha256 \(blob.sha256 ?? "none")"
-                }
-            } catch {
-                status = "unreachable"
-                detail = "\(error)"
-            }
-            if status != "ok" { problems += 1 }
+        let checks = try await ExternalVerifier.verify(catalog, with: fetcher)
+        for check in checks {
             if json {
-                try printJSON(Line(artifact: artifact.id, type: artifact.typeName, blob: slot.description, url: url, status: status))
+                try printJSON(check)
             } else {
-                print("\(status) \(artifact.typeName)/\(artifact.id) \(slot) \(url)\(detail.isEmpty ? "" : ": " + detail)")
+                print("\(check.status) \(check.type)/\(check.artifact) \(check.blob) \(check.url)\(check.detail.isEmpty ? "" : ": " + check.detail)")
             }
-            if !detail.isEmpty { FileHandleOutput.standardError("granary verify-external: \(artifact.id) \(slot): \(detail)") }
+            if !check.detail.isEmpty { FileHandleOutput.standardError("granary verify-external: \(check.artifact) \(check.blob): \(check.detail)") }
         }
+        let problems = checks.filter { $0.status != "ok" }.count
         if problems > 0 { throw ExitCode(1) }
     }
 }

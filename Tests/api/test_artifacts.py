@@ -147,6 +147,7 @@ def test_policy_across_projects(headers_server):
     assert requests.delete(url, headers=alice).status_code == 403  # public: admin only
     assert artifact["id"] in [a["id"] for a in requests.get(f"{root}/artifacts/sample_artifact", headers=bob).json()["artifacts"]]
     assert requests.get(f"{root}/artifacts/sample_artifact", headers={"X-Identity-Status": "Invalid"}).status_code == 401
+    assert requests.post(f"{root}/admin/verify-external", headers=bob).status_code == 403
 
 
 def test_images_and_artifacts_share_data_and_fsck_counts_both():
@@ -245,9 +246,13 @@ def test_external_locations_are_fetched_verified_and_rechecked(tmp_path):
         code, lines = verify()
         assert code == 0 and [(l["artifact"], l["blob"], l["status"]) for l in lines] == [(artifact["id"], "template", "ok")]
         assert set(lines[0]) == {"artifact", "type", "blob", "url", "status"}
+        admin = requests.post(f"{root}/admin/verify-external").json()
+        assert admin["ok"] is True and [b["status"] for b in admin["blobs"]] == ["ok"]
         content["/tpl.yaml"] = b"changed"
         code, lines = verify()
         assert code == 1 and lines[0]["status"] == "changed"
+        admin = requests.post(f"{root}/admin/verify-external").json()
+        assert admin["ok"] is False and admin["blobs"][0]["status"] == "changed" and "sha256" in admin["blobs"][0]["detail"]
         remote.shutdown()
         remote.server_close()
         code, lines = verify()
