@@ -1,26 +1,11 @@
 import Foundation
 import GranaryCatalog
+import GranaryImagesAPI
 import GranaryIndex
 
 /// Artifacts and type schemas as Glare shows them (reference glare.md §2).
 enum ArtifactJSON {
-    static func timestamp(_ seconds: Int?) -> Any {
-        guard let seconds else { return NSNull() }
-        let formatter = ISO8601DateFormatter()
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(seconds)))
-    }
-
-    static func any(_ value: JSONValue) -> Any {
-        switch value {
-        case .null: NSNull()
-        case .bool(let flag): flag
-        case .number(let number): number == number.rounded() && abs(number) < 1e15 ? Int(number) as Any : number
-        case .string(let text): text
-        case .array(let items): items.map(any)
-        case .object(let fields): fields.mapValues(any)
-        }
-    }
+    static func timestamp(_ seconds: Int?) -> Any { seconds.map(JSONWriter.timestamp) ?? NSNull() }
 
     /// A blob value; an internal blob's URL is its download path, never a store address.
     static func blob(_ value: ArtifactBlob, path: String) -> [String: Any] {
@@ -51,7 +36,7 @@ enum ArtifactJSON {
                 object[field.name] = Dictionary(
                     uniqueKeysWithValues: entries.map { ($0.key, blob($0.value, path: base + field.name + "/" + $0.key)) })
             default:
-                object[field.name] = artifact.fields[field.name].map(any) ?? NSNull()
+                object[field.name] = artifact.fields[field.name].map(\.foundationObject) ?? NSNull()
             }
         }
         return object

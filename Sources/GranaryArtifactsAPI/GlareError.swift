@@ -1,5 +1,6 @@
 import Foundation
 import GranaryCatalog
+import GranaryImagesAPI
 public import HTTPTypes
 public import Hummingbird
 import NIOCore
@@ -21,18 +22,7 @@ public struct GlareError: HTTPResponseError, Sendable {
         switch error {
         case let error as GlareError: self = error
         case let error as CatalogError:
-            let status: HTTPResponse.Status =
-                switch error.code {
-                case .badRequest: .badRequest
-                case .forbidden: .forbidden
-                case .notFound: .notFound
-                case .conflict: .conflict
-                case .gone: .gone
-                case .payloadTooLarge: .contentTooLarge
-                case .unsupportedMediaType: .unsupportedMediaType
-                case .rangeNotSatisfiable: .rangeNotSatisfiable
-                }
-            self.init(status, error.message)
+            self.init(error.code.httpStatus, error.message)
         default:
             self.init(.internalServerError, "\(error)")
         }

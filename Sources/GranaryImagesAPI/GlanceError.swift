@@ -1,5 +1,5 @@
 import Foundation
-import GranaryCatalog
+public import GranaryCatalog
 import GranaryStore
 public import HTTPTypes
 public import Hummingbird
@@ -22,18 +22,7 @@ public struct GlanceError: HTTPResponseError, Sendable {
         switch error {
         case let error as GlanceError: self = error
         case let error as CatalogError:
-            let status: HTTPResponse.Status =
-                switch error.code {
-                case .badRequest: .badRequest
-                case .forbidden: .forbidden
-                case .notFound: .notFound
-                case .conflict: .conflict
-                case .gone: .gone
-                case .payloadTooLarge: .contentTooLarge
-                case .unsupportedMediaType: .unsupportedMediaType
-                case .rangeNotSatisfiable: .rangeNotSatisfiable
-                }
-            self.init(status, error.message)
+            self.init(error.code.httpStatus, error.message)
         case let error as StoreError where error.code == .io && error.message.contains("No space left"):
             self.init(.contentTooLarge, "Image storage media is full: \(error.message)")
         case let error as StoreError:
@@ -62,5 +51,21 @@ public struct GlanceError: HTTPResponseError, Sendable {
             body = "\(title)\n\n\(explanation)\n\n   "
         }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+}
+
+extension CatalogError.Code {
+    /// The HTTP status of a domain error, the same for the images and the artifacts API.
+    public var httpStatus: HTTPResponse.Status {
+        switch self {
+        case .badRequest: .badRequest
+        case .forbidden: .forbidden
+        case .notFound: .notFound
+        case .conflict: .conflict
+        case .gone: .gone
+        case .payloadTooLarge: .contentTooLarge
+        case .unsupportedMediaType: .unsupportedMediaType
+        case .rangeNotSatisfiable: .rangeNotSatisfiable
+        }
     }
 }

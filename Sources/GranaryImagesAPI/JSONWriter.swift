@@ -6,7 +6,7 @@
 /// of a thousand images): Foundation's JSONSerialization and a date formatter per timestamp
 /// cost hundreds of milliseconds per page on Linux. Output matches what the API promises:
 /// UTF-8, `/` unescaped, keys in the order written (callers write them sorted).
-struct JSONWriter {
+public struct JSONWriter {
     private(set) var bytes: [UInt8] = []
     /// Whether the next value in the current object or array needs a comma before it.
     private var needsComma = false
@@ -61,7 +61,7 @@ struct JSONWriter {
     }
 
     /// `YYYY-MM-DDTHH:MM:SSZ` (UTC, whole seconds) without a date formatter.
-    static func timestamp(_ seconds: Int) -> String {
+    public static func timestamp(_ seconds: Int) -> String {
         var time = time_t(seconds)
         var parts = tm()
         gmtime_r(&time, &parts)

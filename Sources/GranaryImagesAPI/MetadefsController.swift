@@ -30,17 +30,6 @@ struct MetadefsController: Sendable {
 
     static func time(_ seconds: Int) -> String { ImageJSON.timestamp(seconds) }
 
-    static func any(_ value: JSONValue) -> Any {
-        switch value {
-        case .null: NSNull()
-        case .bool(let flag): flag
-        case .number(let number): number == number.rounded() && abs(number) < 1e15 ? Int(number) as Any : number
-        case .string(let text): text
-        case .array(let items): items.map(any)
-        case .object(let fields): fields.mapValues(any)
-        }
-    }
-
     static func namespaceObject(_ namespace: MetadefNamespace, full: Bool) -> [String: Any] {
         var object: [String: Any] = [
             "namespace": namespace.namespace, "visibility": namespace.visibility, "protected": namespace.protected,
@@ -52,7 +41,7 @@ struct MetadefsController: Sendable {
         object["owner"] = namespace.owner
         if !namespace.resourceTypes.isEmpty { object["resource_type_associations"] = namespace.resourceTypes.map(associationObject) }
         if full {
-            if !namespace.properties.isEmpty { object["properties"] = namespace.properties.mapValues(any) }
+            if !namespace.properties.isEmpty { object["properties"] = namespace.properties.mapValues(\.foundationObject) }
             if !namespace.objects.isEmpty {
                 object["objects"] = namespace.objects.values.sorted { $0.name < $1.name }.map { objectObject($0, in: namespace) }
             }
@@ -70,7 +59,7 @@ struct MetadefsController: Sendable {
 
     static func objectObject(_ object: MetadefObject, in namespace: MetadefNamespace) -> [String: Any] {
         var view: [String: Any] = [
-            "name": object.name, "required": object.required, "properties": object.properties.mapValues(any),
+            "name": object.name, "required": object.required, "properties": object.properties.mapValues(\.foundationObject),
             "created_at": time(object.createdAt), "updated_at": time(object.updatedAt),
             "self": "/v2/metadefs/namespaces/\(namespace.namespace)/objects/\(object.name)", "schema": "/v2/schemas/metadefs/object",
         ]
@@ -79,7 +68,7 @@ struct MetadefsController: Sendable {
     }
 
     static func propertyObject(_ name: String, _ definition: JSONValue) -> [String: Any] {
-        var view = (any(definition) as? [String: Any]) ?? [:]
+        var view = (definition.foundationObject as? [String: Any]) ?? [:]
         view["name"] = name
         return view
     }
@@ -209,7 +198,7 @@ struct MetadefsController: Sendable {
     // MARK: Properties
 
     @Sendable func listProperties(_ request: Request, context: ImagesRequestContext) async throws -> Response {
-        try await glanceErrors { try jsonResponse(["properties": try visible(context).properties.mapValues(Self.any)]) }
+        try await glanceErrors { try jsonResponse(["properties": try visible(context).properties.mapValues(\.foundationObject)]) }
     }
 
     @Sendable func showProperty(_ request: Request, context: ImagesRequestContext) async throws -> Response {

@@ -225,7 +225,7 @@ public struct ArtifactIndex: Sendable {
         try txn.delete(unique, Self.uniqueKey(artifact))
     }
 
-    /// Artifacts of `type` (every type when nil), newest first; `body` returns false to stop.
+    /// Artifacts of `type`, newest first (every type, in id order, when nil); `body` returns false to stop.
     public func newestFirst(
         type: String?, in txn: borrowing Transaction<some TransactionAccess>, _ body: (ArtifactRecord) throws -> Bool
     ) throws {

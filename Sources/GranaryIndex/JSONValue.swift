@@ -1,3 +1,5 @@
+import Foundation
+
 /// Any JSON value: request bodies of the APIs carry arbitrary keys of mixed types, and the
 /// domain rules must see exactly what the client sent (a number where a string belongs is a 400).
 public enum JSONValue: Sendable, Equatable, Codable {
@@ -47,6 +49,19 @@ public enum JSONValue: Sendable, Equatable, Codable {
         case .string: "string"
         case .array: "array"
         case .object: "object"
+        }
+    }
+
+    /// The value as Foundation objects, for JSONSerialization (whole numbers as Int, so that
+    /// `3` is written back as `3`, not `3.0`).
+    public var foundationObject: Any {
+        switch self {
+        case .null: NSNull()
+        case .bool(let flag): flag
+        case .number(let number): number == number.rounded() && abs(number) < 1e15 ? Int(number) as Any : number
+        case .string(let text): text
+        case .array(let items): items.map(\.foundationObject)
+        case .object(let fields): fields.mapValues(\.foundationObject)
         }
     }
 }

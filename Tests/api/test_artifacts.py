@@ -229,6 +229,11 @@ def test_external_locations_are_fetched_verified_and_rechecked(tmp_path):
         download = requests.get(art + "/template", allow_redirects=False)
         assert download.status_code == 301 and download.headers["Location"] == remote_url + "/moved"
         assert requests.put(art + "/template", json={"url": remote_url + "/tpl.yaml"}, headers=location).status_code == 409
+        # The field's size cap holds for fetched bytes too (small_blob: 10 bytes), nothing recorded.
+        small = create(root, "sample_artifact", {"name": "ext-small"}).json()
+        small_url = f"{root}/artifacts/sample_artifact/{small['id']}"
+        assert requests.put(small_url + "/small_blob", json={"url": remote_url + "/tpl.yaml"}, headers=location).status_code == 413
+        assert requests.get(small_url).json()["small_blob"] is None
         # Refused: private addresses not allow-listed, link-local metadata, credentials, bad scheme.
         other = create(root, "heat_templates", {"name": "ext2"}).json()
         other_url = f"{root}/artifacts/heat_templates/{other['id']}/template"
