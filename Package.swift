@@ -38,6 +38,8 @@ let package = Package(
         .systemLibrary(name: "CGranaryCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         // CRC32C with the SSE4.2 instruction (runtime-dispatched, portable fallback): no Debian library ships it.
         .target(name: "CGranaryCRC32C"),
+        // Linux file calls Swift's Glibc module hides behind _GNU_SOURCE (sync_file_range).
+        .target(name: "CGranaryFileIO"),
 
         // MARK: Swift wrappers (the only targets that import a C module)
         .target(name: "GranaryLMDB", dependencies: ["CGranaryLMDB"]),
@@ -47,7 +49,7 @@ let package = Package(
         .target(
             name: "GranaryStore",
             dependencies: [
-                "GranaryLMDB", "GranaryCodec",
+                "GranaryLMDB", "GranaryCodec", "CGranaryFileIO",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -148,7 +150,7 @@ let package = Package(
 )
 
 // Shared settings for every Swift target (swift-nio / swift-log style).
-for target in package.targets where target.type != .system && target.name != "CGranaryCRC32C" {
+for target in package.targets where target.type != .system && !target.name.hasPrefix("C") {
     var settings = target.swiftSettings ?? []
     settings.append(contentsOf: [
         .enableUpcomingFeature("ExistentialAny"),

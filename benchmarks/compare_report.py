@@ -20,7 +20,8 @@ def cpu_per_gb(result):
 
 
 g = {k: load("glance-" + k) for k in ("upload1", "download", "upload8", "metadata")}
-r = {k: load("granary-" + k) for k in ("upload1", "download", "upload8", "metadata", "sha256-upload8")}
+r = {k: load("granary-" + k) for k in ("upload1", "download", "upload8", "metadata", "sha256-upload8", "zc-download", "zcb-download",
+                                       "zcb-upload1")}
 
 
 def download(result, step, key):
@@ -40,6 +41,18 @@ rows = [
     ("download MB/s, read again", download(g["download"], "second", "mbps"), download(r["download"], "second", "mbps"), True, 1.3),
     ("download server CPU-s per GB, read again", download(g["download"], "second", "cpu_per_gb"),
      download(r["download"], "second", "cpu_per_gb"), False, 0.5),
+    ("download MB/s, right after the upload, zero-copy (verify_reads off)", download(g["download"], "first", "mbps"),
+     download(r["zc-download"], "first", "mbps"), True, 1.3),
+    ("download server CPU-s per GB, right after the upload, zero-copy", download(g["download"], "first", "cpu_per_gb"),
+     download(r["zc-download"], "first", "cpu_per_gb"), False, 0.5),
+    ("download MB/s, read again, zero-copy", download(g["download"], "second", "mbps"), download(r["zc-download"], "second", "mbps"), True, 1.3),
+    ("download server CPU-s per GB, read again, zero-copy", download(g["download"], "second", "cpu_per_gb"),
+     download(r["zc-download"], "second", "cpu_per_gb"), False, 0.5),
+    ("upload MB/s, 1 at a time, buffered packs", g["upload1"] and g["upload1"]["mbps"], r["zcb-upload1"] and r["zcb-upload1"]["mbps"], True, 2.0),
+    ("download MB/s, right after the upload, zero-copy, buffered packs", download(g["download"], "first", "mbps"),
+     download(r["zcb-download"], "first", "mbps"), True, 1.3),
+    ("download server CPU-s per GB, right after the upload, zero-copy, buffered packs", download(g["download"], "first", "cpu_per_gb"),
+     download(r["zcb-download"], "first", "cpu_per_gb"), False, 0.5),
     ("creates/s, 8 at a time", g["metadata"] and g["metadata"]["creates_per_s"], r["metadata"] and r["metadata"]["creates_per_s"], True, None),
     ("create p99 ms", g["metadata"] and g["metadata"]["create_ms"]["p99"], r["metadata"] and r["metadata"]["create_ms"]["p99"], False, 0.1),
     ("lists/s (1000-image pages)", g["metadata"] and g["metadata"]["lists_per_s"], r["metadata"] and r["metadata"]["lists_per_s"], True, None),

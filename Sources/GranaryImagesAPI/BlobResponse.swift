@@ -5,18 +5,41 @@ import NIOCore
 import NIOPosix
 
 /// The body of a data download: the reader's groups of chunks, read off the event loop.
+///
+/// Nothing is copied in user space: each group of records is read into one buffer and sent as
+/// slices of it (record headers skipped). When reads are not verified
+/// (`store.verify_reads = false`) raw chunks are not read at all but sent from the pack file
+/// with `sendfile` (``FileRegionWriter``); compressed and all-zero chunks are still copied.
 public enum BlobResponse {
-    public static func body(_ reader: BlobReader) -> ResponseBody {
+    public static func body(_ reader: BlobReader, channel: any Channel) -> ResponseBody {
         let box = ReaderBox(reader)
         return ResponseBody(contentLength: reader.count) { writer in
+            let regions = box.reader.sendsUnverified ? try? await channel.pipeline.handler(type: FileRegionWriter.self).get() : nil
             while true {
-                let piece: ByteBuffer? = try await NIOThreadPool.singleton.runIfActive {
-                    var out = ByteBuffer()
-                    let more = try box.reader.readNext { out.writeBytes($0) }
-                    return more ? out : nil
+                let parts: [ByteBuffer]? = try await NIOThreadPool.singleton.runIfActive {
+                    var parts: [ByteBuffer] = []
+                    var filled = ByteBuffer()
+                    let more = try box.reader.readNextParts(
+                        zeroCopy: regions != nil,
+                        fill: { count, read in
+                            filled = ByteBuffer()
+                            filled.reserveCapacity(count)
+                            try filled.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { buffer in
+                                try read(UnsafeMutableRawBufferPointer(rebasing: buffer[0..<count]))
+                                return count
+                            }
+                        },
+                        emit: { part in
+                            switch part {
+                            case .filled(let range): parts.append(filled.getSlice(at: range.lowerBound, length: range.count)!)
+                            case .transient(let bytes): parts.append(ByteBuffer(bytes: bytes))
+                            case .region(let region): parts.append(regions!.placeholder(for: region))
+                            }
+                        })
+                    return more ? parts : nil
                 }
-                guard let piece else { break }
-                try await writer.write(piece)
+                guard let parts else { break }
+                try await writer.write(contentsOf: parts)
             }
             try await writer.finish(nil)
         }

@@ -26,7 +26,8 @@ public final class ExpectContinueHandler: ChannelInboundHandler, RemovableChanne
     }
 }
 
-/// The images API's HTTP/1 server: Hummingbird's, with 100-continue answered and connections
+/// The images API's HTTP/1 server: Hummingbird's, with 100-continue answered, zero-copy file
+/// regions for downloads (``FileRegionWriter``), and connections
 /// closed after `idleTimeout` seconds without a read or a write (Glance's
 /// `client_socket_timeout`). Closing a stalled upload's connection fails its body, so the upload
 /// is cleaned up like any cut-off one (image back to `queued`, write session ended) instead of
@@ -35,7 +36,7 @@ public func imagesServer(idleTimeout: Int? = nil) -> HTTPServerBuilder {
     .http1(
         configuration: .init(
             additionalChannelHandlers: {
-                var handlers: [any RemovableChannelHandler] = [ExpectContinueHandler()]
+                var handlers: [any RemovableChannelHandler] = [ExpectContinueHandler(), FileRegionWriterInstaller()]
                 if let idleTimeout {
                     handlers += [IdleStateHandler(allTimeout: .seconds(Int64(idleTimeout))), IdleConnectionCloser()]
                 }

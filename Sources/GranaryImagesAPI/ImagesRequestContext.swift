@@ -2,16 +2,19 @@ import Foundation
 public import GranaryCatalog
 import HTTPTypes
 public import Hummingbird
-import NIOCore
+public import NIOCore
 
 /// The request context of the images API: the core context plus who is calling.
 public struct ImagesRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// Set by ``AuthMiddleware``; noauth's admin until then.
     public var caller: Caller = .noauthAdmin
+    /// The connection, for zero-copy downloads (``BlobResponse``).
+    public let channel: any Channel
 
     public init(source: Source) {
         coreContext = .init(source: source)
+        channel = source.channel
     }
 }
 

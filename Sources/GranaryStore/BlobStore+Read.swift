@@ -24,7 +24,6 @@ public final class BlobReader {
     public let count: Int
     private let zeros: UnsafeMutableRawBufferPointer
     private let io: UnsafeMutableRawBufferPointer
-    private let raw: UnsafeMutableRawBufferPointer
     private let decompressor = ZstdDecompressor()
     private static let ioSize = 4 << 20
 
@@ -36,13 +35,11 @@ public final class BlobReader {
         zeros = .allocate(byteCount: maxChunk, alignment: 64)
         zeros.initializeMemory(as: UInt8.self, repeating: 0)
         io = .allocate(byteCount: Self.ioSize + maxChunk * 2, alignment: 64)
-        raw = .allocate(byteCount: maxChunk, alignment: 64)
     }
 
     deinit {
         zeros.deallocate()
         io.deallocate()
-        raw.deallocate()
     }
 
     /// Whether everything has been delivered.
@@ -52,10 +49,33 @@ public final class BlobReader {
     /// - Returns: false when there was nothing left.
     @discardableResult
     public func readNext(into sink: (UnsafeRawBufferPointer) throws -> Void) throws -> Bool {
+        try readNextParts(
+            fill: { count, read in try read(UnsafeMutableRawBufferPointer(rebasing: io[0..<count])) },
+            emit: { part in
+                switch part {
+                case .filled(let range): try sink(UnsafeRawBufferPointer(rebasing: io[range]))
+                case .transient(let bytes): try sink(bytes)
+                case .region: preconditionFailure("regions are only handed out with zeroCopy")
+                }
+            })
+    }
+
+    /// Delivers the next group of chunks as parts, in order, copying as little as possible:
+    /// the group's records are read into the buffer `fill` provides (it calls its second
+    /// argument with a buffer of the given size) and handed out as ranges of it. With
+    /// `zeroCopy` and ``sendsUnverified``, raw chunks are not read at all but handed out as
+    /// pack file regions, for `sendfile`.
+    /// - Returns: false when there was nothing left.
+    @discardableResult
+    public func readNextParts(
+        zeroCopy: Bool = false,
+        fill: (_ count: Int, _ read: (UnsafeMutableRawBufferPointer) throws -> Void) throws -> Void,
+        emit: (BlobPart) throws -> Void
+    ) throws -> Bool {
         guard index < pieces.count else { return false }
         guard let first = pieces[index].row else {
             let piece = pieces[index]
-            try sink(UnsafeRawBufferPointer(rebasing: zeros[piece.wanted]))
+            try emit(.transient(UnsafeRawBufferPointer(rebasing: zeros[piece.wanted])))
             index += 1
             return true
         }
@@ -63,43 +83,94 @@ public final class BlobReader {
         guard let file = try packReader(first.packID) else {
             // GC compacted the pack since the plan was made: its chunks live elsewhere now.
             try relocateRemainingPieces()
-            return try readNext(into: sink)
+            return try readNextParts(zeroCopy: zeroCopy, fill: fill, emit: emit)
         }
-        let buffer = UnsafeMutableRawBufferPointer(rebasing: io[0..<span])
-        try file.read(into: buffer, at: first.offset)
-        prefetch(after: end)
-        var position = 0
-        for piece in pieces[index..<end] {
-            // Safe because the loop above only grouped pieces with rows.
-            let row = piece.row!
-            let record = UnsafeRawBufferPointer(rebasing: buffer[position..<(position + row.recordSize)])
-            try deliver(piece, row: row, record: record, sink: sink)
-            position += row.recordSize
+        if zeroCopy && sendsUnverified {
+            // The kernel reads these bytes only when the socket takes them; ask for the group
+            // and the next one now, in large reads.
+            file.willNeed(at: first.offset, length: span.read)
+            prefetch(after: end)
+            for piece in pieces[index..<end] {
+                // Safe because `group` only takes pieces with rows.
+                let row = piece.row!
+                if row.codec == .zstd {
+                    try emitRecord(piece, row: row, from: file, fill: fill, emit: emit)
+                } else {
+                    let start = row.offset + PackFormat.recordHeaderSize + piece.wanted.lowerBound
+                    try emit(.region(PackFileRegion(file: file, offset: start, length: piece.wanted.count)))
+                }
+            }
+        } else {
+            var parts: [Range<Int>] = []
+            try fill(span.read + span.decompressed) { buffer in
+                try file.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<span.read]), at: first.offset)
+                var position = 0
+                var spill = span.read
+                for piece in pieces[index..<end] {
+                    let row = piece.row!
+                    let record = UnsafeRawBufferPointer(rebasing: buffer[position..<(position + row.recordSize)])
+                    let spillBuffer = UnsafeMutableRawBufferPointer(rebasing: buffer[spill...])
+                    if try check(piece, row: row, record: record, decompressInto: spillBuffer) {
+                        parts.append((spill + piece.wanted.lowerBound)..<(spill + piece.wanted.upperBound))
+                        spill += row.rawLength
+                    } else {
+                        let start = position + PackFormat.recordHeaderSize
+                        parts.append((start + piece.wanted.lowerBound)..<(start + piece.wanted.upperBound))
+                    }
+                    position += row.recordSize
+                }
+            }
+            prefetch(after: end)
+            for range in parts { try emit(.filled(range)) }
         }
         index = end
         return true
     }
 
-    /// Starts the kernel reading the next group's bytes while this group is delivered (packs are
-    /// written around the page cache, so a blob read soon after its upload comes from the disk;
-    /// without this the disk would idle while each group goes out to the client).
+    /// Whether this reader skips the CRC32C check of stored bytes (``StoreSettings/verifyReads``
+    /// off), which is what allows handing raw chunks out unread as file regions.
+    public var sendsUnverified: Bool { !store.settings.verifyReads }
+
+    /// Reads, checks and decompresses one compressed record on its own (the zero-copy path).
+    private func emitRecord(
+        _ piece: Piece,
+        row: ChunkRow,
+        from file: FileDescriptor,
+        fill: (_ count: Int, _ read: (UnsafeMutableRawBufferPointer) throws -> Void) throws -> Void,
+        emit: (BlobPart) throws -> Void
+    ) throws {
+        try fill(row.recordSize + row.rawLength) { buffer in
+            let record = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<row.recordSize])
+            try file.read(into: record, at: row.offset)
+            let out = UnsafeMutableRawBufferPointer(rebasing: buffer[row.recordSize...])
+            _ = try check(piece, row: row, record: UnsafeRawBufferPointer(record), decompressInto: out)
+        }
+        try emit(.filled((row.recordSize + piece.wanted.lowerBound)..<(row.recordSize + piece.wanted.upperBound)))
+    }
+
+    /// Starts the kernel reading the next group's bytes while this group is delivered (for packs
+    /// not in the page cache: written with `O_DIRECT`, or evicted; without this the disk would
+    /// idle while each group goes out to the client).
     private func prefetch(after end: Int) {
         guard end < pieces.count, let next = pieces[end].row, let file = try? packReader(next.packID) else { return }
-        file.willNeed(at: next.offset, length: group(from: end, first: next).span)
+        file.willNeed(at: next.offset, length: group(from: end, first: next).span.read)
     }
 
     /// The pieces read with one `pread` from `start` (whose row is `first`): the records that
-    /// sit right after each other in the same pack, up to ~4 MiB.
-    private func group(from start: Int, first: ChunkRow) -> (end: Int, span: Int) {
+    /// sit right after each other in the same pack, up to ~4 MiB read plus decompressed.
+    private func group(from start: Int, first: ChunkRow) -> (end: Int, span: (read: Int, decompressed: Int)) {
+        func decompressed(_ row: ChunkRow) -> Int { row.codec == .zstd ? row.rawLength : 0 }
         var end = start + 1
-        var span = first.recordSize
-        while end < pieces.count, let next = pieces[end].row, next.packID == first.packID,
-            next.offset == first.offset + span, span + next.recordSize <= io.count, span < Self.ioSize
+        var read = first.recordSize
+        var spill = decompressed(first)
+        while end < pieces.count, let next = pieces[end].row, next.packID == first.packID, next.offset == first.offset + read,
+            read + spill + next.recordSize + decompressed(next) <= io.count, read + spill < Self.ioSize
         {
-            span += next.recordSize
+            read += next.recordSize
+            spill += decompressed(next)
             end += 1
         }
-        return (end, span)
+        return (end, (read, spill))
     }
 
     /// The read descriptor of pack `id`, or nil when the pack file is gone.
@@ -131,12 +202,15 @@ public final class BlobReader {
         pieces.replaceSubrange(index..., with: moved)
     }
 
-    private func deliver(
+    /// Checks a record read from its pack (header, identity and, with verification, the CRC32C
+    /// of its bytes); a compressed record is decompressed into the start of `out`.
+    /// - Returns: whether it was (else the raw content is the record's stored bytes).
+    private func check(
         _ piece: Piece,
         row: ChunkRow,
         record: UnsafeRawBufferPointer,
-        sink: (UnsafeRawBufferPointer) throws -> Void
-    ) throws {
+        decompressInto out: UnsafeMutableRawBufferPointer
+    ) throws -> Bool {
         let location = "chunk \(piece.key) (\(PackFormat.fileName(row.packID)) offset \(row.offset))"
         let header = try RecordHeader.decode(record, location: location)
         guard header.sha256 == piece.key, header.storedLength == row.storedLength, header.rawLength == row.rawLength else {
@@ -148,20 +222,40 @@ public final class BlobReader {
         }
         switch header.codec {
         case .raw, .rawDeferred:
-            try sink(UnsafeRawBufferPointer(rebasing: stored[piece.wanted]))
+            return false
         case .zstd:
-            let out = UnsafeMutableRawBufferPointer(rebasing: raw[0..<header.rawLength])
+            let target = UnsafeMutableRawBufferPointer(rebasing: out[0..<header.rawLength])
             let n: Int
             do {
-                n = try decompressor.decompress(stored, into: out)
+                n = try decompressor.decompress(stored, into: target)
             } catch {
                 throw StoreError(.corrupt, "\(location) does not decompress", cause: error)
             }
             guard n == header.rawLength else { throw StoreError(.corrupt, "\(location) decompressed to \(n) bytes, not \(header.rawLength)") }
-            try sink(UnsafeRawBufferPointer(rebasing: raw[piece.wanted]))
+            return true
         }
     }
+}
 
+/// One part of a blob as ``BlobReader/readNextParts(zeroCopy:fill:emit:)`` hands it out.
+public enum BlobPart {
+    /// These bytes of the buffer the latest `fill` call provided.
+    case filled(Range<Int>)
+    /// Bytes valid only during the `emit` call (all-zero chunks).
+    case transient(UnsafeRawBufferPointer)
+    /// Bytes of a pack file, not read by the store (zero-copy sending).
+    case region(PackFileRegion)
+}
+
+/// A byte range of an open pack file. The value keeps the file open, so the bytes stay
+/// readable even when GC removes the pack meanwhile.
+public struct PackFileRegion: Sendable {
+    let file: FileDescriptor
+    public let offset: Int
+    public let length: Int
+
+    /// The open descriptor; valid while this value lives.
+    public var descriptor: Int32 { file.fd }
 }
 
 extension BlobStore {

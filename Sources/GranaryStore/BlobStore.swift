@@ -42,7 +42,8 @@ public final class BlobStore: Sendable {
         let keyspace = try Keyspace(environment: environment)
         self.keyspace = keyspace
         let highWater: UInt32 = try environment.read { txn in try keyspace.metaInteger(Keyspace.highWaterKey, in: txn) }
-        self.packs = try PackSet(directory: directory.packsPath, sizeLimit: settings.packSizeLimit, highWater: highWater)
+        self.packs = try PackSet(
+            directory: directory.packsPath, sizeLimit: settings.packSizeLimit, direct: settings.packWrites == .direct, highWater: highWater)
         try checkFormat()
         if directory.isExclusive {
             _ = try environment.clearStaleReaders()

@@ -1,3 +1,5 @@
+import CGranaryFileIO
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -114,6 +116,12 @@ final class FileDescriptor: @unchecked Sendable {
     /// waiting: the next read of that range then overlaps with what the caller does meanwhile.
     func willNeed(at offset: Int, length: Int) {
         _ = posix_fadvise(fd, off_t(offset), off_t(length), Int32(POSIX_FADV_WILLNEED))
+    }
+
+    /// Starts writing `length` bytes at `offset` back to the disk without waiting (buffered
+    /// files only): by the commit's fdatasync most of the data is on its way. Best effort.
+    func startWriteback(at offset: Int, length: Int) {
+        _ = granary_start_writeback(fd, Int64(offset), Int64(length))
     }
 
     /// Makes written data durable (fdatasync). A failure is final for this file: after an fsync

@@ -31,6 +31,8 @@ final class OpenPack: @unchecked Sendable {
 final class PackSet: Sendable {
     let directory: String
     let sizeLimit: Int
+    /// Whether new packs are written with `O_DIRECT` (``PackWriteMode/direct``).
+    let direct: Bool
     private let state: Mutex<State>
 
     private struct State: ~Copyable {
@@ -42,9 +44,10 @@ final class PackSet: Sendable {
 
     /// - Parameter highWater: the highest pack id ever committed (GC deletes packs, and an id is
     ///   never reused: a reader in another process may still hold a chunk location naming it).
-    init(directory: String, sizeLimit: Int, highWater: UInt32 = 0) throws(StoreError) {
+    init(directory: String, sizeLimit: Int, direct: Bool, highWater: UInt32 = 0) throws(StoreError) {
         self.directory = directory
         self.sizeLimit = sizeLimit
+        self.direct = direct
         let highest = max(try Self.packFiles(in: directory).map(\.id).max() ?? 0, highWater)
         state = Mutex(State(nextID: highest + 1))
     }
@@ -72,7 +75,7 @@ final class PackSet: Sendable {
                 return state.nextID
             }
             // Another process (a maintenance run beside the server) may have taken this id.
-            guard let file = try FileDescriptor.createExclusive(path(of: id), direct: true) else { continue }
+            guard let file = try FileDescriptor.createExclusive(path(of: id), direct: direct) else { continue }
             // The lock marks the pack as being appended to; if recovery or GC elsewhere took it
             // (or removed the new file) between create and lock, leave this id alone.
             guard try file.tryLockExclusive(), file.isStillLinked() else { continue }

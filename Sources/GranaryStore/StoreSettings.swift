@@ -10,10 +10,21 @@ public enum CompressionPolicy: String, Sendable, CaseIterable {
     case off
 }
 
+/// How pack appends reach the disk. Either way a commit is durable only after fdatasync.
+public enum PackWriteMode: String, Sendable, CaseIterable {
+    /// Through the page cache, with writeback started as each MiB is written
+    /// (`sync_file_range`): new packs stay cached, so a blob read right after its upload
+    /// comes from memory.
+    case buffered
+    /// `O_DIRECT`: no page-cache copy, and nothing cached.
+    case direct
+}
+
 /// Storage-engine settings.
 public struct StoreSettings: Sendable {
     public var compression: CompressionPolicy = .inline
     public var zstdLevel: Int32 = 1
+    public var packWrites = PackWriteMode.direct
     /// Check each chunk's CRC32C on read (a corrupt chunk is an error, never data).
     public var verifyReads = true
     /// Packs roll over at about this size; compaction cost grows with pack size.

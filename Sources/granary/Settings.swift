@@ -29,6 +29,7 @@ enum AuthMode: String, CaseIterable, Sendable {
 /// `keystone.project_domain`; without them each token validates itself), `log_level` / `GRANARY_LOG_LEVEL`,
 /// `index.map_size` / `GRANARY_INDEX_MAP_SIZE` (bytes),
 /// `store.compression` / `GRANARY_STORE_COMPRESSION` (inline, deferred, off),
+/// `store.pack_writes` / `GRANARY_STORE_PACK_WRITES` (buffered, direct),
 /// `store.verify_reads` / `GRANARY_STORE_VERIFY_READS` (true, false),
 /// `store.pack_size` / `GRANARY_STORE_PACK_SIZE` (bytes),
 /// `gc.grace` / `GRANARY_GC_GRACE` (seconds), `gc.throttle_mbps` / `GRANARY_GC_THROTTLE_MBPS`,
@@ -110,6 +111,12 @@ struct Settings: Sendable {
                 throw Invalid(description: "store.compression must be inline, deferred or off, not '\(policy)'")
             }
             settings.store.compression = parsed
+        }
+        if let mode = reader.string(forKey: "store.pack_writes") {
+            guard let parsed = PackWriteMode(rawValue: mode) else {
+                throw Invalid(description: "store.pack_writes must be buffered or direct, not '\(mode)'")
+            }
+            settings.store.packWrites = parsed
         }
         settings.store.verifyReads = try boolean(reader, "store.verify_reads") ?? settings.store.verifyReads
         settings.gc.options.grace = try integer(reader, "gc.grace", range: 0...Int(Int32.max)) ?? settings.gc.options.grace

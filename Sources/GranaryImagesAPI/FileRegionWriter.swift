@@ -1,0 +1,75 @@
+public import GranaryStore
+public import NIOCore
+import Synchronization
+
+/// Sends pack file regions with `sendfile`, below Hummingbird.
+///
+/// Hummingbird's response writer takes only byte buffers, so a zero-copy download writes a
+/// 16-byte placeholder per region (a per-process random tag and an id) and registers the region
+/// here; this handler sits at the socket end of the pipeline, after the HTTP encoder, and turns
+/// each placeholder into the file region it stands for. The pack descriptor is kept open by
+/// the region until the write completes. Bodies carrying placeholders must have a
+/// Content-Length (a chunked encoder would count the placeholder's 16 bytes).
+public final class FileRegionWriter: ChannelOutboundHandler, RemovableChannelHandler, Sendable {
+    public typealias OutboundIn = IOData
+    public typealias OutboundOut = IOData
+
+    private static let tag = UInt64.random(in: 1...UInt64.max)
+    private let pending = Mutex<(next: UInt64, regions: [UInt64: PackFileRegion])>((0, [:]))
+
+    public init() {}
+
+    /// The placeholder to write in place of `region`.
+    public func placeholder(for region: PackFileRegion) -> ByteBuffer {
+        let id = pending.withLock { state in
+            state.next += 1
+            state.regions[state.next] = region
+            return state.next
+        }
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(16)
+        buffer.writeInteger(Self.tag)
+        buffer.writeInteger(id)
+        return buffer
+    }
+
+    public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        guard case .byteBuffer(let buffer) = unwrapOutboundIn(data), buffer.readableBytes == 16,
+            buffer.getInteger(at: buffer.readerIndex, as: UInt64.self) == Self.tag,
+            let id = buffer.getInteger(at: buffer.readerIndex + 8, as: UInt64.self),
+            let region = pending.withLock({ $0.regions.removeValue(forKey: id) })
+        else {
+            context.write(data, promise: promise)
+            return
+        }
+        // The handle borrows the region's descriptor: ownership is taken back once written.
+        let handle = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: region.descriptor)
+        let file = FileRegion(fileHandle: handle, readerIndex: region.offset, endIndex: region.offset + region.length)
+        let written = promise ?? context.eventLoop.makePromise()
+        written.futureResult.whenComplete { _ in
+            _ = try? handle.takeDescriptorOwnership()
+            withExtendedLifetime(region) {}
+        }
+        context.write(wrapOutboundOut(.fileRegion(file)), promise: written)
+    }
+
+    public func handlerRemoved(context: ChannelHandlerContext) {
+        pending.withLock { $0.regions.removeAll() }
+    }
+}
+
+/// Puts a ``FileRegionWriter`` at the socket end of a connection's pipeline (Hummingbird adds
+/// its extra handlers after the HTTP codec, where writes are still HTTP parts), then steps out.
+final class FileRegionWriterInstaller: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = NIOAny
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        let pipeline = context.pipeline.syncOperations
+        do {
+            try pipeline.addHandler(FileRegionWriter(), position: .first)
+        } catch {
+            // Downloads then fall back to copying (BlobResponse finds no writer).
+        }
+        pipeline.removeHandler(context: context, promise: nil)
+    }
+}
