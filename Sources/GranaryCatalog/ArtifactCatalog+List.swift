@@ -83,7 +83,8 @@ public struct ArtifactQuery: Sendable {
         static func < (a: Scalar, b: Scalar) -> Bool {
             switch (a, b) {
             case (.number(let x), .number(let y)): x < y
-            case (.text(let x), .text(let y)): x < y
+            // Byte order, as the index's keys sort.
+            case (.text(let x), .text(let y)): x.utf8.lexicographicallyPrecedes(y.utf8)
             case (.version(let x), .version(let y)): x < y
             case (.none, .none): false
             case (.none, _): true
@@ -168,7 +169,8 @@ public struct ArtifactQuery: Sendable {
         for (key, descending) in sort {
             let x = Self.scalar(a, key)
             let y = Self.scalar(b, key)
-            if x == y { continue }
+            // Neither first (equal, or versions differing only in build metadata): the next key decides.
+            if !(x < y) && !(y < x) { continue }
             return descending ? y < x : x < y
         }
         return false
@@ -179,7 +181,8 @@ extension ArtifactQuery.Scalar: Equatable {
     static func == (a: ArtifactQuery.Scalar, b: ArtifactQuery.Scalar) -> Bool {
         switch (a, b) {
         case (.number(let x), .number(let y)): x == y
-        case (.text(let x), .text(let y)): x == y
+        // Bytes, not Unicode canonical equivalence: what the index's keys compare.
+        case (.text(let x), .text(let y)): x.utf8.elementsEqual(y.utf8)
         case (.version(let x), .version(let y)): x == y
         case (.none, .none): true
         default: false
@@ -187,13 +190,139 @@ extension ArtifactQuery.Scalar: Equatable {
     }
 }
 
+/// How a list is read from `artifacts.by_value`.
+struct ArtifactListPlan {
+    var field: String
+    /// Only this value's entries (an `eq` filter or a tag), in creation order; else every value in order.
+    var only: ArtifactIndex.IndexedValue?
+    var descending: Bool
+    /// Whether the walk alone decides which artifacts match (no record needed to count one).
+    var walkIsFilter: Bool
+}
+
+extension ArtifactQuery {
+    /// The base text fields an `eq` filter can walk in the index.
+    static let walkableFilters: Set<String> = ["name", "status", "visibility", "owner", "id"]
+
+    /// How to walk the index for this query, or nil when only a scan answers it (`latest`, or a
+    /// first sort key that is a type's own field).
+    var plan: ArtifactListPlan? {
+        guard !latest else { return nil }
+        let defaultSort = sort.count == 2
+        let recordFilters = filters.count + allTags.count + anyTags.count
+        if defaultSort {
+            // Shorter than the cut, so no longer value shares its key.
+            func exact(_ value: String) -> Bool { value.utf8.count < ArtifactIndex.IndexedValue.maxTextBytes }
+            if let filter = filters.first(where: { $0.op == "eq" && Self.walkableFilters.contains($0.field) }) {
+                return ArtifactListPlan(
+                    field: filter.field, only: .text(filter.value), descending: true, walkIsFilter: recordFilters == 1 && exact(filter.value))
+            }
+            if let tag = allTags.first {
+                return ArtifactListPlan(field: "tags", only: .text(tag), descending: true, walkIsFilter: recordFilters == 1 && exact(tag))
+            }
+        }
+        // Custom fields are not in the index (an artifact without the field would be missing from the walk).
+        guard ArtifactIndex.baseListFields.contains(sort[0].key) else { return nil }
+        return ArtifactListPlan(field: sort[0].key, only: nil, descending: sort[0].descending, walkIsFilter: recordFilters == 0)
+    }
+}
+
+/// A list page being filled from index groups, in order: the artifacts up to the marker are
+/// counted, then the page is filled, then the rest is counted (for `total_count`).
+struct ArtifactPageBuilder {
+    let query: ArtifactQuery
+    let caller: Caller
+    /// Whether the walk alone decides the matches (see ``ArtifactListPlan``).
+    let walkIsFilter: Bool
+    var page: [ArtifactRecord] = []
+    var total = 0
+    /// Matches up to and including the marker.
+    var skipped = 0
+    var passed: Bool
+
+    init(query: ArtifactQuery, caller: Caller, walkIsFilter: Bool) {
+        self.query = query
+        self.caller = caller
+        self.walkIsFilter = walkIsFilter
+        passed = query.marker == nil
+    }
+
+    /// Whether visible `entries` can be counted without their records: they all match, and
+    /// none of them is the marker or goes on the page.
+    func canCount(_ entries: [ArtifactIndex.ValueEntry]) -> Bool {
+        walkIsFilter && (passed ? page.count >= query.limit : !entries.contains { $0.id == query.marker })
+    }
+
+    mutating func count(_ entries: [ArtifactIndex.ValueEntry]) {
+        total += entries.count
+        if !passed { skipped += entries.count }
+    }
+
+    /// Adds matching records, in list order.
+    mutating func add(_ records: [ArtifactRecord]) {
+        for record in records {
+            total += 1
+            if !passed {
+                skipped += 1
+                passed = record.id == query.marker
+            } else if page.count < query.limit {
+                page.append(record)
+            }
+        }
+    }
+}
+
 extension ArtifactCatalog {
-    /// A page of the artifacts of `typeName` (every type for `all`) the caller may see: own and
-    /// public ones (admins: all). A `name=` filter walks that name's versions in the name
-    /// index; otherwise the type's creation index is walked.
+    /// A page of the artifacts of `typeName` (every type for `all`) the caller may see (own and
+    /// public ones; admins: all), with the number of all that match.
+    ///
+    /// Read from `artifacts.by_value`: with the default order, an `eq` filter on a base field or a
+    /// tag walks just that value's entries newest first; otherwise the first sort key's entries
+    /// are walked in its order. Entries of equal value are a group, ordered by the full sort
+    /// (records read for it). Visibility comes from the index entry, so only artifacts that
+    /// are shown, or that a filter must look at, are read: a page from many costs the page's
+    /// records plus a walk over index keys (for `total_count`). `version=latest` and a first
+    /// sort key that is a type's own field read every candidate (``listByScan(_:_:caller:)``).
     public func list(_ typeName: String, _ query: ArtifactQuery, caller: Caller) throws -> (artifacts: [ArtifactRecord], total: Int, more: Bool) {
         let all = typeName == ArtifactTypeRegistry.all
         if !all { _ = try registry.type(typeName) }
+        guard let plan = query.plan else { return try listByScan(typeName, query, caller: caller) }
+        return try store.environment.read { txn in
+            var builder = ArtifactPageBuilder(query: query, caller: caller, walkIsFilter: plan.walkIsFilter)
+            var group: [ArtifactIndex.ValueEntry] = []
+            try index.walkValues(type: all ? nil : typeName, field: plan.field, only: plan.only, descending: plan.descending, in: txn) { entry in
+                if let last = group.last, plan.only == nil ? last.valueKey != entry.valueKey : last.createdAt != entry.createdAt {
+                    try add(group, to: &builder, in: txn)
+                    group.removeAll(keepingCapacity: true)
+                }
+                group.append(entry)
+                return true
+            }
+            try add(group, to: &builder, in: txn)
+            guard builder.passed else { throw CatalogError(.badRequest, "marker \(query.marker ?? "") is not an artifact of this list.") }
+            return (builder.page, builder.total, builder.skipped + builder.page.count < builder.total)
+        }
+    }
+
+    /// Adds a group of index entries of equal value to the page being built: counted from the
+    /// entries alone when nothing needs their records, else read, checked and sorted.
+    private func add(
+        _ group: [ArtifactIndex.ValueEntry], to builder: inout ArtifactPageBuilder, in txn: borrowing Transaction<some TransactionAccess>
+    ) throws {
+        let visible = group.filter { builder.caller.isAdmin || $0.isPublic || $0.owner == builder.caller.projectID }
+        guard !visible.isEmpty else { return }
+        if builder.canCount(visible) {
+            builder.count(visible)
+            return
+        }
+        let records = try visible.compactMap { try index.get($0.id, in: txn) }.filter { canSee($0, builder.caller) && builder.query.matches($0) }
+        builder.add(records.sorted(by: builder.query.precedes))
+    }
+
+    /// ``list(_:_:caller:)`` by reading every candidate and sorting in memory: how `version=latest`
+    /// and sorts by a type's own fields are answered, and the reference the index path is tested against.
+    func listByScan(_ typeName: String, _ query: ArtifactQuery, caller: Caller) throws -> (artifacts: [ArtifactRecord], total: Int, more: Bool) {
+        let all = typeName == ArtifactTypeRegistry.all
         return try store.environment.read { txn in
             var candidates: [ArtifactRecord] = []
             let exactName = query.filters.first { $0.field == "name" && $0.op == "eq" }?.value

@@ -89,6 +89,8 @@ public struct ArtifactRecord: Codable, Sendable, Equatable {
 /// | `artifacts.unique` | type, 0x00, name, 0x00, version, 0x00, scope (`public`, or `private` 0x00 owner) | artifact id |
 /// | `artifacts.usage` | owner, 0x00, type (empty: all types) | artifact count, stored bytes (8 bytes big-endian each) |
 /// | `artifacts.quotas` | project, 0x00, quota name | value (8 bytes big-endian, two's complement; -1 unlimited) |
+/// | `artifacts.by_value` | see ``walkValues(type:field:only:descending:in:_:)`` | visibility, owner |
+/// | `artifacts.meta` | `values` | the version of `artifacts.by_value` built (`1`) |
 ///
 /// `artifacts.unique` makes the (type, name, version, owner) rule in the private scope and the
 /// (type, name, version) rule in the public scope part of the write transaction: the second of
@@ -101,7 +103,13 @@ public struct ArtifactIndex: Sendable {
     let unique: Database
     let usageDB: Database
     let quotas: Database
+    let byValue: Database
+    let meta: Database
+    /// The `artifacts.by_value` layout this code writes; an older or missing one is rebuilt at open.
+    static let valuesVersion = "1"
 
+    /// Opens the artifact databases, building `artifacts.by_value` when a data directory
+    /// predates it (in one write transaction).
     public init(environment: Environment) throws {
         artifacts = try environment.openDatabase("artifacts")
         byCreated = try environment.openDatabase("artifacts.by_created")
@@ -109,6 +117,14 @@ public struct ArtifactIndex: Sendable {
         unique = try environment.openDatabase("artifacts.unique")
         usageDB = try environment.openDatabase("artifacts.usage")
         quotas = try environment.openDatabase("artifacts.quotas")
+        byValue = try environment.openDatabase("artifacts.by_value")
+        meta = try environment.openDatabase("artifacts.meta")
+        let version = Array(Self.valuesVersion.utf8)
+        if try environment.read({ txn in try txn.value(meta, Array("values".utf8)) }) != version {
+            try environment.write { txn in
+                if try txn.value(meta, Array("values".utf8)) != version { try rebuildValues(in: txn) }
+            }
+        }
     }
 
     static func usageKey(_ owner: String, _ type: String?) -> [UInt8] { Array(owner.utf8) + [0] + Array((type ?? "").utf8) }
@@ -207,6 +223,7 @@ public struct ArtifactIndex: Sendable {
             try txn.put(byName, Self.nameKey(artifact), [])
         }
         try txn.put(artifacts, Array(artifact.id.utf8), try JSONDecoderBox.encode(artifact))
+        try updateValues(of: artifact, previous: previous, in: txn)
         try account(artifact, count: previous == nil ? 1 : 0, bytes: artifact.storedBytes - (previous?.storedBytes ?? 0), in: txn)
     }
 
@@ -223,6 +240,7 @@ public struct ArtifactIndex: Sendable {
         try txn.delete(byCreated, Self.createdKey(artifact))
         try txn.delete(byName, Self.nameKey(artifact))
         try txn.delete(unique, Self.uniqueKey(artifact))
+        try updateValues(of: nil, previous: artifact, in: txn)
     }
 
     /// Artifacts of `type`, newest first (every type, in id order, when nil); `body` returns false to stop.

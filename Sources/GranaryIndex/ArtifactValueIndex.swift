@@ -1,0 +1,138 @@
+public import GranaryLMDB
+
+/// `artifacts.by_value`: every artifact under each value of each field lists filter or sort on,
+/// so a list walks one field's entries in value order (a sort) or one value's entries (an `eq`
+/// filter, a tag) instead of reading every record.
+///
+/// Key: scope (the type name, or empty for the `all` listing), 0x00, field, 0x00, value key,
+/// created_at (8 bytes big-endian), id, id length (1 byte). Value: 1 when public else 0, then
+/// the owner: enough to decide visibility without reading the record.
+///
+/// Indexed: the base fields lists sort and filter on (name, version, status, visibility, owner,
+/// id, created_at, updated_at, activated_at) and each tag (as field `tags`). A type's own fields
+/// are not: filters on them are checked on the records walked.
+extension ArtifactIndex {
+    /// One indexed value of a field, in an order-preserving encoding.
+    public enum IndexedValue: Sendable, Hashable {
+        case none
+        case number(Double)
+        case text(String)
+        case version(SemanticVersion)
+
+        /// Values longer than this are cut (their order among equal prefixes then comes from
+        /// the records, which lists re-check anyway); keeps keys under LMDB's 511 bytes.
+        public static let maxTextBytes = 200
+
+        var key: [UInt8] {
+            switch self {
+            case .none:
+                return [0x01]
+            case .number(let n):
+                // IEEE 754 bits made to sort as numbers do: flip the sign bit of positives, all bits of negatives.
+                let bits = n.bitPattern
+                let ordered = bits & (1 << 63) == 0 ? bits | (1 << 63) : ~bits
+                return [0x02] + withUnsafeBytes(of: ordered.bigEndian, Array.init)
+            case .text(let text):
+                // 0x00 ends the text; 0x00 and 0x01 inside it are escaped keeping the order.
+                var key: [UInt8] = [0x03]
+                for byte in text.utf8.prefix(Self.maxTextBytes) {
+                    if byte <= 0x01 { key += [0x01, byte + 1] } else { key.append(byte) }
+                }
+                return key + [0x00]
+            case .version(let version):
+                return [0x04] + version.orderKey
+            }
+        }
+    }
+
+    /// One entry of a walk.
+    public struct ValueEntry: Sendable {
+        public let id: String
+        public let createdAt: Int
+        /// The encoded value: entries with equal ones are a group whose order the caller decides.
+        public let valueKey: [UInt8]
+        public let isPublic: Bool
+        public let owner: String?
+    }
+
+    public static let baseListFields = ["name", "version", "status", "visibility", "owner", "id", "created_at", "updated_at", "activated_at"]
+
+    /// The (field, value) pairs `artifact` is indexed under, for the type scope and the `all` scope.
+    static func indexedValues(_ a: ArtifactRecord) -> (type: Set<[UInt8]>, all: Set<[UInt8]>) {
+        var base: [(String, IndexedValue)] = [
+            ("name", .text(a.name)), ("version", .version(a.semanticVersion)), ("status", .text(a.status)),
+            ("visibility", .text(a.visibility)), ("owner", a.owner.map(IndexedValue.text) ?? .none), ("id", .text(a.id)),
+            ("created_at", .number(Double(a.createdAt))), ("updated_at", .number(Double(a.updatedAt))),
+            ("activated_at", a.activatedAt.map { .number(Double($0)) } ?? .none),
+        ]
+        base += a.tags.map { ("tags", .text($0)) }
+        func keys(_ scope: String, _ pairs: [(String, IndexedValue)]) -> Set<[UInt8]> {
+            Set(pairs.map { field, value in fieldPrefix(scope, field) + value.key + entrySuffix(a) })
+        }
+        return (keys(a.typeName, base), keys("", base))
+    }
+
+    static func fieldPrefix(_ scope: String, _ field: String) -> [UInt8] { Array(scope.utf8) + [0] + Array(field.utf8) + [0] }
+
+    static func entrySuffix(_ a: ArtifactRecord) -> [UInt8] {
+        let id = Array(a.id.utf8.prefix(255))
+        return withUnsafeBytes(of: UInt64(max(0, a.createdAt)).bigEndian, Array.init) + id + [UInt8(id.count)]
+    }
+
+    static func entryValue(_ a: ArtifactRecord) -> [UInt8] { [a.visibility == "public" ? 1 : 0] + Array((a.owner ?? "").utf8) }
+
+    /// Moves `artifact`'s entries from those of `previous` (nil: a new one; `artifact` nil: deleted).
+    func updateValues(of artifact: ArtifactRecord?, previous: ArtifactRecord?, in txn: borrowing WriteTransaction) throws {
+        let old = previous.map(Self.indexedValues).map { $0.type.union($0.all) } ?? []
+        let new = artifact.map(Self.indexedValues).map { $0.type.union($0.all) } ?? []
+        let visibilityChanged = artifact.map(Self.entryValue) != previous.map(Self.entryValue)
+        for key in old where !new.contains(key) { try txn.delete(byValue, key) }
+        if let artifact {
+            let value = Self.entryValue(artifact)
+            for key in new where visibilityChanged || !old.contains(key) { try txn.put(byValue, key, value) }
+        }
+    }
+
+    /// Drops and refills `artifacts.by_value` from `artifacts` (a data directory from before it existed).
+    public func rebuildValues(in txn: borrowing WriteTransaction) throws {
+        try txn.removeAll(byValue)
+        try txn.forEach(artifacts) { _, value in
+            try updateValues(of: try JSONDecoderBox.decode(ArtifactRecord.self, Array(value)), previous: nil, in: txn)
+            return true
+        }
+        try txn.put(meta, Array("values".utf8), Array(Self.valuesVersion.utf8))
+    }
+
+    /// Walks the entries of `field` in `type` (every type when nil) in value order, or only
+    /// those whose value is `only` (then in created_at order), ascending or descending, calling
+    /// `visit` until it returns false.
+    public func walkValues<Access: TransactionAccess>(
+        type: String?,
+        field: String,
+        only: IndexedValue? = nil,
+        descending: Bool,
+        in txn: borrowing Transaction<Access>,
+        _ visit: (ValueEntry) throws -> Bool
+    ) throws {
+        let fieldPrefix = Self.fieldPrefix(type ?? "", field)
+        let prefix = fieldPrefix + (only?.key ?? [])
+        try txn.withCursor(byValue) { cursor in
+            // Above every key of the range: the bytes after `prefix` (a value's type byte, or
+            // created_at's first byte) are all below 0xFF.
+            var entry = descending ? try cursor.seek(atOrBefore: prefix + [0xFF]) : try cursor.seek(atOrAfter: prefix)
+            while let current = entry, current.key.starts(with: prefix) {
+                let key = current.key
+                let idLength = Int(key[key.count - 1])
+                let idStart = key.count - 1 - idLength
+                let created = key[(idStart - 8)..<idStart].reduce(0) { $0 << 8 | Int($1) }
+                let value = current.value
+                let owner = value.count > 1 ? String(decoding: value[1...], as: UTF8.self) : nil
+                let found = ValueEntry(
+                    id: String(decoding: key[idStart..<(key.count - 1)], as: UTF8.self), createdAt: created,
+                    valueKey: Array(key[fieldPrefix.count..<(idStart - 8)]), isPublic: value.first == 1, owner: owner)
+                guard try visit(found) else { return }
+                entry = descending ? try cursor.previous() : try cursor.next()
+            }
+        }
+    }
+}
