@@ -185,6 +185,8 @@ struct ArtifactsController: Sendable {
     /// `PUT …/{blob}[/{key}]` with `{"url", "md5"?, "sha1"?, "sha256"?}`: the server fetches the
     /// URL once within the request (``ExternalFetcher``'s rules), records the real size and
     /// digests, and refuses with 400 when a digest the client sent does not match the bytes.
+    /// With `artifacts.external.copy` the bytes also go into the store, and the blob is then an
+    /// ordinary internal one.
     func setLocation(_ request: Request, _ context: ImagesRequestContext) async throws -> Response {
         guard case .object(let body) = try await jsonBody(request, types: [Self.locationType]), case .string(let url)? = body["url"] else {
             throw GlareError(.badRequest, "An external location needs {\"url\": \"https://…\"}.")
@@ -193,21 +195,33 @@ struct ArtifactsController: Sendable {
         let id = try context.parameters.require("id")
         let slot = try slot(context)
         let cap = try catalog.externalCap(type, id, slot, caller: context.caller)
-        let fetched: FetchedData
+        func checkClaims(_ fetched: FetchedData) throws {
+            for (name, actual) in [("md5", fetched.md5), ("sha1", fetched.sha1), ("sha256", fetched.sha256)] {
+                if case .string(let claimed)? = body[name], claimed.lowercased() != actual {
+                    throw GlareError(.badRequest, "The \(name) given (\(claimed)) does not match the data at \(url) (\(actual)).")
+                }
+            }
+        }
         do {
-            fetched = try await fetcher.fetch(url, cap: cap)
+            let opened = try await fetcher.open(url, cap: cap)
+            guard fetcher.policy.copy else {
+                let fetched = try await opened.read()
+                try checkClaims(fetched)
+                let artifact = try await catalog.recordExternal(
+                    type, id, slot, caller: context.caller, url: url, size: fetched.size, md5: fetched.md5, sha1: fetched.sha1,
+                    sha256: fetched.sha256, contentType: fetched.contentType)
+                return try json(view(artifact))
+            }
+            // Copied: streamed into the store as it arrives; a digest mismatch fails the upload.
+            let artifact = try await catalog.upload(
+                type, id, slot, caller: context.caller, contentType: opened.contentType, declaredSize: nil
+            ) { sink in
+                try checkClaims(try await opened.read { buffer in try await UploadBody.write(buffer, into: sink) })
+            }
+            return try json(view(artifact))
         } catch let refused as ExternalFetcher.Refused {
             throw GlareError(.badRequest, "External location refused: \(refused)")
         }
-        for (name, actual) in [("md5", fetched.md5), ("sha1", fetched.sha1), ("sha256", fetched.sha256)] {
-            if case .string(let claimed)? = body[name], claimed.lowercased() != actual {
-                throw GlareError(.badRequest, "The \(name) given (\(claimed)) does not match the data at \(url) (\(actual)).")
-            }
-        }
-        let artifact = try await catalog.recordExternal(
-            type, id, slot, caller: context.caller, url: url, size: fetched.size, md5: fetched.md5, sha1: fetched.sha1,
-            sha256: fetched.sha256, contentType: fetched.contentType)
-        return try json(view(artifact))
     }
 
     /// `GET …/{blob}[/{key}]`: the bytes, a single `Range` as 206, `Content-MD5` in base64 (RFC

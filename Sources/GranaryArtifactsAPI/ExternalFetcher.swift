@@ -2,7 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import GranaryCatalog
 import GranaryCodec
-import NIOCore
+public import NIOCore
 import NIOHTTP1
 
 #if canImport(Glibc)
@@ -19,6 +19,9 @@ public struct ExternalFetchPolicy: Sendable {
     /// Seconds for the whole fetch, redirects included.
     public var timeout = 30
     public var maxRedirects = 3
+    /// Copy the fetched bytes into the store (the blob then is an ordinary internal one, served
+    /// from here) instead of keeping only the record (`artifacts.external.copy`).
+    public var copy = false
 
     public init() {}
 }
@@ -59,7 +62,51 @@ public final class ExternalFetcher: Sendable {
         public let unreachable: Bool
     }
 
+    /// Fetches `text` (following checked redirects) and hashes its bytes.
     public func fetch(_ text: String, cap: Int) async throws -> FetchedData {
+        try await open(text, cap: cap).read()
+    }
+
+    /// An answered fetch whose body has not been read yet: what a copy into the store needs
+    /// first (the content type), and then the bytes.
+    public struct Opened: Sendable {
+        /// The URL that answered (after redirects).
+        public let url: String
+        public let contentType: String?
+        let response: HTTPClientResponse
+        let cap: Int
+
+        /// Reads the body through md5, sha1 and sha256, handing each buffer to `each` as well.
+        public func read(_ each: (ByteBuffer) async throws -> Void = { _ in }) async throws -> FetchedData {
+            let md5 = StreamingDigest(.md5)
+            let sha1 = StreamingDigest(.sha1)
+            let sha256 = StreamingDigest(.sha256)
+            var size = 0
+            do {
+                for try await buffer in response.body {
+                    size += buffer.readableBytes
+                    if size > cap {
+                        throw CatalogError(.payloadTooLarge, "\(url) holds more than the \(cap) bytes this blob may hold.")
+                    }
+                    buffer.withUnsafeReadableBytes { bytes in
+                        md5.update(bytes)
+                        sha1.update(bytes)
+                        sha256.update(bytes)
+                    }
+                    try await each(buffer)
+                }
+            } catch let error as CatalogError {
+                throw error
+            } catch {
+                throw Refused(description: "\(url) stopped sending: \(error)", unreachable: true)
+            }
+            return FetchedData(
+                url: url, size: size, md5: md5.finalize().hex, sha1: sha1.finalize().hex, sha256: sha256.finalize().hex, contentType: contentType)
+        }
+    }
+
+    /// Requests `text`, following redirects (each re-checked), up to the answer's headers.
+    public func open(_ text: String, cap: Int) async throws -> Opened {
         let deadline = NIODeadline.now() + .seconds(Int64(policy.timeout))
         var current = text
         for _ in 0...policy.maxRedirects {
@@ -81,30 +128,7 @@ public final class ExternalFetcher: Sendable {
             guard response.status.code == 200 else {
                 throw Refused(description: "\(current) answered HTTP \(response.status.code) (from \(host))", unreachable: true)
             }
-            let md5 = StreamingDigest(.md5)
-            let sha1 = StreamingDigest(.sha1)
-            let sha256 = StreamingDigest(.sha256)
-            var size = 0
-            do {
-                for try await buffer in response.body {
-                    size += buffer.readableBytes
-                    if size > cap {
-                        throw CatalogError(.payloadTooLarge, "\(current) holds more than the \(cap) bytes this blob may hold.")
-                    }
-                    buffer.withUnsafeReadableBytes { bytes in
-                        md5.update(bytes)
-                        sha1.update(bytes)
-                        sha256.update(bytes)
-                    }
-                }
-            } catch let error as CatalogError {
-                throw error
-            } catch {
-                throw Refused(description: "\(current) stopped sending: \(error)", unreachable: true)
-            }
-            return FetchedData(
-                url: current, size: size, md5: md5.finalize().hex, sha1: sha1.finalize().hex, sha256: sha256.finalize().hex,
-                contentType: response.headers.first(name: "Content-Type"))
+            return Opened(url: current, contentType: response.headers.first(name: "Content-Type"), response: response, cap: cap)
         }
         throw Refused(description: "\(text) redirects more than \(policy.maxRedirects) times", unreachable: true)
     }

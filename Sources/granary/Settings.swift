@@ -41,7 +41,8 @@ enum AuthMode: String, CaseIterable, Sendable {
 /// `images.stage_ttl` / `GRANARY_IMAGES_STAGE_TTL` (seconds a stage waits for its import),
 /// `artifacts.types_file` / `GRANARY_ARTIFACTS_TYPES_FILE` (operator-defined artifact types, JSON),
 /// `artifacts.max_artifact_number` / `artifacts.max_uploaded_data` (default quotas per project, -1 unlimited),
-/// `artifacts.external.allow_http` (fetch plain-http external locations), `artifacts.external.allowed_hosts`
+/// `artifacts.external.allow_http` (fetch plain-http external locations), `artifacts.external.copy` (keep
+/// the fetched bytes in the store: the blob is then internal), `artifacts.external.allowed_hosts`
 /// (comma list of `host[:port]` that may resolve to non-public addresses), `artifacts.external.timeout` (seconds),
 /// `client_socket_timeout` / `GRANARY_CLIENT_SOCKET_TIMEOUT` (seconds a connection may go without
 /// a read or a write before it is closed, as Glance's option; 0 never closes).
@@ -143,6 +144,7 @@ struct Settings: Sendable {
             if let value = try integer(reader, "artifacts." + name, range: -1...Int.max) { settings.artifactQuotas[name] = value }
         }
         settings.externalFetch.allowHTTP = try boolean(reader, "artifacts.external.allow_http") ?? false
+        settings.externalFetch.copy = try boolean(reader, "artifacts.external.copy") ?? false
         settings.externalFetch.timeout = try integer(reader, "artifacts.external.timeout", range: 1...3600) ?? settings.externalFetch.timeout
         if let hosts = reader.string(forKey: "artifacts.external.allowed_hosts") {
             settings.externalFetch.allowedHosts = Set(hosts.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() })

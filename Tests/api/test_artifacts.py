@@ -178,11 +178,11 @@ def test_images_and_artifacts_share_data_and_fsck_counts_both():
         stop_server(proc, log, data)
 
 
-def test_external_locations_are_fetched_verified_and_rechecked(tmp_path):
+def serve_remote(content):
+    """A loopback HTTP server for external locations: `content` maps paths to bodies (changeable
+    while it runs); `/moved` redirects to `/tpl.yaml`. Returns the server and its base URL."""
     import http.server
     import socketserver
-
-    content = {"/tpl.yaml": b"heat_template_version: 2021-04-16\n" * 100}
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
@@ -207,10 +207,19 @@ def test_external_locations_are_fetched_verified_and_rechecked(tmp_path):
 
     remote = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=remote.serve_forever, daemon=True).start()
-    remote_url = f"http://127.0.0.1:{remote.server_address[1]}"
-    env = {"GRANARY_ARTIFACTS_EXTERNAL_ALLOW_HTTP": "true", "GRANARY_ARTIFACTS_EXTERNAL_ALLOWED_HOSTS": "127.0.0.1"}
+    return remote, f"http://127.0.0.1:{remote.server_address[1]}"
+
+
+EXTERNAL_ENV = {"GRANARY_ARTIFACTS_EXTERNAL_ALLOW_HTTP": "true", "GRANARY_ARTIFACTS_EXTERNAL_ALLOWED_HOSTS": "127.0.0.1"}
+LOCATION = {"Content-Type": "application/vnd+openstack.glare-custom-location+json"}
+
+
+def test_external_locations_are_fetched_verified_and_rechecked(tmp_path):
+    content = {"/tpl.yaml": b"heat_template_version: 2021-04-16\n" * 100}
+    remote, remote_url = serve_remote(content)
+    env = EXTERNAL_ENV
     url, proc, log, data = start_server(env=env)
-    location = {"Content-Type": "application/vnd+openstack.glare-custom-location+json"}
+    location = LOCATION
     try:
         root = ARTIFACTS[url]
         artifact = create(root, "heat_templates", {"name": "ext"}).json()
@@ -265,6 +274,38 @@ def test_external_locations_are_fetched_verified_and_rechecked(tmp_path):
         # Deleting the artifact never touches the remote; the store holds nothing of it.
         assert requests.delete(art).status_code == 204
         assert requests.get(f"{url}/admin/stats").json()["blobs"] == 0
+    finally:
+        stop_server(proc, log, data)
+
+
+def test_external_locations_copied_into_the_store():
+    """With artifacts.external.copy the fetched bytes are stored: the blob is internal, served
+    from the store (not a redirect) and unaffected by later changes at the remote."""
+    body = b"heat_template_version: 2021-04-16\nresources: {}\n" * 200
+    content = {"/tpl.yaml": body}
+    remote, remote_url = serve_remote(content)
+    env = {**EXTERNAL_ENV, "GRANARY_ARTIFACTS_EXTERNAL_COPY": "true"}
+    url, proc, log, data = start_server(env=env)
+    try:
+        root = ARTIFACTS[url]
+        art = f"{root}/artifacts/heat_templates/{create(root, 'heat_templates', {'name': 'copied'}).json()['id']}"
+        wrong = requests.put(art + "/template", json={"url": remote_url + "/tpl.yaml", "sha256": "0" * 64}, headers=LOCATION)
+        assert wrong.status_code == 400 and "does not match" in wrong.json()["explanation"]
+        assert requests.get(art).json()["template"] is None
+        done = requests.put(art + "/template", json={"url": remote_url + "/moved", "md5": hashlib.md5(body).hexdigest()}, headers=LOCATION)
+        assert done.status_code == 200, done.text
+        blob = done.json()["template"]
+        assert blob["external"] is False and blob["status"] == "active" and blob["size"] == len(body)
+        assert blob["sha256"] == hashlib.sha256(body).hexdigest() and blob["content_type"] == "application/x-yaml"
+        content["/tpl.yaml"] = b"changed at the remote"
+        remote.shutdown()
+        remote.server_close()
+        download = requests.get(art + "/template", allow_redirects=False)
+        assert download.status_code == 200 and download.content == body
+        out = subprocess.run([granary_binary(), "verify-external", "--data", os.path.join(data, "store"), "--json"],
+                             capture_output=True, text=True, timeout=60, env={**os.environ, **env})
+        assert out.returncode == 0 and out.stdout == ""  # nothing external left to check
+        assert requests.get(f"{url}/admin/stats").json()["blobs"] == 1
     finally:
         stop_server(proc, log, data)
 
