@@ -29,7 +29,8 @@ public struct ArtifactQuery: Sendable {
     static let baseSortKeys: Set<String> = ["name", "version", "status", "visibility", "owner", "id", "created_at", "updated_at", "activated_at"]
 
     public init(parameters: [(String, String)], type: ArtifactType?) throws {
-        for (name, raw) in parameters {
+        // An empty name (`?&limit=20`, as python-glareclient sends) is no parameter, as in Glare's parser.
+        for (name, raw) in parameters where !name.isEmpty {
             switch name {
             case "limit":
                 guard let limit = Int(raw), limit >= 0 else { throw CatalogError(.badRequest, "limit must be a non-negative integer.") }
