@@ -205,8 +205,7 @@ extension ArtifactQuery {
     /// The base text fields an `eq` filter can walk in the index.
     static let walkableFilters: Set<String> = ["name", "status", "visibility", "owner", "id"]
 
-    /// How to walk the index for this query, or nil when only a scan answers it (`latest`, or a
-    /// first sort key that is a type's own field).
+    /// How to walk the index for this query, or nil when only a scan answers it (`latest`).
     var plan: ArtifactListPlan? {
         guard !latest else { return nil }
         let defaultSort = sort.count == 2
@@ -222,8 +221,6 @@ extension ArtifactQuery {
                 return ArtifactListPlan(field: "tags", only: .text(tag), descending: true, walkIsFilter: recordFilters == 1 && exact(tag))
             }
         }
-        // Custom fields are not in the index (an artifact without the field would be missing from the walk).
-        guard ArtifactIndex.baseListFields.contains(sort[0].key) else { return nil }
         return ArtifactListPlan(field: sort[0].key, only: nil, descending: sort[0].descending, walkIsFilter: recordFilters == 0)
     }
 }
@@ -282,12 +279,15 @@ extension ArtifactCatalog {
     /// are walked in its order. Entries of equal value are a group, ordered by the full sort
     /// (records read for it). Visibility comes from the index entry, so only artifacts that
     /// are shown, or that a filter must look at, are read: a page from many costs the page's
-    /// records plus a walk over index keys (for `total_count`). `version=latest` and a first
-    /// sort key that is a type's own field read every candidate (``listByScan(_:_:caller:)``).
+    /// records plus a walk over index keys (for `total_count`). `version=latest` reads every
+    /// candidate (``listByScan(_:_:caller:)``).
     public func list(_ typeName: String, _ query: ArtifactQuery, caller: Caller) throws -> (artifacts: [ArtifactRecord], total: Int, more: Bool) {
         let all = typeName == ArtifactTypeRegistry.all
         if !all { _ = try registry.type(typeName) }
-        guard let plan = query.plan else { return try listByScan(typeName, query, caller: caller) }
+        // A type's own fields are indexed under the type only (they are not sort keys of `all`).
+        guard let plan = query.plan, !all || ArtifactIndex.baseListFields.contains(plan.field) else {
+            return try listByScan(typeName, query, caller: caller)
+        }
         return try store.environment.read { txn in
             var builder = ArtifactPageBuilder(query: query, caller: caller, walkIsFilter: plan.walkIsFilter)
             var group: [ArtifactIndex.ValueEntry] = []
@@ -321,7 +321,7 @@ extension ArtifactCatalog {
     }
 
     /// ``list(_:_:caller:)`` by reading every candidate and sorting in memory: how `version=latest`
-    /// and sorts by a type's own fields are answered, and the reference the index path is tested against.
+    /// is answered, and the reference the index path is tested against.
     func listByScan(_ typeName: String, _ query: ArtifactQuery, caller: Caller) throws -> (artifacts: [ArtifactRecord], total: Int, more: Bool) {
         let all = typeName == ArtifactTypeRegistry.all
         return try store.environment.read { txn in

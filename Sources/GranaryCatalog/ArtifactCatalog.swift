@@ -17,7 +17,8 @@ public final class ArtifactCatalog: Sendable {
 
     public init(store: BlobStore, registry: ArtifactTypeRegistry = ArtifactTypeRegistry(), defaultQuotas: [String: Int] = [:]) throws {
         self.store = store
-        self.index = try ArtifactIndex(environment: store.environment)
+        self.index = try ArtifactIndex(
+            environment: store.environment, sortableFields: registry.types.mapValues { $0.fields.filter(\.sortable).map(\.name) })
         self.registry = registry
         self.defaultQuotas = defaultQuotas
     }

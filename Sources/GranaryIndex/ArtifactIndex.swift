@@ -90,7 +90,7 @@ public struct ArtifactRecord: Codable, Sendable, Equatable {
 /// | `artifacts.usage` | owner, 0x00, type (empty: all types) | artifact count, stored bytes (8 bytes big-endian each) |
 /// | `artifacts.quotas` | project, 0x00, quota name | value (8 bytes big-endian, two's complement; -1 unlimited) |
 /// | `artifacts.by_value` | see ``walkValues(type:field:only:descending:in:_:)`` | visibility, owner |
-/// | `artifacts.meta` | `values` | the version of `artifacts.by_value` built (`1`) |
+/// | `artifacts.meta` | `values` | the layout of `artifacts.by_value` built (version and sortable fields) |
 ///
 /// `artifacts.unique` makes the (type, name, version, owner) rule in the private scope and the
 /// (type, name, version) rule in the public scope part of the write transaction: the second of
@@ -105,12 +105,18 @@ public struct ArtifactIndex: Sendable {
     let quotas: Database
     let byValue: Database
     let meta: Database
-    /// The `artifacts.by_value` layout this code writes; an older or missing one is rebuilt at open.
-    static let valuesVersion = "1"
+    /// Each type's own sortable fields, indexed in `artifacts.by_value` besides the base ones.
+    let sortableFields: [String: [String]]
+    /// The `artifacts.by_value` layout this code writes, with the sortable fields it holds: a
+    /// data directory written with another (older code, or types changed since) is rebuilt at open.
+    let valuesVersion: String
 
-    /// Opens the artifact databases, building `artifacts.by_value` when a data directory
-    /// predates it (in one write transaction).
-    public init(environment: Environment) throws {
+    /// Opens the artifact databases, (re)building `artifacts.by_value` when a data directory
+    /// predates it or the types' sortable fields changed (in one write transaction).
+    public init(environment: Environment, sortableFields: [String: [String]] = [:]) throws {
+        self.sortableFields = sortableFields.filter { !$0.value.isEmpty }
+        valuesVersion = (["2"] + self.sortableFields.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.sorted().joined(separator: ","))" })
+            .joined(separator: ";")
         artifacts = try environment.openDatabase("artifacts")
         byCreated = try environment.openDatabase("artifacts.by_created")
         byName = try environment.openDatabase("artifacts.by_name")
@@ -119,7 +125,7 @@ public struct ArtifactIndex: Sendable {
         quotas = try environment.openDatabase("artifacts.quotas")
         byValue = try environment.openDatabase("artifacts.by_value")
         meta = try environment.openDatabase("artifacts.meta")
-        let version = Array(Self.valuesVersion.utf8)
+        let version = Array(valuesVersion.utf8)
         if try environment.read({ txn in try txn.value(meta, Array("values".utf8)) }) != version {
             try environment.write { txn in
                 if try txn.value(meta, Array("values".utf8)) != version { try rebuildValues(in: txn) }

@@ -9,8 +9,9 @@ public import GranaryLMDB
 /// the owner: enough to decide visibility without reading the record.
 ///
 /// Indexed: the base fields lists sort and filter on (name, version, status, visibility, owner,
-/// id, created_at, updated_at, activated_at) and each tag (as field `tags`). A type's own fields
-/// are not: filters on them are checked on the records walked.
+/// id, created_at, updated_at, activated_at), each tag (as field `tags`) and, under the type
+/// scope, the type's own sortable fields (an artifact without one is indexed under no value, as
+/// it sorts). Filters on other fields are checked on the records walked.
 extension ArtifactIndex {
     /// One indexed value of a field, in an order-preserving encoding.
     public enum IndexedValue: Sendable, Hashable {
@@ -57,8 +58,8 @@ extension ArtifactIndex {
 
     public static let baseListFields = ["name", "version", "status", "visibility", "owner", "id", "created_at", "updated_at", "activated_at"]
 
-    /// The (field, value) pairs `artifact` is indexed under, for the type scope and the `all` scope.
-    static func indexedValues(_ a: ArtifactRecord) -> (type: Set<[UInt8]>, all: Set<[UInt8]>) {
+    /// The keys `artifact` is indexed under, for the type scope and the `all` scope.
+    func indexedValues(_ a: ArtifactRecord) -> (type: Set<[UInt8]>, all: Set<[UInt8]>) {
         var base: [(String, IndexedValue)] = [
             ("name", .text(a.name)), ("version", .version(a.semanticVersion)), ("status", .text(a.status)),
             ("visibility", .text(a.visibility)), ("owner", a.owner.map(IndexedValue.text) ?? .none), ("id", .text(a.id)),
@@ -66,10 +67,19 @@ extension ArtifactIndex {
             ("activated_at", a.activatedAt.map { .number(Double($0)) } ?? .none),
         ]
         base += a.tags.map { ("tags", .text($0)) }
-        func keys(_ scope: String, _ pairs: [(String, IndexedValue)]) -> Set<[UInt8]> {
-            Set(pairs.map { field, value in fieldPrefix(scope, field) + value.key + entrySuffix(a) })
+        // As lists compare them: strings and booleans as text, numbers as numbers, else no value.
+        let own: [(String, IndexedValue)] = (sortableFields[a.typeName] ?? []).map { field in
+            switch a.fields[field] {
+            case .string(let text)?: (field, .text(text))
+            case .number(let n)?: (field, .number(n))
+            case .bool(let flag)?: (field, .text(flag ? "true" : "false"))
+            default: (field, .none)
+            }
         }
-        return (keys(a.typeName, base), keys("", base))
+        func keys(_ scope: String, _ pairs: [(String, IndexedValue)]) -> Set<[UInt8]> {
+            Set(pairs.map { field, value in Self.fieldPrefix(scope, field) + value.key + Self.entrySuffix(a) })
+        }
+        return (keys(a.typeName, base + own), keys("", base))
     }
 
     static func fieldPrefix(_ scope: String, _ field: String) -> [UInt8] { Array(scope.utf8) + [0] + Array(field.utf8) + [0] }
@@ -83,8 +93,8 @@ extension ArtifactIndex {
 
     /// Moves `artifact`'s entries from those of `previous` (nil: a new one; `artifact` nil: deleted).
     func updateValues(of artifact: ArtifactRecord?, previous: ArtifactRecord?, in txn: borrowing WriteTransaction) throws {
-        let old = previous.map(Self.indexedValues).map { $0.type.union($0.all) } ?? []
-        let new = artifact.map(Self.indexedValues).map { $0.type.union($0.all) } ?? []
+        let old = previous.map(indexedValues).map { $0.type.union($0.all) } ?? []
+        let new = artifact.map(indexedValues).map { $0.type.union($0.all) } ?? []
         let visibilityChanged = artifact.map(Self.entryValue) != previous.map(Self.entryValue)
         for key in old where !new.contains(key) { try txn.delete(byValue, key) }
         if let artifact {
@@ -100,7 +110,7 @@ extension ArtifactIndex {
             try updateValues(of: try JSONDecoderBox.decode(ArtifactRecord.self, Array(value)), previous: nil, in: txn)
             return true
         }
-        try txn.put(meta, Array("values".utf8), Array(Self.valuesVersion.utf8))
+        try txn.put(meta, Array("values".utf8), Array(valuesVersion.utf8))
     }
 
     /// Walks the entries of `field` in `type` (every type when nil) in value order, or only
