@@ -27,6 +27,20 @@ r = {k: load("granary-" + k) for k in ("upload1", "download", "upload8", "metada
 def download(result, step, key):
     return result and result[step][key]
 
+STEPS = {"first": "right after the upload", "second": "read again"}
+
+
+def download_rows(run, suffix, note="", steps=("first", "second")):
+    """MB/s and server CPU per GB of Granary's download pass `run` against Glance's, per step."""
+    rows = []
+    for step in steps:
+        rows.append((f"download MB/s, {STEPS[step]}{suffix}{note if step == 'first' else ''}", download(g["download"], step, "mbps"),
+                     download(r[run], step, "mbps"), True, 1.3))
+        rows.append((f"download server CPU-s per GB, {STEPS[step]}{suffix}", download(g["download"], step, "cpu_per_gb"),
+                     download(r[run], step, "cpu_per_gb"), False, 0.5))
+    return rows
+
+
 # (measure, glance, granary, higher is better, target ratio)
 rows = [
     ("upload MB/s, 1 at a time", g["upload1"] and g["upload1"]["mbps"], r["upload1"] and r["upload1"]["mbps"], True, 2.0),
@@ -34,25 +48,10 @@ rows = [
     ("upload server CPU-s per GB, 8 at a time", cpu_per_gb(g["upload8"]), cpu_per_gb(r["upload8"]), False, 0.8),
     ("upload MB/s, 8 at a time, Granary sha256 + no md5", g["upload8"] and g["upload8"]["mbps"],
      r["sha256-upload8"] and r["sha256-upload8"]["mbps"], True, 2.0),
-    ("download MB/s, right after the upload (curl, one at a time)", download(g["download"], "first", "mbps"),
-     download(r["download"], "first", "mbps"), True, 1.3),
-    ("download server CPU-s per GB, right after the upload", download(g["download"], "first", "cpu_per_gb"),
-     download(r["download"], "first", "cpu_per_gb"), False, 0.5),
-    ("download MB/s, read again", download(g["download"], "second", "mbps"), download(r["download"], "second", "mbps"), True, 1.3),
-    ("download server CPU-s per GB, read again", download(g["download"], "second", "cpu_per_gb"),
-     download(r["download"], "second", "cpu_per_gb"), False, 0.5),
-    ("download MB/s, right after the upload, zero-copy (verify_reads off)", download(g["download"], "first", "mbps"),
-     download(r["zc-download"], "first", "mbps"), True, 1.3),
-    ("download server CPU-s per GB, right after the upload, zero-copy", download(g["download"], "first", "cpu_per_gb"),
-     download(r["zc-download"], "first", "cpu_per_gb"), False, 0.5),
-    ("download MB/s, read again, zero-copy", download(g["download"], "second", "mbps"), download(r["zc-download"], "second", "mbps"), True, 1.3),
-    ("download server CPU-s per GB, read again, zero-copy", download(g["download"], "second", "cpu_per_gb"),
-     download(r["zc-download"], "second", "cpu_per_gb"), False, 0.5),
+    *download_rows("download", "", note=" (curl, one at a time)"),
+    *download_rows("zc-download", ", zero-copy", note=" (verify_reads off)"),
     ("upload MB/s, 1 at a time, buffered packs", g["upload1"] and g["upload1"]["mbps"], r["zcb-upload1"] and r["zcb-upload1"]["mbps"], True, 2.0),
-    ("download MB/s, right after the upload, zero-copy, buffered packs", download(g["download"], "first", "mbps"),
-     download(r["zcb-download"], "first", "mbps"), True, 1.3),
-    ("download server CPU-s per GB, right after the upload, zero-copy, buffered packs", download(g["download"], "first", "cpu_per_gb"),
-     download(r["zcb-download"], "first", "cpu_per_gb"), False, 0.5),
+    *download_rows("zcb-download", ", zero-copy, buffered packs", steps=("first",)),
     ("creates/s, 8 at a time", g["metadata"] and g["metadata"]["creates_per_s"], r["metadata"] and r["metadata"]["creates_per_s"], True, None),
     ("create p99 ms", g["metadata"] and g["metadata"]["create_ms"]["p99"], r["metadata"] and r["metadata"]["create_ms"]["p99"], False, 0.1),
     ("lists/s (1000-image pages)", g["metadata"] and g["metadata"]["lists_per_s"], r["metadata"] and r["metadata"]["lists_per_s"], True, None),
