@@ -205,7 +205,8 @@ extension ArtifactQuery {
     /// The base text fields an `eq` filter can walk in the index.
     static let walkableFilters: Set<String> = ["name", "status", "visibility", "owner", "id"]
 
-    /// How to walk the index for this query, or nil when only a scan answers it (`latest`).
+    /// How to walk `artifacts.by_value` for this query, or nil for `version=latest` (answered
+    /// from `artifacts.by_name`).
     var plan: ArtifactListPlan? {
         guard !latest else { return nil }
         let defaultSort = sort.count == 2
@@ -284,10 +285,9 @@ extension ArtifactCatalog {
     public func list(_ typeName: String, _ query: ArtifactQuery, caller: Caller) throws -> (artifacts: [ArtifactRecord], total: Int, more: Bool) {
         let all = typeName == ArtifactTypeRegistry.all
         if !all { _ = try registry.type(typeName) }
+        guard let plan = query.plan else { return try listLatest(typeName, query, caller: caller) }
         // A type's own fields are indexed under the type only (they are not sort keys of `all`).
-        guard let plan = query.plan, !all || ArtifactIndex.baseListFields.contains(plan.field) else {
-            return try listByScan(typeName, query, caller: caller)
-        }
+        guard !all || ArtifactIndex.baseListFields.contains(plan.field) else { return try listByScan(typeName, query, caller: caller) }
         return try store.environment.read { txn in
             var builder = ArtifactPageBuilder(query: query, caller: caller, walkIsFilter: plan.walkIsFilter)
             var group: [ArtifactIndex.ValueEntry] = []
@@ -320,8 +320,31 @@ extension ArtifactCatalog {
         builder.add(records.sorted(by: builder.query.precedes))
     }
 
-    /// ``list(_:_:caller:)`` by reading every candidate and sorting in memory: how `version=latest`
-    /// is answered, and the reference the index path is tested against.
+    /// `version=latest`: each name's highest matching version, from `artifacts.by_name`, then
+    /// sorted and paged in memory (one artifact per name).
+    func listLatest(_ typeName: String, _ query: ArtifactQuery, caller: Caller) throws -> (artifacts: [ArtifactRecord], total: Int, more: Bool) {
+        let all = typeName == ArtifactTypeRegistry.all
+        return try store.environment.read { txn in
+            let latest = try index.latestVersions(type: all ? nil : typeName, in: txn) { canSee($0, caller) && query.matches($0) }
+            return try Self.page(latest.sorted(by: query.precedes), query)
+        }
+    }
+
+    /// The page of `matching` (sorted) that `query`'s marker and limit select.
+    static func page(_ matching: [ArtifactRecord], _ query: ArtifactQuery) throws -> (artifacts: [ArtifactRecord], total: Int, more: Bool) {
+        var start = matching.startIndex
+        if let marker = query.marker {
+            guard let at = matching.firstIndex(where: { $0.id == marker }) else {
+                throw CatalogError(.badRequest, "marker \(marker) is not an artifact of this list.")
+            }
+            start = at + 1
+        }
+        let page = Array(matching[start...].prefix(query.limit))
+        return (page, matching.count, start + page.count < matching.count)
+    }
+
+    /// ``list(_:_:caller:)`` by reading every candidate and sorting in memory: the reference the
+    /// index paths are tested against.
     func listByScan(_ typeName: String, _ query: ArtifactQuery, caller: Caller) throws -> (artifacts: [ArtifactRecord], total: Int, more: Bool) {
         let all = typeName == ArtifactTypeRegistry.all
         return try store.environment.read { txn in
@@ -340,21 +363,18 @@ extension ArtifactCatalog {
                 var best: [String: ArtifactRecord] = [:]
                 for artifact in matching {
                     let key = artifact.typeName + "\u{0}" + artifact.name
-                    if let current = best[key], !(current.semanticVersion < artifact.semanticVersion) { continue }
+                    // Highest precedence; of equal ones (build metadata apart) the larger id.
+                    if let current = best[key],
+                        !(current.semanticVersion < artifact.semanticVersion)
+                            && (artifact.semanticVersion < current.semanticVersion || artifact.id < current.id)
+                    {
+                        continue
+                    }
                     best[key] = artifact
                 }
                 matching = Array(best.values)
             }
-            matching.sort(by: query.precedes)
-            var start = matching.startIndex
-            if let marker = query.marker {
-                guard let at = matching.firstIndex(where: { $0.id == marker }) else {
-                    throw CatalogError(.badRequest, "marker \(marker) is not an artifact of this list.")
-                }
-                start = at + 1
-            }
-            let page = Array(matching[start...].prefix(query.limit))
-            return (page, matching.count, start + page.count < matching.count)
+            return try Self.page(matching.sorted(by: query.precedes), query)
         }
     }
 }

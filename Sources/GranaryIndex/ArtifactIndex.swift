@@ -270,6 +270,35 @@ public struct ArtifactIndex: Sendable {
         }
     }
 
+    /// Per (type, name) of `type` (every type when nil), the highest version that `admit`
+    /// accepts (equal precedence: the larger id), walking `artifacts.by_name` down from each
+    /// name's highest version: records are read only until each name has its answer.
+    public func latestVersions(
+        type: String?, in txn: borrowing Transaction<some TransactionAccess>, admit: (ArtifactRecord) throws -> Bool
+    ) throws -> [ArtifactRecord] {
+        let prefix = type.map(Self.typePrefix) ?? []
+        var found: [ArtifactRecord] = []
+        try txn.withCursor(byName) { cursor in
+            var entry = prefix.isEmpty ? try cursor.last() : try cursor.seek(atOrBefore: prefix + [0xFF])
+            while let current = entry, current.key.starts(with: prefix) {
+                let key = Array(current.key)
+                // type 0x00 name 0x00: the (type, name) group this entry is in.
+                guard let typeEnd = key.firstIndex(of: 0), let nameEnd = key[(typeEnd + 1)...].firstIndex(of: 0),
+                    let idStart = key.lastIndex(of: 0)
+                else { break }
+                let id = String(decoding: key[(idStart + 1)...], as: UTF8.self)
+                if let artifact = try get(id, in: txn), try admit(artifact) {
+                    found.append(artifact)
+                    // On to the previous name: the last key before this group's prefix.
+                    entry = try cursor.seek(atOrBefore: Array(key[...nameEnd]))
+                } else {
+                    entry = try cursor.previous()
+                }
+            }
+        }
+        return found
+    }
+
     /// The artifacts of one (type, name), in version order (lowest first).
     public func versions(
         type: String, name: String, in txn: borrowing Transaction<some TransactionAccess>

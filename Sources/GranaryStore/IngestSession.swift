@@ -62,6 +62,15 @@ public final class IngestSession: @unchecked Sendable {
     fileprivate var newChunks = 0
     fileprivate var bytesWritten = 0
     private let compressor: ZstdCompressor?
+    /// New chunks in a row that did not compress: already-compressed content (qcow2 with
+    /// compressed clusters, tarballs) costs a zstd attempt per chunk for nothing, so after
+    /// ``IngestSession/giveUpAfter`` of them a chunk is tried only once
+    /// ``IngestSession/probeBytes`` have gone by untried, until one compresses again.
+    private var incompressibleRun = 0
+    private var untriedBytes = 0
+    static let giveUpAfter = 8
+    static let probeBytes = 1 << 20
+    fileprivate var compressionAttempts = 0
     private var scratchRaw: UnsafeMutableRawBufferPointer?
     private var scratchCompressed: UnsafeMutableRawBufferPointer?
     private let headerScratch = UnsafeMutableRawBufferPointer.allocate(byteCount: PackFormat.recordHeaderSize, alignment: 8)
@@ -351,7 +360,11 @@ public final class IngestSession: @unchecked Sendable {
         let pack = try currentPack()
         var segments = chunk.segments
         var codec = store.settings.compression == .deferred ? ChunkCodec.rawDeferred : .raw
-        if let compressor, let scratchRaw, let scratchCompressed {
+        let tryIt = incompressibleRun < Self.giveUpAfter || untriedBytes >= Self.probeBytes
+        if !tryIt { untriedBytes += chunk.length }
+        if let compressor, let scratchRaw, let scratchCompressed, tryIt {
+            compressionAttempts += 1
+            untriedBytes = 0
             let contiguous: UnsafeRawBufferPointer
             if segments.count == 1 {
                 contiguous = segments[0]
@@ -368,6 +381,7 @@ public final class IngestSession: @unchecked Sendable {
                 segments = [UnsafeRawBufferPointer(rebasing: scratchCompressed[0..<n])]
             }
         }
+        incompressibleRun = codec == .zstd ? 0 : incompressibleRun + 1
         var crc: UInt32 = 0
         var storedLength = 0
         for segment in segments {
@@ -423,5 +437,7 @@ public final class StagedBlob: @unchecked Sendable {
     public var chunkCount: Int { session.manifest.count }
     public var newChunks: Int { session.newChunks }
     public var bytesWritten: Int { session.bytesWritten }
+    /// New chunks zstd was tried on (inline compression; see ``IngestSession/giveUpAfter``).
+    public var compressionAttempts: Int { session.compressionAttempts }
     public var blobID: SHA256Key { session.manifest.blobID }
 }

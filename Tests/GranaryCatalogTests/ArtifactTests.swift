@@ -334,6 +334,7 @@ import Testing
             [], [("name", "beta")], [("name", "eq:gamma")], [("status", "active")], [("tags", "t1")], [("tags", "t1,t2")], [("tags-any", "t2,t3")],
             [("version", "gte:1.0")], [("name", "neq:alpha")], [("owner", "eq:alice")], [("visibility", "public")], [("name", "like:%a")],
             [("name", "alpha"), ("tags", "t3")], [("status", "active"), ("version", "lt:2.0")], [("id", "eq:\(created[0].id)")],
+            [("version", "latest")], [("version", "latest"), ("status", "active")], [("version", "latest"), ("tags", "t1")],
         ]
         let callers = owners + [Caller(projectID: nil, userID: nil, roles: [])]
         for round in 0..<150 {

@@ -137,6 +137,26 @@ import Testing
         #expect(try t.read(raw.blob.id) == random)
     }
 
+    /// Already-compressed content is not given to zstd chunk after chunk: after a run of chunks
+    /// that did not compress, only every 16th is tried, and compressible data that follows is
+    /// compressed again once a probe succeeds.
+    @Test func compressionIsProbedNotTriedOnIncompressibleRuns() async throws {
+        var settings = StoreSettings()
+        settings.compression = .inline
+        let t = try TestStore(settings: settings)
+        defer { t.remove() }
+        let random = randomBytes(8 << 20, seed: 21)
+        let text = Array(String(repeating: "version after version, most bytes are shared. ", count: 90_000).utf8)
+        let session = t.store.beginIngest(digests: [.sha256])
+        try await session.write(random)
+        try await session.write(text)
+        let staged = try await session.finish()
+        #expect(staged.compressionAttempts < staged.newChunks / 2, "\(staged.compressionAttempts) attempts for \(staged.newChunks) chunks")
+        #expect(staged.bytesWritten < random.count + text.count / 2, "the text after the random data was compressed")
+        let result = try await t.store.commit(staged)
+        #expect(try t.read(result.blob.id) == random + text)
+    }
+
     @Test func aFlippedByteIsDetectedAndNamed() async throws {
         let t = try TestStore()
         defer { t.remove() }
