@@ -2,18 +2,121 @@
 #include <pthread.h>
 #include <string.h>
 
+#define POLY 0x82F63B78u
+
 #if defined(__x86_64__)
 #include <nmmintrin.h>
 
-/// One crc32 stream, 8 bytes per instruction: several GB/s, far above what any disk writes.
+// The crc32 instruction has a latency of three cycles and a throughput of one per cycle, so
+// three independent streams over adjacent blocks run about three times as fast as one; the
+// three CRCs are then combined by "appending zeros" to the first two, with operators computed
+// once (Mark Adler's construction, as in his crc32c.c, zlib licence).
+#define LONG_BLOCK 8192
+#define SHORT_BLOCK 256
+
+static uint32_t shift_long[4][256];
+static uint32_t shift_short[4][256];
+static pthread_once_t shift_once = PTHREAD_ONCE_INIT;
+
+/// `mat` (32 columns over GF(2)) times `vec`.
+static uint32_t gf2_matrix_times(const uint32_t *mat, uint32_t vec) {
+    uint32_t sum = 0;
+    while (vec) {
+        if (vec & 1) sum ^= *mat;
+        vec >>= 1;
+        mat++;
+    }
+    return sum;
+}
+
+static void gf2_matrix_square(uint32_t *square, const uint32_t *mat) {
+    for (int n = 0; n < 32; n++) square[n] = gf2_matrix_times(mat, mat[n]);
+}
+
+/// The operator that feeds `len` zero bytes (a power of two) through a CRC.
+static void zeros_operator(uint32_t *even, size_t len) {
+    uint32_t odd[32];
+    odd[0] = POLY;  // one zero bit
+    uint32_t row = 1;
+    for (int n = 1; n < 32; n++) {
+        odd[n] = row;
+        row <<= 1;
+    }
+    gf2_matrix_square(even, odd);  // two zero bits
+    gf2_matrix_square(odd, even);  // four zero bits
+    do {
+        gf2_matrix_square(even, odd);  // first pass: one zero byte
+        len >>= 1;
+        if (len == 0) return;
+        gf2_matrix_square(odd, even);
+        len >>= 1;
+    } while (len);
+    for (int n = 0; n < 32; n++) even[n] = odd[n];
+}
+
+/// Byte-wise tables of the zeros operator for `len`, so applying it costs four lookups.
+static void zeros_tables(uint32_t zeros[][256], size_t len) {
+    uint32_t op[32];
+    zeros_operator(op, len);
+    for (uint32_t n = 0; n < 256; n++) {
+        zeros[0][n] = gf2_matrix_times(op, n);
+        zeros[1][n] = gf2_matrix_times(op, n << 8);
+        zeros[2][n] = gf2_matrix_times(op, n << 16);
+        zeros[3][n] = gf2_matrix_times(op, n << 24);
+    }
+}
+
+static void build_shift_tables(void) {
+    zeros_tables(shift_long, LONG_BLOCK);
+    zeros_tables(shift_short, SHORT_BLOCK);
+}
+
+static inline uint32_t shift(uint32_t zeros[][256], uint32_t crc) {
+    return zeros[0][crc & 0xff] ^ zeros[1][(crc >> 8) & 0xff] ^ zeros[2][(crc >> 16) & 0xff] ^ zeros[3][crc >> 24];
+}
+
+static inline uint64_t load64(const unsigned char *p) {
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+/// Three crc32 streams over `block`-byte thirds of each 3 × `block` run, combined.
+__attribute__((target("sse4.2")))
+static inline uint64_t crc32c_triple(uint64_t crc0, const unsigned char **next, size_t *len, size_t block, uint32_t zeros[][256]) {
+    const unsigned char *p = *next;
+    while (*len >= block * 3) {
+        uint64_t crc1 = 0, crc2 = 0;
+        const unsigned char *end = p + block;
+        do {
+            crc0 = _mm_crc32_u64(crc0, load64(p));
+            crc1 = _mm_crc32_u64(crc1, load64(p + block));
+            crc2 = _mm_crc32_u64(crc2, load64(p + block * 2));
+            p += 8;
+        } while (p < end);
+        crc0 = shift(zeros, (uint32_t)crc0) ^ crc1;
+        crc0 = shift(zeros, (uint32_t)crc0) ^ crc2;
+        p += block * 2;
+        *len -= block * 3;
+    }
+    *next = p;
+    return crc0;
+}
+
 __attribute__((target("sse4.2")))
 static uint32_t crc32c_hw(uint32_t crc, const unsigned char *p, size_t n) {
+    pthread_once(&shift_once, build_shift_tables);
     uint64_t c = ~crc & 0xffffffffu;
-    while (n && ((uintptr_t)p & 7)) { c = _mm_crc32_u8((uint32_t)c, *p++); n--; }
+    while (n && ((uintptr_t)p & 7)) {
+        c = _mm_crc32_u8((uint32_t)c, *p++);
+        n--;
+    }
+    c = crc32c_triple(c, &p, &n, LONG_BLOCK, shift_long);
+    c = crc32c_triple(c, &p, &n, SHORT_BLOCK, shift_short);
     while (n >= 8) {
-        uint64_t v; memcpy(&v, p, 8);
-        c = _mm_crc32_u64(c, v);
-        p += 8; n -= 8;
+        c = _mm_crc32_u64(c, load64(p));
+        p += 8;
+        n -= 8;
     }
     while (n--) c = _mm_crc32_u8((uint32_t)c, *p++);
     return ~(uint32_t)c;
@@ -26,7 +129,7 @@ static pthread_once_t table_once = PTHREAD_ONCE_INIT;
 static void build_table(void) {
     for (uint32_t i = 0; i < 256; i++) {
         uint32_t c = i;
-        for (int k = 0; k < 8; k++) c = (c & 1) ? (c >> 1) ^ 0x82F63B78u : c >> 1;
+        for (int k = 0; k < 8; k++) c = (c & 1) ? (c >> 1) ^ POLY : c >> 1;
         table[i] = c;
     }
 }
