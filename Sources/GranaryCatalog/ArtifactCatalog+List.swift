@@ -280,8 +280,8 @@ extension ArtifactCatalog {
     /// are walked in its order. Entries of equal value are a group, ordered by the full sort
     /// (records read for it). Visibility comes from the index entry, so only artifacts that
     /// are shown, or that a filter must look at, are read: a page from many costs the page's
-    /// records plus a walk over index keys (for `total_count`). `version=latest` reads every
-    /// candidate (``listByScan(_:_:caller:)``).
+    /// records plus a walk over index keys (for `total_count`). `version=latest` walks
+    /// `artifacts.by_name` (``listLatest(_:_:caller:)``).
     public func list(_ typeName: String, _ query: ArtifactQuery, caller: Caller) throws -> (artifacts: [ArtifactRecord], total: Int, more: Bool) {
         let all = typeName == ArtifactTypeRegistry.all
         if !all { _ = try registry.type(typeName) }

@@ -1,5 +1,7 @@
+import Dispatch
 import GranaryCodec
 import GranaryLMDB
+import Synchronization
 
 /// Reads one blob (or a byte range of it) in pieces, planning the chunk list once.
 ///
@@ -24,7 +26,8 @@ public final class BlobReader {
     public let count: Int
     private let zeros: UnsafeMutableRawBufferPointer
     private let io: UnsafeMutableRawBufferPointer
-    private let decompressor = ZstdDecompressor()
+    /// One per core a group's compressed records are spread over.
+    private let decompressors = [ZstdDecompressor(), ZstdDecompressor()]
     private static let ioSize = 4 << 20
 
     init(store: BlobStore, pieces: [Piece]) {
@@ -101,30 +104,57 @@ public final class BlobReader {
                 }
             }
         } else {
-            var parts: [Range<Int>] = []
+            // Where each record sits in the buffer and where its decompressed bytes go.
+            var layout: [(position: Int, spill: Int?)] = []
+            var position = 0
+            var spill = span.read
+            for piece in pieces[index..<end] {
+                let row = piece.row!
+                layout.append((position, row.codec == .zstd ? spill : nil))
+                if row.codec == .zstd { spill += row.rawLength }
+                position += row.recordSize
+            }
             try fill(span.read + span.decompressed) { buffer in
                 try file.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<span.read]), at: first.offset)
-                var position = 0
-                var spill = span.read
-                for piece in pieces[index..<end] {
-                    let row = piece.row!
-                    let record = UnsafeRawBufferPointer(rebasing: buffer[position..<(position + row.recordSize)])
-                    let spillBuffer = UnsafeMutableRawBufferPointer(rebasing: buffer[spill...])
-                    if try check(piece, row: row, record: record, decompressInto: spillBuffer) {
-                        parts.append((spill + piece.wanted.lowerBound)..<(spill + piece.wanted.upperBound))
-                        spill += row.rawLength
-                    } else {
-                        let start = position + PackFormat.recordHeaderSize
-                        parts.append((start + piece.wanted.lowerBound)..<(start + piece.wanted.upperBound))
-                    }
-                    position += row.recordSize
-                }
+                try checkGroup(pieces[index..<end], layout, in: buffer)
+            }
+            let parts = zip(pieces[index..<end], layout).map { piece, place in
+                let start = place.spill ?? (place.position + PackFormat.recordHeaderSize)
+                return (start + piece.wanted.lowerBound)..<(start + piece.wanted.upperBound)
             }
             prefetch(after: end)
             for range in parts { try emit(.filled(range)) }
         }
         index = end
         return true
+    }
+
+    /// Checks (and decompresses) a group's records read into `buffer`, spreading them over two
+    /// threads when several are compressed: zstd decompression is the slowest pass of a read.
+    private func checkGroup(
+        _ group: ArraySlice<Piece>, _ layout: [(position: Int, spill: Int?)], in buffer: UnsafeMutableRawBufferPointer
+    ) throws {
+        let items = Array(zip(group, layout))
+        func checkItem(_ item: (Piece, (position: Int, spill: Int?)), with decompressor: ZstdDecompressor) throws {
+            let (piece, place) = item
+            let row = piece.row!
+            let record = UnsafeRawBufferPointer(rebasing: buffer[place.position..<(place.position + row.recordSize)])
+            let out = UnsafeMutableRawBufferPointer(rebasing: buffer[(place.spill ?? buffer.count)...])
+            try check(piece, row: row, record: record, decompressInto: out, with: decompressor)
+        }
+        guard items.count(where: { $0.1.spill != nil }) >= 2 else {
+            for item in items { try checkItem(item, with: decompressors[0]) }
+            return
+        }
+        let lanes = decompressors.count
+        let work = LaneWork { lane in
+            for i in stride(from: lane, to: items.count, by: lanes) { try checkItem(items[i], with: self.decompressors[lane]) }
+        }
+        let failures = Mutex<[any Error]>([])
+        DispatchQueue.concurrentPerform(iterations: lanes) { lane in
+            do { try work.run(lane) } catch { failures.withLock { $0.append(error) } }
+        }
+        if let failure = failures.withLock({ $0.first }) { throw failure }
     }
 
     /// Whether this reader skips the CRC32C check of stored bytes (``StoreSettings/verifyReads``
@@ -143,7 +173,7 @@ public final class BlobReader {
             let record = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<row.recordSize])
             try file.read(into: record, at: row.offset)
             let out = UnsafeMutableRawBufferPointer(rebasing: buffer[row.recordSize...])
-            _ = try check(piece, row: row, record: UnsafeRawBufferPointer(record), decompressInto: out)
+            try check(piece, row: row, record: UnsafeRawBufferPointer(record), decompressInto: out, with: decompressors[0])
         }
         try emit(.filled((row.recordSize + piece.wanted.lowerBound)..<(row.recordSize + piece.wanted.upperBound)))
     }
@@ -203,14 +233,14 @@ public final class BlobReader {
     }
 
     /// Checks a record read from its pack (header, identity and, with verification, the CRC32C
-    /// of its bytes); a compressed record is decompressed into the start of `out`.
-    /// - Returns: whether it was (else the raw content is the record's stored bytes).
+    /// of its bytes); a compressed record (as its row says) is decompressed into the start of `out`.
     private func check(
         _ piece: Piece,
         row: ChunkRow,
         record: UnsafeRawBufferPointer,
-        decompressInto out: UnsafeMutableRawBufferPointer
-    ) throws -> Bool {
+        decompressInto out: UnsafeMutableRawBufferPointer,
+        with decompressor: ZstdDecompressor
+    ) throws {
         let location = "chunk \(piece.key) (\(PackFormat.fileName(row.packID)) offset \(row.offset))"
         let header = try RecordHeader.decode(record, location: location)
         guard header.sha256 == piece.key, header.storedLength == row.storedLength, header.rawLength == row.rawLength else {
@@ -220,9 +250,12 @@ public final class BlobReader {
         if store.settings.verifyReads && CRC32C.checksum(stored) != header.storedCRC {
             throw StoreError(.corrupt, "\(location) fails its checksum: the stored bytes are damaged")
         }
+        guard (header.codec == .zstd) == (row.codec == .zstd) else {
+            throw StoreError(.corrupt, "\(location): the record's codec is not the one its row names")
+        }
         switch header.codec {
         case .raw, .rawDeferred:
-            return false
+            return
         case .zstd:
             let target = UnsafeMutableRawBufferPointer(rebasing: out[0..<header.rawLength])
             let n: Int
@@ -232,9 +265,16 @@ public final class BlobReader {
                 throw StoreError(.corrupt, "\(location) does not decompress", cause: error)
             }
             guard n == header.rawLength else { throw StoreError(.corrupt, "\(location) decompressed to \(n) bytes, not \(header.rawLength)") }
-            return true
         }
     }
+}
+
+/// The per-lane body of a group check run on two threads.
+private struct LaneWork: @unchecked Sendable {
+    // Safe because lane `i` touches only the records `i`, `i + lanes`, … of the group, their own
+    // disjoint ranges of the buffer, and decompressor `i`; `concurrentPerform` returns only
+    // when every lane is done, so nothing outlives the call.
+    let run: (Int) throws -> Void
 }
 
 /// One part of a blob as ``BlobReader/readNextParts(zeroCopy:fill:emit:)`` hands it out.

@@ -175,6 +175,31 @@ import Testing
         #expect(error?.message.contains(t.packFiles[0]) == true)
     }
 
+    /// Compressed records are checked on two threads; a damaged one still fails the read with
+    /// an error naming its pack, and the good ones still read back.
+    @Test func aDamagedCompressedRecordIsDetectedWhenChecksRunInParallel() async throws {
+        var settings = StoreSettings()
+        settings.compression = .inline
+        let t = try TestStore(settings: settings)
+        defer { t.remove() }
+        let words = ["pack", "chunk", "record", "image", "version", "manifest", "commit", "blob", "digest", "store"].map { Array(($0 + " ").utf8) }
+        var text: [UInt8] = []
+        for choice in randomBytes(1 << 20, seed: 17) { text += words[Int(choice) % words.count] }
+        let id = try await t.put(text).blob.id
+        #expect(try t.read(id) == text)
+        let pack = t.path + "/packs/" + t.packFiles[0]
+        let size = try FileManager.default.attributesOfItem(atPath: pack)[.size] as! Int
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: pack))
+        try handle.seek(toOffset: UInt64(size / 2))
+        let byte = try handle.read(upToCount: 1)![0]
+        try handle.seek(toOffset: UInt64(size / 2))
+        try handle.write(contentsOf: [byte ^ 0x40])
+        try handle.close()
+        let error = #expect(throws: StoreError.self) { _ = try t.read(id) }
+        #expect(error?.code == .corrupt)
+        #expect(error?.message.contains(t.packFiles[0]) == true)
+    }
+
     @Test func recoveryCutsUncommittedTailsAndOrphanPacks() async throws {
         let t = try TestStore()
         let data = randomBytes(1 << 20, seed: 10)
