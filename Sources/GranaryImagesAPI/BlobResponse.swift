@@ -8,8 +8,9 @@ import NIOPosix
 ///
 /// Nothing is copied in user space: each group of records is read into one buffer and sent as
 /// slices of it (record headers skipped). When reads are not verified
-/// (`store.verify_reads = false`) raw chunks are not read at all but sent from the pack file
-/// with `sendfile` (``FileRegionWriter``); compressed and all-zero chunks are still copied.
+/// (`store.verify_reads = false`) groups of raw chunks are not read at all but sent from the
+/// pack file with `sendfile` (``FileRegionWriter``); groups holding compressed chunks are read
+/// and all-zero chunks copied.
 public enum BlobResponse {
     public static func body(_ reader: BlobReader, channel: any Channel) -> ResponseBody {
         let box = ReaderBox(reader)

@@ -66,8 +66,8 @@ public final class BlobReader {
     /// Delivers the next group of chunks as parts, in order, copying as little as possible:
     /// the group's records are read into the buffer `fill` provides (it calls its second
     /// argument with a buffer of the given size) and handed out as ranges of it. With
-    /// `zeroCopy` and ``sendsUnverified``, raw chunks are not read at all but handed out as
-    /// pack file regions, for `sendfile`.
+    /// `zeroCopy` and ``sendsUnverified``, a group of raw chunks is not read at all but handed
+    /// out as pack file regions, for `sendfile` (a group holding compressed chunks is read).
     /// - Returns: false when there was nothing left.
     @discardableResult
     public func readNextParts(
@@ -82,40 +82,25 @@ public final class BlobReader {
             index += 1
             return true
         }
-        let (end, span) = group(from: index, first: first)
+        let (end, read, decompressed, layout) = group(from: index, first: first)
         guard let file = try packReader(first.packID) else {
             // GC compacted the pack since the plan was made: its chunks live elsewhere now.
             try relocateRemainingPieces()
             return try readNextParts(zeroCopy: zeroCopy, fill: fill, emit: emit)
         }
-        if zeroCopy && sendsUnverified {
+        if zeroCopy && sendsUnverified && decompressed == 0 {
             // The kernel reads these bytes only when the socket takes them; ask for the group
             // and the next one now, in large reads.
-            file.willNeed(at: first.offset, length: span.read)
+            file.willNeed(at: first.offset, length: read)
             prefetch(after: end)
             for piece in pieces[index..<end] {
                 // Safe because `group` only takes pieces with rows.
-                let row = piece.row!
-                if row.codec == .zstd {
-                    try emitRecord(piece, row: row, from: file, fill: fill, emit: emit)
-                } else {
-                    let start = row.offset + PackFormat.recordHeaderSize + piece.wanted.lowerBound
-                    try emit(.region(PackFileRegion(file: file, offset: start, length: piece.wanted.count)))
-                }
+                let start = piece.row!.offset + PackFormat.recordHeaderSize + piece.wanted.lowerBound
+                try emit(.region(PackFileRegion(file: file, offset: start, length: piece.wanted.count)))
             }
         } else {
-            // Where each record sits in the buffer and where its decompressed bytes go.
-            var layout: [(position: Int, spill: Int?)] = []
-            var position = 0
-            var spill = span.read
-            for piece in pieces[index..<end] {
-                let row = piece.row!
-                layout.append((position, row.codec == .zstd ? spill : nil))
-                if row.codec == .zstd { spill += row.rawLength }
-                position += row.recordSize
-            }
-            try fill(span.read + span.decompressed) { buffer in
-                try file.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<span.read]), at: first.offset)
+            try fill(read + decompressed) { buffer in
+                try file.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<read]), at: first.offset)
                 try checkGroup(pieces[index..<end], layout, in: buffer)
             }
             let parts = zip(pieces[index..<end], layout).map { piece, place in
@@ -132,10 +117,10 @@ public final class BlobReader {
     /// Checks (and decompresses) a group's records read into `buffer`, spreading them over two
     /// threads when several are compressed: zstd decompression is the slowest pass of a read.
     private func checkGroup(
-        _ group: ArraySlice<Piece>, _ layout: [(position: Int, spill: Int?)], in buffer: UnsafeMutableRawBufferPointer
+        _ group: ArraySlice<Piece>, _ layout: [Place], in buffer: UnsafeMutableRawBufferPointer
     ) throws {
         let items = Array(zip(group, layout))
-        func checkItem(_ item: (Piece, (position: Int, spill: Int?)), with decompressor: ZstdDecompressor) throws {
+        func checkItem(_ item: (Piece, Place), with decompressor: ZstdDecompressor) throws {
             let (piece, place) = item
             let row = piece.row!
             let record = UnsafeRawBufferPointer(rebasing: buffer[place.position..<(place.position + row.recordSize)])
@@ -161,46 +146,39 @@ public final class BlobReader {
     /// off), which is what allows handing raw chunks out unread as file regions.
     public var sendsUnverified: Bool { !store.settings.verifyReads }
 
-    /// Reads, checks and decompresses one compressed record on its own (the zero-copy path).
-    private func emitRecord(
-        _ piece: Piece,
-        row: ChunkRow,
-        from file: FileDescriptor,
-        fill: (_ count: Int, _ read: (UnsafeMutableRawBufferPointer) throws -> Void) throws -> Void,
-        emit: (BlobPart) throws -> Void
-    ) throws {
-        try fill(row.recordSize + row.rawLength) { buffer in
-            let record = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<row.recordSize])
-            try file.read(into: record, at: row.offset)
-            let out = UnsafeMutableRawBufferPointer(rebasing: buffer[row.recordSize...])
-            try check(piece, row: row, record: UnsafeRawBufferPointer(record), decompressInto: out, with: decompressors[0])
-        }
-        try emit(.filled((row.recordSize + piece.wanted.lowerBound)..<(row.recordSize + piece.wanted.upperBound)))
-    }
-
     /// Starts the kernel reading the next group's bytes while this group is delivered (for packs
     /// not in the page cache: written with `O_DIRECT`, or evicted; without this the disk would
     /// idle while each group goes out to the client).
     private func prefetch(after end: Int) {
         guard end < pieces.count, let next = pieces[end].row, let file = try? packReader(next.packID) else { return }
-        file.willNeed(at: next.offset, length: group(from: end, first: next).span.read)
+        file.willNeed(at: next.offset, length: group(from: end, first: next).read)
     }
+
+    /// Where a record of a group sits in the read buffer, and where its bytes go when it is
+    /// decompressed (after all the records read).
+    typealias Place = (position: Int, spill: Int?)
 
     /// The pieces read with one `pread` from `start` (whose row is `first`): the records that
     /// sit right after each other in the same pack, up to ~4 MiB read plus decompressed.
-    private func group(from start: Int, first: ChunkRow) -> (end: Int, span: (read: Int, decompressed: Int)) {
-        func decompressed(_ row: ChunkRow) -> Int { row.codec == .zstd ? row.rawLength : 0 }
-        var end = start + 1
-        var read = first.recordSize
-        var spill = decompressed(first)
-        while end < pieces.count, let next = pieces[end].row, next.packID == first.packID, next.offset == first.offset + read,
-            read + spill + next.recordSize + decompressed(next) <= io.count, read + spill < Self.ioSize
-        {
+    private func group(from start: Int, first: ChunkRow) -> (end: Int, read: Int, decompressed: Int, layout: [Place]) {
+        var end = start
+        var read = 0
+        var spill = 0
+        var layout: [Place] = []
+        while end < pieces.count, let next = pieces[end].row {
+            let extra = next.codec == .zstd ? next.rawLength : 0
+            if end > start {
+                guard next.packID == first.packID, next.offset == first.offset + read,
+                    read + spill + next.recordSize + extra <= io.count, read + spill < Self.ioSize
+                else { break }
+            }
+            layout.append((read, extra > 0 ? spill : nil))
             read += next.recordSize
-            spill += decompressed(next)
+            spill += extra
             end += 1
         }
-        return (end, (read, spill))
+        // Decompressed bytes go after everything read.
+        return (end, read, spill, layout.map { ($0.position, $0.spill.map { $0 + read }) })
     }
 
     /// The read descriptor of pack `id`, or nil when the pack file is gone.

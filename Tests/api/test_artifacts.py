@@ -210,6 +210,17 @@ def serve_remote(content):
     return remote, f"http://127.0.0.1:{remote.server_address[1]}"
 
 
+def set_location(blob_url, location, **claims):
+    return requests.put(blob_url, json={"url": location, **claims}, headers=LOCATION)
+
+
+def assert_digest_refused(art, location, **claims):
+    """A location whose claimed digest does not match is a 400, and the blob stays unset."""
+    wrong = set_location(art + "/template", location, **claims)
+    assert wrong.status_code == 400 and "does not match" in wrong.json()["explanation"]
+    assert requests.get(art).json()["template"] is None
+
+
 EXTERNAL_ENV = {"GRANARY_ARTIFACTS_EXTERNAL_ALLOW_HTTP": "true", "GRANARY_ARTIFACTS_EXTERNAL_ALLOWED_HOSTS": "127.0.0.1"}
 LOCATION = {"Content-Type": "application/vnd+openstack.glare-custom-location+json"}
 
@@ -219,36 +230,33 @@ def test_external_locations_are_fetched_verified_and_rechecked(tmp_path):
     remote, remote_url = serve_remote(content)
     env = EXTERNAL_ENV
     url, proc, log, data = start_server(env=env)
-    location = LOCATION
     try:
         root = ARTIFACTS[url]
         artifact = create(root, "heat_templates", {"name": "ext"}).json()
         art = f"{root}/artifacts/heat_templates/{artifact['id']}"
         body = content["/tpl.yaml"]
         # A wrong claimed digest is refused, and nothing is recorded.
-        wrong = requests.put(art + "/template", json={"url": remote_url + "/tpl.yaml", "md5": "0" * 32}, headers=location)
-        assert wrong.status_code == 400 and "does not match" in wrong.json()["explanation"]
-        assert requests.get(art).json()["template"] is None
+        assert_digest_refused(art, remote_url + "/tpl.yaml", md5="0" * 32)
         # Through a redirect, with the right md5: the real size and digests are recorded.
-        done = requests.put(art + "/template", json={"url": remote_url + "/moved", "md5": hashlib.md5(body).hexdigest()}, headers=location)
+        done = set_location(art + "/template", remote_url + "/moved", md5=hashlib.md5(body).hexdigest())
         assert done.status_code == 200, done.text
         blob = done.json()["template"]
         assert blob["external"] is True and blob["size"] == len(body) and blob["sha256"] == hashlib.sha256(body).hexdigest()
         assert blob["url"] == remote_url + "/moved"
         download = requests.get(art + "/template", allow_redirects=False)
         assert download.status_code == 301 and download.headers["Location"] == remote_url + "/moved"
-        assert requests.put(art + "/template", json={"url": remote_url + "/tpl.yaml"}, headers=location).status_code == 409
+        assert set_location(art + "/template", remote_url + "/tpl.yaml").status_code == 409
         # The field's size cap holds for fetched bytes too (small_blob: 10 bytes), nothing recorded.
         small = create(root, "sample_artifact", {"name": "ext-small"}).json()
         small_url = f"{root}/artifacts/sample_artifact/{small['id']}"
-        assert requests.put(small_url + "/small_blob", json={"url": remote_url + "/tpl.yaml"}, headers=location).status_code == 413
+        assert set_location(small_url + "/small_blob", remote_url + "/tpl.yaml").status_code == 413
         assert requests.get(small_url).json()["small_blob"] is None
         # Refused: private addresses not allow-listed, link-local metadata, credentials, bad scheme.
         other = create(root, "heat_templates", {"name": "ext2"}).json()
         other_url = f"{root}/artifacts/heat_templates/{other['id']}/template"
         for refused in ["http://10.1.2.3/x", "http://169.254.169.254/latest/meta-data", "http://localhost:1/x",
                         "http://user:pw@127.0.0.1:1/x", "ftp://127.0.0.1/x", "not a url"]:
-            response = requests.put(other_url, json={"url": refused}, headers=location)
+            response = set_location(other_url, refused)
             assert response.status_code == 400, (refused, response.text)
         store = os.path.join(data, "store")
 
@@ -289,10 +297,8 @@ def test_external_locations_copied_into_the_store():
     try:
         root = ARTIFACTS[url]
         art = f"{root}/artifacts/heat_templates/{create(root, 'heat_templates', {'name': 'copied'}).json()['id']}"
-        wrong = requests.put(art + "/template", json={"url": remote_url + "/tpl.yaml", "sha256": "0" * 64}, headers=LOCATION)
-        assert wrong.status_code == 400 and "does not match" in wrong.json()["explanation"]
-        assert requests.get(art).json()["template"] is None
-        done = requests.put(art + "/template", json={"url": remote_url + "/moved", "md5": hashlib.md5(body).hexdigest()}, headers=LOCATION)
+        assert_digest_refused(art, remote_url + "/tpl.yaml", sha256="0" * 64)
+        done = set_location(art + "/template", remote_url + "/moved", md5=hashlib.md5(body).hexdigest())
         assert done.status_code == 200, done.text
         blob = done.json()["template"]
         assert blob["external"] is False and blob["status"] == "active" and blob["size"] == len(body)
