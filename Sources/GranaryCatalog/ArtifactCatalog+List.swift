@@ -74,46 +74,10 @@ public struct ArtifactQuery: Sendable {
         sort += [("created_at", true), ("id", false)]
     }
 
-    /// The value a filter or sort compares, as text or number.
-    enum Scalar: Comparable {
-        case number(Double)
-        case text(String)
-        case version(SemanticVersion)
-        case none
+    /// The value a filter or sort compares: the index's, so walks and checks agree.
+    typealias Scalar = ArtifactIndex.IndexedValue
 
-        static func < (a: Scalar, b: Scalar) -> Bool {
-            switch (a, b) {
-            case (.number(let x), .number(let y)): x < y
-            // Byte order, as the index's keys sort.
-            case (.text(let x), .text(let y)): x.utf8.lexicographicallyPrecedes(y.utf8)
-            case (.version(let x), .version(let y)): x < y
-            case (.none, .none): false
-            case (.none, _): true
-            default: false
-            }
-        }
-    }
-
-    static func scalar(_ artifact: ArtifactRecord, _ field: String) -> Scalar {
-        switch field {
-        case "name": return .text(artifact.name)
-        case "version": return .version(artifact.semanticVersion)
-        case "status": return .text(artifact.status)
-        case "visibility": return .text(artifact.visibility)
-        case "owner": return artifact.owner.map(Scalar.text) ?? .none
-        case "id": return .text(artifact.id)
-        case "created_at": return .number(Double(artifact.createdAt))
-        case "updated_at": return .number(Double(artifact.updatedAt))
-        case "activated_at": return artifact.activatedAt.map { .number(Double($0)) } ?? .none
-        default:
-            switch artifact.fields[field] {
-            case .string(let text)?: return .text(text)
-            case .number(let n)?: return .number(n)
-            case .bool(let flag)?: return .text(flag ? "true" : "false")
-            default: return .none
-            }
-        }
-    }
+    static func scalar(_ artifact: ArtifactRecord, _ field: String) -> Scalar { .of(artifact, field) }
 
     static func parse(_ text: String, like sample: Scalar) -> Scalar {
         switch sample {
@@ -175,19 +139,6 @@ public struct ArtifactQuery: Sendable {
             return descending ? y < x : x < y
         }
         return false
-    }
-}
-
-extension ArtifactQuery.Scalar: Equatable {
-    static func == (a: ArtifactQuery.Scalar, b: ArtifactQuery.Scalar) -> Bool {
-        switch (a, b) {
-        case (.number(let x), .number(let y)): x == y
-        // Bytes, not Unicode canonical equivalence: what the index's keys compare.
-        case (.text(let x), .text(let y)): x.utf8.elementsEqual(y.utf8)
-        case (.version(let x), .version(let y)): x == y
-        case (.none, .none): true
-        default: false
-        }
     }
 }
 

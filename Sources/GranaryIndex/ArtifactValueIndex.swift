@@ -13,12 +13,69 @@ public import GranaryLMDB
 /// scope, the type's own sortable fields (an artifact without one is indexed under no value, as
 /// it sorts). Filters on other fields are checked on the records walked.
 extension ArtifactIndex {
-    /// One indexed value of a field, in an order-preserving encoding.
-    public enum IndexedValue: Sendable, Hashable {
+    /// A field's value as lists compare it, and its order-preserving key: the index and the
+    /// in-memory filters and sorts share it, so they cannot disagree.
+    public enum IndexedValue: Sendable, Hashable, Comparable {
         case none
         case number(Double)
         case text(String)
         case version(SemanticVersion)
+
+        /// Texts compare as bytes (as keys do), not by Unicode canonical equivalence; versions by
+        /// precedence and then build metadata; no value sorts first.
+        public static func == (a: Self, b: Self) -> Bool {
+            switch (a, b) {
+            case (.number(let x), .number(let y)): x == y
+            case (.text(let x), .text(let y)): x.utf8.elementsEqual(y.utf8)
+            case (.version(let x), .version(let y)): x == y
+            case (.none, .none): true
+            default: false
+            }
+        }
+
+        public func hash(into hasher: inout Hasher) {
+            switch self {
+            case .none: hasher.combine(0)
+            case .number(let n): hasher.combine(n)
+            case .text(let text): hasher.combine(Array(text.utf8))
+            case .version(let version): hasher.combine(version)
+            }
+        }
+
+        /// Values of different kinds (never in one field) are unordered.
+        public static func < (a: Self, b: Self) -> Bool {
+            switch (a, b) {
+            case (.number(let x), .number(let y)): x < y
+            case (.text(let x), .text(let y)): x.utf8.lexicographicallyPrecedes(y.utf8)
+            case (.version(let x), .version(let y)): x < y
+            case (.none, .none): false
+            case (.none, _): true
+            default: false
+            }
+        }
+
+        /// `field` of `a`: base fields by kind; a type's own field as text (strings, booleans)
+        /// or number, else no value.
+        public static func of(_ a: ArtifactRecord, _ field: String) -> Self {
+            switch field {
+            case "name": return .text(a.name)
+            case "version": return .version(a.semanticVersion)
+            case "status": return .text(a.status)
+            case "visibility": return .text(a.visibility)
+            case "owner": return a.owner.map(Self.text) ?? .none
+            case "id": return .text(a.id)
+            case "created_at": return .number(Double(a.createdAt))
+            case "updated_at": return .number(Double(a.updatedAt))
+            case "activated_at": return a.activatedAt.map { .number(Double($0)) } ?? .none
+            default:
+                switch a.fields[field] {
+                case .string(let text)?: return .text(text)
+                case .number(let n)?: return .number(n)
+                case .bool(let flag)?: return .text(flag ? "true" : "false")
+                default: return .none
+                }
+            }
+        }
 
         /// Values longer than this are cut (their order among equal prefixes then comes from
         /// the records, which lists re-check anyway); keeps keys under LMDB's 511 bytes.
@@ -60,22 +117,8 @@ extension ArtifactIndex {
 
     /// The keys `artifact` is indexed under, for the type scope and the `all` scope.
     func indexedValues(_ a: ArtifactRecord) -> (type: Set<[UInt8]>, all: Set<[UInt8]>) {
-        var base: [(String, IndexedValue)] = [
-            ("name", .text(a.name)), ("version", .version(a.semanticVersion)), ("status", .text(a.status)),
-            ("visibility", .text(a.visibility)), ("owner", a.owner.map(IndexedValue.text) ?? .none), ("id", .text(a.id)),
-            ("created_at", .number(Double(a.createdAt))), ("updated_at", .number(Double(a.updatedAt))),
-            ("activated_at", a.activatedAt.map { .number(Double($0)) } ?? .none),
-        ]
-        base += a.tags.map { ("tags", .text($0)) }
-        // As lists compare them: strings and booleans as text, numbers as numbers, else no value.
-        let own: [(String, IndexedValue)] = (sortableFields[a.typeName] ?? []).map { field in
-            switch a.fields[field] {
-            case .string(let text)?: (field, .text(text))
-            case .number(let n)?: (field, .number(n))
-            case .bool(let flag)?: (field, .text(flag ? "true" : "false"))
-            default: (field, .none)
-            }
-        }
+        let base = Self.baseListFields.map { ($0, IndexedValue.of(a, $0)) } + a.tags.map { ("tags", IndexedValue.text($0)) }
+        let own = (sortableFields[a.typeName] ?? []).map { ($0, IndexedValue.of(a, $0)) }
         func keys(_ scope: String, _ pairs: [(String, IndexedValue)]) -> Set<[UInt8]> {
             Set(pairs.map { field, value in Self.fieldPrefix(scope, field) + value.key + Self.entrySuffix(a) })
         }
