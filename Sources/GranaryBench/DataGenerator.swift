@@ -2,7 +2,7 @@
 /// several GB/s so that a benchmark measures the system under test, not its input.
 ///
 /// The stream is cut into segments of 2–6 MiB. A unique segment continues a virtual random
-/// stream (`word(i) = SplitMix64(seed, i)`); with probability `dupRatio` a segment instead
+/// stream (``streamWord(_:_:)``); with probability `dupRatio` a segment instead
 /// repeats bytes from earlier in the virtual stream, starting at a random byte offset (so the
 /// repeat is shifted against any fixed block grid; content-defined chunking still finds it).
 /// Given `earlier` streams (the images uploaded before this one, see ``ImageSeries``), a repeat
@@ -123,27 +123,44 @@ public struct DataGenerator: Sendable {
         let n = buffer.count
         // Head: up to the next word boundary.
         while out < n && byte % 8 != 0 {
-            buffer[out] = UInt8(truncatingIfNeeded: word(seed, byte / 8) >> (UInt64(byte % 8) * 8))
+            buffer[out] = UInt8(truncatingIfNeeded: streamWord(seed, byte / 8) >> (UInt64(byte % 8) * 8))
             out += 1
             byte += 1
         }
         // Whole words.
         var index = byte / 8
-        while out + 8 <= n {
-            buffer.storeBytes(of: word(seed, index).littleEndian, toByteOffset: out, as: UInt64.self)
-            out += 8
-            index += 1
+        streamTable.withUnsafeBufferPointer { table in
+            while out + 8 <= n {
+                // One key per table-long block, then a load and an xor per word.
+                let key = word(seed, index >> streamTableShift)
+                let first = index & streamTableMask
+                let run = min((n - out) / 8, table.count - first)
+                for k in 0..<run {
+                    let value = table[first + k] ^ key
+                    buffer.storeBytes(of: value.littleEndian, toByteOffset: out + k * 8, as: UInt64.self)
+                }
+                out += run * 8
+                index += run
+            }
         }
         byte = index * 8
         // Tail.
         while out < n {
-            buffer[out] = UInt8(truncatingIfNeeded: word(seed, byte / 8) >> (UInt64(byte % 8) * 8))
+            buffer[out] = UInt8(truncatingIfNeeded: streamWord(seed, byte / 8) >> (UInt64(byte % 8) * 8))
             out += 1
             byte += 1
         }
     }
 
     @inline(__always)
+    /// Word `index` of seed's virtual stream: a fixed random table XOR a key per table-long
+    /// block. Producing a byte then costs a load and an xor; SplitMix64 for every word cost
+    /// 0.15 ns/B, 5% of an ingest benchmark's CPU. The data stays incompressible and unique
+    /// (two blocks differ by their keys in every word).
+    static func streamWord(_ seed: UInt64, _ index: Int) -> UInt64 {
+        streamTable[index & streamTableMask] ^ word(seed, index >> streamTableShift)
+    }
+
     static func word(_ seed: UInt64, _ index: Int) -> UInt64 {
         var z = seed &+ UInt64(truncatingIfNeeded: index) &* 0x9E37_79B9_7F4A_7C15
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -164,3 +181,11 @@ public struct SplitMix: Sendable {
         return z ^ (z >> 31)
     }
 }
+
+/// 256 KiB of SplitMix64 output, shared by every stream (see ``DataGenerator/streamWord(_:_:)``).
+private let streamTableShift = 15
+private let streamTableMask = (1 << streamTableShift) - 1
+private let streamTable: [UInt64] = {
+    var mix = SplitMix(state: 0x243F_6A88_85A3_08D3)
+    return (0..<(1 << streamTableShift)).map { _ in mix.next() }
+}()

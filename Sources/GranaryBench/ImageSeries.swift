@@ -37,7 +37,7 @@ public struct ImageSeries: Sendable {
 
     /// Names image `index`'s content, for caching its digests.
     public func contentKey(_ index: Int) -> String {
-        "s\(seed)-i\(index)-n\(size)-r\(dupRatio)"
+        "g2-s\(seed)-i\(index)-n\(size)-r\(dupRatio)"
     }
 
     static func imageSeed(_ seed: UInt64, _ index: Int) -> UInt64 {

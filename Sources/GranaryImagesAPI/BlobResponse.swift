@@ -16,8 +16,8 @@ public enum BlobResponse {
         let box = ReaderBox(reader)
         return ResponseBody(contentLength: reader.count) { writer in
             let regions = box.reader.sendsUnverified ? try? await channel.pipeline.handler(type: FileRegionWriter.self).get() : nil
-            while true {
-                let parts: [ByteBuffer]? = try await NIOThreadPool.singleton.runIfActive {
+            @Sendable func nextGroup() async throws -> [ByteBuffer]? {
+                try await NIOThreadPool.singleton.runIfActive {
                     var parts: [ByteBuffer] = []
                     var filled = ByteBuffer()
                     let more = try box.reader.readNextParts(
@@ -39,7 +39,12 @@ public enum BlobResponse {
                         })
                     return more ? parts : nil
                 }
-                guard let parts else { break }
+            }
+            // One group is read (and checked) while the one before it goes out.
+            var next = Task { try await nextGroup() }
+            defer { next.cancel() }
+            while let parts = try await next.value {
+                next = Task { try await nextGroup() }
                 try await writer.write(contentsOf: parts)
             }
             try await writer.finish(nil)
@@ -47,7 +52,7 @@ public enum BlobResponse {
     }
 }
 
-/// Hands a reader to the response-writing task (used by one task at a time).
+/// Hands a reader to the response-writing task and its read-ahead (one read at a time).
 final class ReaderBox: @unchecked Sendable {
     let reader: BlobReader
     init(_ reader: BlobReader) { self.reader = reader }

@@ -8,7 +8,8 @@ import Synchronization
 /// Each record's header checksum and recorded SHA-256 are checked; with
 /// ``StoreSettings/verifyReads`` (the default) so is the CRC32C of its bytes: a damaged chunk is
 /// an error naming the chunk and its pack, never returned as data. Chunks that sit next to each
-/// other in a pack are read with one `pread` of up to 4 MiB. Not thread-safe: one reader per stream.
+/// other in a pack are read with one `pread` of up to 1 MiB, or 4 MiB read plus decompressed
+/// when the group holds compressed records. Not thread-safe: one reader per stream.
 public final class BlobReader {
     /// One chunk to read: where it is (nil for an all-zero chunk) and which of its bytes are wanted.
     struct Piece {
@@ -28,6 +29,9 @@ public final class BlobReader {
     private let io: UnsafeMutableRawBufferPointer
     /// One per core a group's compressed records are spread over.
     private let decompressors = [ZstdDecompressor(), ZstdDecompressor()]
+    /// Bytes read (plus decompressed) per group: 1 MiB keeps a raw group in cache between the
+    /// read, the check and the send; decompression, spread over two threads, wants more records.
+    private static let rawGroupSize = 1 << 20
     private static let ioSize = 4 << 20
 
     init(store: BlobStore, pieces: [Piece]) {
@@ -48,7 +52,7 @@ public final class BlobReader {
     /// Whether everything has been delivered.
     public var isFinished: Bool { index >= pieces.count }
 
-    /// Delivers the next group of chunks (up to ~4 MiB) to `sink`, in order.
+    /// Delivers the next group of chunks (up to 1–4 MiB) to `sink`, in order.
     /// - Returns: false when there was nothing left.
     @discardableResult
     public func readNext(into sink: (UnsafeRawBufferPointer) throws -> Void) throws -> Bool {
@@ -159,7 +163,7 @@ public final class BlobReader {
     typealias Place = (position: Int, spill: Int?)
 
     /// The pieces read with one `pread` from `start` (whose row is `first`): the records that
-    /// sit right after each other in the same pack, up to ~4 MiB read plus decompressed.
+    /// sit right after each other in the same pack, up to 1 MiB (4 MiB with compressed records) read plus decompressed.
     private func group(from start: Int, first: ChunkRow) -> (end: Int, read: Int, decompressed: Int, layout: [Place]) {
         var end = start
         var read = 0
@@ -169,7 +173,8 @@ public final class BlobReader {
             let extra = next.codec == .zstd ? next.rawLength : 0
             if end > start {
                 guard next.packID == first.packID, next.offset == first.offset + read,
-                    read + spill + next.recordSize + extra <= io.count, read + spill < Self.ioSize
+                    read + spill + next.recordSize + extra <= io.count,
+                    read + spill < (spill + extra > 0 ? Self.ioSize : Self.rawGroupSize)
                 else { break }
             }
             layout.append((read, extra > 0 ? spill : nil))
