@@ -135,9 +135,11 @@ public struct DataGenerator: Sendable {
                 let key = word(seed, index >> streamTableShift)
                 let first = index & streamTableMask
                 let run = min((n - out) / 8, table.count - first)
+                // Pointers, not indices: no bounds or overflow checks in the loop (it vectorizes).
+                let source = table.baseAddress! + first
+                let target = buffer.baseAddress! + out
                 for k in 0..<run {
-                    let value = table[first + k] ^ key
-                    buffer.storeBytes(of: value.littleEndian, toByteOffset: out + k * 8, as: UInt64.self)
+                    target.storeBytes(of: (source[k] ^ key).littleEndian, toByteOffset: k &* 8, as: UInt64.self)
                 }
                 out += run * 8
                 index += run

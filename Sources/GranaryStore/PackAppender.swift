@@ -20,6 +20,8 @@ final class PackAppender: @unchecked Sendable {
     static let bufferCount = 4
 
     let file: FileDescriptor
+    /// The buffers' memory, in huge pages (``HugePageMemory``), allocated at the first append.
+    private var region = UnsafeMutableRawBufferPointer(start: nil, count: 0)
     private var buffers: [UnsafeMutableRawBufferPointer] = []
     /// `available[i]` is signalled while buffer `i` is not being written.
     private let available = (0..<PackAppender.bufferCount).map { _ in DispatchSemaphore(value: 1) }
@@ -46,7 +48,10 @@ final class PackAppender: @unchecked Sendable {
     func append(_ segments: [UnsafeRawBufferPointer]) throws(StoreError) {
         if let error = ioError.withLock({ $0 }) { throw error }
         if buffers.isEmpty {
-            buffers = (0..<Self.bufferCount).map { _ in .allocate(byteCount: Self.bufferSize, alignment: Self.blockSize) }
+            region = HugePageMemory.allocate(byteCount: Self.bufferSize * Self.bufferCount)
+            buffers = (0..<Self.bufferCount).map { i in
+                UnsafeMutableRawBufferPointer(rebasing: region[(i * Self.bufferSize)..<((i + 1) * Self.bufferSize)])
+            }
             active = 0
             available[active].wait()
         }
@@ -111,7 +116,7 @@ final class PackAppender: @unchecked Sendable {
         guard !buffers.isEmpty else { return }
         waitForWrites()
         available[active].signal()
-        for buffer in buffers { buffer.deallocate() }
+        HugePageMemory.deallocate(region)
         buffers = []
         fill = 0
     }
