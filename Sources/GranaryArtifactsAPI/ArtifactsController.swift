@@ -255,7 +255,7 @@ struct ArtifactsController: Sendable {
                 headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound - 1)/\(size)"
             }
             headers[.contentLength] = String(reader.count)
-            return Response(status: status, headers: headers, body: BlobResponse.body(reader, channel: context.channel))
+            return Response(status: status, headers: headers, body: BlobResponse.body(reader, channel: context.channel, logger: context.logger))
         }
     }
 

@@ -1,21 +1,24 @@
 import GranaryCatalog
 public import GranaryStore
 public import Hummingbird
+public import Logging
 import NIOCore
 import NIOPosix
 
 /// The body of a data download: the reader's groups of chunks, read off the event loop.
 ///
-/// Nothing is copied in user space: each group of records is read into one buffer and sent as
-/// slices of it (record headers skipped). When reads are not verified
-/// (`store.verify_reads = false`) groups of raw chunks are not read at all but sent from the
-/// pack file with `sendfile` (``FileRegionWriter``); groups holding compressed chunks are read
-/// and all-zero chunks copied.
+/// Nothing is copied in user space. A group of raw chunks that is in the page cache is checked
+/// there (through the pack's mapping) and sent from the pack file with `sendfile`
+/// (``FileRegionWriter``); with `store.verify_reads = false` it is not checked, and sent so
+/// even when cold. Other groups (cold, or holding compressed chunks) are read into one buffer
+/// and sent as slices of it (record headers skipped); all-zero chunks are copied.
 public enum BlobResponse {
-    public static func body(_ reader: BlobReader, channel: any Channel) -> ResponseBody {
+    /// A read that fails mid-body (a damaged chunk, a vanished pack) cuts the response short,
+    /// the status being sent already; `logger` records why, with the request id.
+    public static func body(_ reader: BlobReader, channel: any Channel, logger: Logger) -> ResponseBody {
         let box = ReaderBox(reader)
         return ResponseBody(contentLength: reader.count) { writer in
-            let regions = box.reader.sendsUnverified ? try? await channel.pipeline.handler(type: FileRegionWriter.self).get() : nil
+            let regions = try? await channel.pipeline.handler(type: FileRegionWriter.self).get()
             @Sendable func nextGroup() async throws -> [ByteBuffer]? {
                 try await NIOThreadPool.singleton.runIfActive {
                     var parts: [ByteBuffer] = []
@@ -43,7 +46,15 @@ public enum BlobResponse {
             // One group is read (and checked) while the one before it goes out.
             var next = Task { try await nextGroup() }
             defer { next.cancel() }
-            while let parts = try await next.value {
+            while true {
+                let parts: [ByteBuffer]?
+                do {
+                    parts = try await next.value
+                } catch {
+                    logger.error("download stopped after the status was sent: \(error)")
+                    throw error
+                }
+                guard let parts else { break }
                 next = Task { try await nextGroup() }
                 try await writer.write(contentsOf: parts)
             }

@@ -238,7 +238,7 @@ struct ImagesController: Sendable {
                 reader = ranged
             }
             headers[.contentLength] = String(reader.count)
-            return Response(status: status, headers: headers, body: BlobResponse.body(reader, channel: context.channel))
+            return Response(status: status, headers: headers, body: BlobResponse.body(reader, channel: context.channel, logger: context.logger))
         }
     }
 }

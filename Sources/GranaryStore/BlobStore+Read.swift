@@ -70,8 +70,9 @@ public final class BlobReader {
     /// Delivers the next group of chunks as parts, in order, copying as little as possible:
     /// the group's records are read into the buffer `fill` provides (it calls its second
     /// argument with a buffer of the given size) and handed out as ranges of it. With
-    /// `zeroCopy` and ``sendsUnverified``, a group of raw chunks is not read at all but handed
-    /// out as pack file regions, for `sendfile` (a group holding compressed chunks is read).
+    /// `zeroCopy`, a group of raw chunks is handed out as pack file regions, for `sendfile`:
+    /// unread with ``sendsUnverified``, else checked in the page cache through the pack's
+    /// mapping when it is all cached there (a cold group, or one holding compressed chunks, is read).
     /// - Returns: false when there was nothing left.
     @discardableResult
     public func readNextParts(
@@ -92,11 +93,13 @@ public final class BlobReader {
             try relocateRemainingPieces()
             return try readNextParts(zeroCopy: zeroCopy, fill: fill, emit: emit)
         }
-        if zeroCopy && sendsUnverified && decompressed == 0 {
-            // The kernel reads these bytes only when the socket takes them; ask for the group
-            // and the next one now, in large reads.
-            file.willNeed(at: first.offset, length: read)
-            prefetch(after: end)
+        if zeroCopy && decompressed == 0, try sendsUnverified || checkMapped(file, from: first.offset, read, end: end, layout) {
+            if sendsUnverified {
+                // The kernel reads these bytes only when the socket takes them; ask for the group
+                // and the next one now, in large reads.
+                file.willNeed(at: first.offset, length: read)
+                prefetch(after: end)
+            }
             for piece in pieces[index..<end] {
                 // Safe because `group` only takes pieces with rows.
                 let start = piece.row!.offset + PackFormat.recordHeaderSize + piece.wanted.lowerBound
@@ -105,7 +108,7 @@ public final class BlobReader {
         } else {
             try fill(read + decompressed) { buffer in
                 try file.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<read]), at: first.offset)
-                try checkGroup(pieces[index..<end], layout, in: buffer)
+                try checkGroup(pieces[index..<end], layout, records: UnsafeRawBufferPointer(rebasing: buffer[0..<read]), spill: buffer)
             }
             let parts = zip(pieces[index..<end], layout).map { piece, place in
                 let start = place.spill ?? (place.position + PackFormat.recordHeaderSize)
@@ -118,17 +121,28 @@ public final class BlobReader {
         return true
     }
 
-    /// Checks (and decompresses) a group's records read into `buffer`, spreading them over two
-    /// threads when several are compressed: zstd decompression is the slowest pass of a read.
+    /// Checks a group of raw records where they lie in the page cache, through the pack's
+    /// mapping, so that they can then be sent from it with `sendfile` (no copy into user space).
+    /// False when the group is not all cached (a read then brings it in) or cannot be mapped.
+    private func checkMapped(_ file: FileDescriptor, from offset: Int, _ read: Int, end: Int, _ layout: [Place]) throws -> Bool {
+        guard file.isCached(at: offset, length: read), let mapped = file.mapped(through: offset + read) else { return false }
+        let records = UnsafeRawBufferPointer(rebasing: mapped[offset..<(offset + read)])
+        try checkGroup(pieces[index..<end], layout, records: records, spill: UnsafeMutableRawBufferPointer(start: nil, count: 0))
+        return true
+    }
+
+    /// Checks (and decompresses) a group's `records`; decompressed bytes go to `spill` at each
+    /// place's spill offset. Spreads the records over two threads when several are compressed:
+    /// zstd decompression is the slowest pass of a read.
     private func checkGroup(
-        _ group: ArraySlice<Piece>, _ layout: [Place], in buffer: UnsafeMutableRawBufferPointer
+        _ group: ArraySlice<Piece>, _ layout: [Place], records: UnsafeRawBufferPointer, spill: UnsafeMutableRawBufferPointer
     ) throws {
         let items = Array(zip(group, layout))
         func checkItem(_ item: (Piece, Place), with decompressor: ZstdDecompressor) throws {
             let (piece, place) = item
             let row = piece.row!
-            let record = UnsafeRawBufferPointer(rebasing: buffer[place.position..<(place.position + row.recordSize)])
-            let out = UnsafeMutableRawBufferPointer(rebasing: buffer[(place.spill ?? buffer.count)...])
+            let record = UnsafeRawBufferPointer(rebasing: records[place.position..<(place.position + row.recordSize)])
+            let out = UnsafeMutableRawBufferPointer(rebasing: spill[(place.spill ?? spill.count)...])
             try check(piece, row: row, record: record, decompressInto: out, with: decompressor)
         }
         guard items.count(where: { $0.1.spill != nil }) >= 2 else {

@@ -1,4 +1,5 @@
 import CGranaryFileIO
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -18,13 +19,26 @@ final class FileDescriptor: @unchecked Sendable {
     /// Whether writes bypass the page cache (then offsets, lengths and buffers are block aligned).
     let isDirect: Bool
 
+    /// Read-only mappings of the file (see ``mapped(through:)``), newest last; unmapped at deinit.
+    private let mappings = Mutex<[Mapping]>([])
+
+    private struct Mapping {
+        var address: UInt
+        var length: Int
+    }
+
     private init(fd: Int32, path: String, isDirect: Bool = false) {
         self.fd = fd
         self.path = path
         self.isDirect = isDirect
     }
 
-    deinit { close(fd) }
+    deinit {
+        for mapping in mappings.withLock({ $0 }) {
+            munmap(UnsafeMutableRawPointer(bitPattern: mapping.address), mapping.length)
+        }
+        close(fd)
+    }
 
     /// Opens an existing file.
     static func open(_ path: String, writable: Bool) throws(StoreError) -> FileDescriptor {
@@ -109,6 +123,31 @@ final class FileDescriptor: @unchecked Sendable {
                 throw StoreError(.corrupt, "\(path) ends at \(offset + done), expected \(buffer.count - done) more bytes at offset \(offset)")
             }
             done += n
+        }
+    }
+
+    /// Whether all of `length` bytes at `offset` are in the page cache (false when the kernel
+    /// cannot tell). Nothing is read: a cold range stays cold.
+    func isCached(at offset: Int, length: Int) -> Bool {
+        var cached: Int64 = 0
+        guard granary_cached_bytes(fd, Int64(offset), Int64(length), &cached) == 0 else { return false }
+        return cached >= Int64(offset % Int(getpagesize()) + length)
+    }
+
+    /// The file's bytes up to at least `end`, mapped read-only and kept until the descriptor
+    /// closes (nil when mapping fails). At least 128 MiB are mapped, so a pack growing under
+    /// appends is rarely remapped; only bytes below the file's size may be touched (beyond it
+    /// is SIGBUS), which holds for committed records.
+    func mapped(through end: Int) -> UnsafeRawBufferPointer? {
+        mappings.withLock { list -> UnsafeRawBufferPointer? in
+            if let last = list.last, last.length >= end {
+                return UnsafeRawBufferPointer(start: UnsafeRawPointer(bitPattern: last.address), count: last.length)
+            }
+            let length = max(end, 128 << 20, list.last.map { $0.length * 2 } ?? 0)
+            let address = mmap(nil, length, PROT_READ, MAP_SHARED, fd, 0)
+            guard let address, address != MAP_FAILED else { return nil }
+            list.append(Mapping(address: UInt(bitPattern: address), length: length))
+            return UnsafeRawBufferPointer(start: address, count: length)
         }
     }
 

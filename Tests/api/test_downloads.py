@@ -1,9 +1,11 @@
-"""Downloads, verified (copying) and unverified (zero-copy `sendfile` of raw chunks), from packs
-written with O_DIRECT and through the page cache.
+"""Downloads, verified and unverified, from packs written with O_DIRECT and through the page cache.
 
-Both modes must give the same bytes for whole blobs and ranges over every kind of chunk: raw
-(random data), zstd-compressed (text) and all-zero; neither may leak descriptors, and a client
-that goes away mid-download leaves the server serving.
+Verified downloads read cold groups into memory and check groups already in the page cache
+there, then send them with `sendfile`; unverified ones send raw chunks with `sendfile` unread.
+Every mode must give the same bytes, on the first and later reads, for whole blobs and ranges
+over every kind of chunk: raw (random data), zstd-compressed (text) and all-zero; none may leak
+descriptors, a client that goes away mid-download leaves the server serving, and a damaged
+chunk is never sent.
 """
 import hashlib
 import http.client
@@ -46,9 +48,9 @@ def open_descriptors(proc):
     return len(os.listdir(f"/proc/{proc.pid}/fd"))
 
 
-@pytest.fixture(params=["verified", "zero-copy", "zero-copy-buffered-packs"], scope="module")
+@pytest.fixture(params=["verified", "verified-buffered-packs", "zero-copy", "zero-copy-buffered-packs"], scope="module")
 def served(request):
-    env = {"GRANARY_STORE_VERIFY_READS": "true" if request.param == "verified" else "false",
+    env = {"GRANARY_STORE_VERIFY_READS": "true" if request.param.startswith("verified") else "false",
            "GRANARY_STORE_PACK_WRITES": "buffered" if request.param.endswith("buffered-packs") else "direct"}
     url, proc, log, data = start_server(env=env)
     content = mixed_content()
@@ -64,10 +66,47 @@ def served(request):
 
 def test_whole_download_is_byte_exact(served):
     url, _, image, content = served
-    resp, body = call(url, "GET", f"/v2/images/{image}/file")
-    assert resp.status == 200
-    assert int(resp.getheader("Content-Length")) == len(content)
-    assert hashlib.sha256(body).hexdigest() == hashlib.sha256(content).hexdigest()
+    for _ in range(2):  # O_DIRECT packs are cold at first, then in the page cache
+        resp, body = call(url, "GET", f"/v2/images/{image}/file")
+        assert resp.status == 200
+        assert int(resp.getheader("Content-Length")) == len(content)
+        assert hashlib.sha256(body).hexdigest() == hashlib.sha256(content).hexdigest()
+
+
+@pytest.mark.parametrize("packs", ["direct", "buffered"])
+def test_a_damaged_chunk_in_the_page_cache_is_never_sent(packs):
+    url, proc, log, data = start_server(env={"GRANARY_STORE_VERIFY_READS": "true", "GRANARY_STORE_PACK_WRITES": packs})
+    try:
+        content = random.Random(11).randbytes(6_000_000)
+        resp, body = call(url, "POST", "/v2/images", json.dumps({"name": "d", "disk_format": "raw", "container_format": "bare"}),
+                          {"Content-Type": "application/json"})
+        image = json.loads(body)["id"]
+        resp, _ = call(url, "PUT", f"/v2/images/{image}/file", content, {"Content-Type": "application/octet-stream"})
+        assert resp.status == 204
+        resp, body = call(url, "GET", f"/v2/images/{image}/file")
+        assert body == content  # now the pack is in the page cache
+        packs_dir = os.path.join(data, "store", "packs")
+        pack = os.path.join(packs_dir, sorted(os.listdir(packs_dir))[0])
+        with open(pack, "r+b") as f:  # a buffered write: the page cache holds the damage
+            f.seek(4_000_000)
+            byte = f.read(1)
+            f.seek(4_000_000)
+            f.write(bytes([byte[0] ^ 0x40]))
+        parts = urllib.parse.urlsplit(url)
+        s = socket.create_connection((parts.hostname, parts.port), timeout=30)
+        s.sendall(f"GET /v2/images/{image}/file HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        received = b""
+        while len(received) < len(content) and (chunk := s.recv(1 << 20)):  # the server closes when it stops
+            received += chunk
+        s.close()
+        head, _, body = received.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 200")
+        assert len(body) < len(content), "the download must stop before the damaged chunk"
+        assert body == content[:len(body)], "every byte sent is the original"
+        assert proc.poll() is None
+        assert "fails its checksum" in open(os.path.join(data, "serve.log")).read()
+    finally:
+        stop_server(proc, log, data)
 
 
 @pytest.mark.parametrize("start,end", [
