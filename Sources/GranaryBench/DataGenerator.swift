@@ -154,7 +154,6 @@ public struct DataGenerator: Sendable {
         }
     }
 
-    @inline(__always)
     /// Word `index` of seed's virtual stream: a fixed random table XOR a key per table-long
     /// block. Producing a byte then costs a load and an xor; SplitMix64 for every word cost
     /// 0.15 ns/B, 5% of an ingest benchmark's CPU. The data stays incompressible and unique
@@ -163,6 +162,7 @@ public struct DataGenerator: Sendable {
         streamTable[index & streamTableMask] ^ word(seed, index >> streamTableShift)
     }
 
+    @inline(__always)
     static func word(_ seed: UInt64, _ index: Int) -> UInt64 {
         var z = seed &+ UInt64(truncatingIfNeeded: index) &* 0x9E37_79B9_7F4A_7C15
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9

@@ -35,7 +35,8 @@ public struct ImageSeries: Sendable {
         DataGenerator(seed: sources[index].seed, size: size, dupRatio: dupRatio, earlier: sources[..<index])
     }
 
-    /// Names image `index`'s content, for caching its digests.
+    /// Names image `index`'s content, for caching its digests (`g2`: the generator's second
+    /// byte stream, a random table XOR a key per block).
     public func contentKey(_ index: Int) -> String {
         "g2-s\(seed)-i\(index)-n\(size)-r\(dupRatio)"
     }

@@ -27,6 +27,8 @@ public final class BlobReader {
     public let count: Int
     private let zeros: UnsafeMutableRawBufferPointer
     private let io: UnsafeMutableRawBufferPointer
+    /// Block-aligned room for `O_DIRECT` reads of cold groups (``ColdReadMode/direct``), from the first.
+    private var directScratch: UnsafeMutableRawBufferPointer?
     /// One per core a group's compressed records are spread over.
     private let decompressors = [ZstdDecompressor(), ZstdDecompressor()]
     /// Bytes read (plus decompressed) per group: 1 MiB keeps a raw group in cache between the
@@ -47,6 +49,7 @@ public final class BlobReader {
     deinit {
         zeros.deallocate()
         io.deallocate()
+        directScratch?.deallocate()
     }
 
     /// Whether everything has been delivered.
@@ -72,7 +75,8 @@ public final class BlobReader {
     /// argument with a buffer of the given size) and handed out as ranges of it. With
     /// `zeroCopy`, a group of raw chunks is handed out as pack file regions, for `sendfile`:
     /// unread with ``sendsUnverified``, else checked in the page cache through the pack's
-    /// mapping when it is all cached there (a cold group, or one holding compressed chunks, is read).
+    /// mapping when it is all cached there (a cold group, or one holding compressed chunks, is
+    /// read; with ``ColdReadMode/direct`` a cold group is read with `O_DIRECT`, even unverified).
     /// - Returns: false when there was nothing left.
     @discardableResult
     public func readNextParts(
@@ -93,7 +97,8 @@ public final class BlobReader {
             try relocateRemainingPieces()
             return try readNextParts(zeroCopy: zeroCopy, fill: fill, emit: emit)
         }
-        if zeroCopy && decompressed == 0, try sendsUnverified || checkMapped(file, from: first.offset, read, end: end, layout) {
+        let direct = store.settings.coldReads == .direct && !file.isCached(at: first.offset, length: read)
+        if zeroCopy && decompressed == 0, try sendsUnverified ? !direct : checkMapped(file, from: first.offset, read, end: end, layout) {
             if sendsUnverified {
                 // The kernel reads these bytes only when the socket takes them; ask for the group
                 // and the next one now, in large reads.
@@ -107,7 +112,12 @@ public final class BlobReader {
             }
         } else {
             try fill(read + decompressed) { buffer in
-                try file.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<read]), at: first.offset)
+                let target = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<read])
+                if direct {
+                    try file.readDirect(into: target, at: first.offset, scratch: scratchForDirectReads())
+                } else {
+                    try file.read(into: target, at: first.offset)
+                }
                 try checkGroup(pieces[index..<end], layout, records: UnsafeRawBufferPointer(rebasing: buffer[0..<read]), spill: buffer)
             }
             let parts = zip(pieces[index..<end], layout).map { piece, place in
@@ -121,9 +131,19 @@ public final class BlobReader {
         return true
     }
 
+    private func scratchForDirectReads() -> UnsafeMutableRawBufferPointer {
+        if let directScratch { return directScratch }
+        let block = PackAppender.blockSize
+        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: io.count + 2 * block, alignment: block)
+        directScratch = scratch
+        return scratch
+    }
+
     /// Checks a group of raw records where they lie in the page cache, through the pack's
     /// mapping, so that they can then be sent from it with `sendfile` (no copy into user space).
     /// False when the group is not all cached (a read then brings it in) or cannot be mapped.
+    /// Asking the page cache first also keeps a pack cut short by another process (a repair)
+    /// from being touched past its end through the mapping: its dropped pages are not cached.
     private func checkMapped(_ file: FileDescriptor, from offset: Int, _ read: Int, end: Int, _ layout: [Place]) throws -> Bool {
         guard file.isCached(at: offset, length: read), let mapped = file.mapped(through: offset + read) else { return false }
         let records = UnsafeRawBufferPointer(rebasing: mapped[offset..<(offset + read)])
@@ -168,7 +188,7 @@ public final class BlobReader {
     /// not in the page cache: written with `O_DIRECT`, or evicted; without this the disk would
     /// idle while each group goes out to the client).
     private func prefetch(after end: Int) {
-        guard end < pieces.count, let next = pieces[end].row, let file = try? packReader(next.packID) else { return }
+        guard store.settings.coldReads == .cached, end < pieces.count, let next = pieces[end].row, let file = try? packReader(next.packID) else { return }
         file.willNeed(at: next.offset, length: group(from: end, first: next).read)
     }
 

@@ -19,6 +19,9 @@ final class FileDescriptor: @unchecked Sendable {
     /// Whether writes bypass the page cache (then offsets, lengths and buffers are block aligned).
     let isDirect: Bool
 
+    /// An `O_DIRECT` descriptor of the same file for ``readDirect(into:at:scratch:)``, opened at
+    /// its first use (-1: not yet; -2: the file system refuses `O_DIRECT`).
+    private let directFD = Mutex<Int32>(-1)
     /// Read-only mappings of the file (see ``mapped(through:)``), newest last; unmapped at deinit.
     private let mappings = Mutex<[Mapping]>([])
 
@@ -37,6 +40,8 @@ final class FileDescriptor: @unchecked Sendable {
         for mapping in mappings.withLock({ $0 }) {
             munmap(UnsafeMutableRawPointer(bitPattern: mapping.address), mapping.length)
         }
+        let direct = directFD.withLock { $0 }
+        if direct >= 0 { close(direct) }
         close(fd)
     }
 
@@ -124,6 +129,37 @@ final class FileDescriptor: @unchecked Sendable {
             }
             done += n
         }
+    }
+
+    /// Reads exactly `buffer.count` bytes at `offset` with `O_DIRECT` (the page cache neither
+    /// used nor filled) through `scratch`, block-aligned and at least `buffer.count` + 8 KiB,
+    /// then copies them out. Falls back to ``read(into:at:)`` where `O_DIRECT` is refused.
+    func readDirect(into buffer: UnsafeMutableRawBufferPointer, at offset: Int, scratch: UnsafeMutableRawBufferPointer) throws(StoreError) {
+        let direct = directFD.withLock { fd -> Int32 in
+            if fd == -1 {
+                let opened = Glibc.open(path, O_RDONLY | O_CLOEXEC | oDirect)
+                fd = opened >= 0 ? opened : -2
+            }
+            return fd
+        }
+        guard direct >= 0 else { return try read(into: buffer, at: offset) }
+        let block = PackAppender.blockSize
+        let start = offset / block * block
+        let length = (offset + buffer.count - start + block - 1) / block * block
+        precondition(length <= scratch.count, "scratch of \(scratch.count) bytes for a read of \(length)")
+        var done = 0
+        while done < offset + buffer.count - start {
+            let n = pread(direct, scratch.baseAddress! + done, length - done, off_t(start + done))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw StoreError.system("pread(O_DIRECT)", path: path, errno: errno)
+            }
+            if n == 0 {
+                throw StoreError(.corrupt, "\(path) ends at \(start + done), expected \(buffer.count) bytes at offset \(offset)")
+            }
+            done += n
+        }
+        buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: scratch[(offset - start)..<(offset - start + buffer.count)]))
     }
 
     /// Whether all of `length` bytes at `offset` are in the page cache (false when the kernel

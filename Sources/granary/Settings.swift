@@ -31,6 +31,7 @@ enum AuthMode: String, CaseIterable, Sendable {
 /// `store.compression` / `GRANARY_STORE_COMPRESSION` (inline, deferred, off),
 /// `store.pack_writes` / `GRANARY_STORE_PACK_WRITES` (buffered, direct),
 /// `store.verify_reads` / `GRANARY_STORE_VERIFY_READS` (true, false),
+/// `store.cold_reads` / `GRANARY_STORE_COLD_READS` (cached, direct),
 /// `store.pack_size` / `GRANARY_STORE_PACK_SIZE` (bytes),
 /// `gc.grace` / `GRANARY_GC_GRACE` (seconds), `gc.throttle_mbps` / `GRANARY_GC_THROTTLE_MBPS`,
 /// `gc.threshold` / `GRANARY_GC_THRESHOLD` (dead share, percent), `gc.interval` / `GRANARY_GC_INTERVAL`
@@ -120,6 +121,12 @@ struct Settings: Sendable {
             settings.store.packWrites = parsed
         }
         settings.store.verifyReads = try boolean(reader, "store.verify_reads") ?? settings.store.verifyReads
+        if let mode = reader.string(forKey: "store.cold_reads") {
+            guard let parsed = ColdReadMode(rawValue: mode) else {
+                throw Invalid(description: "store.cold_reads must be cached or direct, not '\(mode)'")
+            }
+            settings.store.coldReads = parsed
+        }
         settings.gc.options.grace = try integer(reader, "gc.grace", range: 0...Int(Int32.max)) ?? settings.gc.options.grace
         settings.gc.interval = try integer(reader, "gc.interval", range: 0...Int(Int32.max)) ?? settings.gc.interval
         if let throttle = try integer(reader, "gc.throttle_mbps", range: 1...1_000_000) {

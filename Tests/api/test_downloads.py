@@ -10,15 +10,17 @@ chunk is never sent.
 import hashlib
 import http.client
 import json
+import mmap
 import os
 import random
 import socket
+import subprocess
 import time
 import urllib.parse
 
 import pytest
 
-from conftest import ARTIFACTS, start_server, stop_server
+from conftest import ARTIFACTS, granary_binary, start_server, stop_server
 
 
 def mixed_content():
@@ -48,10 +50,12 @@ def open_descriptors(proc):
     return len(os.listdir(f"/proc/{proc.pid}/fd"))
 
 
-@pytest.fixture(params=["verified", "verified-buffered-packs", "zero-copy", "zero-copy-buffered-packs"], scope="module")
+@pytest.fixture(params=["verified", "verified-buffered-packs", "verified-direct-cold-reads", "zero-copy",
+                        "zero-copy-buffered-packs", "zero-copy-direct-cold-reads"], scope="module")
 def served(request):
     env = {"GRANARY_STORE_VERIFY_READS": "true" if request.param.startswith("verified") else "false",
-           "GRANARY_STORE_PACK_WRITES": "buffered" if request.param.endswith("buffered-packs") else "direct"}
+           "GRANARY_STORE_PACK_WRITES": "buffered" if request.param.endswith("buffered-packs") else "direct",
+           "GRANARY_STORE_COLD_READS": "direct" if request.param.endswith("direct-cold-reads") else "cached"}
     url, proc, log, data = start_server(env=env)
     content = mixed_content()
     resp, body = call(url, "POST", "/v2/images", json.dumps({"name": "mixed", "disk_format": "raw", "container_format": "bare"}),
@@ -73,9 +77,32 @@ def test_whole_download_is_byte_exact(served):
         assert hashlib.sha256(body).hexdigest() == hashlib.sha256(content).hexdigest()
 
 
-@pytest.mark.parametrize("packs", ["direct", "buffered"])
-def test_a_damaged_chunk_in_the_page_cache_is_never_sent(packs):
-    url, proc, log, data = start_server(env={"GRANARY_STORE_VERIFY_READS": "true", "GRANARY_STORE_PACK_WRITES": packs})
+def damage_byte(path, offset, direct):
+    """Flips one bit at `offset`: through the page cache (the cached copy holds the damage), or
+    with O_DIRECT (the disk does, and the kernel drops the cached pages of that block)."""
+    if not direct:
+        with open(path, "r+b") as f:
+            f.seek(offset)
+            byte = f.read(1)
+            f.seek(offset)
+            f.write(bytes([byte[0] ^ 0x40]))
+        return
+    block = offset // 4096 * 4096
+    buffer = mmap.mmap(-1, 4096)  # page aligned, as O_DIRECT wants
+    fd = os.open(path, os.O_RDWR | os.O_DIRECT)
+    try:
+        assert os.preadv(fd, [buffer], block) == 4096
+        buffer[offset - block] ^= 0x40
+        assert os.pwritev(fd, [buffer], block) == 4096
+    finally:
+        os.close(fd)
+
+
+@pytest.mark.parametrize("packs,cold_reads", [("direct", "cached"), ("buffered", "cached"), ("direct", "direct")])
+def test_a_damaged_chunk_is_never_sent(packs, cold_reads):
+    """Cached groups are checked in the page cache, cold ones after an O_DIRECT read."""
+    url, proc, log, data = start_server(env={"GRANARY_STORE_VERIFY_READS": "true", "GRANARY_STORE_PACK_WRITES": packs,
+                                             "GRANARY_STORE_COLD_READS": cold_reads})
     try:
         content = random.Random(11).randbytes(6_000_000)
         resp, body = call(url, "POST", "/v2/images", json.dumps({"name": "d", "disk_format": "raw", "container_format": "bare"}),
@@ -84,14 +111,10 @@ def test_a_damaged_chunk_in_the_page_cache_is_never_sent(packs):
         resp, _ = call(url, "PUT", f"/v2/images/{image}/file", content, {"Content-Type": "application/octet-stream"})
         assert resp.status == 204
         resp, body = call(url, "GET", f"/v2/images/{image}/file")
-        assert body == content  # now the pack is in the page cache
+        assert body == content  # with cached cold reads, the pack is in the page cache now
         packs_dir = os.path.join(data, "store", "packs")
         pack = os.path.join(packs_dir, sorted(os.listdir(packs_dir))[0])
-        with open(pack, "r+b") as f:  # a buffered write: the page cache holds the damage
-            f.seek(4_000_000)
-            byte = f.read(1)
-            f.seek(4_000_000)
-            f.write(bytes([byte[0] ^ 0x40]))
+        damage_byte(pack, 4_000_000, direct=cold_reads == "direct")
         parts = urllib.parse.urlsplit(url)
         s = socket.create_connection((parts.hostname, parts.port), timeout=30)
         s.sendall(f"GET /v2/images/{image}/file HTTP/1.1\r\nHost: x\r\n\r\n".encode())
@@ -155,3 +178,11 @@ def test_artifact_blob_download(served):
     assert resp.status == 200 and body == content[:4_000_000]
     resp, body = call(art, "GET", f"/artifacts/sample_artifact/{artifact}/blob", headers={"Range": "bytes=2999000-3000999"})
     assert resp.status == 206 and body == content[2_999_000:3_001_000]
+
+
+def test_a_bad_cold_reads_value_is_refused(tmp_path):
+    run = subprocess.run([granary_binary(), "serve", "--data", str(tmp_path / "store"), "--port", "0"],
+                         env={**os.environ, "GRANARY_STORE_COLD_READS": "sometimes"}, capture_output=True, text=True, timeout=60)
+    assert run.returncode != 0
+    assert "store.cold_reads must be cached or direct, not 'sometimes'" in run.stderr
+    assert not (tmp_path / "store").exists()
