@@ -197,7 +197,8 @@ public final class BlobReader {
     typealias Place = (position: Int, spill: Int?)
 
     /// The pieces read with one `pread` from `start` (whose row is `first`): the records that
-    /// sit right after each other in the same pack, up to 1 MiB (4 MiB with compressed records) read plus decompressed.
+    /// sit right after each other in the same pack, up to 1 MiB (4 MiB with compressed records)
+    /// read plus decompressed.
     private func group(from start: Int, first: ChunkRow) -> (end: Int, read: Int, decompressed: Int, layout: [Place]) {
         var end = start
         var read = 0
