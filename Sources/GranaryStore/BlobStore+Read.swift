@@ -186,9 +186,12 @@ public final class BlobReader {
 
     /// Starts the kernel reading the next group's bytes while this group is delivered (for packs
     /// not in the page cache: written with `O_DIRECT`, or evicted; without this the disk would
-    /// idle while each group goes out to the client).
+    /// idle while each group goes out to the client). Not with direct cold reads: it would
+    /// fill the page cache they keep clear of.
     private func prefetch(after end: Int) {
-        guard store.settings.coldReads == .cached, end < pieces.count, let next = pieces[end].row, let file = try? packReader(next.packID) else { return }
+        guard store.settings.coldReads == .cached, end < pieces.count, let next = pieces[end].row, let file = try? packReader(next.packID) else {
+            return
+        }
         file.willNeed(at: next.offset, length: group(from: end, first: next).read)
     }
 
