@@ -21,7 +21,7 @@ def cpu_per_gb(result):
 
 g = {k: load("glance-" + k) for k in ("upload1", "download", "upload8", "metadata")}
 r = {k: load("granary-" + k) for k in ("upload1", "download", "upload8", "metadata", "sha256-upload8", "zc-download", "zcb-download",
-                                       "zcb-upload1")}
+                                       "zcb-upload1", "cold-download")}
 
 
 def download(result, step, key):
@@ -52,6 +52,7 @@ rows = [
     *download_rows("zc-download", ", zero-copy", note=" (verify_reads off)"),
     ("upload MB/s, 1 at a time, buffered packs", g["upload1"] and g["upload1"]["mbps"], r["zcb-upload1"] and r["zcb-upload1"]["mbps"], True, 2.0),
     *download_rows("zcb-download", ", zero-copy, buffered packs", steps=("first",)),
+    *download_rows("cold-download", ", cold_reads direct"),
     ("creates/s, 8 at a time", g["metadata"] and g["metadata"]["creates_per_s"], r["metadata"] and r["metadata"]["creates_per_s"], True, None),
     ("create p99 ms", g["metadata"] and g["metadata"]["create_ms"]["p99"], r["metadata"] and r["metadata"]["create_ms"]["p99"], False, 0.1),
     ("lists/s (1000-image pages)", g["metadata"] and g["metadata"]["lists_per_s"], r["metadata"] and r["metadata"]["lists_per_s"], True, None),
