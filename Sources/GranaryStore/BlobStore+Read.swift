@@ -97,8 +97,13 @@ public final class BlobReader {
             try relocateRemainingPieces()
             return try readNextParts(zeroCopy: zeroCopy, fill: fill, emit: emit)
         }
-        let direct = store.settings.coldReads == .direct && !file.isCached(at: first.offset, length: read)
-        if zeroCopy && decompressed == 0, try sendsUnverified ? !direct : checkMapped(file, from: first.offset, read, end: end, layout) {
+        let rawGroupToSend = zeroCopy && decompressed == 0
+        // The page cache is asked once, and only where its answer decides something: a verified
+        // send from it, or a direct read of what it lacks.
+        let asksCache = (rawGroupToSend && !sendsUnverified) || store.settings.coldReads == .direct
+        let cached = asksCache && file.isCached(at: first.offset, length: read)
+        let direct = store.settings.coldReads == .direct && !cached
+        if rawGroupToSend, try sendsUnverified ? !direct : (cached && checkMapped(file, from: first.offset, read, end: end, layout)) {
             if sendsUnverified {
                 // The kernel reads these bytes only when the socket takes them; ask for the group
                 // and the next one now, in large reads.
@@ -141,11 +146,11 @@ public final class BlobReader {
 
     /// Checks a group of raw records where they lie in the page cache, through the pack's
     /// mapping, so that they can then be sent from it with `sendfile` (no copy into user space).
-    /// False when the group is not all cached (a read then brings it in) or cannot be mapped.
-    /// Asking the page cache first also keeps a pack cut short by another process (a repair)
-    /// from being touched past its end through the mapping: its dropped pages are not cached.
+    /// Only for a group all in the page cache (which also keeps a pack cut short by another
+    /// process, a repair, from being touched past its end: its dropped pages are not cached).
+    /// False when the pack cannot be mapped (the group is then read).
     private func checkMapped(_ file: FileDescriptor, from offset: Int, _ read: Int, end: Int, _ layout: [Place]) throws -> Bool {
-        guard file.isCached(at: offset, length: read), let mapped = file.mapped(through: offset + read) else { return false }
+        guard let mapped = file.mapped(through: offset + read) else { return false }
         let records = UnsafeRawBufferPointer(rebasing: mapped[offset..<(offset + read)])
         try checkGroup(pieces[index..<end], layout, records: records, spill: UnsafeMutableRawBufferPointer(start: nil, count: 0))
         return true

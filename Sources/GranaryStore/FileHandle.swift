@@ -117,18 +117,7 @@ final class FileDescriptor: @unchecked Sendable {
 
     /// Reads exactly `buffer.count` bytes at `offset`; a short file is a ``StoreError/Code-swift.struct/corrupt`` error.
     func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws(StoreError) {
-        var done = 0
-        while done < buffer.count {
-            let n = pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done))
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw StoreError.system("pread", path: path, errno: errno)
-            }
-            if n == 0 {
-                throw StoreError(.corrupt, "\(path) ends at \(offset + done), expected \(buffer.count - done) more bytes at offset \(offset)")
-            }
-            done += n
-        }
+        try readFully(fd, into: buffer, at: offset, atLeast: buffer.count, call: "pread")
     }
 
     /// Reads exactly `buffer.count` bytes at `offset` with `O_DIRECT` (the page cache neither
@@ -147,19 +136,29 @@ final class FileDescriptor: @unchecked Sendable {
         let start = offset / block * block
         let length = (offset + buffer.count - start + block - 1) / block * block
         precondition(length <= scratch.count, "scratch of \(scratch.count) bytes for a read of \(length)")
+        // Whole blocks are asked for; the file may end (block-aligned) before the last one.
+        let aligned = UnsafeMutableRawBufferPointer(rebasing: scratch[0..<length])
+        try readFully(direct, into: aligned, at: start, atLeast: offset + buffer.count - start, call: "pread(O_DIRECT)")
+        buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: scratch[(offset - start)..<(offset - start + buffer.count)]))
+    }
+
+    /// Reads into `buffer` at `offset` from `descriptor` until at least `atLeast` bytes are in
+    /// (EINTR retried); ending sooner is a ``StoreError/Code-swift.struct/corrupt`` error.
+    private func readFully(
+        _ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int, atLeast: Int, call: String
+    ) throws(StoreError) {
         var done = 0
-        while done < offset + buffer.count - start {
-            let n = pread(direct, scratch.baseAddress! + done, length - done, off_t(start + done))
+        while done < atLeast {
+            let n = pread(descriptor, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done))
             if n < 0 {
                 if errno == EINTR { continue }
-                throw StoreError.system("pread(O_DIRECT)", path: path, errno: errno)
+                throw StoreError.system(call, path: path, errno: errno)
             }
             if n == 0 {
-                throw StoreError(.corrupt, "\(path) ends at \(start + done), expected \(buffer.count) bytes at offset \(offset)")
+                throw StoreError(.corrupt, "\(path) ends at \(offset + done), expected \(atLeast - done) more bytes at offset \(offset)")
             }
             done += n
         }
-        buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: scratch[(offset - start)..<(offset - start + buffer.count)]))
     }
 
     /// Whether all of `length` bytes at `offset` are in the page cache (false when the kernel

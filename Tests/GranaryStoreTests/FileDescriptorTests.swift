@@ -1,0 +1,44 @@
+import Foundation
+import Testing
+
+@testable import GranaryStore
+
+/// `O_DIRECT` reads of cold pack ranges (``ColdReadMode/direct``): the same bytes as the file
+/// holds at any offset, on disk and on tmpfs (which kernels before 6.6 refuse `O_DIRECT` on, so
+/// the plain read is used there), and a clear error for a range past the end.
+@Suite struct FileDescriptorTests {
+    func withFile(in directory: String, _ body: (FileDescriptor, [UInt8]) throws -> Void) throws {
+        let path = directory + "/granary-fd-\(UUID().uuidString)"
+        let bytes = randomBytes(3 * 4096 * 16, seed: 77)  // block-aligned, as packs are
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try body(try FileDescriptor.open(path, writable: false), bytes)
+    }
+
+    func directRead(_ file: FileDescriptor, count: Int, at offset: Int) throws -> [UInt8] {
+        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: count + 2 * 4096, alignment: 4096)
+        defer { scratch.deallocate() }
+        var out = [UInt8](repeating: 0, count: count)
+        try out.withUnsafeMutableBytes { try file.readDirect(into: $0, at: offset, scratch: scratch) }
+        return out
+    }
+
+    @Test(arguments: [NSTemporaryDirectory(), "/dev/shm"])
+    func directReadsGiveTheFilesBytes(directory: String) throws {
+        guard FileManager.default.fileExists(atPath: directory) else { return }
+        try withFile(in: directory) { file, bytes in
+            for (offset, count) in [(0, 4096), (1, 10), (4095, 2), (5000, 70_000), (bytes.count - 300, 300), (0, bytes.count)] {
+                let read = try directRead(file, count: count, at: offset)
+                #expect(read == Array(bytes[offset..<(offset + count)]), "\(count) at \(offset)")
+            }
+        }
+    }
+
+    @Test func aDirectReadPastTheEndIsNamed() throws {
+        try withFile(in: NSTemporaryDirectory()) { file, bytes in
+            let error = #expect(throws: StoreError.self) { _ = try directRead(file, count: 100, at: bytes.count - 50) }
+            #expect(error?.code == .corrupt)
+            #expect(error?.message.contains("ends at \(bytes.count)") == true)
+        }
+    }
+}
