@@ -37,13 +37,22 @@ public final class MetadefCatalog: Sendable {
 
     // MARK: Namespaces
 
-    public func list(caller: Caller, visibility: String?, resourceTypes: [String]) throws -> [MetadefNamespace] {
-        try store.environment.read { txn in
-            try index.all(in: txn).filter { namespace in
-                canSee(namespace, caller) && (visibility == nil || namespace.visibility == visibility)
-                    && (resourceTypes.isEmpty || namespace.resourceTypes.contains { resourceTypes.contains($0.name) })
-            }
+    /// Every namespace `caller` may see, in name order.
+    public func all(caller: Caller) throws -> [MetadefNamespace] {
+        try store.environment.read { txn in try index.all(in: txn).filter { canSee($0, caller) } }
+    }
+
+    /// One page of the namespaces `caller` may see that match `query`, and the marker of the
+    /// next page when this one is full. A marker the caller cannot see is a 404, as in Glance.
+    public func list(caller: Caller, query: MetadefNamespaceQuery) throws -> (page: [MetadefNamespace], next: String?) {
+        let visible = try all(caller: caller)
+        var matching = visible.filter(query.matches).sorted(by: query.precedes)
+        if let marker = query.marker {
+            guard let markerNamespace = visible.first(where: { $0.namespace == marker }) else { throw Self.notFound(marker) }
+            matching.removeAll { !query.precedes(markerNamespace, $0) }
         }
+        let page = Array(matching.prefix(query.limit))
+        return (page, page.count == query.limit && matching.count > page.count ? page.last?.namespace : nil)
     }
 
     public func show(_ name: String, caller: Caller) throws -> MetadefNamespace {

@@ -68,3 +68,14 @@ struct RouteTable {
         }
     }
 }
+
+/// A list's `first` or `next` link: `path` with the request's query parameters, its marker
+/// replaced by `marker` (dropped when nil), as Glance builds them.
+func pageLink(_ path: String, _ parameters: [(String, String)], marker: String?) -> String {
+    var items = parameters.filter { $0.0 != "marker" }
+    if let marker { items.append(("marker", marker)) }
+    guard !items.isEmpty else { return path }
+    var components = URLComponents()
+    components.queryItems = items.map { URLQueryItem(name: $0.0, value: $0.1) }
+    return path + "?" + (components.percentEncodedQuery ?? "")
+}

@@ -62,21 +62,14 @@ struct ImagesController: Sendable {
             let parameters = request.uri.queryParameters.map { (String($0.key), String($0.value)) }
             let query = try ImageQuery(parameters: parameters)
             let page = try catalog.list(query, caller: context.caller)
-            let kept = parameters.filter { $0.0 != "marker" }
-            func link(_ items: [(String, String)]) -> String {
-                guard !items.isEmpty else { return "/v2/images" }
-                var components = URLComponents()
-                components.queryItems = items.map { URLQueryItem(name: $0.0, value: $0.1) }
-                return "/v2/images?" + (components.percentEncodedQuery ?? "")
-            }
             var json = JSONWriter(capacity: 900 * page.images.count + 200)
             json.beginObject()
-            json.field("first", link(kept))
+            json.field("first", pageLink("/v2/images", parameters, marker: nil))
             json.key("images")
             json.beginArray()
             for image in page.images { ImageJSON.write(image, to: &json) }
             json.endArray()
-            if page.more, let last = page.images.last { json.field("next", link(kept + [("marker", last.id)])) }
+            if page.more, let last = page.images.last { json.field("next", pageLink("/v2/images", parameters, marker: last.id)) }
             json.field("schema", "/v2/schemas/images")
             json.endObject()
             return jsonResponse(bytes: json.bytes)

@@ -82,7 +82,7 @@ struct MetadefsController: Sendable {
     @Sendable func resourceTypes(_ request: Request, context: ImagesRequestContext) async throws -> Response {
         try await glanceErrors {
             var names = Set(MetadefCatalog.builtinResourceTypes)
-            for namespace in try catalog.list(caller: context.caller, visibility: nil, resourceTypes: []) {
+            for namespace in try catalog.all(caller: context.caller) {
                 names.formUnion(namespace.resourceTypes.map(\.name))
             }
             let now = Self.time(0)
@@ -92,13 +92,15 @@ struct MetadefsController: Sendable {
 
     @Sendable func listNamespaces(_ request: Request, context: ImagesRequestContext) async throws -> Response {
         try await glanceErrors {
-            let query = request.uri.queryParameters
-            let types = query["resource_types"].map { $0.split(separator: ",").map(String.init) } ?? []
-            let namespaces = try catalog.list(caller: context.caller, visibility: query["visibility"].map(String.init), resourceTypes: types)
-            return try jsonResponse([
-                "namespaces": namespaces.map { Self.namespaceObject($0, full: false) }, "first": "/v2/metadefs/namespaces",
+            let parameters = request.uri.queryParameters.map { (String($0.key), String($0.value)) }
+            let (page, next) = try catalog.list(caller: context.caller, query: try MetadefNamespaceQuery(parameters: parameters))
+            var object: [String: Any] = [
+                "namespaces": page.map { Self.namespaceObject($0, full: false) },
+                "first": pageLink("/v2/metadefs/namespaces", parameters, marker: nil),
                 "schema": "/v2/schemas/metadefs/namespaces",
-            ])
+            ]
+            if let next { object["next"] = pageLink("/v2/metadefs/namespaces", parameters, marker: next) }
+            return try jsonResponse(object)
         }
     }
 
