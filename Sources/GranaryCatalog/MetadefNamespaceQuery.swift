@@ -1,4 +1,4 @@
-public import GranaryIndex
+import GranaryIndex
 
 /// The query of `GET /metadefs/namespaces`, as Glance reads it: `limit` (default 25, at most
 /// 1000), `marker` (a namespace name), `sort_key` (a namespace column, default `created_at`),
