@@ -1,4 +1,5 @@
 import CGranaryFileIO
+import Dispatch
 import Synchronization
 
 #if canImport(Glibc)
@@ -120,6 +121,9 @@ final class FileDescriptor: @unchecked Sendable {
         try readFully(fd, into: buffer, at: offset, atLeast: buffer.count, call: "pread")
     }
 
+    /// `O_DIRECT` reads from this size on are split in two reads issued at once.
+    static let splitDirectReads = 2 << 20
+
     /// Reads exactly `buffer.count` bytes at `offset` with `O_DIRECT` (the page cache neither
     /// used nor filled) through `scratch`, block-aligned and at least `buffer.count` + 8 KiB,
     /// then copies them out. Falls back to ``read(into:at:)`` where `O_DIRECT` is refused.
@@ -138,7 +142,26 @@ final class FileDescriptor: @unchecked Sendable {
         precondition(length <= scratch.count, "scratch of \(scratch.count) bytes for a read of \(length)")
         // Whole blocks are asked for; the file may end (block-aligned) before the last one.
         let aligned = UnsafeMutableRawBufferPointer(rebasing: scratch[0..<length])
-        try readFully(direct, into: aligned, at: start, atLeast: offset + buffer.count - start, call: "pread(O_DIRECT)")
+        let needed = offset + buffer.count - start
+        if length >= Self.splitDirectReads {
+            // Two reads in flight: one at a time leaves this disk at 0.7-0.9 GB/s, two reach 1.2-1.4.
+            let half = length / 2 / block * block
+            let failure = Mutex<StoreError?>(nil)
+            let base = UInt(bitPattern: aligned.baseAddress!)  // an address, to cross into the two threads
+            DispatchQueue.concurrentPerform(iterations: 2) { part in
+                let from = UnsafeMutableRawPointer(bitPattern: base)! + (part == 0 ? 0 : half)
+                let into = UnsafeMutableRawBufferPointer(start: from, count: part == 0 ? half : length - half)
+                do throws(StoreError) {
+                    try readFully(
+                        direct, into: into, at: start + (part == 0 ? 0 : half), atLeast: part == 0 ? half : needed - half, call: "pread(O_DIRECT)")
+                } catch {
+                    failure.withLock { $0 = $0 ?? error }
+                }
+            }
+            if let error = failure.withLock({ $0 }) { throw error }
+        } else {
+            try readFully(direct, into: aligned, at: start, atLeast: needed, call: "pread(O_DIRECT)")
+        }
         buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: scratch[(offset - start)..<(offset - start + buffer.count)]))
     }
 
