@@ -97,3 +97,39 @@ def test_real_clients_find_granary_in_the_catalog(keystone, tmp_path):
          "image-list"], capture_output=True, text=True, timeout=120, env={**os.environ, "HOME": str(tmp_path)})
     assert out.returncode == 0, out.stderr
     assert image.id in out.stdout
+
+
+def test_openstack_cli_shares_an_image_across_projects(keystone, tmp_path):
+    """The `openstack` CLI with passwords: alice shares an image with bob's project, bob accepts
+    it, sees and downloads it, and may not delete it."""
+    from test_openstack_cli import osc, osc_json
+
+    def as_user(name):
+        return {"OS_AUTH_URL": keystone["root"], "OS_USERNAME": name, "OS_PASSWORD": "pw-" + name, "OS_PROJECT_NAME": "p-" + name,
+                "OS_USER_DOMAIN_NAME": "Default", "OS_PROJECT_DOMAIN_NAME": "Default", "OS_IDENTITY_API_VERSION": "3",
+                "OS_REGION_NAME": "RegionOne", "HOME": str(tmp_path)}
+    alice, bob = as_user("alice"), as_user("bob")
+    bob_project = keystone["users"]["bob"]["project"]
+    source = tmp_path / "shared.raw"
+    content = os.urandom(1_500_000)
+    source.write_bytes(content)
+    image = osc_json("image", "create", "--disk-format", "raw", "--container-format", "bare", "--shared", "--file", str(source),
+                     "osc-shared", env=alice)
+    assert image["owner"] == keystone["users"]["alice"]["project"] and image["visibility"] == "shared"
+    assert all(i["ID"] != image["id"] for i in osc_json("image", "list", "--shared", env=bob))
+
+    osc("image", "add", "project", image["id"], bob_project, env=alice)
+    members = osc_json("image", "member", "list", image["id"], env=alice)
+    assert [(m["Member ID"], m["Status"]) for m in members] == [(bob_project, "pending")]
+    osc("image", "set", "--accept", image["id"], env=bob)
+    assert [m["Status"] for m in osc_json("image", "member", "list", image["id"], env=alice)] == ["accepted"]
+    assert image["id"] in [i["ID"] for i in osc_json("image", "list", "--shared", env=bob)]
+    target = tmp_path / "bob.raw"
+    osc("image", "save", "--file", str(target), image["id"], env=bob)
+    assert target.read_bytes() == content
+    refused = osc("image", "delete", image["id"], env=bob, check=False)
+    assert refused.returncode == 1 and "403" in refused.stderr
+
+    osc("image", "remove", "project", image["id"], bob_project, env=alice)
+    assert osc("image", "show", image["id"], env=bob, check=False).returncode == 1
+    osc("image", "delete", image["id"], env=alice)
