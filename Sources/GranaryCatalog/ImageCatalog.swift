@@ -119,17 +119,18 @@ public final class ImageCatalog: Sendable {
     /// A page of the images `caller` may list under `query`; `more` when the page is full.
     ///
     /// The candidates come from the cheapest source that holds every listed image (see
-    /// ``listSource(_:_:in:)``): an `id=` set, the union of a few `images.by_term` ranges, or all
-    /// images. In the indexes' (created_at, id) order — the default, or `sort_key=created_at` —
-    /// the source is walked from the marker and the walk stops once the page is full. Each
-    /// candidate is checked against the whole query and the visibility rules (``isListed``), so
-    /// a page costs the candidates walked: the page itself when the chosen term is the only
-    /// filter, more when other filters or the caller's view reject candidates. A non-admin's
-    /// default list walks public, own, unowned and shared-with-me images, never other projects'
-    /// private or shared ones; shares with the wrong member status are skipped by a membership
-    /// lookup without reading the record. The trade-off left: a term walk for one filter
-    /// (`name=`, `tag=`) reads every candidate to apply the visibility rules, so a non-admin who
-    /// can see few of the images carrying that term walks them all (no intersection of ranges).
+    /// ``listSource(_:_:in:)``): an `id=` set, unions of a few `images.by_term` ranges (one per
+    /// indexed filter and one for the caller's view, intersected), or all images. In the
+    /// indexes' (created_at, id) order — the default, or `sort_key=created_at` — the source is
+    /// walked from the marker and the walk stops once the page is full. Each candidate is
+    /// checked against the whole query and the visibility rules (``isListed``), so a page costs
+    /// the seeks of the intersection and the candidates it yields: the page itself when the
+    /// indexed filters are the only ones, more when other filters reject candidates. A
+    /// non-admin's default list walks public, own, unowned and shared-with-me images, never
+    /// other projects' private or shared ones; shares with the wrong member status are skipped
+    /// by a membership lookup without reading the record. What is left: a filter's OR that
+    /// holds over half the images is not intersected (it would cost a seek per candidate and
+    /// reject few), so a selective combination of such broad filters still walks far.
     /// Other sort orders read every candidate of the source, sort them in memory and start after
     /// the marker's place in that order (keyset paging, as Glance's, also for a marker that the
     /// filters reject).
@@ -151,17 +152,18 @@ public final class ImageCatalog: Sendable {
             }
             guard query.limit > 0 else { return ([], true) }
             let source = scan ? .terms(nil) : try listSource(query, caller, in: txn)
-            if !scan, case .terms(let terms) = source, let descending = query.createdOrderDescending {
+            if !scan, case .terms(let groups) = source, let descending = query.createdOrderDescending {
                 var page: [ImageRecord] = []
                 let own: [ListTerm] = [.owner(nil)] + (caller.projectID.map { [ListTerm.owner($0)] } ?? [])
                 let shares = caller.projectID.map(ListTerm.member)
-                let screens = !caller.isAdmin && terms.map { terms in shares.map(terms.contains) == true && own.allSatisfy(terms.contains) } ?? false
+                // The caller's view (public, own, unowned, shared with it), when it is walked.
+                let view = caller.isAdmin ? nil : groups?.first { group in shares.map(group.contains) == true && own.allSatisfy(group.contains) }
                 try index.walk(
-                    terms, descending: descending, after: markerRecord, in: txn,
+                    matchingAll: groups, descending: descending, after: markerRecord, in: txn,
                     admit: { id, matched in
                         // Offered by the caller's shares alone, so neither own nor unowned (those
                         // ranges are in the walk too): listed only for the asked member status.
-                        guard screens, let project = caller.projectID, matched == [.member(project)] else { return true }
+                        guard let view, let project = caller.projectID, matched.filter(view.contains) == [.member(project)] else { return true }
                         guard let member = try members.get(id, project, in: txn) else { return false }
                         return query.memberStatus == "all" || member.status == query.memberStatus
                     }
@@ -177,8 +179,8 @@ public final class ImageCatalog: Sendable {
                 for id in ids {
                     if let image = try index.get(id, in: txn), try isListed(image, caller, query, in: txn) { all.append(image) }
                 }
-            case .terms(let terms):
-                try index.walk(terms, descending: true, after: nil, in: txn) { image in
+            case .terms(let groups):
+                try index.walk(matchingAll: groups, descending: true, after: nil, in: txn, admit: { _, _ in true }) { image in
                     if try isListed(image, caller, query, in: txn) { all.append(image) }
                     return true
                 }
@@ -195,14 +197,17 @@ public final class ImageCatalog: Sendable {
     enum ListSource {
         /// The images of an `id=` filter, fetched one by one.
         case ids([String])
-        /// The images carrying any of these terms; every image when nil.
-        case terms([ListTerm]?)
+        /// The images carrying a term of every group (an AND of ORs); every image when nil.
+        case terms([[ListTerm]]?)
     }
 
     /// The source with the fewest candidates that still holds every image ``isListed`` accepts
-    /// for `query` and `caller`, by the term counts: any one eq/in filter on name, status or
-    /// owner, any one tag (they are ANDed), and what the visibility rules allow (for a non-admin's
-    /// default list: public, own, unowned and shared-with-the-caller images).
+    /// for `query` and `caller`, by the term counts. Each eq/in filter on name, status or owner,
+    /// each tag (they are ANDed), and what the visibility rules allow (for a non-admin's default
+    /// list: public, own, unowned and shared-with-the-caller images) is an OR of terms that holds
+    /// every listed image; the cheapest of them is walked, intersected with every other one that
+    /// holds at most half the images (a broader one would cost a seek per candidate and reject
+    /// few of them).
     func listSource(_ query: ImageQuery, _ caller: Caller, in txn: borrowing ReadTransaction) throws -> ListSource {
         var options: [[ListTerm]] = []
         if let names = query.sets["name"] { options.append(names.map(ListTerm.name)) }
@@ -229,17 +234,20 @@ public final class ImageCatalog: Sendable {
         case let wanted?:
             options.append([.visibility(wanted)])
         }
-        var best = (source: ListSource.terms(nil), cost: try index.count(nil, in: txn))
-        if let ids = query.sets["id"] {
-            let valid = ids.filter(ImageRules.isUUID).sorted()
-            if valid.count < best.cost { best = (.ids(valid), valid.count) }
-        }
+        let total = try index.count(nil, in: txn)
+        var costed: [(terms: [ListTerm], cost: Int)] = []
         for terms in options {
             var cost = 0
             for term in Set(terms) { cost += try index.count(term, in: txn) }
-            if cost < best.cost { best = (.terms(terms), cost) }
+            costed.append((terms, cost))
         }
-        return best.source
+        costed.sort { $0.cost < $1.cost }
+        if let ids = query.sets["id"] {
+            let valid = ids.filter(ImageRules.isUUID).sorted()
+            if valid.count < min(total, costed.first?.cost ?? total) { return .ids(valid) }
+        }
+        guard let cheapest = costed.first, cheapest.cost < total else { return .terms(nil) }
+        return .terms([cheapest.terms] + costed.dropFirst().filter { $0.cost <= total / 2 }.map(\.terms))
     }
 
     /// Whether `image` is in `caller`'s list under the query's `visibility` and `member_status`

@@ -202,67 +202,111 @@ public struct ImageIndex: Sendable {
         in txn: borrowing Transaction<Access>,
         _ visit: (ImageRecord) throws -> Bool
     ) throws {
-        try walk(terms, descending: descending, after: marker, in: txn, admit: { _, _ in true }, visit)
+        try walk(matchingAll: terms.map { [$0] }, descending: descending, after: marker, in: txn, admit: { _, _ in true }, visit)
     }
 
-    /// ``walk(_:descending:after:in:_:)``, asking `admit` first with the candidate's id and the
-    /// terms whose ranges hold it: a false answer skips the candidate without reading its record
-    /// (a caller that knows what those terms imply rejects cheaply).
+    /// ``walk(_:descending:after:in:_:)`` over the images that carry a term of every group in
+    /// `groups` (every image when nil): an AND of ORs, for a list with several indexed filters.
+    /// The groups are intersected by leapfrogging (each in turn seeks to the entry where the one
+    /// before it stopped; put the narrowest first), so a sparse intersection of two large ranges
+    /// costs seeks, not a walk of either, and a broad group is sought only when the narrower
+    /// ones agree.
+    /// `admit` is asked first with the candidate's id and the terms (of all groups) whose ranges
+    /// hold it: a false answer skips the candidate without reading its record (a caller that
+    /// knows what those terms imply rejects cheaply).
     public func walk<Access: TransactionAccess>(
-        _ terms: [ListTerm]?,
+        matchingAll groups: [[ListTerm]]?,
         descending: Bool,
         after marker: ImageRecord?,
         in txn: borrowing Transaction<Access>,
         admit: (_ id: String, _ matched: [ListTerm]) throws -> Bool,
         _ visit: (ImageRecord) throws -> Bool
     ) throws {
-        let unique: [ListTerm?] = terms.map { Array(Set($0)) } ?? [nil]
-        try txn.withCursor(terms == nil ? byCreated : byTerm) { cursor in
+        let unique: [[ListTerm?]] = groups.map { $0.map { Array(Set($0)) } } ?? [[nil]]
+        guard !unique.contains(where: \.isEmpty) else { return }  // an empty OR holds nothing
+        /// Whether `a` comes before `b` in the walk's order.
+        func before(_ a: [UInt8], _ b: [UInt8]) -> Bool { descending ? b.lexicographicallyPrecedes(a) : a.lexicographicallyPrecedes(b) }
+        try txn.withCursor(groups == nil ? byCreated : byTerm) { cursor in
             let start = marker.map(Self.suffix)
-            var heads: [(term: ListTerm?, prefix: [UInt8], suffix: [UInt8]?)] = []
-            for term in unique {
-                let prefix = term?.prefix ?? []
-                heads.append((term, prefix, try Self.step(cursor, prefix, from: start, descending: descending)))
-            }
-            while true {
-                var best: [UInt8]?
-                for head in heads {
-                    guard let suffix = head.suffix else { continue }
-                    if let current = best, descending ? !current.lexicographicallyPrecedes(suffix) : !suffix.lexicographicallyPrecedes(current) {
-                        continue
-                    }
-                    best = suffix
+            var heads = try unique.map { group in
+                try group.map { term in
+                    let prefix = term?.prefix ?? []
+                    return WalkHead(term: term, prefix: prefix, suffix: try Self.step(cursor, prefix, from: start, descending: descending))
                 }
-                guard let best else { return }
-                let id = String(decoding: best[8...], as: UTF8.self)
-                let matched = heads.compactMap { head in head.suffix == best ? head.term : nil }
-                if try admit(id, matched), let record = try get(id, in: txn), try !visit(record) { return }
-                for i in heads.indices where heads[i].suffix == best {
-                    heads[i].suffix = try Self.step(cursor, heads[i].prefix, from: best, descending: descending)
+            }
+            /// The group's next entry: the first of its heads' entries.
+            func next(_ group: [WalkHead]) -> [UInt8]? {
+                var first: [UInt8]?
+                for head in group {
+                    guard let suffix = head.suffix else { continue }
+                    if let current = first, !before(suffix, current) { continue }
+                    first = suffix
+                }
+                return first
+            }
+            // Leapfrog: `target` is some group's next entry, so no image before it (and after the
+            // last visited) is in that group; each group in turn skips to it. When every group
+            // has it, in a row, it is visited.
+            guard var target = next(heads[0]) else { return }
+            var agreeing = 1
+            var g = 0
+            while true {
+                if agreeing == heads.count {
+                    let id = String(decoding: target[8...], as: UTF8.self)
+                    let matched = heads.flatMap { group in group.compactMap { $0.suffix == target ? $0.term : nil } }
+                    if try admit(id, matched), let record = try get(id, in: txn), try !visit(record) { return }
+                    for group in heads.indices {
+                        for h in heads[group].indices where heads[group][h].suffix == target {
+                            heads[group][h].suffix = try Self.step(cursor, heads[group][h].prefix, from: target, descending: descending)
+                        }
+                    }
+                    guard let first = next(heads[0]) else { return }
+                    (target, agreeing, g) = (first, 1, 0)
+                    continue
+                }
+                g = (g + 1) % heads.count
+                for h in heads[g].indices {
+                    if let suffix = heads[g][h].suffix, before(suffix, target) {
+                        heads[g][h].suffix = try Self.step(cursor, heads[g][h].prefix, from: target, descending: descending, inclusive: true)
+                    }
+                }
+                guard let first = next(heads[g]) else { return }
+                if first == target {
+                    agreeing += 1
+                } else {
+                    (target, agreeing) = (first, 1)
                 }
             }
         }
     }
 
-    /// The (created_at, id) suffix of the entry next to `position` (exclusive; from the end when
-    /// nil) within `prefix`'s range, or nil when the range has no more entries.
+    /// One term's range in a walk, and the suffix of its entry the walk is at (nil: past its end).
+    private struct WalkHead {
+        var term: ListTerm?
+        var prefix: [UInt8]
+        var suffix: [UInt8]?
+    }
+
+    /// The (created_at, id) suffix of the entry next to `position` (exclusive unless `inclusive`;
+    /// from the end when nil) within `prefix`'s range, or nil when the range has no more entries.
     static func step<Access: TransactionAccess>(
         _ cursor: borrowing Cursor<Access>,
         _ prefix: [UInt8],
         from position: [UInt8]?,
-        descending: Bool
+        descending: Bool,
+        inclusive: Bool = false
     ) throws -> [UInt8]? {
         var entry: Cursor<Access>.Entry?
         if descending {
             // Above every key in the range: created_at bytes and UUID characters are all below 0xFF.
             let key = prefix + (position ?? [UInt8](repeating: 0xFF, count: 10))
             entry = try cursor.seek(atOrBefore: key)
-            if let current = entry, current.key.elementsEqual(key) { entry = try cursor.previous() }
+            if !inclusive, let current = entry, current.key.elementsEqual(key) { entry = try cursor.previous() }
         } else {
             let key = prefix + (position ?? [])
             // LMDB refuses an empty key: the whole of `images.by_created` starts at its first entry.
             entry = try key.isEmpty ? cursor.first() : cursor.seek(atOrAfter: key)
-            if position != nil, let current = entry, current.key.elementsEqual(key) { entry = try cursor.next() }
+            if !inclusive, position != nil, let current = entry, current.key.elementsEqual(key) { entry = try cursor.next() }
         }
         guard let found = entry, found.key.count >= prefix.count + 8, found.key.starts(with: prefix) else { return nil }
         return Array(found.key[prefix.count...])

@@ -131,6 +131,9 @@ let scenarios = [
     Scenario(label: "status=active&visibility=public", limit: 25) { [("status", "active"), ("visibility", "public")] },
     Scenario(label: "name=X", limit: 25) { [("name", names.randomElement(using: &rng)!)] },
     Scenario(label: "tag=Y", limit: 25) { [("tag", tags.randomElement(using: &rng)!)] },
+    // Two indexed filters, each far broader than their intersection (about 1,000 and 30,000
+    // images, about 30 in both): the walk leapfrogs the two ranges.
+    Scenario(label: "name=X&tag=Y", limit: 25) { [("name", names.randomElement(using: &rng)!), ("tag", tags.randomElement(using: &rng)!)] },
     Scenario(label: "default, limit=1000", limit: 1000) { [] },
     // Known slow spot for a non-admin (see `ImageCatalog.list`): other projects' shared images
     // are stepped through and screened by membership.
