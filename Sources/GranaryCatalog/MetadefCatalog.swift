@@ -21,7 +21,7 @@ public final class MetadefCatalog: Sendable {
         self.index = try MetadefIndex(environment: store.environment)
     }
 
-    private var now: Int { Int(Date().timeIntervalSince1970) }
+    var now: Int { Int(Date().timeIntervalSince1970) }
 
     func canSee(_ namespace: MetadefNamespace, _ caller: Caller) -> Bool {
         caller.isAdmin || namespace.visibility == "public" || (namespace.owner != nil && namespace.owner == caller.projectID)
@@ -66,33 +66,39 @@ public final class MetadefCatalog: Sendable {
     /// properties, objects and tags in the body).
     public func create(_ body: [String: JSONValue], caller: Caller) async throws -> MetadefNamespace {
         try requireAdmin(caller)
-        guard case .string(let name)? = body["namespace"], !name.isEmpty, name.count <= 80 else {
-            throw CatalogError(.badRequest, "'namespace' is required: a name of 1 to 80 characters.")
-        }
-        var namespace = MetadefNamespace(namespace: name, visibility: "private", protected: false, owner: caller.projectID, now: now)
-        try Self.apply(body, to: &namespace)
-        for association in try Self.items(body["resource_type_associations"], "resource_type_associations") {
-            namespace.resourceTypes.append(try Self.association(association, now: now))
-        }
-        if case .object(let properties)? = body["properties"] {
-            for (key, value) in properties { namespace.properties[key] = try Self.property(value, name: key) }
-        }
-        for object in try Self.items(body["objects"], "objects") {
-            let parsed = try Self.object(object, now: now)
-            namespace.objects[parsed.name] = parsed
-        }
-        for tag in try Self.items(body["tags"], "tags") {
-            let name = try Self.tagName(tag)
-            namespace.tags[name] = MetadefTag(name: name, now: now)
-        }
-        let created = namespace
+        let created = try Self.namespace(from: body, owner: caller.projectID, now: now)
         return try await store.coordinator.submit { txn in
-            guard try self.index.get(name, in: txn) == nil else {
-                throw CatalogError(.conflict, "A metadata definition namespace with name=\(name) already exists.")
+            guard try self.index.get(created.namespace, in: txn) == nil else {
+                throw CatalogError(.conflict, "A metadata definition namespace with name=\(created.namespace) already exists.")
             }
             try self.index.put(created, in: txn)
             return created
         }
+    }
+
+    /// A whole namespace from a create body (or a file of Glance's catalog, which has the same
+    /// shape): its fields, resource types, properties, objects and tags, each checked.
+    static func namespace(from body: [String: JSONValue], owner: String?, now: Int) throws -> MetadefNamespace {
+        guard case .string(let name)? = body["namespace"], !name.isEmpty, name.count <= 80 else {
+            throw CatalogError(.badRequest, "'namespace' is required: a name of 1 to 80 characters.")
+        }
+        var namespace = MetadefNamespace(namespace: name, visibility: "private", protected: false, owner: owner, now: now)
+        try apply(body, to: &namespace)
+        for association in try items(body["resource_type_associations"], "resource_type_associations") {
+            namespace.resourceTypes.append(try self.association(association, now: now))
+        }
+        if case .object(let properties)? = body["properties"] {
+            for (key, value) in properties { namespace.properties[key] = try property(value, name: key) }
+        }
+        for object in try items(body["objects"], "objects") {
+            let parsed = try self.object(object, now: now)
+            namespace.objects[parsed.name] = parsed
+        }
+        for tag in try items(body["tags"], "tags") {
+            let name = try tagName(tag)
+            namespace.tags[name] = MetadefTag(name: name, now: now)
+        }
+        return namespace
     }
 
     /// `PUT /metadefs/namespaces/{ns}`: new name, display name, description, visibility, protection.

@@ -12,7 +12,7 @@ struct GranaryCommand: AsyncParsableCommand {
             """,
         subcommands: [
             ServeCommand.self, StoreCommand.self, GCCommand.self, FsckCommand.self, StatsCommand.self,
-            BenchCommand.self, VerifyExternalCommand.self, DebugCommand.self,
+            BenchCommand.self, VerifyExternalCommand.self, MetadefsCommand.self, DebugCommand.self,
         ]
     )
 }

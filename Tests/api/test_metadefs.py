@@ -1,11 +1,16 @@
 """Metadata definitions (/v2/metadefs) through python-glanceclient, which builds its models from
 our /v2/schemas/metadefs/* and validates against them; admin-only changes in headers mode; the
-legacy tasks API."""
+`granary metadefs load` command; the legacy tasks API."""
+import json
+import os
+import pathlib
+import subprocess
+
 import pytest
 import requests
 from glanceclient import exc
 
-from conftest import identity
+from conftest import granary_binary, identity, start_server, stop_server
 
 
 def test_namespace_lifecycle_with_glanceclient(glance):
@@ -123,3 +128,76 @@ def test_legacy_tasks_api(server, headers_server):
     assert requests.get(f"{server}/v2/tasks/00000000-0000-0000-0000-000000000000").status_code == 404
     # Tasks are for admins.
     assert requests.get(f"{headers_server}/v2/tasks", headers=identity("alice")).status_code == 403
+
+
+def run_load(data, *args):
+    result = subprocess.run([granary_binary(), "metadefs", "load", "--data", data, "--json", *args], capture_output=True, text=True,
+                            timeout=120)
+    return result.returncode, [json.loads(line) for line in result.stdout.splitlines()], result.stderr
+
+
+def test_metadefs_load_command_beside_a_live_server(tmp_path):
+    """`granary metadefs load` reads Glance's namespace files (glance-manage db_load_metadefs):
+    new namespaces created, existing ones skipped, merged (with or without the files' versions
+    winning) or overwritten; a bad file fails alone, named, and stores nothing."""
+    url, proc, log, data = start_server()
+    try:
+        store = os.path.join(data, "store")
+        files = tmp_path / "metadefs"
+        files.mkdir()
+        namespace = {
+            "namespace": "OS::Granary::Test", "display_name": "Test", "description": "loaded", "visibility": "public",
+            "protected": True,
+            "resource_type_associations": [{"name": "OS::Glance::Image", "prefix": "hw_"}, {"name": "OS::Nova::Flavor", "prefix": "hw:"}],
+            "properties": {"watchdog_action": {"title": "Watchdog Action", "type": "string", "enum": ["disabled", "reset"]}},
+            "objects": [{"name": "CPU", "description": "cpu", "properties": {"cores": {"title": "Cores", "type": "integer"}}}],
+            "tags": [{"name": "fast"}],
+        }
+        (files / "a-test.json").write_text(json.dumps(namespace))
+        (files / "b-bad.json").write_text(json.dumps({"namespace": "OS::Granary::Bad", "visibility": "shared"}))
+        (files / "notes.txt").write_text("not a namespace file")
+        code, reports, _ = run_load(store, str(files))
+        assert code == 1
+        assert [(r["file"].rsplit("/", 1)[1], r["result"]) for r in reports] == [("a-test.json", "created"), ("b-bad.json", "failed")]
+        assert "visibility" in reports[1]["error"]
+        assert requests.get(f"{url}/v2/metadefs/namespaces/OS::Granary::Bad").status_code == 404
+        shown = requests.get(f"{url}/v2/metadefs/namespaces/OS::Granary::Test").json()
+        assert shown["protected"] is True and shown["visibility"] == "public"
+        assert sorted(r["name"] for r in shown["resource_type_associations"]) == ["OS::Glance::Image", "OS::Nova::Flavor"]
+        assert shown["properties"]["watchdog_action"]["enum"] == ["disabled", "reset"]
+        assert [o["name"] for o in shown["objects"]] == ["CPU"] and [t["name"] for t in shown["tags"]] == ["fast"]
+
+        # The file changes: a new property, a new title for the old one, one tag gone.
+        namespace["properties"]["watchdog_timeout"] = {"title": "Timeout", "type": "integer"}
+        namespace["properties"]["watchdog_action"]["title"] = "Action"
+        namespace["tags"] = [{"name": "new"}]
+        namespace["description"] = "changed"
+        test_file = files / "a-test.json"
+        test_file.write_text(json.dumps(namespace))
+        def properties():
+            return requests.get(f"{url}/v2/metadefs/namespaces/OS::Granary::Test/properties").json()["properties"]
+        def tags():
+            return sorted(t["name"] for t in requests.get(f"{url}/v2/metadefs/namespaces/OS::Granary::Test/tags").json()["tags"])
+        assert run_load(store, str(test_file))[1][0]["result"] == "skipped"
+        assert sorted(properties()) == ["watchdog_action"]
+        assert run_load(store, "--merge", str(test_file))[1][0]["result"] == "merged"
+        assert sorted(properties()) == ["watchdog_action", "watchdog_timeout"] and properties()["watchdog_action"]["title"] == "Watchdog Action"
+        assert tags() == ["fast", "new"]
+        assert run_load(store, "--merge", "--prefer-new", str(test_file))[1][0]["result"] == "merged"
+        assert properties()["watchdog_action"]["title"] == "Action"
+        assert requests.get(f"{url}/v2/metadefs/namespaces/OS::Granary::Test").json()["description"] == "changed"
+        assert run_load(store, "--merge", "--overwrite", str(test_file))[1][0]["result"] == "overwritten"
+        assert tags() == ["new"]
+        # Usage errors: Glance's rules for the flags.
+        assert run_load(store, "--overwrite", str(test_file))[0] == 2
+
+        # Glance's own catalog, where its package is at hand (../shared/peers/glance-peer.sh installs it).
+        glance_metadefs = pathlib.Path.home() / ".cache/granary-peers/venv-glance/etc/glance/metadefs"
+        if glance_metadefs.is_dir():
+            code, reports, stderr = run_load(store, str(glance_metadefs))
+            assert code == 0, stderr
+            assert {r["result"] for r in reports} == {"created"} and len(reports) == len(list(glance_metadefs.glob("*.json")))
+            listed = requests.get(f"{url}/v2/metadefs/namespaces", params={"limit": 1000}).json()["namespaces"]
+            assert "OS::Compute::Watchdog" in [n["namespace"] for n in listed]
+    finally:
+        stop_server(proc, log, data)
