@@ -11,7 +11,6 @@
 ///   LOCK        flock(2)ed exclusively by `serve` (or a CLI run on a stopped store); holds its pid
 ///   index/      the LMDB environment (data.mdb, lock.mdb)
 ///   packs/      append-only pack files 00000001.pack, 00000002.pack, …
-///   staging/    uploads staged for a later import
 ///   tmp/        scratch, emptied by the lock holder at open
 /// ```
 ///
@@ -35,7 +34,6 @@ public final class DataDirectory: Sendable {
 
     public var indexPath: String { root + "/index" }
     public var packsPath: String { root + "/packs" }
-    public var stagingPath: String { root + "/staging" }
     public var tmpPath: String { root + "/tmp" }
     public var lockPath: String { root + "/LOCK" }
 
@@ -47,7 +45,7 @@ public final class DataDirectory: Sendable {
     /// - ``StoreError/Code-swift.struct/io`` when a folder cannot be created.
     public init(path: String, access: Access) throws(StoreError) {
         let root = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
-        for dir in [root, root + "/index", root + "/packs", root + "/staging", root + "/tmp"] {
+        for dir in [root, root + "/index", root + "/packs", root + "/tmp"] {
             if mkdir(dir, 0o755) != 0 && errno != EEXIST {
                 throw StoreError.system("mkdir", path: dir, errno: errno)
             }

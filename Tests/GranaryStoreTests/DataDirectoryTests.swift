@@ -13,7 +13,7 @@ import Testing
             #expect(dir.isExclusive)
             FileManager.default.createFile(atPath: dir.tmpPath + "/leftover", contents: Data([1, 2, 3]))
         }
-        for sub in ["index", "packs", "staging", "tmp"] {
+        for sub in ["index", "packs", "tmp"] {
             var isDir: ObjCBool = false
             #expect(FileManager.default.fileExists(atPath: path + "/" + sub, isDirectory: &isDir) && isDir.boolValue)
         }
