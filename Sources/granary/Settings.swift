@@ -108,25 +108,10 @@ struct Settings: Sendable {
         settings.artifactsPort = try integer(reader, "artifacts_port", range: 0...65535) ?? settings.artifactsPort
         settings.store.indexMapSize = try integer(reader, "index.map_size", range: (1 << 20)...Int.max) ?? settings.store.indexMapSize
         settings.store.packSizeLimit = try integer(reader, "store.pack_size", range: (1 << 20)...(1 << 32)) ?? settings.store.packSizeLimit
-        if let policy = reader.string(forKey: "store.compression") {
-            guard let parsed = CompressionPolicy(rawValue: policy) else {
-                throw Invalid(description: "store.compression must be inline, deferred or off, not '\(policy)'")
-            }
-            settings.store.compression = parsed
-        }
-        if let mode = reader.string(forKey: "store.pack_writes") {
-            guard let parsed = PackWriteMode(rawValue: mode) else {
-                throw Invalid(description: "store.pack_writes must be buffered or direct, not '\(mode)'")
-            }
-            settings.store.packWrites = parsed
-        }
+        settings.store.compression = try choice(reader, "store.compression") ?? settings.store.compression
+        settings.store.packWrites = try choice(reader, "store.pack_writes") ?? settings.store.packWrites
         settings.store.verifyReads = try boolean(reader, "store.verify_reads") ?? settings.store.verifyReads
-        if let mode = reader.string(forKey: "store.cold_reads") {
-            guard let parsed = ColdReadMode(rawValue: mode) else {
-                throw Invalid(description: "store.cold_reads must be cached or direct, not '\(mode)'")
-            }
-            settings.store.coldReads = parsed
-        }
+        settings.store.coldReads = try choice(reader, "store.cold_reads") ?? settings.store.coldReads
         settings.gc.options.grace = try integer(reader, "gc.grace", range: 0...Int(Int32.max)) ?? settings.gc.options.grace
         settings.gc.interval = try integer(reader, "gc.interval", range: 0...Int(Int32.max)) ?? settings.gc.interval
         if let throttle = try integer(reader, "gc.throttle_mbps", range: 1...1_000_000) {
@@ -135,12 +120,7 @@ struct Settings: Sendable {
         if let percent = try integer(reader, "gc.threshold", range: 1...100) { settings.gc.options.threshold = Double(percent) / 100 }
         settings.images.imageSizeCap = try integer(reader, "images.size_cap", range: 0...Int.max) ?? settings.images.imageSizeCap
         settings.images.stageTimeToLive = try integer(reader, "images.stage_ttl", range: 1...Int(Int32.max)) ?? settings.images.stageTimeToLive
-        if let name = reader.string(forKey: "images.hash_algo") {
-            guard let algorithm = DigestAlgorithm(rawValue: name) else {
-                throw Invalid(description: "images.hash_algo must be one of md5, sha1, sha256, sha384, sha512, not '\(name)'")
-            }
-            settings.images.hashAlgorithm = algorithm
-        }
+        settings.images.hashAlgorithm = try choice(reader, "images.hash_algo") ?? settings.images.hashAlgorithm
         settings.images.legacyChecksum = try boolean(reader, "images.legacy_checksum") ?? settings.images.legacyChecksum
         if let timeout = try integer(reader, "client_socket_timeout", range: 0...Int(Int32.max)) {
             settings.clientSocketTimeout = timeout == 0 ? nil : timeout
@@ -164,18 +144,8 @@ struct Settings: Sendable {
                 userDomain: reader.string(forKey: "keystone.user_domain") ?? "Default",
                 projectDomain: reader.string(forKey: "keystone.project_domain") ?? "Default")
         }
-        if let auth = reader.string(forKey: "auth") {
-            guard let mode = AuthMode(rawValue: auth) else {
-                throw Invalid(description: "auth must be one of \(AuthMode.allCases.map(\.rawValue).joined(separator: ", ")), not '\(auth)'")
-            }
-            settings.auth = mode
-        }
-        if let level = reader.string(forKey: "log_level") {
-            guard let parsed = Logger.Level(rawValue: level) else {
-                throw Invalid(description: "log_level must be one of trace, debug, info, notice, warning, error, critical, not '\(level)'")
-            }
-            settings.logLevel = parsed
-        }
+        settings.auth = try choice(reader, "auth") ?? settings.auth
+        settings.logLevel = try choice(reader, "log_level") ?? settings.logLevel
         if settings.auth == .keystone && settings.keystoneURL == nil {
             throw Invalid(description: "auth keystone needs keystone_url (--keystone-url or GRANARY_KEYSTONE_URL)")
         }
@@ -197,6 +167,19 @@ struct Settings: Sendable {
         guard let text = reader.string(forKey: configKey) ?? reader.bool(forKey: configKey).map(String.init) else { return nil }
         guard let parsed = Bool(text.lowercased()) else { throw Invalid(description: "\(key) must be true or false, not '\(text)'") }
         return parsed
+    }
+
+    /// Reads one of an enumeration's values by name; a present but unknown one is an error that
+    /// lists the accepted names ("must be a, b or c").
+    private static func choice<Value: RawRepresentable & CaseIterable>(_ reader: ConfigReader, _ key: String) throws -> Value?
+    where Value.RawValue == String {
+        guard let text = reader.string(forKey: ConfigKey(stringLiteral: key)) else { return nil }
+        guard let value = Value(rawValue: text) else {
+            let names = Value.allCases.map(\.rawValue)
+            let list = names.count > 1 ? names.dropLast().joined(separator: ", ") + " or " + names.last! : names.joined()
+            throw Invalid(description: "\(key) must be \(list), not '\(text)'")
+        }
+        return value
     }
 
     /// Reads an integer that may come as a number (file) or a string (environment, flags);
