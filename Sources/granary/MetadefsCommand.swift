@@ -52,9 +52,10 @@ struct MetadefsCommand: AsyncParsableCommand {
                 let report: Report
                 do {
                     let data = try Data(contentsOf: URL(fileURLWithPath: file))
-                    guard case .object(let body)? = try? JSONDecoder().decode(JSONValue.self, from: data) else {
-                        throw CatalogError(.badRequest, "not a JSON object")
+                    guard let value = try? JSONDecoder().decode(JSONValue.self, from: data) else {
+                        throw CatalogError(.badRequest, "malformed JSON")
                     }
+                    guard case .object(let body) = value else { throw CatalogError(.badRequest, "expected a JSON object (one namespace)") }
                     let (namespace, outcome) = try await catalog.load(body, mode: mode)
                     report = Report(file: file, namespace: namespace, result: outcome.rawValue, error: nil)
                 } catch {

@@ -155,11 +155,17 @@ def test_metadefs_load_command_beside_a_live_server(tmp_path):
         }
         (files / "a-test.json").write_text(json.dumps(namespace))
         (files / "b-bad.json").write_text(json.dumps({"namespace": "OS::Granary::Bad", "visibility": "shared"}))
+        (files / "c-broken.json").write_text('{"namespace": "OS::Granary::Broken",')
+        (files / "d-list.json").write_text('[{"namespace": "OS::Granary::Listed"}]')
         (files / "notes.txt").write_text("not a namespace file")
         code, reports, _ = run_load(store, str(files))
         assert code == 1
-        assert [(r["file"].rsplit("/", 1)[1], r["result"]) for r in reports] == [("a-test.json", "created"), ("b-bad.json", "failed")]
+        assert [(r["file"].rsplit("/", 1)[1], r["result"]) for r in reports] == [
+            ("a-test.json", "created"), ("b-bad.json", "failed"), ("c-broken.json", "failed"), ("d-list.json", "failed")]
         assert "visibility" in reports[1]["error"]
+        assert reports[2]["error"] == "malformed JSON" and "JSON object" in reports[3]["error"]
+        for name in ("Broken", "Listed"):
+            assert requests.get(f"{url}/v2/metadefs/namespaces/OS::Granary::{name}").status_code == 404
         assert requests.get(f"{url}/v2/metadefs/namespaces/OS::Granary::Bad").status_code == 404
         shown = requests.get(f"{url}/v2/metadefs/namespaces/OS::Granary::Test").json()
         assert shown["protected"] is True and shown["visibility"] == "public"
