@@ -23,6 +23,13 @@ public enum BlobResponse {
                 try await NIOThreadPool.singleton.runIfActive {
                     var parts: [ByteBuffer] = []
                     var filled = ByteBuffer()
+                    // Consecutive regions go out behind one placeholder.
+                    var run: [PackFileRegion] = []
+                    func endRun() {
+                        guard !run.isEmpty else { return }
+                        parts.append(regions!.placeholder(for: run))
+                        run.removeAll()
+                    }
                     let more = try box.reader.readNextParts(
                         zeroCopy: regions != nil,
                         fill: { count, read in
@@ -34,12 +41,18 @@ public enum BlobResponse {
                             }
                         },
                         emit: { part in
+                            if case .region(let region) = part {
+                                run.append(region)
+                                return
+                            }
+                            endRun()
                             switch part {
                             case .filled(let range): parts.append(filled.getSlice(at: range.lowerBound, length: range.count)!)
                             case .transient(let bytes): parts.append(ByteBuffer(bytes: bytes))
-                            case .region(let region): parts.append(regions!.placeholder(for: region))
+                            case .region: break
                             }
                         })
+                    endRun()
                     return more ? parts : nil
                 }
             }

@@ -5,25 +5,26 @@ import Synchronization
 /// Sends pack file regions with `sendfile`, below Hummingbird.
 ///
 /// Hummingbird's response writer takes only byte buffers, so a zero-copy download writes a
-/// 16-byte placeholder per region (a per-process random tag and an id) and registers the region
-/// here; this handler sits at the socket end of the pipeline, after the HTTP encoder, and turns
-/// each placeholder into the file region it stands for. The pack descriptor is kept open by
-/// the region until the write completes. Bodies carrying placeholders must have a
-/// Content-Length (a chunked encoder would count the placeholder's 16 bytes).
+/// 16-byte placeholder (a per-process random tag and an id) for a run of regions and registers
+/// the run here; this handler sits at the socket end of the pipeline, after the HTTP encoder,
+/// and turns each placeholder into the file regions it stands for. One placeholder per group of
+/// chunks (not per chunk) keeps the HTTP handlers' per-write work out of the per-chunk cost.
+/// The pack descriptors are kept open by the regions until the writes complete. Bodies carrying
+/// placeholders must have a Content-Length (a chunked encoder would count the 16 bytes).
 public final class FileRegionWriter: ChannelOutboundHandler, RemovableChannelHandler, Sendable {
     public typealias OutboundIn = IOData
     public typealias OutboundOut = IOData
 
     private static let tag = UInt64.random(in: 1...UInt64.max)
-    private let pending = Mutex<(next: UInt64, regions: [UInt64: PackFileRegion])>((0, [:]))
+    private let pending = Mutex<(next: UInt64, runs: [UInt64: [PackFileRegion]])>((0, [:]))
 
     public init() {}
 
-    /// The placeholder to write in place of `region`.
-    public func placeholder(for region: PackFileRegion) -> ByteBuffer {
+    /// The placeholder to write in place of `regions`, sent in order.
+    public func placeholder(for regions: [PackFileRegion]) -> ByteBuffer {
         let id = pending.withLock { state in
             state.next += 1
-            state.regions[state.next] = region
+            state.runs[state.next] = regions
             return state.next
         }
         var buffer = ByteBuffer()
@@ -37,24 +38,35 @@ public final class FileRegionWriter: ChannelOutboundHandler, RemovableChannelHan
         guard case .byteBuffer(let buffer) = unwrapOutboundIn(data), buffer.readableBytes == 16,
             buffer.getInteger(at: buffer.readerIndex, as: UInt64.self) == Self.tag,
             let id = buffer.getInteger(at: buffer.readerIndex + 8, as: UInt64.self),
-            let region = pending.withLock({ $0.regions.removeValue(forKey: id) })
+            let run = pending.withLock({ $0.runs.removeValue(forKey: id) }), !run.isEmpty
         else {
             context.write(data, promise: promise)
             return
         }
-        // The handle borrows the region's descriptor: ownership is taken back once written.
-        let handle = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: region.descriptor)
-        let file = FileRegion(fileHandle: handle, readerIndex: region.offset, endIndex: region.offset + region.length)
-        let written = promise ?? context.eventLoop.makePromise()
-        written.futureResult.whenComplete { _ in
-            _ = try? handle.takeDescriptorOwnership()
-            withExtendedLifetime(region) {}
+        // The handles borrow the regions' descriptors (a run usually lies in one pack, so one
+        // handle serves it): ownership is taken back once the last write is done; a failed
+        // write fails every later one, so that is also when the others are done.
+        var handles: [(descriptor: Int32, handle: NIOFileHandle)] = []
+        for (position, region) in run.enumerated() {
+            if handles.last?.descriptor != region.descriptor {
+                handles.append((region.descriptor, NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: region.descriptor)))
+            }
+            let file = FileRegion(fileHandle: handles[handles.count - 1].handle, readerIndex: region.offset, endIndex: region.offset + region.length)
+            guard position == run.count - 1 else {
+                context.write(wrapOutboundOut(.fileRegion(file)), promise: nil)
+                continue
+            }
+            let written = promise ?? context.eventLoop.makePromise()
+            written.futureResult.whenComplete { [handles] _ in
+                for entry in handles { _ = try? entry.handle.takeDescriptorOwnership() }
+                withExtendedLifetime(run) {}
+            }
+            context.write(wrapOutboundOut(.fileRegion(file)), promise: written)
         }
-        context.write(wrapOutboundOut(.fileRegion(file)), promise: written)
     }
 
     public func handlerRemoved(context: ChannelHandlerContext) {
-        pending.withLock { $0.regions.removeAll() }
+        pending.withLock { $0.runs.removeAll() }
     }
 }
 

@@ -23,6 +23,8 @@ public final class BlobReader {
     let store: BlobStore
     private var pieces: [Piece]
     private var index = 0
+    /// The piece whose group ``prefetch(after:)`` last asked the kernel for.
+    private var prefetched: Int?
     /// Bytes this reader will deliver in all.
     public let count: Int
     private let zeros: UnsafeMutableRawBufferPointer
@@ -108,8 +110,8 @@ public final class BlobReader {
         if rawGroupToSend, try sendsUnverified ? !direct : (cached && checkMapped(file, from: first.offset, read, end: end, layout)) {
             if sendsUnverified {
                 // The kernel reads these bytes only when the socket takes them; ask for the group
-                // and the next one now, in large reads.
-                file.willNeed(at: first.offset, length: read)
+                // (unless the group before already did) and the next one now, in large reads.
+                if prefetched != index { file.willNeed(at: first.offset, length: read) }
                 prefetch(after: end)
             }
             for piece in pieces[index..<end] {
@@ -200,6 +202,7 @@ public final class BlobReader {
             return
         }
         file.willNeed(at: next.offset, length: group(from: end, first: next).read)
+        prefetched = end
     }
 
     /// Where a record of a group sits in the read buffer, and where its bytes go when it is

@@ -142,22 +142,25 @@ final class PowerCut: FaultInjector, @unchecked Sendable {
                     }
                 }
             }
+            let compacted = Tally()
             let collector = Task {
-                var done = 0
                 for id in doomed { _ = try? await t.store.release(id) }
                 var options = GCOptions()
                 options.grace = 0
                 while !power.isOff {
                     t.store.sealOpenPacks()
-                    guard let report = try? await t.store.collectGarbage(options) else { return done }
-                    done += report.packsCompacted
+                    guard let report = try? await t.store.collectGarbage(options) else { return }
+                    compacted.add(report.packsCompacted)
                 }
-                return done
             }
-            try await Task.sleep(for: .milliseconds(Int.random(in: 200...700)))
+            // The cut falls while GC is at work: after its first compaction (a loaded machine
+            // may take seconds to get there), at a random point of what it does next.
+            for _ in 0..<3000 where compacted.value == 0 { try await Task.sleep(for: .milliseconds(10)) }
+            try await Task.sleep(for: .milliseconds(Int.random(in: 0...300)))
             let lost = power.cut()
             await writer.value
-            compactions += await collector.value
+            await collector.value
+            compactions += compacted.value
             FaultInjection.current = nil
             try PowerCut.destroy(lost)
             _ = consume t
@@ -197,6 +200,14 @@ final class PowerCut: FaultInjector, @unchecked Sendable {
         let again = try await t.put(randomBytes(2 << 20, seed: 79))
         #expect(try t.read(again.blob.id).count == 2 << 20)
     }
+}
+
+/// A count shared by tasks.
+final class Tally: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func add(_ n: Int) { lock.withLock { count += n } }
+    var value: Int { lock.withLock { count } }
 }
 
 final class AckList: @unchecked Sendable {
