@@ -41,15 +41,15 @@ public enum BlobResponse {
                             }
                         },
                         emit: { part in
-                            if case .region(let region) = part {
-                                run.append(region)
-                                return
-                            }
-                            endRun()
                             switch part {
-                            case .filled(let range): parts.append(filled.getSlice(at: range.lowerBound, length: range.count)!)
-                            case .transient(let bytes): parts.append(ByteBuffer(bytes: bytes))
-                            case .region: break
+                            case .region(let region):
+                                run.append(region)
+                            case .filled(let range):
+                                endRun()
+                                parts.append(filled.getSlice(at: range.lowerBound, length: range.count)!)
+                            case .transient(let bytes):
+                                endRun()
+                                parts.append(ByteBuffer(bytes: bytes))
                             }
                         })
                     endRun()
