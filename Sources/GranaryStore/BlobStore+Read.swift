@@ -35,10 +35,14 @@ public final class BlobReader {
     private let decompressors = [ZstdDecompressor(), ZstdDecompressor()]
     /// Bytes read (plus decompressed) per group: 1 MiB keeps a raw group in cache between the
     /// read, the check and the send; decompression, spread over two threads, wants more records,
-    /// and so do direct cold reads (the disk reads 4 MiB, as two reads at once, far faster).
+    /// and so do direct cold reads (the disk reads 4 MiB, as two reads at once, far faster) and
+    /// zero-copy readers (a cached group is sent from the page cache, so its size costs nothing
+    /// in cache, and fewer groups mean fewer thread handoffs and `WILLNEED` calls per GB).
     private static let rawGroupSize = 1 << 20
     private static let ioSize = 4 << 20
-    private var rawGroupLimit: Int { store.settings.coldReads == .direct ? Self.ioSize : Self.rawGroupSize }
+    private var rawGroupLimit: Int { store.settings.coldReads == .direct || handsOutRegions ? Self.ioSize : Self.rawGroupSize }
+    /// Whether the latest call asked for file regions (``readNextParts(zeroCopy:fill:emit:)``).
+    private var handsOutRegions = false
 
     init(store: BlobStore, pieces: [Piece]) {
         self.store = store
@@ -89,6 +93,7 @@ public final class BlobReader {
         emit: (BlobPart) throws -> Void
     ) throws -> Bool {
         guard index < pieces.count else { return false }
+        handsOutRegions = zeroCopy
         guard let first = pieces[index].row else {
             let piece = pieces[index]
             try emit(.transient(UnsafeRawBufferPointer(rebasing: zeros[piece.wanted])))
@@ -210,8 +215,8 @@ public final class BlobReader {
     typealias Place = (position: Int, spill: Int?)
 
     /// The pieces read with one `pread` from `start` (whose row is `first`): the records that
-    /// sit right after each other in the same pack, up to 1 MiB (4 MiB with compressed records)
-    /// read plus decompressed.
+    /// sit right after each other in the same pack, up to ``rawGroupLimit`` (4 MiB with
+    /// compressed records) read plus decompressed.
     private func group(from start: Int, first: ChunkRow) -> (end: Int, read: Int, decompressed: Int, layout: [Place]) {
         var end = start
         var read = 0
