@@ -9,7 +9,7 @@ import Synchronization
 /// the run here; this handler sits at the socket end of the pipeline, after the HTTP encoder,
 /// and turns each placeholder into the file regions it stands for. One placeholder per group of
 /// chunks (not per chunk) keeps the HTTP handlers' per-write work out of the per-chunk cost.
-/// The pack descriptors are kept open by the regions until the writes complete. Bodies carrying
+/// The pack descriptor is kept open by the regions until the writes complete. Bodies carrying
 /// placeholders must have a Content-Length (a chunked encoder would count the 16 bytes).
 public final class FileRegionWriter: ChannelOutboundHandler, RemovableChannelHandler, Sendable {
     public typealias OutboundIn = IOData
@@ -20,8 +20,9 @@ public final class FileRegionWriter: ChannelOutboundHandler, RemovableChannelHan
 
     public init() {}
 
-    /// The placeholder to write in place of `regions`, sent in order.
+    /// The placeholder to write in place of `regions` (one group's: one pack), sent in order.
     public func placeholder(for regions: [PackFileRegion]) -> ByteBuffer {
+        precondition(!regions.isEmpty && regions.allSatisfy { $0.descriptor == regions[0].descriptor }, "a run is one pack's regions")
         let id = pending.withLock { state in
             state.next += 1
             state.runs[state.next] = regions
@@ -38,27 +39,23 @@ public final class FileRegionWriter: ChannelOutboundHandler, RemovableChannelHan
         guard case .byteBuffer(let buffer) = unwrapOutboundIn(data), buffer.readableBytes == 16,
             buffer.getInteger(at: buffer.readerIndex, as: UInt64.self) == Self.tag,
             let id = buffer.getInteger(at: buffer.readerIndex + 8, as: UInt64.self),
-            let run = pending.withLock({ $0.runs.removeValue(forKey: id) }), !run.isEmpty
+            let run = pending.withLock({ $0.runs.removeValue(forKey: id) })
         else {
             context.write(data, promise: promise)
             return
         }
-        // The handles borrow the regions' descriptors (a run usually lies in one pack, so one
-        // handle serves it): ownership is taken back once the last write is done; a failed
-        // write fails every later one, so that is also when the others are done.
-        var handles: [(descriptor: Int32, handle: NIOFileHandle)] = []
+        // The handle borrows the pack's descriptor: ownership is taken back once the last write
+        // is done; a failed write fails every later one, so that is also when the others are done.
+        let handle = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: run[0].descriptor)
         for (position, region) in run.enumerated() {
-            if handles.last?.descriptor != region.descriptor {
-                handles.append((region.descriptor, NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: region.descriptor)))
-            }
-            let file = FileRegion(fileHandle: handles[handles.count - 1].handle, readerIndex: region.offset, endIndex: region.offset + region.length)
+            let file = FileRegion(fileHandle: handle, readerIndex: region.offset, endIndex: region.offset + region.length)
             guard position == run.count - 1 else {
                 context.write(wrapOutboundOut(.fileRegion(file)), promise: nil)
                 continue
             }
             let written = promise ?? context.eventLoop.makePromise()
-            written.futureResult.whenComplete { [handles] _ in
-                for entry in handles { _ = try? entry.handle.takeDescriptorOwnership() }
+            written.futureResult.whenComplete { _ in
+                _ = try? handle.takeDescriptorOwnership()
                 withExtendedLifetime(run) {}
             }
             context.write(wrapOutboundOut(.fileRegion(file)), promise: written)

@@ -23,7 +23,7 @@ public final class BlobReader {
     let store: BlobStore
     private var pieces: [Piece]
     private var index = 0
-    /// The piece whose group ``prefetch(after:)`` last asked the kernel for.
+    /// The piece whose group ``prefetch(after:rawLimit:)`` last asked the kernel for.
     private var prefetched: Int?
     /// Bytes this reader will deliver in all.
     public let count: Int
@@ -40,9 +40,9 @@ public final class BlobReader {
     /// in cache, and fewer groups mean fewer thread handoffs and `WILLNEED` calls per GB).
     private static let rawGroupSize = 1 << 20
     private static let ioSize = 4 << 20
-    private var rawGroupLimit: Int { store.settings.coldReads == .direct || handsOutRegions ? Self.ioSize : Self.rawGroupSize }
-    /// Whether the latest call asked for file regions (``readNextParts(zeroCopy:fill:emit:)``).
-    private var handsOutRegions = false
+    private func rawGroupLimit(zeroCopy: Bool) -> Int {
+        store.settings.coldReads == .direct || zeroCopy ? Self.ioSize : Self.rawGroupSize
+    }
 
     init(store: BlobStore, pieces: [Piece]) {
         self.store = store
@@ -93,14 +93,14 @@ public final class BlobReader {
         emit: (BlobPart) throws -> Void
     ) throws -> Bool {
         guard index < pieces.count else { return false }
-        handsOutRegions = zeroCopy
         guard let first = pieces[index].row else {
             let piece = pieces[index]
             try emit(.transient(UnsafeRawBufferPointer(rebasing: zeros[piece.wanted])))
             index += 1
             return true
         }
-        let (end, read, decompressed, layout) = group(from: index, first: first)
+        let rawLimit = rawGroupLimit(zeroCopy: zeroCopy)
+        let (end, read, decompressed, layout) = group(from: index, first: first, rawLimit: rawLimit)
         guard let file = try packReader(first.packID) else {
             // GC compacted the pack since the plan was made: its chunks live elsewhere now.
             try relocateRemainingPieces()
@@ -117,7 +117,7 @@ public final class BlobReader {
                 // The kernel reads these bytes only when the socket takes them; ask for the group
                 // (unless the group before already did) and the next one now, in large reads.
                 if prefetched != index { file.willNeed(at: first.offset, length: read) }
-                prefetch(after: end)
+                prefetch(after: end, rawLimit: rawLimit)
             }
             for piece in pieces[index..<end] {
                 // Safe because `group` only takes pieces with rows.
@@ -138,7 +138,7 @@ public final class BlobReader {
                 let start = place.spill ?? (place.position + PackFormat.recordHeaderSize)
                 return (start + piece.wanted.lowerBound)..<(start + piece.wanted.upperBound)
             }
-            prefetch(after: end)
+            prefetch(after: end, rawLimit: rawLimit)
             for range in parts { try emit(.filled(range)) }
         }
         index = end
@@ -202,11 +202,11 @@ public final class BlobReader {
     /// not in the page cache: written with `O_DIRECT`, or evicted; without this the disk would
     /// idle while each group goes out to the client). Not with direct cold reads: it would
     /// fill the page cache they keep clear of.
-    private func prefetch(after end: Int) {
+    private func prefetch(after end: Int, rawLimit: Int) {
         guard store.settings.coldReads == .cached, end < pieces.count, let next = pieces[end].row, let file = try? packReader(next.packID) else {
             return
         }
-        file.willNeed(at: next.offset, length: group(from: end, first: next).read)
+        file.willNeed(at: next.offset, length: group(from: end, first: next, rawLimit: rawLimit).read)
         prefetched = end
     }
 
@@ -215,9 +215,9 @@ public final class BlobReader {
     typealias Place = (position: Int, spill: Int?)
 
     /// The pieces read with one `pread` from `start` (whose row is `first`): the records that
-    /// sit right after each other in the same pack, up to ``rawGroupLimit`` (4 MiB with
+    /// sit right after each other in the same pack, up to `rawLimit` raw bytes (4 MiB with
     /// compressed records) read plus decompressed.
-    private func group(from start: Int, first: ChunkRow) -> (end: Int, read: Int, decompressed: Int, layout: [Place]) {
+    private func group(from start: Int, first: ChunkRow, rawLimit: Int) -> (end: Int, read: Int, decompressed: Int, layout: [Place]) {
         var end = start
         var read = 0
         var spill = 0
@@ -227,7 +227,7 @@ public final class BlobReader {
             if end > start {
                 guard next.packID == first.packID, next.offset == first.offset + read,
                     read + spill + next.recordSize + extra <= io.count,
-                    read + spill < (spill + extra > 0 ? Self.ioSize : rawGroupLimit)
+                    read + spill < (spill + extra > 0 ? Self.ioSize : rawLimit)
                 else { break }
             }
             layout.append((read, extra > 0 ? spill : nil))
