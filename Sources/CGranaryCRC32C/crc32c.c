@@ -81,45 +81,77 @@ static inline uint64_t load64(const unsigned char *p) {
     return v;
 }
 
-/// Three crc32 streams over `block`-byte thirds of each 3 × `block` run, combined.
-__attribute__((target("sse4.2")))
-static inline uint64_t crc32c_triple(uint64_t crc0, const unsigned char **next, size_t *len, size_t block, uint32_t zeros[][256]) {
+static inline void store64(unsigned char *p, uint64_t v) { memcpy(p, &v, 8); }
+
+/// Three crc32 streams over `block`-byte thirds of each 3 × `block` run, combined. With `copy`
+/// each word is also stored to `*out` as it is read (one pass for checksum and copy; the
+/// function is inlined with `copy` constant, so the plain checksum carries no branch).
+__attribute__((target("sse4.2"), always_inline))
+static inline uint64_t crc32c_triple(uint64_t crc0, const unsigned char **next, unsigned char **out, const int copy, size_t *len,
+                                     size_t block, uint32_t zeros[][256]) {
     const unsigned char *p = *next;
+    unsigned char *q = copy ? *out : NULL;
     while (*len >= block * 3) {
         uint64_t crc1 = 0, crc2 = 0;
         const unsigned char *end = p + block;
         do {
-            crc0 = _mm_crc32_u64(crc0, load64(p));
-            crc1 = _mm_crc32_u64(crc1, load64(p + block));
-            crc2 = _mm_crc32_u64(crc2, load64(p + block * 2));
+            uint64_t a = load64(p), b = load64(p + block), c = load64(p + block * 2);
+            crc0 = _mm_crc32_u64(crc0, a);
+            crc1 = _mm_crc32_u64(crc1, b);
+            crc2 = _mm_crc32_u64(crc2, c);
+            if (copy) {
+                store64(q, a);
+                store64(q + block, b);
+                store64(q + block * 2, c);
+                q += 8;
+            }
             p += 8;
         } while (p < end);
         crc0 = shift(zeros, (uint32_t)crc0) ^ crc1;
         crc0 = shift(zeros, (uint32_t)crc0) ^ crc2;
         p += block * 2;
+        if (copy) q += block * 2;
         *len -= block * 3;
     }
     *next = p;
+    if (copy) *out = q;
     return crc0;
 }
 
-__attribute__((target("sse4.2")))
-static uint32_t crc32c_hw(uint32_t crc, const unsigned char *p, size_t n) {
+__attribute__((target("sse4.2"), always_inline))
+static inline uint32_t crc32c_hw_body(uint32_t crc, const unsigned char *p, unsigned char *q, const int copy, size_t n) {
     pthread_once(&shift_once, build_shift_tables);
     uint64_t c = ~crc & 0xffffffffu;
     while (n && ((uintptr_t)p & 7)) {
+        if (copy) *q++ = *p;
         c = _mm_crc32_u8((uint32_t)c, *p++);
         n--;
     }
-    c = crc32c_triple(c, &p, &n, LONG_BLOCK, shift_long);
-    c = crc32c_triple(c, &p, &n, SHORT_BLOCK, shift_short);
+    c = crc32c_triple(c, &p, &q, copy, &n, LONG_BLOCK, shift_long);
+    c = crc32c_triple(c, &p, &q, copy, &n, SHORT_BLOCK, shift_short);
     while (n >= 8) {
-        c = _mm_crc32_u64(c, load64(p));
+        uint64_t w = load64(p);
+        if (copy) {
+            store64(q, w);
+            q += 8;
+        }
+        c = _mm_crc32_u64(c, w);
         p += 8;
         n -= 8;
     }
-    while (n--) c = _mm_crc32_u8((uint32_t)c, *p++);
+    while (n--) {
+        if (copy) *q++ = *p;
+        c = _mm_crc32_u8((uint32_t)c, *p++);
+    }
     return ~(uint32_t)c;
+}
+
+__attribute__((target("sse4.2")))
+static uint32_t crc32c_hw(uint32_t crc, const unsigned char *p, size_t n) { return crc32c_hw_body(crc, p, NULL, 0, n); }
+
+__attribute__((target("sse4.2")))
+static uint32_t crc32c_hw_copy(uint32_t crc, const unsigned char *p, unsigned char *q, size_t n) {
+    return crc32c_hw_body(crc, p, q, 1, n);
 }
 #endif
 
@@ -154,4 +186,12 @@ uint32_t cgranary_crc32c(uint32_t crc, const void *data, size_t length) {
     if (__builtin_cpu_supports("sse4.2")) return crc32c_hw(crc, (const unsigned char *)data, length);
 #endif
     return crc32c_sw(crc, (const unsigned char *)data, length);
+}
+
+uint32_t cgranary_crc32c_copy(uint32_t crc, void *destination, const void *source, size_t length) {
+#if defined(__x86_64__)
+    if (__builtin_cpu_supports("sse4.2")) return crc32c_hw_copy(crc, (const unsigned char *)source, (unsigned char *)destination, length);
+#endif
+    memcpy(destination, source, length);
+    return crc32c_sw(crc, (const unsigned char *)destination, length);
 }

@@ -11,6 +11,17 @@ public enum CRC32C {
         cgranary_crc32c(crc, bytes.baseAddress, bytes.count)
     }
 
+    /// The checksum of `bytes`, continuing from `crc`, while copying them to `destination`
+    /// (at least as long, not overlapping): one pass where a copy and a checksum would read twice.
+    @inline(__always)
+    public static func checksum(
+        copying bytes: UnsafeRawBufferPointer, to destination: UnsafeMutableRawBufferPointer, continuing crc: UInt32 = 0
+    ) -> UInt32 {
+        precondition(destination.count >= bytes.count, "destination shorter than the source")
+        guard let source = bytes.baseAddress, let target = destination.baseAddress else { return crc }
+        return cgranary_crc32c_copy(crc, target, source, bytes.count)
+    }
+
     /// The checksum of an array.
     public static func checksum(_ bytes: [UInt8], continuing crc: UInt32 = 0) -> UInt32 {
         bytes.withUnsafeBytes { checksum($0, continuing: crc) }

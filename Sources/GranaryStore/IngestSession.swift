@@ -73,7 +73,6 @@ public final class IngestSession: @unchecked Sendable {
     fileprivate var compressionAttempts = 0
     private var scratchRaw: UnsafeMutableRawBufferPointer?
     private var scratchCompressed: UnsafeMutableRawBufferPointer?
-    private let headerScratch = UnsafeMutableRawBufferPointer.allocate(byteCount: PackFormat.recordHeaderSize, alignment: 8)
 
     init(store: BlobStore, digests: [DigestAlgorithm], costs: PassCosts) {
         self.store = store
@@ -96,7 +95,6 @@ public final class IngestSession: @unchecked Sendable {
     deinit {
         // A staged upload that was dropped without commit or abort still ends its session.
         if let ticket { store.endSessionDetached(ticket) }
-        headerScratch.deallocate()
         scratchRaw?.deallocate()
         scratchCompressed?.deallocate()
     }
@@ -382,16 +380,11 @@ public final class IngestSession: @unchecked Sendable {
             }
         }
         incompressibleRun = codec == .zstd ? 0 : incompressibleRun + 1
-        var crc: UInt32 = 0
-        var storedLength = 0
-        for segment in segments {
-            crc = CRC32C.checksum(segment, continuing: crc)
-            storedLength += segment.count
-        }
-        RecordHeader(codec: codec, rawLength: chunk.length, storedLength: storedLength, sha256: key, storedCRC: crc)
-            .encode(into: headerScratch)
+        let storedLength = segments.reduce(0) { $0 + $1.count }
         let offset = pack.writeOffset
-        try pack.appender.append([UnsafeRawBufferPointer(headerScratch)] + segments)
+        try pack.appender.appendRecord(headerSize: PackFormat.recordHeaderSize, data: segments) { crc, header in
+            RecordHeader(codec: codec, rawLength: chunk.length, storedLength: storedLength, sha256: key, storedCRC: crc).encode(into: header)
+        }
         written[key] = WrittenChunk(packID: pack.id, offset: offset, storedLength: storedLength, rawLength: chunk.length, codec: codec)
         newChunks += 1
         bytesWritten += PackFormat.recordHeaderSize + storedLength

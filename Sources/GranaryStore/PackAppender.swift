@@ -1,4 +1,5 @@
 import Dispatch
+import GranaryCodec
 import Synchronization
 
 /// Appends records to a pack through a ring of block-aligned buffers, written through the page
@@ -31,6 +32,11 @@ final class PackAppender: @unchecked Sendable {
     private var bufferStart: Int
     private let io = DispatchQueue(label: "granary.pack-io", qos: .userInitiated, attributes: .concurrent)
     private let ioError = Mutex<StoreError?>(nil)
+    /// Buffers holding bytes of the record header being appended, and full buffers among them
+    /// not yet written (file offsets): see ``appendRecord(headerSize:data:header:)``.
+    private var heldForHeader: UInt32 = 0
+    private var deferredWrites: [(index: Int, offset: Int)] = []
+    private let headerScratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 256, alignment: 8)
 
     /// An appender whose next byte goes at `offset` (block aligned).
     init(file: FileDescriptor, offset: Int) {
@@ -39,38 +45,108 @@ final class PackAppender: @unchecked Sendable {
         self.bufferStart = offset
     }
 
-    deinit { releaseBuffers() }
+    deinit {
+        releaseBuffers()
+        headerScratch.deallocate()
+    }
 
     /// The file offset the next appended byte will have.
     var position: Int { bufferStart + fill }
 
     /// Copies `segments` in, in order; full buffers go to the disk in the background.
     func append(_ segments: [UnsafeRawBufferPointer]) throws(StoreError) {
-        if let error = ioError.withLock({ $0 }) { throw error }
-        if buffers.isEmpty {
-            region = HugePageMemory.allocate(byteCount: Self.bufferSize * Self.bufferCount)
-            buffers = (0..<Self.bufferCount).map { i in
-                UnsafeMutableRawBufferPointer(rebasing: region[(i * Self.bufferSize)..<((i + 1) * Self.bufferSize)])
-            }
-            active = 0
-            available[active].wait()
-        }
-        for segment in segments {
-            var offset = 0
-            while offset < segment.count {
-                let n = min(Self.bufferSize - fill, segment.count - offset)
-                UnsafeMutableRawBufferPointer(rebasing: buffers[active][fill..<(fill + n)])
-                    .copyMemory(from: UnsafeRawBufferPointer(rebasing: segment[offset..<(offset + n)]))
-                fill += n
-                offset += n
-                if fill == Self.bufferSize { writeActiveInBackground() }
-            }
-        }
+        try prepareBuffers()
+        for segment in segments { copyIn(segment, checksum: false, crc: 0) }
     }
 
-    private func writeActiveInBackground() {
-        let index = active
-        let offset = bufferStart
+    /// Appends a record whose header holds the CRC32C of its data: the data is checksummed as it
+    /// is copied in (one read of it, not two), then `header` writes the header in front of it.
+    /// A buffer holding header bytes goes to the disk only once the header is in place.
+    func appendRecord(
+        headerSize: Int, data segments: [UnsafeRawBufferPointer],
+        header: (_ dataCRC: UInt32, _ into: UnsafeMutableRawBufferPointer) -> Void
+    ) throws(StoreError) {
+        try prepareBuffers()
+        precondition(headerSize <= headerScratch.count, "record header larger than its scratch")
+        // Held buffers keep their semaphores, so a record must not wrap the ring onto them.
+        precondition(
+            headerSize + segments.reduce(0) { $0 + $1.count } <= (Self.bufferCount - 2) * Self.bufferSize, "record larger than the buffer ring allows"
+        )
+        // The header's bytes, in at most two buffers (it may straddle a boundary).
+        let firstIndex = active
+        let firstStart = fill
+        let firstCount = min(headerSize, Self.bufferSize - fill)
+        heldForHeader = 1 << active
+        fill += firstCount
+        if fill == Self.bufferSize { nextBuffer() }
+        let secondIndex = active
+        if firstCount < headerSize {
+            heldForHeader |= 1 << active
+            fill = headerSize - firstCount
+        }
+        var crc: UInt32 = 0
+        for segment in segments { crc = copyIn(segment, checksum: true, crc: crc) }
+        let scratch = UnsafeMutableRawBufferPointer(rebasing: headerScratch[0..<headerSize])
+        header(crc, scratch)
+        UnsafeMutableRawBufferPointer(rebasing: buffers[firstIndex][firstStart..<(firstStart + firstCount)])
+            .copyMemory(from: UnsafeRawBufferPointer(rebasing: scratch[0..<firstCount]))
+        if firstCount < headerSize {
+            UnsafeMutableRawBufferPointer(rebasing: buffers[secondIndex][0..<(headerSize - firstCount)])
+                .copyMemory(from: UnsafeRawBufferPointer(rebasing: scratch[firstCount...]))
+        }
+        heldForHeader = 0
+        for (index, offset) in deferredWrites { write(index, at: offset) }
+        deferredWrites.removeAll(keepingCapacity: true)
+    }
+
+    private func prepareBuffers() throws(StoreError) {
+        if let error = ioError.withLock({ $0 }) { throw error }
+        guard buffers.isEmpty else { return }
+        region = HugePageMemory.allocate(byteCount: Self.bufferSize * Self.bufferCount)
+        buffers = (0..<Self.bufferCount).map { i in
+            UnsafeMutableRawBufferPointer(rebasing: region[(i * Self.bufferSize)..<((i + 1) * Self.bufferSize)])
+        }
+        active = 0
+        available[active].wait()
+    }
+
+    /// Copies `segment` in at the fill point, checksumming it on the way when asked.
+    @discardableResult
+    private func copyIn(_ segment: UnsafeRawBufferPointer, checksum: Bool, crc: UInt32) -> UInt32 {
+        var crc = crc
+        var offset = 0
+        while offset < segment.count {
+            let n = min(Self.bufferSize - fill, segment.count - offset)
+            let source = UnsafeRawBufferPointer(rebasing: segment[offset..<(offset + n)])
+            let target = UnsafeMutableRawBufferPointer(rebasing: buffers[active][fill..<(fill + n)])
+            if checksum {
+                crc = CRC32C.checksum(copying: source, to: target, continuing: crc)
+            } else {
+                target.copyMemory(from: source)
+            }
+            fill += n
+            offset += n
+            if fill == Self.bufferSize { nextBuffer() }
+        }
+        return crc
+    }
+
+    /// Hands the full active buffer to the disk (or, while it holds part of an unwritten record
+    /// header, keeps it back until ``appendRecord(headerSize:data:header:)`` places the header)
+    /// and waits for the next buffer to be free.
+    private func nextBuffer() {
+        if heldForHeader & (1 << active) != 0 {
+            deferredWrites.append((active, bufferStart))
+        } else {
+            write(active, at: bufferStart)
+        }
+        bufferStart += Self.bufferSize
+        fill = 0
+        active = (active + 1) % Self.bufferCount
+        available[active].wait()
+    }
+
+    private func write(_ index: Int, at offset: Int) {
         io.async {
             do throws(StoreError) {
                 try self.file.write([UnsafeRawBufferPointer(self.buffers[index])], at: offset)
@@ -80,10 +156,6 @@ final class PackAppender: @unchecked Sendable {
             }
             self.available[index].signal()
         }
-        bufferStart += Self.bufferSize
-        fill = 0
-        active = (active + 1) % Self.bufferCount
-        available[active].wait()
     }
 
     /// Waits until no write is in flight.

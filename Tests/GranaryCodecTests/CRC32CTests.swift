@@ -43,6 +43,30 @@ import Testing
         }
     }
 
+    /// The fused copy-and-checksum gives the plain checksum and copies exactly the source's
+    /// bytes, not one more, at every block edge and misalignment of source or destination.
+    @Test func copyingChecksumsAndCopiesExactly() {
+        var generator = SplitMix(seed: 12)
+        let data = (0..<80_000).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+        let lengths = [0, 1, 7, 8, 9, 767, 768, 769, 24_575, 24_576, 24_577, 24_576 + 768 + 13, 65_536, 79_990]
+        var target = [UInt8](repeating: 0xEE, count: 80_016)
+        for (sourceOffset, targetOffset) in [(0, 0), (1, 0), (0, 5), (3, 8), (8, 3)] {
+            for length in lengths {
+                let slice = data[sourceOffset..<(sourceOffset + length)]
+                for i in target.indices { target[i] = 0xEE }
+                let crc = slice.withUnsafeBytes { source in
+                    target.withUnsafeMutableBytes { out in
+                        CRC32C.checksum(copying: source, to: UnsafeMutableRawBufferPointer(rebasing: out[targetOffset...]), continuing: 7)
+                    }
+                }
+                let place = "source +\(sourceOffset), target +\(targetOffset), length \(length)"
+                #expect(crc == slice.withUnsafeBytes { CRC32C.checksum($0, continuing: 7) }, "\(place)")
+                #expect(target[targetOffset..<(targetOffset + length)].elementsEqual(slice), "\(place)")
+                #expect(target[..<targetOffset].allSatisfy { $0 == 0xEE } && target[(targetOffset + length)...].allSatisfy { $0 == 0xEE }, "\(place)")
+            }
+        }
+    }
+
     @Test func detectsASingleFlippedBit() {
         var data = [UInt8](repeating: 0x5a, count: 65_536)
         let before = CRC32C.checksum(data)

@@ -8,5 +8,9 @@
 uint32_t cgranary_crc32c(uint32_t crc, const void *data, size_t length);
 
 /// 1 when the hardware path is in use.
+/// The checksum of `length` bytes at `source`, continuing from `crc`, while copying them to
+/// `destination` (which must not overlap `source`): one pass instead of a copy and a checksum.
+uint32_t cgranary_crc32c_copy(uint32_t crc, void *destination, const void *source, size_t length);
+
 int cgranary_crc32c_hardware(void);
 #endif
