@@ -38,12 +38,14 @@ let package = Package(
         .systemLibrary(name: "CGranaryCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         // CRC32C with the SSE4.2 instruction (runtime-dispatched, portable fallback): no Debian library ships it.
         .target(name: "CGranaryCRC32C"),
+        // SHA-256 of two messages at once with the SHA extensions (OpenSSL hashes one stream at a time).
+        .target(name: "CGranarySHA256"),
         // Linux file calls Swift's Glibc module hides behind _GNU_SOURCE (sync_file_range).
         .target(name: "CGranaryFileIO"),
 
         // MARK: Swift wrappers (the only targets that import a C module)
         .target(name: "GranaryLMDB", dependencies: ["CGranaryLMDB"]),
-        .target(name: "GranaryCodec", dependencies: ["CGranaryZstd", "CGranaryCrypto", "CGranaryCRC32C"]),
+        .target(name: "GranaryCodec", dependencies: ["CGranaryZstd", "CGranaryCrypto", "CGranaryCRC32C", "CGranarySHA256"]),
 
         // MARK: Storage engine
         .target(

@@ -42,7 +42,7 @@ public final class IngestSession: @unchecked Sendable {
     private var carry: ChunkSpan?
     private var previousSlab: Slab?
     private let digestsA: [StreamingDigest]
-    private let chunkDigestA = StreamingDigest(.sha256)
+    private let chunkHashesA = PairedSHA256()
     /// Fraction of chunk bytes lane A hashes; starts from the plan, then follows measured load.
     private var share: Double
     /// Error diffusion of `share` over chunks: bytes lane A still owes.
@@ -55,7 +55,10 @@ public final class IngestSession: @unchecked Sendable {
 
     // Lane B.
     private let digestsB: [StreamingDigest]
-    private let chunkDigestB = StreamingDigest(.sha256)
+    /// A requested whole-object SHA-256 (always lane B's, see ``LanePlan``): fed in the sink,
+    /// beside the chunk hashes lane A left, two streams at once.
+    private let wholeSHA256: SHA256Stream?
+    private let chunkHashesB = PairedSHA256()
     fileprivate var manifest = Manifest()
     fileprivate var written: [SHA256Key: WrittenChunk] = [:]
     fileprivate var packs: [OpenPack] = []
@@ -83,7 +86,8 @@ public final class IngestSession: @unchecked Sendable {
         self.pool = SlabPool(count: store.settings.slabsPerUpload, capacity: store.settings.slabSize)
         self.chunker = GearChunker(parameters: store.settings.chunker)
         self.digestsA = plan.laneA.map(StreamingDigest.init)
-        self.digestsB = plan.laneB.map(StreamingDigest.init)
+        self.digestsB = plan.laneB.filter { $0 != .sha256 }.map(StreamingDigest.init)
+        self.wholeSHA256 = plan.laneB.contains(.sha256) ? SHA256Stream() : nil
         self.compressor = store.settings.compression == .inline ? ZstdCompressor(level: store.settings.zstdLevel) : nil
         if compressor != nil {
             let maxChunk = store.settings.chunker.maxSize
@@ -158,6 +162,7 @@ public final class IngestSession: @unchecked Sendable {
         }
         var digests: [DigestAlgorithm: Digest] = [:]
         for digest in digestsA + digestsB { digests[digest.algorithm] = digest.finalize() }
+        if let wholeSHA256 { digests[.sha256] = wholeSHA256.finalize() }
         return StagedBlob(session: self, size: totalBytes, digests: digests, seconds: secondsSinceStart)
     }
 
@@ -272,12 +277,11 @@ public final class IngestSession: @unchecked Sendable {
             carry = nil
         }
         rebalance()
-        for index in chunks.indices where assignToA(chunks[index].length) {
-            chunks[index].key = chunkKey(chunks[index], digest: chunkDigestA)
-        }
+        hashKeys(of: &chunks, chunks.indices.filter { assignToA(chunks[$0].length) }, with: chunkHashesA)
         let ready = chunks
         laneB.async {
-            self.sink(ready)
+            // The slab stays until the sink of the next one has run (`previousSlab`).
+            self.sink(ready, slabBytes: slab.bytes)
             if let previous { self.pool.release(previous) }
         }
         for digest in digestsA { digest.update(bytes) }
@@ -304,8 +308,27 @@ public final class IngestSession: @unchecked Sendable {
         lastBusyB = b
     }
 
-    private func chunkKey(_ chunk: ChunkSpan, digest: StreamingDigest) -> SHA256Key {
-        chunk.isAllZero ? .zero : SHA256Key(hashing: chunk.segments, with: digest)
+    /// Sets the key of each chunk at `indices`: all-zero chunks get the zero key, the others'
+    /// SHA-256 is computed two at a time, beside `stream` fed with `streamBytes` when given.
+    private func hashKeys(
+        of chunks: inout [ChunkSpan], _ indices: [Int], with hashes: PairedSHA256,
+        alongside stream: SHA256Stream? = nil, streamBytes: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0)
+    ) {
+        var hashed: [Int] = []
+        for index in indices {
+            if chunks[index].isAllZero {
+                chunks[index].key = .zero
+            } else {
+                hashed.append(index)
+            }
+        }
+        guard !hashed.isEmpty || stream != nil else { return }
+        let out = UnsafeMutableRawBufferPointer.allocate(byteCount: hashed.count * 32, alignment: 8)
+        defer { out.deallocate() }
+        hashes.digests(of: hashed.map { chunks[$0].segments }, into: out, alongside: stream, streamBytes: streamBytes)
+        for (n, index) in hashed.enumerated() {
+            chunks[index].key = SHA256Key(UnsafeRawBufferPointer(rebasing: out[(n * 32)..<(n * 32 + 32)]))
+        }
     }
 
     // MARK: Lane B
@@ -318,15 +341,18 @@ public final class IngestSession: @unchecked Sendable {
         for digest in digestsB { digest.update(bytes) }
     }
 
-    /// In stream order: hash what lane A left, then reference or store each chunk.
-    private func sink(_ chunks: [ChunkSpan]) {
-        guard !hasFailed, !chunks.isEmpty else { return }
+    /// In stream order: hash what lane A left (beside the whole-object SHA-256 of the slab the
+    /// chunks end in, when asked for), then reference or store each chunk.
+    private func sink(_ handed: [ChunkSpan], slabBytes: UnsafeRawBufferPointer) {
+        guard !hasFailed, !handed.isEmpty || wholeSHA256 != nil else { return }
         let started = DispatchTime.now().uptimeNanoseconds
         defer { busyB.add(Int(DispatchTime.now().uptimeNanoseconds - started), ordering: .relaxed) }
+        var chunks = handed
+        hashKeys(of: &chunks, chunks.indices.filter { chunks[$0].key == nil }, with: chunkHashesB, alongside: wholeSHA256, streamBytes: slabBytes)
         do {
             try store.environment.read { txn in
                 for chunk in chunks {
-                    let key = chunk.key ?? chunkKey(chunk, digest: chunkDigestB)
+                    let key = chunk.key!  // hashKeys gave every chunk one
                     manifest.append(key, length: chunk.length)
                     if key == .zero || written[key] != nil { continue }
                     let live = try key.withBytes { k in

@@ -61,7 +61,8 @@ public struct PassCosts: Sendable {
 ///
 /// Lane A runs the chunker (it must see bytes in order) and hashes a share of the chunks; lane B
 /// hashes the other chunks, stores them and keeps the manifest. Whole-object digests cannot be
-/// split, so each goes whole to the lighter lane; the chunk-hash share then evens out the rest.
+/// split, so each goes whole to the lighter lane (SHA-256 to lane B, to pair with its chunk
+/// hashes); the chunk-hash share then evens out the rest.
 /// A plain "chunk side | digest side" split reaches only ~0.7 of the limit with Glance's digests.
 struct LanePlan: Equatable {
     var laneA: [DigestAlgorithm]
@@ -76,7 +77,13 @@ struct LanePlan: Equatable {
         var laneB: [DigestAlgorithm] = []
         for algorithm in digests.sorted(by: { (costs.digests[$0] ?? 0) > (costs.digests[$1] ?? 0) }) {
             let cost = costs.digests[algorithm] ?? 0
-            if loadA <= loadB {
+            // A whole-object SHA-256 is hashed in lane B's sink beside the chunk hashes lane A
+            // left, two streams at once (``PairedSHA256``); lane A then hashes its share of
+            // chunks in pairs too.
+            if algorithm == .sha256 {
+                laneB.append(algorithm)
+                loadB += cost
+            } else if loadA <= loadB {
                 laneA.append(algorithm)
                 loadA += cost
             } else {
