@@ -32,6 +32,18 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    // Chunk ids as ingest computes them: 16 chunks of 64 KiB per MiB, two at a time.
+    Benchmark("Codec.sha256.paired.64KiBx16", configuration: configuration) { benchmark in
+        let hashes = PairedSHA256()
+        let out = UnsafeMutableRawBufferPointer.allocate(byteCount: 16 * 32, alignment: 8)
+        defer { out.deallocate() }
+        data.withUnsafeBytes { bytes in
+            let chunks = (0..<16).map { [UnsafeRawBufferPointer(rebasing: bytes[($0 << 16)..<(($0 + 1) << 16)])] }
+            for _ in benchmark.scaledIterations { hashes.digests(of: chunks, into: out) }
+        }
+        blackHole(out[0])
+    }
+
     Benchmark("Codec.fastcdc.1MiB", configuration: configuration) { benchmark in
         var chunker = GearChunker()
         var boundaries = 0
