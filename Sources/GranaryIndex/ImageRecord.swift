@@ -48,11 +48,14 @@ public struct ImageRecord: Codable, Sendable, Equatable {
         Array(try JSONEncoder().encode(self))
     }
 
-    /// One decoder for every read: a list page decodes up to a thousand records.
+    /// For what ``ImageRecordReader`` does not handle.
     static let decoder = JSONDecoder()
 
+    /// A list page decodes up to a thousand records: ``ImageRecordReader`` reads those
+    /// `encoded()` wrote, `JSONDecoder` (the format's definition) anything else.
     static func decode(_ bytes: UnsafeRawBufferPointer) throws -> ImageRecord {
-        try decoder.decode(ImageRecord.self, from: Data(bytes))
+        if let record = ImageRecordReader.read(bytes) { return record }
+        return try decoder.decode(ImageRecord.self, from: Data(bytes))
     }
 }
 
