@@ -131,16 +131,22 @@ public final class ImageCatalog: Sendable {
     /// by a membership lookup without reading the record. A broad group of terms is intersected
     /// only where the records it saves reading outweigh its seeks (``paysToIntersect(_:_:of:)``):
     /// an admin's view (four ranges holding all but community images) is not.
-    /// Other sort orders read every candidate of the source, sort them in memory and start after
-    /// the marker's place in that order (keyset paging, as Glance's, also for a marker that the
-    /// filters reject).
+    /// A list sorted by one other column (``ImageQuery/indexedSortOrder``) walks that column's
+    /// `images.by_sort` range from the marker, checking each image against the whole query, when
+    /// that reads fewer records than the source holds (``sortWalkPays(_:_:in:)``). Other sort
+    /// orders, and sources small enough, read every candidate of the source, sort them in memory
+    /// and start after the marker's place in that order (keyset paging, as Glance's, also for a
+    /// marker that the filters reject).
     public func list(_ query: ImageQuery, caller: Caller) throws -> (images: [ImageRecord], more: Bool) {
         try list(query, caller: caller, scan: false)
     }
 
+    /// When a list sorted by another column walks the sort index.
+    enum SortWalk { case whenItPays, always }
+
     /// ``list(_:caller:)``, or with `scan` the reference path the indexes must reproduce: every
     /// image checked, sorted in memory (the differential tests compare the two).
-    func list(_ query: ImageQuery, caller: Caller, scan: Bool) throws -> (images: [ImageRecord], more: Bool) {
+    func list(_ query: ImageQuery, caller: Caller, scan: Bool, sortWalk: SortWalk = .whenItPays) throws -> (images: [ImageRecord], more: Bool) {
         try requireRole(caller, write: false)
         return try store.environment.read { txn in
             var markerRecord: ImageRecord?
@@ -173,6 +179,21 @@ public final class ImageCatalog: Sendable {
                 }
                 return (page, page.count == query.limit)
             }
+            if !scan, case .terms(let groups) = source, let order = query.indexedSortOrder,
+                try sortWalk == .always || sortWalkPays(groups, query, in: txn)
+            {
+                var page: [ImageRecord] = []
+                try index.walkSorted(by: order.column, descending: order.descending, after: markerRecord, in: txn) { group in
+                    var listed = try group.filter { try isListed($0, caller, query, in: txn) }
+                    if listed.count > 1 { listed.sort(by: query.precedes) }
+                    for image in listed where markerRecord.map({ query.precedes($0, image) }) ?? true {
+                        page.append(image)
+                        if page.count == query.limit { return false }
+                    }
+                    return true
+                }
+                return (page, page.count == query.limit)
+            }
             var all: [ImageRecord] = []
             switch source {
             case .ids(let ids):
@@ -191,6 +212,20 @@ public final class ImageCatalog: Sendable {
             let page = Array(all[start...].prefix(query.limit))
             return (page, page.count == query.limit)
         }
+    }
+
+    /// Whether walking a sort index beats sorting the source in memory: the walk reads about
+    /// `limit × total / candidates` records before its page is full (when the listed images are
+    /// spread evenly over the sort order), the in-memory sort reads every candidate.
+    func sortWalkPays(_ groups: [[ListTerm]]?, _ query: ImageQuery, in txn: borrowing ReadTransaction) throws -> Bool {
+        let total = try index.count(nil, in: txn)
+        var candidates = total
+        for group in groups ?? [] {
+            var count = 0
+            for term in Set(group) { count += try index.count(term, in: txn) }
+            candidates = min(candidates, count)
+        }
+        return Double(candidates) * Double(candidates) > Double(query.limit) * Double(total)
     }
 
     /// Where a list's candidates come from.

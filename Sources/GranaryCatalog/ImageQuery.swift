@@ -36,6 +36,18 @@ public struct ImageQuery: Sendable {
         return nil
     }
 
+    /// The column and direction of a list the sort index serves: one sort key other than
+    /// created_at, alone or followed by created_at (and id) in its direction, which is the
+    /// index's own tie order. Nil for any other sort (sorted in memory).
+    var indexedSortOrder: (column: SortColumn, descending: Bool)? {
+        guard let first = sort.first, let column = SortColumn(rawValue: first.key) else { return nil }
+        let rest = sort.dropFirst()
+        guard rest.allSatisfy({ $0.direction == first.direction }) else { return nil }
+        let keys = rest.map(\.key)
+        guard column == .id || keys.isEmpty || keys == ["created_at"] || keys == ["created_at", "id"] else { return nil }
+        return (column, first.direction == .desc)
+    }
+
     public init() {}
 
     /// Parses query parameters (each name with all its values, in order).

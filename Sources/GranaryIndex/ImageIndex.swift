@@ -8,7 +8,8 @@ public import GranaryLMDB
 /// | `images.by_created` | created_at u64 BE + image id | empty: the default list order |
 /// | `images.by_term` | term prefix + created_at u64 BE + image id | empty: one entry per ``ListTerm`` of the image |
 /// | `images.term_counts` | term prefix | u64 BE: how many images carry the term |
-/// | `images.meta` | `terms` | the version of `images.by_term` built (`2`) |
+/// | `images.by_sort` | sort field byte + value encoding + created_at u64 BE + image id | empty: lists sorted by another column (see `ImageIndex+Sort`) |
+/// | `images.meta` | `terms`, `sort` | the versions of `images.by_term` (`2`) and `images.by_sort` (`1`) built |
 ///
 /// A term prefix is the field byte (status 1, visibility 2, name 3, tag 4, owner 5, no owner 6,
 /// member 7: a row in `image.members` for that project, whatever its answer),
@@ -24,11 +25,13 @@ public import GranaryLMDB
 ///
 /// `put` and `delete` keep every index in step with the record in the caller's transaction
 /// (member terms: ``addMember(_:to:in:)`` and ``removeMember(_:from:in:)``); opening builds
-/// `images.by_term` once from `images` and `image.members` when a data directory predates it.
+/// `images.by_term` once from `images` and `image.members` (and `images.by_sort` from `images`)
+/// when a data directory predates it.
 public struct ImageIndex: Sendable {
     let images: Database
     let byCreated: Database
     let byTerm: Database
+    let bySort: Database
     let termCounts: Database
     let meta: Database
     /// ``MemberIndex``'s table, read for the member terms of an image.
@@ -48,11 +51,17 @@ public struct ImageIndex: Sendable {
         termCounts = try environment.openDatabase("images.term_counts")
         meta = try environment.openDatabase("images.meta")
         members = try environment.openDatabase(MemberIndex.databaseName)
+        bySort = try environment.openDatabase("images.by_sort")
         let version = Array(Self.termsVersion.utf8)
-        if try environment.read({ txn in try txn.value(meta, Array("terms".utf8)) }) != version {
+        let sortVersion = Array(Self.sortVersion.utf8)
+        let built = try environment.read { txn in
+            (try txn.value(meta, Array("terms".utf8)), try txn.value(meta, Array("sort".utf8)))
+        }
+        if built.0 != version || built.1 != sortVersion {
             try environment.write { txn in
-                // Checked again under the writer lock: another process may have built it meanwhile.
+                // Checked again under the writer lock: another process may have built them meanwhile.
                 if try txn.value(meta, Array("terms".utf8)) != version { try rebuildTerms(in: txn) }
+                if try txn.value(meta, Array("sort".utf8)) != sortVersion { try rebuildSortIndex(in: txn) }
             }
         }
     }
@@ -82,6 +91,7 @@ public struct ImageIndex: Sendable {
         try txn.put(images, Array(record.id.utf8), try record.encoded())
         try txn.put(byCreated, Self.createdKey(record), [])
         try updateTerms(of: record, previous: previous, in: txn)
+        try updateSortEntries(of: record, previous: previous, in: txn)
     }
 
     /// Removes `record` and its index entries.
@@ -89,6 +99,7 @@ public struct ImageIndex: Sendable {
         try txn.delete(images, Array(record.id.utf8))
         try txn.delete(byCreated, Self.createdKey(record))
         for term in try terms(of: record, in: txn) { try removeTerm(term, of: record, in: txn) }
+        try deleteSortEntries(of: record, in: txn)
     }
 
     /// Indexes `record` as shared with `project`: call it with ``MemberIndex/put(_:in:)`` of a

@@ -129,6 +129,16 @@ import Testing
         case 3: parameters.append(("sort", "created_at:desc,id:desc"))
         case 4: parameters += [("sort_key", "name"), ("sort_dir", "asc")]
         case 5: parameters.append(("sort", "size:desc,created_at:asc"))
+        case 6:
+            // One other column, either way, maybe with created_at (and id) after it: the sort index's orders.
+            let column = ["name", "status", "container_format", "disk_format", "size", "updated_at", "id"].randomElement(using: &rng)!
+            let direction = chance(50) ? "asc" : "desc"
+            let ties = ["", ",created_at:\(direction)", ",created_at:\(direction),id:\(direction)"].randomElement(using: &rng)!
+            if chance(50) && ties.isEmpty {
+                parameters += [("sort_key", column), ("sort_dir", direction)]
+            } else {
+                parameters.append(("sort", "\(column):\(direction)" + ties))
+            }
         default: break
         }
         parameters.append(("limit", String(Int.random(in: 1...30, using: &rng))))
@@ -143,8 +153,10 @@ import Testing
         for _ in 0..<100 {
             let indexed = try catalog.list(query, caller: caller)
             let scanned = try catalog.list(query, caller: caller, scan: true)
+            let walked = try catalog.list(query, caller: caller, scan: false, sortWalk: .always)
             #expect(indexed.images.map(\.id) == scanned.images.map(\.id), "\(parameters) as \(caller) after \(query.marker ?? "start")")
-            #expect(indexed.more == scanned.more)
+            #expect(walked.images.map(\.id) == scanned.images.map(\.id), "walked: \(parameters) as \(caller) after \(query.marker ?? "start")")
+            #expect(indexed.more == scanned.more && walked.more == scanned.more)
             seen += scanned.images.count
             guard scanned.more, let last = scanned.images.last else { break }
             query.marker = last.id
@@ -153,10 +165,13 @@ import Testing
         query.marker = marker
         let indexed = Result { try catalog.list(query, caller: caller).images.map(\.id) }
         let scanned = Result { try catalog.list(query, caller: caller, scan: true).images.map(\.id) }
-        switch (indexed, scanned) {
-        case (.success(let a), .success(let b)): #expect(a == b, "\(parameters) as \(caller) after any marker \(marker)")
-        case (.failure, .failure): break
-        default: Issue.record("one path failed: \(indexed) vs \(scanned) for \(parameters) after \(marker)")
+        let walked = Result { try catalog.list(query, caller: caller, scan: false, sortWalk: .always).images.map(\.id) }
+        for (path, result) in [("indexed", indexed), ("walked", walked)] {
+            switch (result, scanned) {
+            case (.success(let a), .success(let b)): #expect(a == b, "\(path): \(parameters) as \(caller) after any marker \(marker)")
+            case (.failure, .failure): break
+            default: Issue.record("one path failed: \(path) \(result) vs \(scanned) for \(parameters) after \(marker)")
+            }
         }
     }
 
@@ -288,11 +303,14 @@ import Testing
         var rng = Seeded(state: 3)
         try Self.populate(fixture, count: 150, &rng)
         let index = fixture.catalog.index
-        // A data directory from before `images.by_term`: records and created-at index only.
+        // A data directory from before `images.by_term` and `images.by_sort`: records and
+        // created-at index only.
         try fixture.environment.write { txn in
             try txn.removeAll(index.byTerm)
             try txn.removeAll(index.termCounts)
+            try txn.removeAll(index.bySort)
             try txn.delete(index.meta, Array("terms".utf8))
+            try txn.delete(index.meta, Array("sort".utf8))
         }
         let walked = try fixture.environment.read { txn in
             var ids: [String] = []
@@ -303,11 +321,22 @@ import Testing
             return ids
         }
         #expect(walked.isEmpty)
+        let sorted = try fixture.environment.read { txn in
+            var count = 0
+            try index.walkSorted(by: .name, descending: false, after: nil, in: txn) { group in
+                count += group.count
+                return true
+            }
+            return count
+        }
+        #expect(sorted == 0)
         _ = try ImageIndex(environment: fixture.environment)
         try Self.checkTerms(fixture)
         try Self.differential(fixture, queries: 60, &rng)
         let stored = try fixture.environment.read { txn in try txn.value(index.meta, Array("terms".utf8)) }
         #expect(stored == Array(ImageIndex.termsVersion.utf8))
+        let storedSort = try fixture.environment.read { txn in try txn.value(index.meta, Array("sort".utf8)) }
+        #expect(storedSort == Array(ImageIndex.sortVersion.utf8))
     }
 }
 

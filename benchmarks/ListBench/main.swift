@@ -139,6 +139,10 @@ let scenarios = [
     // are stepped through and screened by membership.
     Scenario(label: "visibility=shared", limit: 25) { [("visibility", "shared")] },
     Scenario(label: "visibility=shared&member_status=pending", limit: 25) { [("visibility", "shared"), ("member_status", "pending")] },
+    // Other sort keys: a walk of the column's `images.by_sort` range.
+    Scenario(label: "sort_key=name&sort_dir=asc", limit: 25) { [("sort_key", "name"), ("sort_dir", "asc")] },
+    Scenario(label: "sort=size:desc", limit: 25) { [("sort", "size:desc")] },
+    Scenario(label: "sort_key=updated_at&status=active", limit: 25) { [("sort_key", "updated_at"), ("status", "active")] },
 ]
 
 func percentile(_ sorted: [Double], _ p: Double) -> Double {
