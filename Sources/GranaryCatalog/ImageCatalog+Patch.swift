@@ -25,11 +25,12 @@ extension ImageCatalog {
     ///   (tempest's media type), where `add` on an existing custom property is a 409.
     public func update(_ id: String, operations: [ImagePatchOperation], draft4: Bool, caller: Caller) async throws -> ImageRecord {
         let now = Int(Date().timeIntervalSince1970)
-        return try await store.coordinator.submit { txn in
+        let protections = settings.propertyProtections
+        let updated = try await store.coordinator.submit { txn in
             var image = try self.writable(id, caller, in: txn)
             let previous = image
             for operation in operations {
-                try Self.apply(operation, to: &image, draft4: draft4, caller: caller)
+                try Self.apply(operation, to: &image, draft4: draft4, caller: caller, protections: protections)
             }
             if image.properties.count > ImageRules.propertyQuota {
                 throw CatalogError(.payloadTooLarge, "Maximum number of image properties (\(ImageRules.propertyQuota)) exceeded.")
@@ -40,6 +41,7 @@ extension ImageCatalog {
             }
             return image
         }
+        return shown(updated, to: caller)
     }
 
     static let patchReadOnly: Set<String> = ImageRules.readOnly.union(["id"])
@@ -47,7 +49,12 @@ extension ImageCatalog {
         "name", "visibility", "protected", "os_hidden", "owner", "container_format", "disk_format", "min_disk", "min_ram", "tags",
     ]
 
-    static func apply(_ operation: ImagePatchOperation, to image: inout ImageRecord, draft4: Bool, caller: Caller) throws(CatalogError) {
+    /// Applies one operation. Under property protections a custom property the caller may not
+    /// read does not exist for it; changing one it may read needs `update`, adding one `create`
+    /// and removing one `delete` (403 otherwise, as Glance).
+    static func apply(
+        _ operation: ImagePatchOperation, to image: inout ImageRecord, draft4: Bool, caller: Caller, protections: PropertyProtections?
+    ) throws(CatalogError) {
         let key = try attribute(of: operation.path)
         if key == "locations" { throw CatalogError(.forbidden, "It's not allowed to update locations if locations are invisible.") }
         if patchReadOnly.contains(key) { throw CatalogError(.forbidden, "Attribute '\(key)' is read-only.") }
@@ -56,18 +63,22 @@ extension ImageCatalog {
         if (key == "container_format" || key == "disk_format") && image.status != "queued" && image.status != "importing" {
             throw CatalogError(.forbidden, "Attribute \(key) can be only replaced for a queued image.")
         }
+        let exists = image.properties[key] != nil && protections.map { $0.allows(.read, key, caller) } ?? true
+        func require(_ needed: PropertyProtections.Operation) throws(CatalogError) {
+            if let protections, !protections.allows(needed, key, caller) { throw CatalogError(.forbidden, "Attribute '\(key)' is reserved.") }
+        }
         switch operation.kind {
         case .remove:
             if isBase { throw CatalogError(.forbidden, "Property \(key) may not be removed.") }
-            guard image.properties.removeValue(forKey: key) != nil else {
-                throw CatalogError(.conflict, "Property \(key) does not exist.")
-            }
+            guard exists else { throw CatalogError(.conflict, "Property \(key) does not exist.") }
+            try require(.delete)
+            image.properties.removeValue(forKey: key)
         case .add, .replace:
             guard let value = operation.value else { throw CatalogError(.badRequest, "Operation \(operation.kind.rawValue) needs a value.") }
             if !isBase {
-                let exists = image.properties[key] != nil
                 if operation.kind == .replace && !exists { throw CatalogError(.conflict, "Property \(key) does not exist.") }
                 if operation.kind == .add && draft4 && exists { throw CatalogError(.conflict, "Property \(key) already present.") }
+                try require(exists ? .update : .create)
             }
             if key == "owner" && !caller.isAdmin { throw CatalogError(.forbidden, "Owner can't be updated by non admin.") }
             try ImageRules.set(key, value, on: &image, caller: caller)

@@ -19,6 +19,9 @@ public struct ImagesSettings: Sendable {
     public var stageTimeToLive = 86_400
     /// Seconds a finished task is kept visible (Glance's `task_time_to_live`, 48 h).
     public var taskTimeToLive = 48 * 3600
+    /// Who may create, read, update and delete which custom properties (Glance's
+    /// `property_protection_file`); nil: every caller who may change an image may change all.
+    public var propertyProtections: PropertyProtections?
 
     public init() {}
 }
@@ -80,6 +83,15 @@ public final class ImageCatalog: Sendable {
         return image
     }
 
+    /// `image` as `caller` may see it: without the custom properties the property protections
+    /// do not let it read.
+    func shown(_ image: ImageRecord, to caller: Caller) -> ImageRecord {
+        guard let protections = settings.propertyProtections else { return image }
+        var shown = image
+        shown.properties = image.properties.filter { protections.allows(.read, $0.key, caller) }
+        return shown
+    }
+
     func writable(_ id: String, _ caller: Caller, in txn: borrowing WriteTransaction) throws -> ImageRecord {
         try requireRole(caller, write: true)
         let image = try visible(id, caller, in: txn)
@@ -101,19 +113,25 @@ public final class ImageCatalog: Sendable {
         try requireRole(caller, write: true)
         var record = ImageRecord(id: id, owner: caller.projectID, now: now)
         try ImageRules.applyCreate(body, to: &record, caller: caller)
+        if let protections = settings.propertyProtections {
+            for key in record.properties.keys.sorted() where !protections.allows(.create, key, caller) {
+                throw CatalogError(.forbidden, "Attribute '\(key)' is reserved.")
+            }
+        }
         let created = record
         let index = self.index
-        return try await store.coordinator.submit { txn in
+        let image = try await store.coordinator.submit { txn in
             guard try index.get(created.id, in: txn) == nil else {
                 throw CatalogError(.conflict, "An image with identifier \(created.id) already exists")
             }
             try index.put(created, previous: nil, in: txn)
             return created
         }
+        return shown(image, to: caller)
     }
 
     public func show(_ id: String, caller: Caller) throws -> ImageRecord {
-        try store.environment.read { txn in try visible(id, caller, in: txn) }
+        shown(try store.environment.read { txn in try visible(id, caller, in: txn) }, to: caller)
     }
 
     /// A page of the images `caller` may list under `query`; `more` when the page is full.
@@ -138,7 +156,8 @@ public final class ImageCatalog: Sendable {
     /// and start after the marker's place in that order (keyset paging, as Glance's, also for a
     /// marker that the filters reject).
     public func list(_ query: ImageQuery, caller: Caller) throws -> (images: [ImageRecord], more: Bool) {
-        try list(query, caller: caller, scan: false)
+        let page = try list(query, caller: caller, scan: false)
+        return (page.images.map { shown($0, to: caller) }, page.more)
     }
 
     /// When a list sorted by another column walks the sort index.

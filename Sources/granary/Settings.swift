@@ -40,6 +40,8 @@ enum AuthMode: String, CaseIterable, Sendable {
 /// `images.hash_algo` / `GRANARY_IMAGES_HASH_ALGO` (`os_hash_algo`: sha512, sha256, …),
 /// `images.legacy_checksum` / `GRANARY_IMAGES_LEGACY_CHECKSUM` (compute the md5 `checksum`),
 /// `images.stage_ttl` / `GRANARY_IMAGES_STAGE_TTL` (seconds a stage waits for its import),
+/// `images.property_protection_file` / `GRANARY_IMAGES_PROPERTY_PROTECTION_FILE` (Glance's property
+/// protections, roles format: INI sections of property-name regexes with create/read/update/delete roles),
 /// `artifacts.types_file` / `GRANARY_ARTIFACTS_TYPES_FILE` (operator-defined artifact types, JSON),
 /// `artifacts.max_artifact_number` / `artifacts.max_uploaded_data` (default quotas per project, -1 unlimited),
 /// `artifacts.external.allow_http` (fetch plain-http external locations), `artifacts.external.copy` (keep
@@ -122,6 +124,13 @@ struct Settings: Sendable {
         settings.images.stageTimeToLive = try integer(reader, "images.stage_ttl", range: 1...Int(Int32.max)) ?? settings.images.stageTimeToLive
         settings.images.hashAlgorithm = try choice(reader, "images.hash_algo") ?? settings.images.hashAlgorithm
         settings.images.legacyChecksum = try boolean(reader, "images.legacy_checksum") ?? settings.images.legacyChecksum
+        if let file = reader.string(forKey: "images.property_protection_file") {
+            do {
+                settings.images.propertyProtections = try PropertyProtections(contentsOf: file)
+            } catch {
+                throw Invalid(description: error.description)
+            }
+        }
         if let timeout = try integer(reader, "client_socket_timeout", range: 0...Int(Int32.max)) {
             settings.clientSocketTimeout = timeout == 0 ? nil : timeout
         }
