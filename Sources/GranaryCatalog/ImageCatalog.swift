@@ -155,7 +155,14 @@ public final class ImageCatalog: Sendable {
     /// orders, and sources small enough, read every candidate of the source, sort them in memory
     /// and start after the marker's place in that order (keyset paging, as Glance's, also for a
     /// marker that the filters reject).
+    ///
+    /// Under property protections, a filter on a property the caller may not read matches
+    /// nothing (the property does not exist for that caller: its values are not to be probed).
     public func list(_ query: ImageQuery, caller: Caller) throws -> (images: [ImageRecord], more: Bool) {
+        if let protections = settings.propertyProtections, query.filteredProperties.contains(where: { !protections.allows(.read, $0, caller) }) {
+            try requireRole(caller, write: false)
+            return ([], false)
+        }
         let page = try list(query, caller: caller, scan: false)
         return (page.images.map { shown($0, to: caller) }, page.more)
     }

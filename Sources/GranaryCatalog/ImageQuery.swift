@@ -182,6 +182,15 @@ public struct ImageQuery: Sendable {
         return true
     }
 
+    /// The columns ``column(_:of:)`` reads from the record itself; any other key is a custom property.
+    static let baseColumns: Set<String> = [
+        "id", "name", "status", "visibility", "container_format", "disk_format", "checksum", "os_hash_value", "os_hash_algo", "owner",
+        "size", "virtual_size", "min_ram", "min_disk",
+    ]
+
+    /// The custom properties the exact-value filters name.
+    var filteredProperties: [String] { equals.keys.filter { !Self.baseColumns.contains($0) } }
+
     /// A column or custom property as text, for filtering and sorting.
     static func column(_ key: String, of image: ImageRecord) -> String? {
         switch key {

@@ -136,6 +136,13 @@ import Testing
         #expect(try f.catalog.show(id, caller: Self.member).properties == ["x_readonly_tier": "gold", "x_note": "n"])
         #expect(try f.catalog.list(ImageQuery(), caller: Self.member).images.map(\.properties) == [["x_readonly_tier": "gold", "x_note": "n"]])
         #expect(try f.catalog.show(id, caller: Self.admin).properties.count == 3)
+        // Filtering on a property one may not read finds nothing, whatever the value.
+        func listed(_ parameters: [String: String], as caller: Caller) throws -> [String] {
+            try f.catalog.list(ImageQuery(parameters: parameters.map { ($0.key, $0.value) }), caller: caller).images.map(\.id)
+        }
+        #expect(try listed(["x_secret_key": "k"], as: Self.admin) == [id])
+        #expect(try listed(["x_secret_key": "k"], as: Self.member).isEmpty)
+        #expect(try listed(["x_note": "n"], as: Self.member) == [id])
         // To the member x_secret_key does not exist: replace and remove are 409, and its value stays.
         await #expect(performing: { try await f.patch(id, .replace, "x_secret_key", "mine", as: Self.member) }, throws: Self.conflict)
         await #expect(performing: { try await f.patch(id, .remove, "x_secret_key", as: Self.member) }, throws: Self.conflict)

@@ -58,6 +58,9 @@ def test_protected_properties(protected_server):
     assert "x_billing_code" not in seen and "site_code" not in seen and seen["x_note"] == "hello"
     listed = [i for i in member.images.list() if i["id"] == image["id"]]
     assert len(listed) == 1 and "site_code" not in listed[0]
+    # Filtering on a property one may not read finds nothing: its values cannot be probed.
+    assert [i["id"] for i in admin.images.list(filters={"site_code": "k-1"})] == [image["id"]]
+    assert list(member.images.list(filters={"site_code": "k-1"})) == []
 
     # A member may change x_note but not the billing code, nor create an admin-only property.
     assert member.images.update(image["id"], x_note="bye")["x_note"] == "bye"
