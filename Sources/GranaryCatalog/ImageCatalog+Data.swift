@@ -96,6 +96,7 @@ extension ImageCatalog {
             throw CatalogError(.forbidden, "The requested image has been deactivated. Image data download is forbidden.")
         }
         guard let blob = image.blob.flatMap(SHA256Key.init(hex:)) else { return (image, nil) }
+        if range == nil { noteCacheHit(image.id) }
         return (image, try store.reader(blob, range: range))
     }
 }

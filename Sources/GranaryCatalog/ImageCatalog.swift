@@ -36,6 +36,8 @@ public final class ImageCatalog: Sendable {
     /// The metadata-definitions catalog beside the images (same store and environment).
     public let metadefs: MetadefCatalog
     public let settings: ImagesSettings
+    /// The images queued for the page cache (``queueForCache(_:caller:)``).
+    let cache = CacheRegistry()
 
     public init(store: BlobStore, settings: ImagesSettings = ImagesSettings()) throws {
         self.store = store

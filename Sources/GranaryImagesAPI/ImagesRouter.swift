@@ -15,6 +15,7 @@ public func buildImagesRouter(catalog: ImageCatalog? = nil, auth: AuthMode = .no
         var table = RouteTable()
         ImagesController(catalog: catalog).add(to: &table)
         ImportController(catalog: catalog).add(to: &table)
+        CacheController(catalog: catalog).add(to: &table)
         MetadefsController(catalog: catalog.metadefs).add(to: &table)
         table.register(on: api, prefixes: ["v2"] + VersionsDocument.servedMinorVersions.map { "v2.\($0)" })
         if let gc { AdminController(store: catalog.store, gc: gc).register(on: api) }

@@ -18,9 +18,10 @@ public struct VersionsDocument: Encodable, Sendable {
     /// Minor versions of the v2 API whose features Granary serves: members and JSON patch
     /// (2.1), deactivation (2.3), community visibility (2.5), interoperable import (2.6),
     /// `os_hidden` and multihash (2.7), the 2.9 bump, image tasks (2.12), `/info/usage`
-    /// (2.13) and `/info/stores/detail` (2.15, 404 with one store, as Glance). Not served:
-    /// multi-store (2.8, 2.10, 2.11), the cache API (2.14, 2.16, 2.18), locations (2.17).
-    public static let servedMinorVersions = [0, 1, 2, 3, 4, 5, 6, 7, 9, 12, 13, 15]
+    /// (2.13), the cache API over the page cache (2.14) and `/info/stores/detail` (2.15, 404
+    /// with one store, as Glance). Not served: multi-store (2.8, 2.10, 2.11), the later cache
+    /// API versions (2.16, 2.18), locations (2.17).
+    public static let servedMinorVersions = [0, 1, 2, 3, 4, 5, 6, 7, 9, 12, 13, 14, 15]
 
     /// The document for a server reachable at `root` (e.g. `http://127.0.0.1:9292`).
     public init(root: String) {

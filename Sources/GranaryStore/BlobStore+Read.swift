@@ -355,7 +355,7 @@ extension BlobStore {
     }
 
     /// The chunks covering `range`, with their rows, from one read transaction.
-    private func plan(_ id: SHA256Key, range: Range<Int>?) throws -> [BlobReader.Piece] {
+    func plan(_ id: SHA256Key, range: Range<Int>?) throws -> [BlobReader.Piece] {
         try environment.read { txn in
             try dropGonePackReaders(in: txn)
             guard let manifestBytes = try txn.value(keyspace.manifests, id.bytes) else {

@@ -210,6 +210,19 @@ final class FileDescriptor: @unchecked Sendable {
         }
     }
 
+    /// How many of `length` bytes at `offset` are in the page cache (nil when the kernel cannot tell).
+    func cachedBytes(at offset: Int, length: Int) -> Int? {
+        var cached: Int64 = 0
+        guard granary_cached_bytes(fd, Int64(offset), Int64(length), &cached) == 0 else { return nil }
+        return Int(cached)
+    }
+
+    /// Lets the kernel drop `length` bytes at `offset` from the page cache (clean pages only;
+    /// a later read fetches them from the disk again). Best effort.
+    func dontNeed(at offset: Int, length: Int) {
+        _ = posix_fadvise(fd, off_t(offset), off_t(length), Int32(POSIX_FADV_DONTNEED))
+    }
+
     /// Asks the kernel to start reading `length` bytes at `offset` into the page cache, without
     /// waiting: the next read of that range then overlaps with what the caller does meanwhile.
     func willNeed(at offset: Int, length: Int) {

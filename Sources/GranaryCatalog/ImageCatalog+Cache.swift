@@ -1,0 +1,121 @@
+import Dispatch
+import Foundation
+import GranaryIndex
+public import GranaryStore
+import Synchronization
+
+/// An image in Glance's cache listing (`GET /v2/cache`).
+public struct CachedImage: Sendable, Equatable {
+    public let imageID: String
+    /// Downloads of the image since it was queued.
+    public let hits: Int
+    /// Seconds since 1970 of the last download, or of queueing when there was none.
+    public let lastAccessed: Double
+    /// Seconds since 1970 when the image was queued for caching.
+    public let lastModified: Double
+    public let size: Int
+}
+
+/// What `DELETE /v2/cache` clears (`x-image-cache-clear-target`).
+public enum CacheClearTarget: String, Sendable {
+    case cache, queue
+}
+
+/// The images an operator asked to cache, with their hits, kept for the server's lifetime.
+final class CacheRegistry: Sendable {
+    struct Entry {
+        var blob: SHA256Key
+        var size: Int
+        var queuedAt: Double
+        var lastAccessed: Double
+        var hits = 0
+    }
+
+    let entries = Mutex<[String: Entry]>([:])
+}
+
+/// Glance's image cache API (2.14) over the page cache. Glance copies cached images to a local
+/// directory of each API node; Granary's data is already local, so "cached" means its pack
+/// records are in the operating system's page cache, where a download reads them without
+/// touching the disk. Queueing asks the kernel to read the image's records in (it returns at
+/// once); an image is listed as cached once all of them are resident, as queued until then.
+/// Deleting lets the kernel drop them. Admins only, as Glance's default policy. The list of
+/// queued images lives as long as the server process; the page cache itself may drop an image
+/// under memory pressure, which moves it back to the queued list.
+extension ImageCatalog {
+    private func requireCacheAdmin(_ caller: Caller) throws(CatalogError) {
+        guard caller.isAdmin else { throw CatalogError(.forbidden, "You are not authorized to manage the image cache.") }
+    }
+
+    /// Queues image `id` for caching: it must exist and be active.
+    public func queueForCache(_ id: String, caller: Caller) throws {
+        try requireCacheAdmin(caller)
+        let image = try show(id, caller: caller)
+        guard image.status == "active", let blob = image.blob.flatMap(SHA256Key.init(hex:)) else {
+            throw CatalogError(.badRequest, "Only images with status active can be targeted for queueing")
+        }
+        let now = Date().timeIntervalSince1970
+        cache.entries.withLock { entries in
+            if entries[image.id] == nil {
+                entries[image.id] = CacheRegistry.Entry(blob: blob, size: image.size ?? 0, queuedAt: now, lastAccessed: now)
+            }
+        }
+        // The kernel takes the read requests a few MiB at a time, which for a large image blocks
+        // for a while: off the request's thread. A failure leaves the image queued.
+        let store = self.store
+        DispatchQueue.global(qos: .utility).async { try? store.warm(blob) }
+    }
+
+    /// The queued images whose records are all in the page cache, and those still coming in.
+    public func cacheListing(caller: Caller) throws -> (cached: [CachedImage], queued: [String]) {
+        try requireCacheAdmin(caller)
+        var cached: [CachedImage] = []
+        var queued: [String] = []
+        for (id, entry) in cache.entries.withLock({ $0 }).sorted(by: { $0.value.queuedAt < $1.value.queuedAt }) {
+            let residency: (cached: Int?, total: Int)
+            do {
+                residency = try store.residency(entry.blob)
+            } catch let error as StoreError where error.code == .notFound {
+                continue  // the image was deleted since
+            }
+            // Where the kernel cannot tell (before Linux 6.5), the request to read counts.
+            if residency.cached.map({ $0 >= residency.total }) ?? true {
+                cached.append(
+                    CachedImage(
+                        imageID: id, hits: entry.hits, lastAccessed: entry.lastAccessed, lastModified: entry.queuedAt, size: entry.size))
+            } else {
+                queued.append(id)
+            }
+        }
+        return (cached, queued)
+    }
+
+    /// Forgets image `id` and lets the page cache drop its records.
+    public func removeFromCache(_ id: String, caller: Caller) throws {
+        try requireCacheAdmin(caller)
+        let image = try show(id, caller: caller)
+        guard let entry = cache.entries.withLock({ $0.removeValue(forKey: image.id) }) else { return }
+        try? store.evict(entry.blob)
+    }
+
+    /// Clears the cached images, the queued ones, or (nil) both.
+    public func clearCache(_ target: CacheClearTarget?, caller: Caller) throws {
+        let listing = try cacheListing(caller: caller)
+        var ids: [String] = []
+        if target != .queue { ids += listing.cached.map(\.imageID) }
+        if target != .cache { ids += listing.queued }
+        for id in ids {
+            guard let entry = cache.entries.withLock({ $0.removeValue(forKey: id) }) else { continue }
+            try? store.evict(entry.blob)
+        }
+    }
+
+    /// Counts a download of a queued image.
+    func noteCacheHit(_ id: String) {
+        let now = Date().timeIntervalSince1970
+        cache.entries.withLock { entries in
+            entries[id]?.hits += 1
+            entries[id]?.lastAccessed = now
+        }
+    }
+}

@@ -1,0 +1,54 @@
+import GranaryCatalog
+import HTTPTypes
+import Hummingbird
+
+/// Routes of Glance's image cache API (2.14) on the catalog's page-cache cache
+/// (``ImageCatalog/queueForCache(_:caller:)``): list, queue one image, delete one, clear.
+struct CacheController: Sendable {
+    let catalog: ImageCatalog
+
+    func add(to table: inout RouteTable) {
+        table.add("cache", [(.get, list), (.delete, clear)])
+        table.add("cache/:id", [(.put, queue), (.delete, remove)])
+    }
+
+    @Sendable func list(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+        try await glanceErrors {
+            let listing = try catalog.cacheListing(caller: context.caller)
+            let cached: [[String: Any]] = listing.cached.map { image in
+                [
+                    "image_id": image.imageID, "hits": image.hits, "last_accessed": image.lastAccessed,
+                    "last_modified": image.lastModified, "size": image.size,
+                ]
+            }
+            return try jsonResponse(["cached_images": cached, "queued_images": listing.queued])
+        }
+    }
+
+    @Sendable func queue(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+        try await glanceErrors {
+            try catalog.queueForCache(try context.parameters.require("id"), caller: context.caller)
+            return Response(status: .accepted)
+        }
+    }
+
+    @Sendable func remove(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+        try await glanceErrors {
+            try catalog.removeFromCache(try context.parameters.require("id"), caller: context.caller)
+            return Response(status: .noContent)
+        }
+    }
+
+    static let clearTarget = HTTPField.Name("x-image-cache-clear-target")!
+
+    @Sendable func clear(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+        let header = request.headers[Self.clearTarget] ?? ""
+        guard header.isEmpty || CacheClearTarget(rawValue: header) != nil else {
+            throw GlanceError(.badRequest, "If provided 'x-image-cache-clear-target' must be 'cache', 'queue' or empty string.")
+        }
+        return try await glanceErrors {
+            try catalog.clearCache(CacheClearTarget(rawValue: header), caller: context.caller)
+            return Response(status: .noContent)
+        }
+    }
+}

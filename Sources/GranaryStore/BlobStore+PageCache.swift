@@ -1,0 +1,62 @@
+/// A blob's stored bytes in the operating system's page cache: how much is there, reading it in
+/// ahead of downloads, and letting it go. Packs written with `O_DIRECT` are not in the page
+/// cache after an upload, so the first download reads the disk; warming a blob first makes
+/// that download a page-cache read (what the images API's cache routes offer).
+extension BlobStore {
+    /// The pack ranges holding blob `id`'s records, each record once (all-zero chunks have none),
+    /// adjacent records of one pack merged.
+    func packRanges(_ id: SHA256Key) throws -> [(packID: UInt32, range: Range<Int>)] {
+        var records: [UInt32: [Int: Int]] = [:]  // pack → offset → record size
+        for piece in try plan(id, range: nil) {
+            guard let row = piece.row else { continue }
+            records[row.packID, default: [:]][row.offset] = row.recordSize
+        }
+        var ranges: [(packID: UInt32, range: Range<Int>)] = []
+        for (packID, sizes) in records.sorted(by: { $0.key < $1.key }) {
+            for (offset, size) in sizes.sorted(by: { $0.key < $1.key }) {
+                if let last = ranges.last, last.packID == packID, last.range.upperBound == offset {
+                    ranges[ranges.count - 1].range = last.range.lowerBound..<(offset + size)
+                } else {
+                    ranges.append((packID, offset..<(offset + size)))
+                }
+            }
+        }
+        return ranges
+    }
+
+    /// Bytes of blob `id`'s records in the page cache, counted in whole pages (so `cached` ≥
+    /// `total` once all are in), of `total` (nil cached: the kernel cannot tell, before Linux 6.5).
+    ///
+    /// #### Errors
+    /// ``StoreError/Code-swift.struct/notFound`` when there is no such blob.
+    public func residency(_ id: SHA256Key) throws -> (cached: Int?, total: Int) {
+        var cached: Int? = 0
+        var total = 0
+        for (packID, range) in try packRanges(id) {
+            total += range.count
+            let bytes = try packs.reader(for: packID).cachedBytes(at: range.lowerBound, length: range.count)
+            cached = bytes.flatMap { n in cached.map { $0 + n } }
+        }
+        return (cached, total)
+    }
+
+    /// Asks the kernel to read blob `id`'s records into the page cache; returns at once. In
+    /// steps of 2 MiB: Linux reads at most the device's readahead window (8 MiB here) per
+    /// `WILLNEED` call.
+    public func warm(_ id: SHA256Key) throws {
+        let step = 2 << 20
+        for (packID, range) in try packRanges(id) {
+            let file = try packs.reader(for: packID)
+            for start in stride(from: range.lowerBound, to: range.upperBound, by: step) {
+                file.willNeed(at: start, length: min(step, range.upperBound - start))
+            }
+        }
+    }
+
+    /// Lets the kernel drop blob `id`'s records from the page cache (shared chunks go too).
+    public func evict(_ id: SHA256Key) throws {
+        for (packID, range) in try packRanges(id) {
+            try packs.reader(for: packID).dontNeed(at: range.lowerBound, length: range.count)
+        }
+    }
+}
