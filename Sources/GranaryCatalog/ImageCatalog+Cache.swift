@@ -29,6 +29,8 @@ final class CacheRegistry: Sendable {
         var queuedAt: Double
         var lastAccessed: Double
         var hits = 0
+        /// Whether the read that brings the records in has finished.
+        var warmed = false
     }
 
     let entries = Mutex<[String: Entry]>([:])
@@ -37,8 +39,9 @@ final class CacheRegistry: Sendable {
 /// Glance's image cache API (2.14) over the page cache. Glance copies cached images to a local
 /// directory of each API node; Granary's data is already local, so "cached" means its pack
 /// records are in the operating system's page cache, where a download reads them without
-/// touching the disk. Queueing asks the kernel to read the image's records in (it returns at
-/// once); an image is listed as cached once all of them are resident, as queued until then.
+/// touching the disk. Queueing reads the image's records in, in the background (the request
+/// returns at once); an image is listed as cached once that read is done and all of them are
+/// still resident, as queued until then.
 /// Deleting lets the kernel drop them. Admins only, as Glance's default policy. The list of
 /// queued images lives as long as the server process; the page cache itself may drop an image
 /// under memory pressure, which moves it back to the queued list.
@@ -60,10 +63,15 @@ extension ImageCatalog {
                 entries[image.id] = CacheRegistry.Entry(blob: blob, size: image.size ?? 0, queuedAt: now, lastAccessed: now)
             }
         }
-        // The kernel takes the read requests a few MiB at a time, which for a large image blocks
-        // for a while: off the request's thread. A failure leaves the image queued.
+        // Reading a large image in takes a while: off the request's thread. A failure leaves
+        // the image queued.
         let store = self.store
-        DispatchQueue.global(qos: .utility).async { try? store.warm(blob) }
+        let cache = self.cache
+        let id = image.id
+        DispatchQueue.global(qos: .utility).async {
+            guard (try? store.warm(blob)) != nil else { return }
+            cache.entries.withLock { $0[id]?.warmed = true }
+        }
     }
 
     /// The queued images whose records are all in the page cache, and those still coming in.
@@ -78,8 +86,9 @@ extension ImageCatalog {
             } catch let error as StoreError where error.code == .notFound {
                 continue  // the image was deleted since
             }
-            // Where the kernel cannot tell (before Linux 6.5), the request to read counts.
-            if residency.cached.map({ $0 >= residency.total }) ?? true {
+            // Cached: read in, and still all resident (where the kernel cannot tell, before
+            // Linux 6.5, having been read in counts).
+            if entry.warmed && residency.cached.map({ $0 >= residency.total }) ?? true {
                 cached.append(
                     CachedImage(
                         imageID: id, hits: entry.hits, lastAccessed: entry.lastAccessed, lastModified: entry.queuedAt, size: entry.size))
