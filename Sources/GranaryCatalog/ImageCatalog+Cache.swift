@@ -1,7 +1,7 @@
 import Dispatch
 import Foundation
 import GranaryIndex
-public import GranaryStore
+import GranaryStore
 import Synchronization
 
 /// An image in Glance's cache listing (`GET /v2/cache`).
