@@ -15,11 +15,7 @@ import Testing
         let path = NSTemporaryDirectory() + "granary-cache-" + UUID().uuidString
         let catalog: ImageCatalog
 
-        init() throws {
-            var storeSettings = StoreSettings()
-            storeSettings.durableIndex = false
-            catalog = try ImageCatalog(store: BlobStore(directory: DataDirectory(path: path, access: .exclusive), settings: storeSettings))
-        }
+        init() throws { catalog = try makeTestCatalog(at: path) }
 
         func remove() { try? FileManager.default.removeItem(atPath: path) }
 

@@ -15,12 +15,7 @@ import Testing
         let catalog: ImageCatalog
         let owner = Caller(projectID: "p1", userID: "u1", roles: ["member", "reader"])
 
-        init(settings: ImagesSettings = ImagesSettings()) throws {
-            var storeSettings = StoreSettings()
-            storeSettings.durableIndex = false
-            let store = try BlobStore(directory: DataDirectory(path: path, access: .exclusive), settings: storeSettings)
-            catalog = try ImageCatalog(store: store, settings: settings)
-        }
+        init(settings: ImagesSettings = ImagesSettings()) throws { catalog = try makeTestCatalog(at: path, settings: settings) }
 
         func remove() { try? FileManager.default.removeItem(atPath: path) }
 

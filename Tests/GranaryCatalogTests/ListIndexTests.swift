@@ -32,12 +32,7 @@ import Testing
         let path = NSTemporaryDirectory() + "granary-catalog-" + UUID().uuidString
         let catalog: ImageCatalog
 
-        init() throws {
-            var settings = StoreSettings()
-            settings.durableIndex = false
-            let store = try BlobStore(directory: DataDirectory(path: path, access: .exclusive), settings: settings)
-            catalog = try ImageCatalog(store: store)
-        }
+        init() throws { catalog = try makeTestCatalog(at: path) }
 
         var environment: Environment { catalog.store.environment }
 

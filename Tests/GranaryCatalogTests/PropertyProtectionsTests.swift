@@ -88,12 +88,9 @@ import Testing
         let catalog: ImageCatalog
 
         init() throws {
-            var storeSettings = StoreSettings()
-            storeSettings.durableIndex = false
-            let store = try BlobStore(directory: DataDirectory(path: path, access: .exclusive), settings: storeSettings)
             var settings = ImagesSettings()
             settings.propertyProtections = try PropertyProtections(parsing: PropertyProtectionsTests.rules, file: "rules.conf")
-            catalog = try ImageCatalog(store: store, settings: settings)
+            catalog = try makeTestCatalog(at: path, settings: settings)
         }
 
         func remove() { try? FileManager.default.removeItem(atPath: path) }
