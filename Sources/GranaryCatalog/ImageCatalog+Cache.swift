@@ -84,7 +84,8 @@ extension ImageCatalog {
             do {
                 residency = try store.residency(entry.blob)
             } catch let error as StoreError where error.code == .notFound {
-                continue  // the image was deleted since
+                cache.entries.withLock { _ = $0.removeValue(forKey: id) }  // the image was deleted since
+                continue
             }
             // Cached: read in, and still all resident (where the kernel cannot tell, before
             // Linux 6.5, having been read in counts).

@@ -17,7 +17,6 @@ public struct PropertyProtections: Sendable {
 
     struct Rule: @unchecked Sendable {
         // Safe because NSRegularExpression is immutable and documented as thread-safe.
-        let section: String
         let pattern: NSRegularExpression
         let roles: [Operation: Set<String>]
     }
@@ -69,7 +68,7 @@ public struct PropertyProtections: Sendable {
                 let listed = (section.values[operation.rawValue] ?? "").split(separator: ",")
                 roles[operation] = Set(listed.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty })
             }
-            rules.append(Rule(section: section.name, pattern: pattern, roles: roles))
+            rules.append(Rule(pattern: pattern, roles: roles))
         }
         self.rules = rules
     }

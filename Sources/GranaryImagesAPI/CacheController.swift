@@ -43,11 +43,12 @@ struct CacheController: Sendable {
 
     @Sendable func clear(_ request: Request, context: ImagesRequestContext) async throws -> Response {
         let header = request.headers[Self.clearTarget] ?? ""
-        guard header.isEmpty || CacheClearTarget(rawValue: header) != nil else {
+        let target = CacheClearTarget(rawValue: header)
+        guard header.isEmpty || target != nil else {
             throw GlanceError(.badRequest, "If provided 'x-image-cache-clear-target' must be 'cache', 'queue' or empty string.")
         }
         return try await glanceErrors {
-            try catalog.clearCache(CacheClearTarget(rawValue: header), caller: context.caller)
+            try catalog.clearCache(target, caller: context.caller)
             return Response(status: .noContent)
         }
     }

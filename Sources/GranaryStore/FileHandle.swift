@@ -188,9 +188,8 @@ final class FileDescriptor: @unchecked Sendable {
     /// Whether all of `length` bytes at `offset` are in the page cache (false when the kernel
     /// cannot tell). Nothing is read: a cold range stays cold.
     func isCached(at offset: Int, length: Int) -> Bool {
-        var cached: Int64 = 0
-        guard granary_cached_bytes(fd, Int64(offset), Int64(length), &cached) == 0 else { return false }
-        return cached >= Int64(offset % Int(getpagesize()) + length)
+        guard let cached = cachedBytes(at: offset, length: length) else { return false }
+        return cached >= offset % Int(getpagesize()) + length
     }
 
     /// The file's bytes up to at least `end`, mapped read-only and kept until the descriptor
@@ -210,7 +209,8 @@ final class FileDescriptor: @unchecked Sendable {
         }
     }
 
-    /// How many of `length` bytes at `offset` are in the page cache (nil when the kernel cannot tell).
+    /// How many bytes of the pages holding `length` bytes at `offset` are in the page cache
+    /// (nil when the kernel cannot tell).
     func cachedBytes(at offset: Int, length: Int) -> Int? {
         var cached: Int64 = 0
         guard granary_cached_bytes(fd, Int64(offset), Int64(length), &cached) == 0 else { return nil }
