@@ -23,8 +23,10 @@ public final class BlobReader {
     let store: BlobStore
     private var pieces: [Piece]
     private var index = 0
-    /// The piece whose group ``prefetch(after:rawLimit:)`` last asked the kernel for.
-    private var prefetched: Int?
+    /// Pieces before this one have been asked of the kernel by ``prefetch(after:delivered:rawLimit:)``.
+    private var askedThrough = 0
+    /// Bytes asked of the kernel and not yet delivered.
+    private var askedAhead = 0
     /// Bytes this reader will deliver in all.
     public let count: Int
     private let zeros: UnsafeMutableRawBufferPointer
@@ -40,6 +42,8 @@ public final class BlobReader {
     /// in cache, and fewer groups mean fewer thread handoffs and `WILLNEED` calls per GB).
     private static let rawGroupSize = 1 << 20
     private static let ioSize = 4 << 20
+    /// Bytes kept in flight ahead of the reader (``prefetch(after:delivered:rawLimit:)``).
+    private static let readAhead = 8 << 20
     private func rawGroupLimit(zeroCopy: Bool) -> Int {
         store.settings.coldReads == .direct || zeroCopy ? Self.ioSize : Self.rawGroupSize
     }
@@ -116,8 +120,8 @@ public final class BlobReader {
             if sendsUnverified {
                 // The kernel reads these bytes only when the socket takes them; ask for the group
                 // (unless the group before already did) and the next one now, in large reads.
-                if prefetched != index { file.willNeed(at: first.offset, length: read) }
-                prefetch(after: end, rawLimit: rawLimit)
+                if askedThrough < end { file.willNeed(at: first.offset, length: read) }
+                prefetch(after: end, delivered: read, rawLimit: rawLimit)
             }
             for piece in pieces[index..<end] {
                 // Safe because `group` only takes pieces with rows.
@@ -125,6 +129,7 @@ public final class BlobReader {
                 try emit(.region(PackFileRegion(file: file, offset: start, length: piece.wanted.count)))
             }
         } else {
+            prefetch(after: end, delivered: read, rawLimit: rawLimit)
             try fill(read + decompressed) { buffer in
                 let target = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<read])
                 if direct {
@@ -138,7 +143,6 @@ public final class BlobReader {
                 let start = place.spill ?? (place.position + PackFormat.recordHeaderSize)
                 return (start + piece.wanted.lowerBound)..<(start + piece.wanted.upperBound)
             }
-            prefetch(after: end, rawLimit: rawLimit)
             for range in parts { try emit(.filled(range)) }
         }
         index = end
@@ -198,16 +202,41 @@ public final class BlobReader {
     /// off), which is what allows handing raw chunks out unread as file regions.
     public var sendsUnverified: Bool { !store.settings.verifyReads }
 
-    /// Starts the kernel reading the next group's bytes while this group is delivered (for packs
-    /// not in the page cache: written with `O_DIRECT`, or evicted; without this the disk would
-    /// idle while each group goes out to the client). Not with direct cold reads: it would
-    /// fill the page cache they keep clear of.
-    private func prefetch(after end: Int, rawLimit: Int) {
-        guard store.settings.coldReads == .cached, end < pieces.count, let next = pieces[end].row, let file = try? packReader(next.packID) else {
-            return
+    /// Keeps the kernel reading up to ``readAhead`` bytes past the group being delivered (for
+    /// packs not in the page cache: written with `O_DIRECT`, or evicted). One group ahead is not
+    /// enough: each `pread` then waits for the disk, which reads a 1 GiB blob at ~1 GB/s that way
+    /// and at ~2.7 GB/s with 8 MiB in flight. Adjacent groups are asked in one call. Not with
+    /// direct cold reads: it would fill the page cache they keep clear of.
+    private func prefetch(after end: Int, delivered: Int, rawLimit: Int) {
+        guard store.settings.coldReads == .cached else { return }
+        if end <= askedThrough {
+            askedAhead = max(0, askedAhead - delivered)
+        } else {
+            askedThrough = end
+            askedAhead = 0
         }
-        file.willNeed(at: next.offset, length: group(from: end, first: next, rawLimit: rawLimit).read)
-        prefetched = end
+        var pending: (file: FileDescriptor, pack: UInt32, offset: Int, length: Int)?
+        func flush() {
+            if let pending { pending.file.willNeed(at: pending.offset, length: pending.length) }
+            pending = nil
+        }
+        while askedAhead < Self.readAhead, askedThrough < pieces.count {
+            guard let next = pieces[askedThrough].row else {
+                askedThrough += 1
+                continue
+            }
+            guard let file = try? packReader(next.packID) else { break }
+            let ahead = group(from: askedThrough, first: next, rawLimit: rawLimit)
+            if let open = pending, open.pack == next.packID, open.offset + open.length == next.offset {
+                pending?.length += ahead.read
+            } else {
+                flush()
+                pending = (file, next.packID, next.offset, ahead.read)
+            }
+            askedAhead += ahead.read
+            askedThrough = ahead.end
+        }
+        flush()
     }
 
     /// Where a record of a group sits in the read buffer, and where its bytes go when it is
