@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "GranaryStore", targets: ["GranaryStore"]),
         .library(name: "GranaryIndex", targets: ["GranaryIndex"]),
         .library(name: "GranaryCatalog", targets: ["GranaryCatalog"]),
+        .library(name: "GranaryFetch", targets: ["GranaryFetch"]),
         .library(name: "GranaryImagesAPI", targets: ["GranaryImagesAPI"]),
         .library(name: "GranaryArtifactsAPI", targets: ["GranaryArtifactsAPI"]),
         .library(name: "GranaryBench", targets: ["GranaryBench"]),
@@ -74,11 +75,22 @@ let package = Package(
             ]
         ),
 
+        // MARK: Outbound HTTP (web-download imports, artifact external locations), guarded against SSRF
+        .target(
+            name: "GranaryFetch",
+            dependencies: [
+                "GranaryCatalog", "GranaryCodec",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+
         // MARK: HTTP
         .target(
             name: "GranaryImagesAPI",
             dependencies: [
-                "GranaryCatalog", "GranaryIndex", "GranaryStore", "GranaryCodec",
+                "GranaryCatalog", "GranaryIndex", "GranaryStore", "GranaryCodec", "GranaryFetch",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -96,11 +108,8 @@ let package = Package(
         .target(
             name: "GranaryArtifactsAPI",
             dependencies: [
-                "GranaryImagesAPI", "GranaryCatalog", "GranaryIndex", "GranaryStore", "GranaryCodec",
+                "GranaryImagesAPI", "GranaryCatalog", "GranaryIndex", "GranaryStore", "GranaryCodec", "GranaryFetch",
                 .product(name: "Hummingbird", package: "hummingbird"),
-                // External locations are fetched (once, verified) with it.
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
@@ -110,7 +119,7 @@ let package = Package(
         .executableTarget(
             name: "granary",
             dependencies: [
-                "GranaryStore", "GranaryCatalog", "GranaryImagesAPI", "GranaryArtifactsAPI", "GranaryBench",
+                "GranaryStore", "GranaryCatalog", "GranaryFetch", "GranaryImagesAPI", "GranaryArtifactsAPI", "GranaryBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Configuration", package: "swift-configuration"),
@@ -136,8 +145,8 @@ let package = Package(
         .testTarget(name: "GranaryCrashTests", dependencies: ["GranaryStore", "GranaryBench", "GranaryCodec"]),
         .testTarget(name: "GranaryCatalogTests", dependencies: ["GranaryCatalog", "GranaryIndex", "GranaryStore", "GranaryLMDB", "GranaryCodec"]),
         .testTarget(
-            name: "GranaryArtifactsAPITests",
-            dependencies: ["GranaryArtifactsAPI", .product(name: "AsyncHTTPClient", package: "async-http-client")]
+            name: "GranaryFetchTests",
+            dependencies: ["GranaryFetch", .product(name: "AsyncHTTPClient", package: "async-http-client")]
         ),
         .testTarget(
             name: "GranaryImagesAPITests",

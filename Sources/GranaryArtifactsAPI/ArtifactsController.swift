@@ -1,6 +1,7 @@
 import Foundation
 import GranaryCatalog
 import GranaryCodec
+import GranaryFetch
 import GranaryImagesAPI
 import GranaryIndex
 import GranaryStore

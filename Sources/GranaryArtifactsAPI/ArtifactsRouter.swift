@@ -1,5 +1,6 @@
 import Foundation
 public import GranaryCatalog
+public import GranaryFetch
 public import GranaryImagesAPI
 import HTTPTypes
 public import Hummingbird

@@ -1,4 +1,5 @@
 public import GranaryCatalog
+public import GranaryFetch
 import GranaryIndex
 
 /// One external blob re-fetched: `ok`, `changed` (other size or sha256 than recorded) or

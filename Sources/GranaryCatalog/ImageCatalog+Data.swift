@@ -14,22 +14,13 @@ extension ImageCatalog {
     ///   - feed: sends the request body into the sink.
     public func upload(_ id: String, caller: Caller, declaredSize: Int?, feed: (UploadSink) async throws -> Void) async throws -> ImageRecord {
         try await moveQueued(id, to: "saving", caller: caller)
-        let algorithm = settings.hashAlgorithm
-        let legacy = settings.legacyChecksum
         do {
             return try await receive(declaredSize: declaredSize, feed: feed) { txn, blob in
                 guard var image = try self.index.get(id.lowercased(), in: txn), image.status == "saving" else {
                     throw CatalogError(.gone, "Image \(id) was deleted during the upload.")
                 }
                 let previous = image
-                image.status = "active"
-                image.size = blob.size
-                image.blob = blob.id.hex
-                image.checksum = legacy ? blob.digests[.md5]?.hex : nil
-                image.osHashAlgo = algorithm.rawValue
-                image.osHashValue = blob.digests[algorithm]?.hex
-                if image.diskFormat == "raw" { image.virtualSize = blob.size }
-                image.updatedAt = Int(Date().timeIntervalSince1970)
+                self.activate(&image, with: blob)
                 try self.index.put(image, previous: previous, in: txn)
                 return image
             }
@@ -37,6 +28,18 @@ extension ImageCatalog {
             await restoreQueued(id, from: "saving")
             throw error
         }
+    }
+
+    /// Makes `blob` the image's data (size, checksums as configured) and the image active.
+    func activate(_ image: inout ImageRecord, with blob: BlobInfo) {
+        image.status = "active"
+        image.size = blob.size
+        image.blob = blob.id.hex
+        image.checksum = settings.legacyChecksum ? blob.digests[.md5]?.hex : nil
+        image.osHashAlgo = settings.hashAlgorithm.rawValue
+        image.osHashValue = blob.digests[settings.hashAlgorithm]?.hex
+        if image.diskFormat == "raw" { image.virtualSize = blob.size }
+        image.updatedAt = Int(Date().timeIntervalSince1970)
     }
 
     /// queued → `status` (saving or uploading), so a second upload or stage gets 409 while this

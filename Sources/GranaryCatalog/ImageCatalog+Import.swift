@@ -49,11 +49,12 @@ extension ImageCatalog {
     }
 
     /// `POST /import` (reference §7.6): checks the request, takes the import lock
-    /// (`os_glance_import_task`) and moves the image to `importing` with a `processing` task,
-    /// then finishes the import. With glance-direct the staged data is already in the store
-    /// under its content address, so finishing is one transaction: the staged blob becomes the
-    /// image's data. A crash between the two steps is finished by ``recoverInterruptedWork()``.
-    /// - Returns: the finished task.
+    /// (`os_glance_import_task`) and moves the image to `importing` with a `processing` task.
+    /// With glance-direct the staged data is already in the store under its content address, so
+    /// the import then finishes in one transaction: the staged blob becomes the image's data (a
+    /// crash between the two steps is finished by ``recoverInterruptedWork()``). A web-download
+    /// task is returned still `processing`: the caller fetches the URI into ``completeImport(_:feed:)``.
+    /// - Returns: the task, finished for glance-direct.
     @discardableResult
     public func importImage(_ id: String, _ request: ImportRequest, caller: Caller) async throws -> TaskRecord {
         let method = try Self.importMethod(request.body)
@@ -61,6 +62,7 @@ extension ImageCatalog {
             throw CatalogError(
                 .badRequest, "Import method \(method) is not enabled here (enabled: \(settings.importMethods.joined(separator: ", "))).")
         }
+        if method == "web-download" { _ = try Self.webDownloadURI(request.body) }
         let input = try Self.taskInput(imageID: id.lowercased(), request.body)
         let now = Int(Date().timeIntervalSince1970)
         let task = try await store.coordinator.submit { txn in
@@ -69,7 +71,11 @@ extension ImageCatalog {
             if let holder = image.properties["os_glance_import_task"], !holder.isEmpty {
                 throw CatalogError(.conflict, "Image \(id) has an import in progress (task \(holder)).")
             }
-            guard image.status == "uploading", image.staged != nil else {
+            if method == "web-download" {
+                guard image.status == "queued" else {
+                    throw CatalogError(.conflict, "Image \(id) is '\(image.status)': a web-download import needs a 'queued' image.")
+                }
+            } else if image.status != "uploading" || image.staged == nil {
                 throw CatalogError(
                     .conflict, "Image \(id) is '\(image.status)': the glance-direct import needs staged data (status 'uploading').")
             }
@@ -89,7 +95,59 @@ extension ImageCatalog {
             try self.index.put(image, previous: previous, in: txn)
             return task
         }
+        guard method == "glance-direct" else { return task }
         return try await store.coordinator.submit { txn in try self.finishImport(task.id, in: txn) }
+    }
+
+    /// Finishes a web-download import (importing → active): `feed` streams the fetched bytes
+    /// through the store, and the data, the dropped lock and the task's success commit in one
+    /// transaction. Any failure (the fetch, the size cap, a full disk, the image deleted
+    /// meanwhile) puts the image back to `queued` with nothing referenced, drops the lock and
+    /// fails the task with the reason, which `GET /images/{id}/tasks` shows.
+    /// - Returns: the ended task (nil when it is gone).
+    @discardableResult
+    public func completeImport(_ taskID: String, feed: (UploadSink) async throws -> Void) async -> TaskRecord? {
+        do {
+            return try await receive(declaredSize: nil, feed: feed) { txn, blob in
+                guard var task = try self.tasks.get(taskID, in: txn), var image = try self.index.get(task.imageID, in: txn),
+                    image.status == "importing", image.properties["os_glance_import_task"] == taskID
+                else {
+                    throw CatalogError(.gone, "The image was deleted, or its import ended, before the data was stored.")
+                }
+                let previous = image
+                self.activate(&image, with: blob)
+                image.properties["os_glance_import_task"] = nil
+                try self.index.put(image, previous: previous, in: txn)
+                task.status = "success"
+                self.stamp(&task)
+                try self.tasks.put(task, in: txn)
+                return task
+            }
+        } catch {
+            return try? await store.coordinator.submit { txn in
+                guard var task = try self.tasks.get(taskID, in: txn) else { return nil }
+                if var image = try self.index.get(task.imageID, in: txn), image.status == "importing",
+                    image.properties["os_glance_import_task"] == taskID
+                {
+                    let previous = image
+                    Self.requeue(&image)
+                    image.properties["os_glance_import_task"] = nil
+                    try self.index.put(image, previous: previous, in: txn)
+                }
+                task.status = "failure"
+                task.message = "\(error)"
+                self.stamp(&task)
+                try self.tasks.put(task, in: txn)
+                return task
+            }
+        }
+    }
+
+    /// An ending task's times: updated now, kept for `settings.taskTimeToLive` from now.
+    private func stamp(_ task: inout TaskRecord) {
+        let now = Int(Date().timeIntervalSince1970)
+        task.updatedAt = now
+        task.expiresAt = now + settings.taskTimeToLive
     }
 
     /// importing → active: the staged blob becomes the image's data, the lock is dropped and
@@ -97,11 +155,10 @@ extension ImageCatalog {
     func finishImport(_ taskID: String, in txn: borrowing WriteTransaction) throws -> TaskRecord {
         guard var task = try tasks.get(taskID, in: txn) else { throw CatalogError(.notFound, "No task found with ID \(taskID)") }
         let now = Int(Date().timeIntervalSince1970)
-        task.updatedAt = now
-        task.expiresAt = now + settings.taskTimeToLive
+        stamp(&task)
         guard var image = try index.get(task.imageID, in: txn), image.status == "importing", let staged = image.staged else {
             task.status = "failure"
-            task.message = "The image was deleted or lost its staged data before the import finished."
+            task.message = "The import did not finish: the image was deleted, or the server stopped before its data was stored."
             try tasks.put(task, in: txn)
             return task
         }
@@ -150,9 +207,9 @@ extension ImageCatalog {
     }
 
     /// `POST /v2/tasks`: the legacy import task fetches `input.import_from` from a URL, which
-    /// Granary does not do (no outbound fetching: stage the data and import it with
-    /// glance-direct). The request is checked as Glance checks it, then refused with 400 at
-    /// create time, as newer Glance refuses URLs it will not fetch.
+    /// Granary leaves to the interoperable import (web-download, or stage and glance-direct).
+    /// The request is checked as Glance checks it, then refused with 400 at create time, as
+    /// newer Glance refuses URLs it will not fetch.
     public func createTask(_ body: [String: JSONValue], caller: Caller) throws -> Never {
         guard caller.isAdmin else { throw CatalogError(.forbidden, "You are not authorized to create tasks (admin only).") }
         guard case .string(let type)? = body["type"] else { throw CatalogError(.badRequest, "Task type is required.") }
@@ -162,7 +219,7 @@ extension ImageCatalog {
         }
         throw CatalogError(
             .badRequest,
-            "import_from \(source) is not accepted: this server does not fetch images from URLs; stage the data (PUT /v2/images/{id}/stage) and import it with glance-direct."
+            "import_from \(source) is not accepted: the legacy import task is not served; import the URI with the web-download method (POST /v2/images/{id}/import), or stage the data and import it with glance-direct."
         )
     }
 
@@ -232,8 +289,16 @@ extension ImageCatalog {
         }
     }
 
+    /// `method.uri` of a web-download import body; 400 when missing.
+    public static func webDownloadURI(_ body: [String: JSONValue]) throws -> String {
+        guard case .object(let method)? = body["method"], case .string(let uri)? = method["uri"], !uri.isEmpty else {
+            throw CatalogError(.badRequest, "The web-download import method needs 'uri' in 'method'.")
+        }
+        return uri
+    }
+
     /// `method.name` of an import body; 400 when missing or malformed (reference §7.6).
-    static func importMethod(_ body: [String: JSONValue]) throws -> String {
+    public static func importMethod(_ body: [String: JSONValue]) throws -> String {
         guard case .object(let method)? = body["method"], case .string(let name)? = method["name"] else {
             throw CatalogError(.badRequest, "Import request requires a 'method' object with a 'name'.")
         }

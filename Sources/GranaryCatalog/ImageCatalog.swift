@@ -12,9 +12,11 @@ public struct ImagesSettings: Sendable {
     public var hashAlgorithm = DigestAlgorithm.sha512
     /// Whether to compute the legacy md5 `checksum` (clients then verify with `os_hash_value`).
     public var legacyChecksum = true
-    /// Import methods offered (`/info/import`, the create response header). Granary does the
-    /// interoperable import with `glance-direct` (stage, then import).
-    public var importMethods = ["glance-direct"]
+    /// Import methods offered (`/info/import`, the create response header), of
+    /// ``ImagesSettings/servedImportMethods``: `glance-direct` (stage, then import) and
+    /// `web-download` (the server fetches a URI), Glance's defaults without multi-store's copy-image.
+    public var importMethods = Self.servedImportMethods
+    public static let servedImportMethods = ["glance-direct", "web-download"]
     /// Seconds a stage may wait for its import before it is released (default one day).
     public var stageTimeToLive = 86_400
     /// Seconds a finished task is kept visible (Glance's `task_time_to_live`, 48 h).

@@ -1,6 +1,7 @@
 import ArgumentParser
 import GranaryArtifactsAPI
 import GranaryCatalog
+import GranaryFetch
 import GranaryImagesAPI
 import GranaryStore
 import Hummingbird
@@ -89,7 +90,7 @@ struct ServeCommand: AsyncParsableCommand {
             logger: logger
         )
         let app = Application(
-            router: buildImagesRouter(catalog: catalog, auth: auth, gc: gc),
+            router: buildImagesRouter(catalog: catalog, auth: auth, gc: gc, webDownload: settings.webDownload),
             server: imagesServer(idleTimeout: settings.clientSocketTimeout),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "granary"),
             services: [GCService(runner: gc), StageExpiryService(catalog: catalog, logger: logger), artifactsApp],

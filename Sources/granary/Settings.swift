@@ -3,6 +3,7 @@ import Foundation
 import GranaryArtifactsAPI
 import GranaryCatalog
 import GranaryCodec
+import GranaryFetch
 import GranaryImagesAPI
 import GranaryStore
 import Logging
@@ -42,6 +43,10 @@ enum AuthMode: String, CaseIterable, Sendable {
 /// `images.stage_ttl` / `GRANARY_IMAGES_STAGE_TTL` (seconds a stage waits for its import),
 /// `images.property_protection_file` / `GRANARY_IMAGES_PROPERTY_PROTECTION_FILE` (Glance's property
 /// protections, roles format: INI sections of property-name regexes with create/read/update/delete roles),
+/// `images.import_methods` / `GRANARY_IMAGES_IMPORT_METHODS` (comma list of glance-direct, web-download),
+/// `images.web_download.allowed_hosts` (comma list of `host[:port]` a web-download URI may name that
+/// resolve to non-public addresses), `images.web_download.allowed_ports` (comma list, default 80,443),
+/// `images.web_download.allow_http` (default true, as Glance), `images.web_download.timeout` (seconds per fetch),
 /// `artifacts.types_file` / `GRANARY_ARTIFACTS_TYPES_FILE` (operator-defined artifact types, JSON),
 /// `artifacts.max_artifact_number` / `artifacts.max_uploaded_data` (default quotas per project, -1 unlimited),
 /// `artifacts.external.allow_http` (fetch plain-http external locations), `artifacts.external.copy` (keep
@@ -60,6 +65,7 @@ struct Settings: Sendable {
     var clientSocketTimeout: Int? = 900
     var artifactTypesFile: String?
     var externalFetch = ExternalFetchPolicy()
+    var webDownload = ExternalFetchPolicy.webDownload
     /// Server-wide artifact quotas (`max_artifact_number`, `max_uploaded_data`); absent: unlimited.
     var artifactQuotas: [String: Int] = [:]
     var logLevel = Logger.Level.info
@@ -142,8 +148,25 @@ struct Settings: Sendable {
         settings.externalFetch.allowHTTP = try boolean(reader, "artifacts.external.allow_http") ?? false
         settings.externalFetch.copy = try boolean(reader, "artifacts.external.copy") ?? false
         settings.externalFetch.timeout = try integer(reader, "artifacts.external.timeout", range: 1...3600) ?? settings.externalFetch.timeout
-        if let hosts = reader.string(forKey: "artifacts.external.allowed_hosts") {
-            settings.externalFetch.allowedHosts = Set(hosts.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() })
+        settings.externalFetch.allowedHosts = Set(list(reader, "artifacts.external.allowed_hosts")?.map { $0.lowercased() } ?? [])
+        if let methods = list(reader, "images.import_methods") {
+            if let unknown = methods.first(where: { !ImagesSettings.servedImportMethods.contains($0) }) {
+                throw Invalid(
+                    description:
+                        "images.import_methods: '\(unknown)' is not an import method served here (\(ImagesSettings.servedImportMethods.joined(separator: ", ")))"
+                )
+            }
+            settings.images.importMethods = methods
+        }
+        settings.webDownload.allowHTTP = try boolean(reader, "images.web_download.allow_http") ?? settings.webDownload.allowHTTP
+        settings.webDownload.timeout = try integer(reader, "images.web_download.timeout", range: 1...Int(Int32.max)) ?? settings.webDownload.timeout
+        settings.webDownload.allowedHosts = Set(list(reader, "images.web_download.allowed_hosts")?.map { $0.lowercased() } ?? [])
+        if let ports = list(reader, "images.web_download.allowed_ports") {
+            let numbers = ports.compactMap { Int($0) }.filter { (1...65535).contains($0) }
+            guard numbers.count == ports.count else {
+                throw Invalid(description: "images.web_download.allowed_ports must be a comma list of ports, not '\(ports.joined(separator: ","))'")
+            }
+            settings.webDownload.allowedPorts = Set(numbers)
         }
         if let username = reader.string(forKey: "keystone.username") {
             guard let password = reader.string(forKey: "keystone.password", isSecret: true), let project = reader.string(forKey: "keystone.project")
@@ -168,6 +191,13 @@ struct Settings: Sendable {
             result[String(name.dropFirst("GRANARY_".count))] = value
         }
         return result
+    }
+
+    /// A comma list, its items trimmed, empty ones dropped.
+    private static func list(_ reader: ConfigReader, _ key: String) -> [String]? {
+        reader.string(forKey: ConfigKey(stringLiteral: key)).map { text in
+            text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
     }
 
     /// Reads a boolean that may come as one (file) or as the text true/false (environment, flags).

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GranaryArtifactsAPI
 import GranaryCatalog
+import GranaryFetch
 import GranaryIndex
 
 /// `granary verify-external`: re-fetches every external artifact location under the same

@@ -127,7 +127,8 @@ import Testing
         }
         #expect(await importing(Self.glanceDirect) == .conflict)  // nothing staged
         #expect(await importing([:]) == .badRequest)
-        #expect(await importing(["method": .object(["name": .string("web-download"), "uri": .string("http://x/")])]) == .badRequest)
+        #expect(await importing(["method": .object(["name": .string("web-download")])]) == .badRequest)  // no uri
+        #expect(await importing(["method": .object(["name": .string("copy-image")])]) == .badRequest)  // not enabled
         #expect(await importing(["method": .object(["name": .string("glance-direct")]), "all_stores": .string("yes")]) == .badRequest)
         #expect(await importing(["method": .object(["name": .string("glance-direct")]), "all_stores_must_succeed": .bool(false)]) == .badRequest)
         try await fixture.stage(id, [1, 2, 3])
@@ -138,6 +139,80 @@ import Testing
         #expect(try fixture.image(id).status == "uploading")
         #expect(await importing(Self.glanceDirect) == nil)
         #expect(await importing(Self.glanceDirect) == .conflict)  // already active
+    }
+
+    static func webDownload(_ uri: String = "https://images.example/disk.img") -> [String: JSONValue] {
+        ["method": .object(["name": .string("web-download"), "uri": .string(uri)])]
+    }
+
+    @Test func webDownloadImportsTheFetchedBytesOrGoesBackToQueued() async throws {
+        var settings = ImagesSettings()
+        settings.imageSizeCap = 300_000
+        let fixture = try Fixture(settings: settings)
+        defer { fixture.remove() }
+        let catalog = fixture.catalog
+        let data = (0..<250_000).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ $0 >> 7) }
+        func start(_ id: String) async throws -> TaskRecord {
+            try await catalog.importImage(id, ImportRequest(body: Self.webDownload(), requestID: "req-w"), caller: fixture.owner)
+        }
+
+        let id = try await fixture.newImage()
+        let task = try await start(id)
+        #expect(task.status == "processing")
+        #expect(try fixture.image(id).status == "importing")
+        #expect(try fixture.image(id).properties["os_glance_import_task"] == task.id)
+        await #expect(throws: CatalogError.self) { try await start(id) }  // the lock is held
+        let ended = await catalog.completeImport(task.id) { sink in try await Fixture.feed(data, sink) }
+        #expect(ended?.status == "success")
+        let image = try fixture.image(id)
+        #expect(image.status == "active")
+        #expect(image.properties["os_glance_import_task"] == nil)
+        #expect(image.size == data.count && image.virtualSize == data.count)
+        #expect(image.checksum == StreamingDigest.hash(.md5, data).hex)
+        #expect(image.osHashValue == StreamingDigest.hash(.sha512, data).hex)
+        var readBack: [UInt8] = []
+        try catalog.store.read(SHA256Key(hex: image.blob!)!) { readBack.append(contentsOf: $0) }
+        #expect(readBack == data)
+        #expect(try catalog.tasks(of: id, caller: fixture.owner).map(\.status) == ["success"])
+        await #expect(throws: CatalogError.self) { try await start(id) }  // active now
+        try fixture.expectConsistent()
+
+        // The remote stops midway, or sends more than image_size_cap: queued again with nothing
+        // referenced, the lock dropped, the task failed with the reason; a new import may follow.
+        struct Cut: Error, CustomStringConvertible { var description: String { "the remote stopped sending" } }
+        let second = try await fixture.newImage()
+        for (feed, reason) in [
+            (
+                { (sink: UploadSink) in
+                    try await Fixture.feed(Array(data[0..<100_000]), sink)
+                    throw Cut()
+                }, "the remote stopped sending"
+            ),
+            ({ (sink: UploadSink) in try await Fixture.feed(data + data, sink) }, "image_size_cap"),
+        ] {
+            let failing = try await start(second)
+            let failed = await catalog.completeImport(failing.id, feed: feed)
+            #expect(failed?.status == "failure")
+            #expect(failed?.message.contains(reason) == true, "\(failed?.message ?? "")")
+            let requeued = try fixture.image(second)
+            #expect(requeued.status == "queued" && requeued.blob == nil && requeued.size == nil)
+            #expect(requeued.properties["os_glance_import_task"] == nil)
+            try fixture.expectConsistent()
+        }
+        #expect(try catalog.tasks(of: second, caller: fixture.owner).map(\.status) == ["failure", "failure"])
+        let retry = try await start(second)
+        #expect(await catalog.completeImport(retry.id) { sink in try await Fixture.feed(data, sink) }?.status == "success")
+        #expect(try fixture.image(second).blob == image.blob)  // the same bytes: one blob, two holders
+
+        // The image deleted while its bytes arrive: nothing stays referenced (its tasks went with it).
+        let third = try await fixture.newImage()
+        let doomed = try await start(third)
+        let lost = await catalog.completeImport(doomed.id) { sink in
+            try await Fixture.feed(Array(data.reversed()), sink)
+            try await catalog.delete(third, caller: fixture.owner)
+        }
+        #expect(lost == nil)
+        try fixture.expectConsistent()
     }
 
     @Test func aFailedStageLeavesTheImageQueuedWithNothingReferenced() async throws {

@@ -1,4 +1,4 @@
-"""Interoperable import (stage + glance-direct) with the real clients, image tasks, /info, URL
+"""Interoperable import (stage + glance-direct; web-download is in test_web_download.py) with the real clients, image tasks, /info, URL
 versions, 405 with Allow and 400 for unexpected bodies; stale stages and a crash mid-stage."""
 import hashlib
 import io
@@ -98,15 +98,15 @@ def test_sdk_create_image_with_import(sdk):
 
 def test_import_errors_and_info(server):
     info = requests.get(f"{server}/v2/info/import").json()
-    assert info == {"import-methods": {"description": "Import methods available.", "type": "array", "value": ["glance-direct"]}}
+    assert info == {"import-methods": {"description": "Import methods available.", "type": "array", "value": ["glance-direct", "web-download"]}}
     assert requests.get(f"{server}/v2/info/stores").status_code == 404
     assert requests.get(f"{server}/v2/info/usage").json() == {"usage": {}}
     created = requests.post(f"{server}/v2/images", json={"name": "e", "disk_format": "raw", "container_format": "bare"})
-    assert created.headers["OpenStack-image-import-methods"] == "glance-direct"
+    assert created.headers["OpenStack-image-import-methods"] == "glance-direct,web-download"
     image_id = created.json()["id"]
     url = f"{server}/v2/images/{image_id}"
     assert requests.post(url + "/import", json={"method": {"name": "glance-direct"}}).status_code == 409  # nothing staged
-    assert requests.post(url + "/import", json={"method": {"name": "web-download", "uri": "http://example.com/x"}}).status_code == 400
+    assert requests.post(url + "/import", json={"method": {"name": "copy-image"}}).status_code == 400  # not enabled
     assert requests.post(url + "/import", json={}).status_code == 400
     assert requests.post(url + "/import", data=b"{not json").status_code == 400
     assert requests.put(url + "/stage", data=b"x", headers={"Content-Type": "text/plain"}).status_code == 415

@@ -9,13 +9,16 @@ import NIOHTTP1
     import Glibc
 #endif
 
-/// What the server may fetch when a blob is set to an external URL (reference glare.md §4.3).
+/// What the server may fetch: an artifact blob set to an external URL (reference glare.md
+/// §4.3), or the URI of a web-download image import (glance-api.md §7.6).
 public struct ExternalFetchPolicy: Sendable {
     /// Plain http is refused unless allowed (https is the default scheme).
     public var allowHTTP = false
     /// Hosts (`host` or `host:port`) that may resolve to loopback, private or link-local
     /// addresses; nothing else may.
     public var allowedHosts: Set<String> = []
+    /// Ports a URL may name (Glance's `allowed_ports` for web-download: 80 and 443); nil: any.
+    public var allowedPorts: Set<Int>?
     /// Seconds for the whole fetch, redirects included.
     public var timeout = 30
     public var maxRedirects = 3
@@ -24,6 +27,16 @@ public struct ExternalFetchPolicy: Sendable {
     public var copy = false
 
     public init() {}
+
+    /// Glance's web-download filter (`[import_filtering_opts]`): http and https, ports 80 and
+    /// 443; and an hour for the whole fetch, as images are large.
+    public static var webDownload: ExternalFetchPolicy {
+        var policy = ExternalFetchPolicy()
+        policy.allowHTTP = true
+        policy.allowedPorts = [80, 443]
+        policy.timeout = 3600
+        return policy
+    }
 }
 
 /// What a fetch found: the real size and digests of the bytes behind the URL.
@@ -36,13 +49,15 @@ public struct FetchedData: Sendable, Equatable {
     public var contentType: String?
 }
 
-/// Fetches an external location once, through md5, sha1 and sha256, to record what it really
-/// holds: Glare stored client-claimed checksums unverified. Guarded against server-side request
-/// forgery: https only (http when allowed), no credentials in the URL, every name resolved and
-/// refused when any of its addresses is loopback, private, link-local (cloud metadata),
-/// multicast or unspecified unless allow-listed, redirects followed by hand and re-checked (at
-/// most `maxRedirects`), one deadline for everything, and a size cap counted on the bytes
-/// (Content-Length is not trusted). For http the connection goes to the checked address.
+/// Fetches what a client names by URL: an artifact's external location, once, through md5, sha1
+/// and sha256, to record what it really holds (Glare stored client-claimed checksums
+/// unverified); a web-download import's URI, streamed into the store. Guarded against
+/// server-side request forgery: https only (http when allowed), allowed ports only, no
+/// credentials in the URL, every name resolved and refused when any of its addresses is
+/// loopback, private, link-local (cloud metadata), multicast or unspecified unless
+/// allow-listed, redirects followed by hand and re-checked (at most `maxRedirects`), one
+/// deadline for everything, and a size cap counted on the bytes (Content-Length is not
+/// trusted). For http the connection goes to the checked address.
 public final class ExternalFetcher: Sendable {
     public let policy: ExternalFetchPolicy
 
@@ -81,17 +96,31 @@ public final class ExternalFetcher: Sendable {
             let md5 = StreamingDigest(.md5)
             let sha1 = StreamingDigest(.sha1)
             let sha256 = StreamingDigest(.sha256)
+            let size = try await stream { buffer in
+                buffer.withUnsafeReadableBytes { bytes in
+                    md5.update(bytes)
+                    sha1.update(bytes)
+                    sha256.update(bytes)
+                }
+                try await each(buffer)
+            }
+            return FetchedData(
+                url: url, size: size, md5: md5.finalize().hex, sha1: sha1.finalize().hex, sha256: sha256.finalize().hex, contentType: contentType)
+        }
+
+        /// Hands each buffer of the body to `each`, counting bytes against the cap.
+        /// - Returns: the body's size.
+        ///
+        /// #### Errors
+        /// 413 (``CatalogError``) past the cap, ``Refused`` when the remote stops sending, and
+        /// whatever `each` throws.
+        public func stream(_ each: (ByteBuffer) async throws -> Void) async throws -> Int {
             var size = 0
             do {
                 for try await buffer in response.body {
                     size += buffer.readableBytes
                     if size > cap {
-                        throw CatalogError(.payloadTooLarge, "\(url) holds more than the \(cap) bytes this blob may hold.")
-                    }
-                    buffer.withUnsafeReadableBytes { bytes in
-                        md5.update(bytes)
-                        sha1.update(bytes)
-                        sha256.update(bytes)
+                        throw CatalogError(.payloadTooLarge, "\(url) holds more than the \(cap) bytes allowed here.")
                     }
                     try await each(buffer)
                 }
@@ -100,8 +129,7 @@ public final class ExternalFetcher: Sendable {
             } catch {
                 throw Refused(description: "\(url) stopped sending: \(error)", unreachable: true)
             }
-            return FetchedData(
-                url: url, size: size, md5: md5.finalize().hex, sha1: sha1.finalize().hex, sha256: sha256.finalize().hex, contentType: contentType)
+            return size
         }
     }
 
@@ -133,6 +161,12 @@ public final class ExternalFetcher: Sendable {
         throw Refused(description: "\(text) redirects more than \(policy.maxRedirects) times", unreachable: true)
     }
 
+    /// Applies the URL rules and the address checks to `text` without connecting: a web-download
+    /// URI is refused at once (400), as Glance's import filter does.
+    public func check(_ text: String) throws {
+        _ = try checkedRequest(text)
+    }
+
     /// The request for `text` after the URL rules and the address checks.
     func checkedRequest(_ text: String) throws -> (HTTPClientRequest, String) {
         guard var components = URLComponents(string: text), let scheme = components.scheme?.lowercased(), let host = components.host, !host.isEmpty
@@ -141,18 +175,24 @@ public final class ExternalFetcher: Sendable {
         }
         guard scheme == "https" || (scheme == "http" && policy.allowHTTP) else {
             throw Refused(
-                description: "\(scheme) URLs are not accepted for external locations (https\(policy.allowHTTP ? " or http" : ""))", unreachable: false
+                description: "\(scheme) URLs are not fetched here (https\(policy.allowHTTP ? " or http" : ""))", unreachable: false
             )
         }
         guard components.user == nil && components.password == nil else {
-            throw Refused(description: "external URLs must not carry credentials", unreachable: false)
+            throw Refused(description: "URLs to fetch must not carry credentials", unreachable: false)
         }
         let port = components.port ?? (scheme == "https" ? 443 : 80)
+        if let ports = policy.allowedPorts, !ports.contains(port) {
+            throw Refused(
+                description: "port \(port) is not allowed (allowed: \(ports.sorted().map(String.init).joined(separator: ", ")))", unreachable: false)
+        }
         let allowed = policy.allowedHosts.contains(host.lowercased()) || policy.allowedHosts.contains("\(host.lowercased()):\(port)")
         let addresses = Self.resolve(host, port: port)
         guard let first = addresses.first else { throw Refused(description: "\(host) does not resolve", unreachable: true) }
         if !allowed, let bad = addresses.first(where: { !Self.isPublic($0) }) {
-            throw Refused(description: "\(host) resolves to \(bad), a non-public address; external locations must be public", unreachable: false)
+            throw Refused(
+                description: "\(host) resolves to \(bad), a non-public address; only public addresses are fetched unless the host is allow-listed",
+                unreachable: false)
         }
         var request = HTTPClientRequest(url: text)
         if scheme == "http" {
@@ -161,7 +201,7 @@ public final class ExternalFetcher: Sendable {
             request = HTTPClientRequest(url: components.string ?? text)
             request.headers.replaceOrAdd(name: "Host", value: components.port.map { "\(host):\($0)" } ?? host)
         }
-        request.headers.add(name: "User-Agent", value: "granary-artifacts")
+        request.headers.add(name: "User-Agent", value: "granary")
         return (request, first)
     }
 

@@ -1,7 +1,7 @@
 import AsyncHTTPClient
 import Testing
 
-@testable import GranaryArtifactsAPI
+@testable import GranaryFetch
 
 /// The fetcher's address and URL rules, which keep external locations from reaching inside.
 @Suite struct ExternalFetcherTests {
@@ -32,5 +32,23 @@ import Testing
         #expect(address == "127.0.0.1" && request.url == "http://127.0.0.1:8080/tpl")
         // The allow-list names a host and port: another port of it stays refused.
         #expect(throws: ExternalFetcher.Refused.self) { try lenient.checkedRequest("http://127.0.0.1:9090/tpl") }
+    }
+
+    @Test func theWebDownloadPolicyIsGlancesFilterWithAddressChecks() throws {
+        let glance = ExternalFetcher(policy: .webDownload)
+        for url in ["http://127.0.0.1/x", "http://10.0.0.1/x", "http://169.254.169.254/latest/", "http://8.8.8.8:8080/x", "ftp://8.8.8.8/x"] {
+            #expect(throws: ExternalFetcher.Refused.self, "\(url)") { try glance.check(url) }
+        }
+        // Ports 80 and 443, said or implied, of a public address pass (nothing is connected to).
+        for url in ["http://8.8.8.8/disk.img", "http://8.8.8.8:80/disk.img", "https://8.8.8.8/disk.img", "https://8.8.8.8:443/x"] {
+            try glance.check(url)
+        }
+        var policy = ExternalFetchPolicy.webDownload
+        policy.allowedHosts = ["127.0.0.1:8000"]
+        let lenient = ExternalFetcher(policy: policy)
+        // An allow-listed host still needs its port allowed.
+        #expect(throws: ExternalFetcher.Refused.self) { try lenient.check("http://127.0.0.1:8000/x") }
+        policy.allowedPorts?.insert(8000)
+        try ExternalFetcher(policy: policy).check("http://127.0.0.1:8000/x")
     }
 }
