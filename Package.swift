@@ -102,6 +102,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 // Keystone token validation (keystone auth mode).
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                // Background work that ends with the server (web-download fetches).
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
 

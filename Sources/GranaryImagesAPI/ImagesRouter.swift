@@ -1,6 +1,5 @@
 import Foundation
 public import GranaryCatalog
-public import GranaryFetch
 public import GranaryStore
 import HTTPTypes
 public import Hummingbird
@@ -9,7 +8,7 @@ import NIOCore
 /// Builds the images API (Glance v2) router: version discovery and, given a catalog, `/v2/images`.
 /// With a GC runner, the admin routes (`/admin/stats`, `/admin/gc`) join too.
 public func buildImagesRouter(
-    catalog: ImageCatalog? = nil, auth: AuthMode = .noauth, gc: GCRunner? = nil, webDownload: ExternalFetchPolicy = .webDownload
+    catalog: ImageCatalog? = nil, auth: AuthMode = .noauth, gc: GCRunner? = nil, webDownloads: WebDownloads = WebDownloads()
 ) -> Router<ImagesRequestContext> {
     let router = Router(context: ImagesRequestContext.self)
     router.add(middleware: RequestIDMiddleware())
@@ -17,7 +16,7 @@ public func buildImagesRouter(
         let api = router.group().add(middleware: AuthMiddleware(mode: auth)).add(middleware: RequestShapeMiddleware())
         var table = RouteTable()
         ImagesController(catalog: catalog).add(to: &table)
-        ImportController(catalog: catalog, webDownload: ExternalFetcher(policy: webDownload)).add(to: &table)
+        ImportController(catalog: catalog, webDownloads: webDownloads).add(to: &table)
         CacheController(catalog: catalog).add(to: &table)
         MetadefsController(catalog: catalog.metadefs).add(to: &table)
         table.register(on: api, prefixes: ["v2"] + VersionsDocument.servedMinorVersions.map { "v2.\($0)" })

@@ -4,15 +4,14 @@ import GranaryFetch
 import GranaryIndex
 import HTTPTypes
 import Hummingbird
-import Logging
 import NIOCore
 
 /// Interoperable import (v2.6): `PUT /stage`, `POST /import`, the image's tasks (v2.12) and
 /// the `/info` documents clients read to learn what is offered (reference §3.6, §7.6).
 struct ImportController: Sendable {
     let catalog: ImageCatalog
-    /// Fetches web-download URIs.
-    let webDownload: ExternalFetcher
+    /// Runs web-download fetches.
+    let webDownloads: WebDownloads
 
     func add(to table: inout RouteTable) {
         table.add("images/:id/stage", [(.put, stage)])
@@ -46,7 +45,7 @@ struct ImportController: Sendable {
             if try ImageCatalog.importMethod(body) == "web-download" && catalog.settings.importMethods.contains("web-download") {
                 let text = try ImageCatalog.webDownloadURI(body)
                 do {
-                    try webDownload.check(text)
+                    try webDownloads.fetcher.check(text)
                 } catch let refused as ExternalFetcher.Refused {
                     throw GlanceError(.badRequest, "URI for web-download does not pass filtering: \(text) (\(refused))")
                 }
@@ -54,25 +53,8 @@ struct ImportController: Sendable {
             }
             let task = try await catalog.importImage(
                 try context.parameters.require("id"), ImportRequest(body: body, requestID: requestID), caller: context.caller)
-            if let uri, task.status == "processing" { startWebDownload(uri, task: task.id, logger: context.logger) }
+            if let uri, task.status == "processing" { webDownloads.start(uri, task: task.id, catalog: catalog, logger: context.logger) }
             return Response(status: .accepted)
-        }
-    }
-
-    /// Fetches `uri` into the import's task in the background: the import answers 202 at once,
-    /// as Glance's, and clients follow the image's status and tasks. A server stopped meanwhile
-    /// fails the task at its next start (``ImageCatalog/recoverInterruptedWork()``).
-    private func startWebDownload(_ uri: String, task: String, logger: Logger) {
-        let catalog = catalog
-        let fetcher = webDownload
-        Task {
-            let ended = await catalog.completeImport(task) { sink in
-                let opened = try await fetcher.open(uri, cap: catalog.settings.imageSizeCap)
-                _ = try await opened.stream { buffer in try await UploadBody.write(buffer, into: sink) }
-            }
-            if let ended, ended.status != "success" {
-                logger.warning("web-download of \(uri) failed: \(ended.message)", metadata: ["image": "\(ended.imageID)", "task": "\(task)"])
-            }
         }
     }
 

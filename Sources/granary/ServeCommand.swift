@@ -1,7 +1,6 @@
 import ArgumentParser
 import GranaryArtifactsAPI
 import GranaryCatalog
-import GranaryFetch
 import GranaryImagesAPI
 import GranaryStore
 import Hummingbird
@@ -89,11 +88,12 @@ struct ServeCommand: AsyncParsableCommand {
             configuration: .init(address: .hostname(settings.host, port: settings.artifactsPort), serverName: "granary-artifacts"),
             logger: logger
         )
+        let webDownloads = WebDownloads(policy: settings.webDownload)
         let app = Application(
-            router: buildImagesRouter(catalog: catalog, auth: auth, gc: gc, webDownload: settings.webDownload),
+            router: buildImagesRouter(catalog: catalog, auth: auth, gc: gc, webDownloads: webDownloads),
             server: imagesServer(idleTimeout: settings.clientSocketTimeout),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "granary"),
-            services: [GCService(runner: gc), StageExpiryService(catalog: catalog, logger: logger), artifactsApp],
+            services: [GCService(runner: gc), StageExpiryService(catalog: catalog, logger: logger), webDownloads, artifactsApp],
             logger: logger
         )
         try await app.runService()

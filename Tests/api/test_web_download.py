@@ -17,7 +17,7 @@ DISK = os.urandom(5 * 1024 * 1024 + 17)
 
 
 class Origin(http.server.BaseHTTPRequestHandler):
-    """Serves DISK at /disk.img, a redirect to it, a 404, and a body cut short."""
+    """Serves DISK at /disk.img, a redirect to it, a 404, a slow body and one cut short."""
 
     def do_GET(self):
         if self.path == "/disk.img":
@@ -29,6 +29,18 @@ class Origin(http.server.BaseHTTPRequestHandler):
             self.send_response(302)
             self.send_header("Location", "/disk.img")
             self.end_headers()
+        elif self.path == "/slow":
+            # 64 KiB every 50 ms: a fetch that is still running when the server is stopped.
+            self.send_response(200)
+            self.send_header("Content-Length", str(64 * 1024 * 400))
+            self.end_headers()
+            try:
+                for _ in range(400):
+                    self.wfile.write(DISK[: 64 * 1024])
+                    self.wfile.flush()
+                    time.sleep(0.05)
+            except OSError:
+                pass
         elif self.path == "/cut":
             self.send_response(200)
             self.send_header("Content-Length", str(len(DISK)))
@@ -52,14 +64,16 @@ def origin():
     httpd.shutdown()
 
 
+def allowing(origin):
+    """The settings that let a server fetch from the origin: its host:port allow-listed, its port allowed."""
+    port = origin.rsplit(":", 1)[1]
+    return {"GRANARY_IMAGES_WEB_DOWNLOAD_ALLOWED_HOSTS": f"127.0.0.1:{port}",
+            "GRANARY_IMAGES_WEB_DOWNLOAD_ALLOWED_PORTS": f"80,443,{port}"}
+
+
 @pytest.fixture(scope="module")
 def wd_server(origin):
-    """A server that may fetch from the origin: its host:port allow-listed, its port allowed."""
-    port = origin.rsplit(":", 1)[1]
-    url, proc, log, data = start_server(env={
-        "GRANARY_IMAGES_WEB_DOWNLOAD_ALLOWED_HOSTS": f"127.0.0.1:{port}",
-        "GRANARY_IMAGES_WEB_DOWNLOAD_ALLOWED_PORTS": f"80,443,{port}",
-    })
+    url, proc, log, data = start_server(env=allowing(origin))
     yield url
     stop_server(proc, log, data)
 
@@ -170,5 +184,28 @@ def test_web_download_can_be_switched_off(origin):
         image_id = requests.post(f"{url}/v2/images", json={"name": "off", "disk_format": "raw", "container_format": "bare"}).json()["id"]
         response = import_uri(url, image_id, f"{origin}/disk.img")
         assert response.status_code == 400 and "not enabled" in response.text
+    finally:
+        stop_server(proc, log, data)
+
+
+def test_sigterm_fails_a_running_web_download_cleanly(origin):
+    url, proc, log, data = start_server(env=allowing(origin))
+    image_id = new_image(url, "wd-stop")
+    assert import_uri(url, image_id, f"{origin}/slow").status_code == 202
+    time.sleep(0.5)  # bytes are arriving
+    assert requests.get(f"{url}/v2/images/{image_id}").json()["status"] == "importing"
+    proc.terminate()
+    assert proc.wait(timeout=20) == 0
+    log.close()
+    # The import was failed before the process exited (a restart's recovery would say otherwise).
+    url, proc, log, data = start_server(env=allowing(origin), data=data)
+    try:
+        image = requests.get(f"{url}/v2/images/{image_id}").json()
+        assert image["status"] == "queued" and image["size"] is None and "os_glance_import_task" not in image
+        [task] = requests.get(f"{url}/v2/images/{image_id}/tasks").json()["tasks"]
+        assert task["status"] == "failure" and "server was stopped" in task["message"], task
+        assert import_uri(url, image_id, f"{origin}/disk.img").status_code == 202
+        image = wait_until(url, image_id, lambda i: i["status"] == "active")
+        assert image["os_hash_value"] == hashlib.sha512(DISK).hexdigest()
     finally:
         stop_server(proc, log, data)
