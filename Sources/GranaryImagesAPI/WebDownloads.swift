@@ -30,7 +30,8 @@ public final class WebDownloads: Service, Sendable {
                     do {
                         let opened = try await fetcher.open(uri, cap: catalog.settings.imageSizeCap)
                         _ = try await opened.stream { buffer in try await UploadBody.write(buffer, into: sink) }
-                    } catch  where Task.isCancelled {
+                    } catch {
+                        guard Task.isCancelled else { throw error }
                         throw CatalogError(.gone, "The server was stopped during the web-download of \(uri); import the image again.")
                     }
                 }
