@@ -3,6 +3,7 @@ import GranaryCodec
 public import GranaryIndex
 import GranaryLMDB
 public import GranaryStore
+import Synchronization
 
 extension ImageCatalog {
     /// Uploads image data (reference §7.2): queued → saving, the bytes through the store, then
@@ -13,14 +14,14 @@ extension ImageCatalog {
     ///   - declaredSize: `x-openstack-image-size` or `Content-Length`; a different byte count is a 400.
     ///   - feed: sends the request body into the sink.
     public func upload(_ id: String, caller: Caller, declaredSize: Int?, feed: (UploadSink) async throws -> Void) async throws -> ImageRecord {
-        try await moveQueued(id, to: "saving", caller: caller)
+        let saving = try await moveQueued(id, to: "saving", caller: caller)
         do {
-            return try await receive(declaredSize: declaredSize, feed: feed) { txn, blob in
+            return try await receive(declaredSize: declaredSize, formatsOf: saving, feed: feed) { txn, blob, virtualSize in
                 guard var image = try self.index.get(id.lowercased(), in: txn), image.status == "saving" else {
                     throw CatalogError(.gone, "Image \(id) was deleted during the upload.")
                 }
                 let previous = image
-                self.activate(&image, with: blob)
+                self.activate(&image, with: blob, virtualSize: virtualSize)
                 try self.index.put(image, previous: previous, in: txn)
                 return image
             }
@@ -30,23 +31,25 @@ extension ImageCatalog {
         }
     }
 
-    /// Makes `blob` the image's data (size, checksums as configured) and the image active.
-    func activate(_ image: inout ImageRecord, with blob: BlobInfo) {
+    /// Makes `blob` the image's data (size, checksums as configured, the inspected virtual
+    /// size) and the image active.
+    func activate(_ image: inout ImageRecord, with blob: BlobInfo, virtualSize: Int?) {
         image.status = "active"
         image.size = blob.size
         image.blob = blob.id.hex
         image.checksum = settings.legacyChecksum ? blob.digests[.md5]?.hex : nil
         image.osHashAlgo = settings.hashAlgorithm.rawValue
         image.osHashValue = blob.digests[settings.hashAlgorithm]?.hex
-        if image.diskFormat == "raw" { image.virtualSize = blob.size }
+        image.virtualSize = virtualSize
         image.updatedAt = Int(Date().timeIntervalSince1970)
     }
 
     /// queued → `status` (saving or uploading), so a second upload or stage gets 409 while this
     /// one runs; both formats must be set first (reference §7.1).
-    func moveQueued(_ id: String, to status: String, caller: Caller) async throws {
+    /// - Returns: the image as it now is.
+    func moveQueued(_ id: String, to status: String, caller: Caller) async throws -> ImageRecord {
         let now = Int(Date().timeIntervalSince1970)
-        _ = try await store.coordinator.submit { txn in
+        return try await store.coordinator.submit { txn in
             var image = try self.writable(id, caller, in: txn)
             let previous = image
             guard image.status == "queued" else {
@@ -58,19 +61,31 @@ extension ImageCatalog {
             image.status = status
             image.updatedAt = now
             try self.index.put(image, previous: previous, in: txn)
+            return image
         }
     }
 
     /// Streams `feed` through a new ingest session with the configured digests, counted
-    /// against `image_size_cap`, and commits the blob together with `work`.
+    /// against `image_size_cap`, checks the bytes against the formats of `image`
+    /// (``checkFormat(diskFormat:containerFormat:head:size:enforce:)``) and commits the blob
+    /// together with `work`, which gets the virtual size found.
     func receive<R: Sendable>(
-        declaredSize: Int?, feed: (UploadSink) async throws -> Void,
-        alongWith work: @escaping @Sendable (borrowing WriteTransaction, BlobInfo) throws -> R
+        declaredSize: Int?, formatsOf image: ImageRecord, feed: (UploadSink) async throws -> Void,
+        alongWith work: @escaping @Sendable (borrowing WriteTransaction, BlobInfo, Int?) throws -> R
     ) async throws -> R {
         var digests = [settings.hashAlgorithm]
         if settings.legacyChecksum && !digests.contains(.md5) { digests.append(.md5) }
+        let virtualSize = Inspected()
+        let enforce = settings.requireFormatMatch
         return try await store.receiveUpload(
-            digests: digests, cap: settings.imageSizeCap, limit: "image_size_cap", declaredSize: declaredSize, feed: feed, alongWith: work)
+            digests: digests, cap: settings.imageSizeCap, limit: "image_size_cap", declaredSize: declaredSize,
+            feed: { sink in
+                try await feed(sink)
+                let found = try Self.checkFormat(
+                    diskFormat: image.diskFormat, containerFormat: image.containerFormat, head: sink.head, size: sink.received, enforce: enforce)
+                virtualSize.value.withLock { $0 = found }
+            },
+            alongWith: { txn, blob in try work(txn, blob, virtualSize.value.withLock { $0 }) })
     }
 
     /// `status` → queued after a failed upload or stage (no data referenced).
@@ -102,4 +117,9 @@ extension ImageCatalog {
         if range == nil { noteCacheHit(image.id) }
         return (image, try store.reader(blob, range: range))
     }
+}
+
+/// The virtual size the inspection of an upload found, handed from the feed to the commit.
+private final class Inspected: Sendable {
+    let value = Mutex<Int?>(nil)
 }

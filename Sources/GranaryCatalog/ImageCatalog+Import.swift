@@ -25,11 +25,11 @@ extension ImageCatalog {
         guard settings.importMethods.contains("glance-direct") else {
             throw CatalogError(.notFound, "The glance-direct import method is not enabled: staging is not available.")
         }
-        try await moveQueued(id, to: "uploading", caller: caller)
+        let uploading = try await moveQueued(id, to: "uploading", caller: caller)
         let algorithm = settings.hashAlgorithm
         let legacy = settings.legacyChecksum
         do {
-            try await receive(declaredSize: declaredSize, feed: feed) { txn, blob in
+            try await receive(declaredSize: declaredSize, formatsOf: uploading, feed: feed) { txn, blob, virtualSize in
                 guard var image = try self.index.get(id.lowercased(), in: txn), image.status == "uploading", image.staged == nil else {
                     throw CatalogError(.gone, "Image \(id) was deleted during the upload.")
                 }
@@ -37,7 +37,7 @@ extension ImageCatalog {
                 let now = Int(Date().timeIntervalSince1970)
                 image.staged = StagedData(
                     blob: blob.id.hex, size: blob.size, checksum: legacy ? blob.digests[.md5]?.hex : nil,
-                    osHashAlgo: algorithm.rawValue, osHashValue: blob.digests[algorithm]?.hex, stagedAt: now)
+                    osHashAlgo: algorithm.rawValue, osHashValue: blob.digests[algorithm]?.hex, stagedAt: now, virtualSize: virtualSize)
                 image.size = blob.size
                 image.updatedAt = now
                 try self.index.put(image, previous: previous, in: txn)
@@ -108,14 +108,18 @@ extension ImageCatalog {
     @discardableResult
     public func completeImport(_ taskID: String, feed: (UploadSink) async throws -> Void) async -> TaskRecord? {
         do {
-            return try await receive(declaredSize: nil, feed: feed) { txn, blob in
+            let importing = try store.environment.read { txn in
+                try self.tasks.get(taskID, in: txn).flatMap { try self.index.get($0.imageID, in: txn) }
+            }
+            guard let importing else { throw CatalogError(.gone, "The image was deleted before its import began.") }
+            return try await receive(declaredSize: nil, formatsOf: importing, feed: feed) { txn, blob, virtualSize in
                 guard var task = try self.tasks.get(taskID, in: txn), var image = try self.index.get(task.imageID, in: txn),
                     image.status == "importing", image.properties["os_glance_import_task"] == taskID
                 else {
                     throw CatalogError(.gone, "The image was deleted, or its import ended, before the data was stored.")
                 }
                 let previous = image
-                self.activate(&image, with: blob)
+                self.activate(&image, with: blob, virtualSize: virtualSize)
                 image.properties["os_glance_import_task"] = nil
                 try self.index.put(image, previous: previous, in: txn)
                 task.status = "success"
@@ -169,7 +173,7 @@ extension ImageCatalog {
         image.checksum = staged.checksum
         image.osHashAlgo = staged.osHashAlgo
         image.osHashValue = staged.osHashValue
-        if image.diskFormat == "raw" { image.virtualSize = staged.size }
+        image.virtualSize = staged.virtualSize ?? (image.diskFormat == "raw" ? staged.size : nil)
         image.staged = nil
         image.properties["os_glance_import_task"] = nil
         image.updatedAt = now

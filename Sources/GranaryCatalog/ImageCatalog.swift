@@ -16,6 +16,9 @@ public struct ImagesSettings: Sendable {
     /// ``ImagesSettings/servedImportMethods``: `glance-direct` (stage, then import) and
     /// `web-download` (the server fetches a URI), Glance's defaults without multi-store's copy-image.
     public var importMethods = Self.servedImportMethods
+    /// Glance's `require_image_format_match`: the data of a `bare` image must be what its
+    /// `disk_format` says, and pass that format's safety check (``InspectedImage``), else 415.
+    public var requireFormatMatch = true
     public static let servedImportMethods = ["glance-direct", "web-download"]
     /// Seconds a stage may wait for its import before it is released (default one day).
     public var stageTimeToLive = 86_400

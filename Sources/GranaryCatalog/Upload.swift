@@ -10,6 +10,8 @@ public final class UploadSink: @unchecked Sendable {
     /// What the cap is, for the 413 (`image_size_cap`, a blob field's limit, …).
     let limit: String
     public private(set) var received = 0
+    /// The first bytes (up to ``InspectedImage/headLength``), for the format inspection.
+    public private(set) var head: [UInt8] = []
 
     init(session: IngestSession, cap: Int, limit: String) {
         self.session = session
@@ -19,7 +21,13 @@ public final class UploadSink: @unchecked Sendable {
 
     /// Lends free ingest space to `body`, which copies bytes in and returns how many.
     public func fill(_ body: (UnsafeMutableRawBufferPointer) throws -> Int) async throws {
-        let n = try await session.fill(body)
+        let n = try await session.fill { space in
+            let n = try body(space)
+            if head.count < InspectedImage.headLength {
+                head.append(contentsOf: UnsafeRawBufferPointer(rebasing: space[0..<min(n, InspectedImage.headLength - head.count)]))
+            }
+            return n
+        }
         received += n
         if received > cap {
             throw CatalogError(.payloadTooLarge, "The upload is larger than \(limit) (\(cap) bytes).")

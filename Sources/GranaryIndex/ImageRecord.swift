@@ -69,13 +69,16 @@ public struct StagedData: Codable, Sendable, Equatable {
     public var osHashValue: String?
     /// Seconds since 1970 when the stage was committed.
     public var stagedAt: Int
+    /// What the format inspection found (absent in stages of older versions).
+    public var virtualSize: Int?
 
-    public init(blob: String, size: Int, checksum: String?, osHashAlgo: String, osHashValue: String?, stagedAt: Int) {
+    public init(blob: String, size: Int, checksum: String?, osHashAlgo: String, osHashValue: String?, stagedAt: Int, virtualSize: Int? = nil) {
         self.blob = blob
         self.size = size
         self.checksum = checksum
         self.osHashAlgo = osHashAlgo
         self.osHashValue = osHashValue
         self.stagedAt = stagedAt
+        self.virtualSize = virtualSize
     }
 }

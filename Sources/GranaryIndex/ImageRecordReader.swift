@@ -91,6 +91,7 @@ struct ImageRecordReader {
         var osHashAlgo: String?
         var osHashValue: String?
         var stagedAt: Int?
+        var virtualSize: Int?
         try objectFields { reader, key throws(Unexpected) in
             switch key {
             case "blob": blob = try reader.string()
@@ -99,11 +100,14 @@ struct ImageRecordReader {
             case "osHashAlgo": osHashAlgo = try reader.string()
             case "osHashValue": osHashValue = try reader.optional { r throws(Unexpected) in try r.string() }
             case "stagedAt": stagedAt = try reader.integer()
+            case "virtualSize": virtualSize = try reader.optional { r throws(Unexpected) in try r.integer() }
             default: throw Unexpected()
             }
         }
         guard let blob, let size, let osHashAlgo, let stagedAt else { throw Unexpected() }
-        return StagedData(blob: blob, size: size, checksum: checksum, osHashAlgo: osHashAlgo, osHashValue: osHashValue, stagedAt: stagedAt)
+        return StagedData(
+            blob: blob, size: size, checksum: checksum, osHashAlgo: osHashAlgo, osHashValue: osHashValue, stagedAt: stagedAt, virtualSize: virtualSize
+        )
     }
 
     // MARK: JSON pieces

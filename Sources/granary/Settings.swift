@@ -41,6 +41,7 @@ enum AuthMode: String, CaseIterable, Sendable {
 /// `images.hash_algo` / `GRANARY_IMAGES_HASH_ALGO` (`os_hash_algo`: sha512, sha256, …),
 /// `images.legacy_checksum` / `GRANARY_IMAGES_LEGACY_CHECKSUM` (compute the md5 `checksum`),
 /// `images.stage_ttl` / `GRANARY_IMAGES_STAGE_TTL` (seconds a stage waits for its import),
+/// `images.require_format_match` / `GRANARY_IMAGES_REQUIRE_FORMAT_MATCH` (Glance's format inspection of `bare` uploads),
 /// `images.property_protection_file` / `GRANARY_IMAGES_PROPERTY_PROTECTION_FILE` (Glance's property
 /// protections, roles format: INI sections of property-name regexes with create/read/update/delete roles),
 /// `images.import_methods` / `GRANARY_IMAGES_IMPORT_METHODS` (comma list of glance-direct, web-download),
@@ -130,6 +131,7 @@ struct Settings: Sendable {
         settings.images.stageTimeToLive = try integer(reader, "images.stage_ttl", range: 1...Int(Int32.max)) ?? settings.images.stageTimeToLive
         settings.images.hashAlgorithm = try choice(reader, "images.hash_algo") ?? settings.images.hashAlgorithm
         settings.images.legacyChecksum = try boolean(reader, "images.legacy_checksum") ?? settings.images.legacyChecksum
+        settings.images.requireFormatMatch = try boolean(reader, "images.require_format_match") ?? settings.images.requireFormatMatch
         if let file = reader.string(forKey: "images.property_protection_file") {
             do {
                 settings.images.propertyProtections = try PropertyProtections(contentsOf: file)

@@ -37,7 +37,8 @@ import Testing
         if Bool.random(using: &rng) {
             record.staged = StagedData(
                 blob: String(repeating: "d", count: 64), size: Int.random(in: 0..<1 << 40, using: &rng), checksum: maybe("e"),
-                osHashAlgo: "sha256", osHashValue: maybe("f"), stagedAt: Int.random(in: 0..<2_000_000_000, using: &rng))
+                osHashAlgo: "sha256", osHashValue: maybe("f"), stagedAt: Int.random(in: 0..<2_000_000_000, using: &rng),
+                virtualSize: maybe(Int.random(in: 0..<1 << 40, using: &rng)))
         }
         return record
     }
