@@ -104,6 +104,14 @@ def glance(server):
     return Client("2", endpoint=server, token="anything")
 
 
+def sdk_wait_active(sdk, image_id, timeout=20):
+    """The image once openstacksdk shows it active, or as it is when `timeout` seconds are up."""
+    deadline = time.time() + timeout
+    while sdk.image.get_image(image_id).status != "active" and time.time() < deadline:
+        time.sleep(0.05)
+    return sdk.image.get_image(image_id)
+
+
 @pytest.fixture
 def sdk(server):
     import openstack

@@ -12,7 +12,7 @@ import pytest
 import requests
 from glanceclient import exc
 
-from conftest import start_server, stop_server, granary_binary
+from conftest import granary_binary, sdk_wait_active, start_server, stop_server
 
 
 def wait_status(glance, image_id, status, timeout=10):
@@ -86,10 +86,7 @@ def test_glance_cli_create_via_import(server, tmp_path):
 def test_sdk_create_image_with_import(sdk):
     data = os.urandom(2 * 1024 * 1024)
     image = sdk.image.create_image(name="sdk-import", disk_format="raw", container_format="bare", data=data, use_import=True)
-    deadline = time.time() + 10
-    while sdk.image.get_image(image.id).status != "active" and time.time() < deadline:
-        time.sleep(0.05)
-    image = sdk.image.get_image(image.id)
+    image = sdk_wait_active(sdk, image.id)
     assert image.status == "active"
     assert image.hash_value == hashlib.sha512(data).hexdigest()
     assert sdk.image.download_image(image).content == data

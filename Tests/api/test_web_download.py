@@ -11,7 +11,7 @@ import time
 import pytest
 import requests
 
-from conftest import free_port, start_server, stop_server
+from conftest import free_port, sdk_wait_active, start_server, stop_server
 
 DISK = os.urandom(5 * 1024 * 1024 + 17)
 
@@ -125,10 +125,7 @@ def test_sdk_web_download_follows_redirects(wd_server, origin):
     sdk = openstack.connect(auth_type="none", auth={"endpoint": wd_server}, image_api_version="2")
     image = sdk.image.create_image(name="wd-sdk", disk_format="raw", container_format="bare")
     sdk.image.import_image(image, method="web-download", uri=f"{origin}/moved")
-    deadline = time.time() + 20
-    while sdk.image.get_image(image.id).status != "active" and time.time() < deadline:
-        time.sleep(0.05)
-    image = sdk.image.get_image(image.id)
+    image = sdk_wait_active(sdk, image.id)
     assert image.status == "active"
     assert image.hash_value == hashlib.sha512(DISK).hexdigest()
     assert sdk.image.download_image(image).content == DISK
