@@ -77,15 +77,47 @@ extension ImageCatalog {
         if settings.legacyChecksum && !digests.contains(.md5) { digests.append(.md5) }
         let virtualSize = Inspected()
         let enforce = settings.requireFormatMatch
+        var cap = settings.imageSizeCap
+        var limit = "image_size_cap"
+        if settings.userStorageQuota > 0 {
+            let remaining = try store.environment.read { txn in try remainingQuota(of: image, in: txn) }
+            if let declaredSize { try checkQuota(size: declaredSize, remaining: remaining) }
+            if remaining < cap { (cap, limit) = (remaining, "what user_storage_quota leaves") }
+        }
         return try await store.receiveUpload(
-            digests: digests, cap: settings.imageSizeCap, limit: "image_size_cap", declaredSize: declaredSize,
+            digests: digests, cap: cap, limit: limit, declaredSize: declaredSize,
             feed: { sink in
                 try await feed(sink)
                 let found = try Self.checkFormat(
                     diskFormat: image.diskFormat, containerFormat: image.containerFormat, head: sink.head, size: sink.received, enforce: enforce)
                 virtualSize.value.withLock { $0 = found }
             },
-            alongWith: { txn, blob in try work(txn, blob, virtualSize.value.withLock { $0 }) })
+            alongWith: { txn, blob in
+                // Counted again where it commits: uploads of one owner running at once cannot
+                // together pass the quota.
+                if self.settings.userStorageQuota > 0 { try self.checkQuota(size: blob.size, remaining: try self.remainingQuota(of: image, in: txn)) }
+                return try work(txn, blob, virtualSize.value.withLock { $0 })
+            })
+    }
+
+    /// Bytes `image`'s owner may still store under `user_storage_quota`: the quota less the
+    /// sizes of the owner's other images (uploaded or staged data).
+    func remainingQuota<Access: TransactionAccess>(of image: ImageRecord, in txn: borrowing Transaction<Access>) throws -> Int {
+        var used = 0
+        try index.walk([.owner(image.owner)], descending: true, after: nil, in: txn) { other in
+            if other.id != image.id { used += other.size ?? 0 }
+            return true
+        }
+        return max(0, settings.userStorageQuota - used)
+    }
+
+    /// 413 when `size` bytes do not fit in what the quota leaves (Glance's message).
+    func checkQuota(size: Int, remaining: Int) throws {
+        guard size > remaining else { return }
+        throw CatalogError(
+            .payloadTooLarge,
+            "Denying attempt to upload image because it exceeds the quota: The size of the data \(size) will exceed the limit. \(remaining) bytes remaining."
+        )
     }
 
     /// `status` → queued after a failed upload or stage (no data referenced).

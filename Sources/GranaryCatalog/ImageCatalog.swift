@@ -16,6 +16,9 @@ public struct ImagesSettings: Sendable {
     /// ``ImagesSettings/servedImportMethods``: `glance-direct` (stage, then import) and
     /// `web-download` (the server fetches a URI), Glance's defaults without multi-store's copy-image.
     public var importMethods = Self.servedImportMethods
+    /// Glance's `user_storage_quota`: bytes of image data (uploaded or staged) one owner may
+    /// hold in all, counted on the images' sizes; 0: unlimited. Past it, an upload is a 413.
+    public var userStorageQuota = 0
     /// Glance's `require_image_format_match`: the data of a `bare` image must be what its
     /// `disk_format` says, and pass that format's safety check (``InspectedImage``), else 415.
     public var requireFormatMatch = true

@@ -42,6 +42,7 @@ enum AuthMode: String, CaseIterable, Sendable {
 /// `images.legacy_checksum` / `GRANARY_IMAGES_LEGACY_CHECKSUM` (compute the md5 `checksum`),
 /// `images.stage_ttl` / `GRANARY_IMAGES_STAGE_TTL` (seconds a stage waits for its import),
 /// `images.require_format_match` / `GRANARY_IMAGES_REQUIRE_FORMAT_MATCH` (Glance's format inspection of `bare` uploads),
+/// `images.user_storage_quota` / `GRANARY_IMAGES_USER_STORAGE_QUOTA` (bytes of image data per owner, e.g. `10GB`; 0: unlimited),
 /// `images.property_protection_file` / `GRANARY_IMAGES_PROPERTY_PROTECTION_FILE` (Glance's property
 /// protections, roles format: INI sections of property-name regexes with create/read/update/delete roles),
 /// `images.import_methods` / `GRANARY_IMAGES_IMPORT_METHODS` (comma list of glance-direct, web-download),
@@ -132,6 +133,13 @@ struct Settings: Sendable {
         settings.images.hashAlgorithm = try choice(reader, "images.hash_algo") ?? settings.images.hashAlgorithm
         settings.images.legacyChecksum = try boolean(reader, "images.legacy_checksum") ?? settings.images.legacyChecksum
         settings.images.requireFormatMatch = try boolean(reader, "images.require_format_match") ?? settings.images.requireFormatMatch
+        if let quota = reader.string(forKey: "images.user_storage_quota") {
+            guard let bytes = Self.byteCount(quota) else {
+                throw Invalid(
+                    description: "images.user_storage_quota must be a byte count, optionally with B, KB, MB, GB or TB (1024-based), not '\(quota)'")
+            }
+            settings.images.userStorageQuota = bytes
+        }
         if let file = reader.string(forKey: "images.property_protection_file") {
             do {
                 settings.images.propertyProtections = try PropertyProtections(contentsOf: file)
@@ -193,6 +201,18 @@ struct Settings: Sendable {
             result[String(name.dropFirst("GRANARY_".count))] = value
         }
         return result
+    }
+
+    /// Glance's quota notation: digits, then optionally B, KB, MB, GB or TB (powers of 1024).
+    static func byteCount(_ text: String) -> Int? {
+        let units: [(String, Int)] = [("KB", 1 << 10), ("MB", 1 << 20), ("GB", 1 << 30), ("TB", 1 << 40), ("B", 1), ("", 1)]
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        for (suffix, factor) in units where trimmed.hasSuffix(suffix) {
+            guard let number = Int(trimmed.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)), number >= 0 else { return nil }
+            let (bytes, overflow) = number.multipliedReportingOverflow(by: factor)
+            return overflow ? nil : bytes
+        }
+        return nil
     }
 
     /// A comma list, its items trimmed, empty ones dropped.
