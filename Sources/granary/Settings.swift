@@ -139,6 +139,8 @@ struct Settings: Sendable {
                     description: "images.user_storage_quota must be a byte count, optionally with B, KB, MB, GB or TB (1024-based), not '\(quota)'")
             }
             settings.images.userStorageQuota = bytes
+        } else if let bytes = try integer(reader, "images.user_storage_quota", range: 0...Int.max) {
+            settings.images.userStorageQuota = bytes  // a number in the configuration file
         }
         if let file = reader.string(forKey: "images.property_protection_file") {
             do {
