@@ -53,7 +53,8 @@ extension ImageCatalog {
     /// With glance-direct the staged data is already in the store under its content address, so
     /// the import then finishes in one transaction: the staged blob becomes the image's data (a
     /// crash between the two steps is finished by ``recoverInterruptedWork()``). A web-download
-    /// task is returned still `processing`: the caller fetches the URI into ``completeImport(_:feed:)``.
+    /// or glance-download task is returned still `processing`: the caller fetches the data into
+    /// ``completeImport(_:adopting:feed:)``.
     /// - Returns: the task, finished for glance-direct.
     @discardableResult
     public func importImage(_ id: String, _ request: ImportRequest, caller: Caller) async throws -> TaskRecord {
@@ -63,6 +64,7 @@ extension ImageCatalog {
                 .badRequest, "Import method \(method) is not enabled here (enabled: \(settings.importMethods.joined(separator: ", "))).")
         }
         if method == "web-download" { _ = try Self.webDownloadURI(request.body) }
+        if method == "glance-download" { _ = try Self.glanceDownloadSource(request.body) }
         let input = try Self.taskInput(imageID: id.lowercased(), request.body)
         let now = Int(Date().timeIntervalSince1970)
         let task = try await store.coordinator.submit { txn in
@@ -71,9 +73,9 @@ extension ImageCatalog {
             if let holder = image.properties["os_glance_import_task"], !holder.isEmpty {
                 throw CatalogError(.conflict, "Image \(id) has an import in progress (task \(holder)).")
             }
-            if method == "web-download" {
+            if method != "glance-direct" {
                 guard image.status == "queued" else {
-                    throw CatalogError(.conflict, "Image \(id) is '\(image.status)': a web-download import needs a 'queued' image.")
+                    throw CatalogError(.conflict, "Image \(id) is '\(image.status)': a \(method) import needs a 'queued' image.")
                 }
             } else if image.status != "uploading" || image.staged == nil {
                 throw CatalogError(
@@ -99,26 +101,60 @@ extension ImageCatalog {
         return try await store.coordinator.submit { txn in try self.finishImport(task.id, in: txn) }
     }
 
-    /// Finishes a web-download import (importing → active): `feed` streams the fetched bytes
-    /// through the store, and the data, the dropped lock and the task's success commit in one
-    /// transaction. Any failure (the fetch, the size cap, a full disk, the image deleted
-    /// meanwhile) puts the image back to `queued` with nothing referenced, drops the lock and
-    /// fails the task with the reason, which `GET /images/{id}/tasks` shows.
+    /// What a glance-download import takes from the source image besides its data: its formats
+    /// and the properties Glance copies (`[glance_download_properties] extra_properties`).
+    public struct AdoptedMetadata: Sendable {
+        public var diskFormat: String?
+        public var containerFormat: String?
+        public var properties: [String: String]
+
+        /// From the source image's JSON: `hw_*` and `trait:*` properties, `os_distro`,
+        /// `os_secure_boot` and `os_type`.
+        public init(sourceImage: [String: JSONValue]) {
+            func text(_ key: String) -> String? {
+                if case .string(let value)? = sourceImage[key] { return value }
+                return nil
+            }
+            diskFormat = text("disk_format")
+            containerFormat = text("container_format")
+            properties = [:]
+            for key in sourceImage.keys
+            where key.hasPrefix("hw_") || key.hasPrefix("trait:") || ["os_distro", "os_secure_boot", "os_type"].contains(key) {
+                if let value = text(key) { properties[key] = value }
+            }
+        }
+    }
+
+    /// Finishes a web-download or glance-download import (importing → active): `feed` streams
+    /// the fetched bytes through the store, and the data, the `adopting` metadata, the dropped
+    /// lock and the task's success commit in one transaction. Any failure (the fetch, the size
+    /// cap, a full disk, the image deleted meanwhile) goes to ``failImport(_:reason:)``.
     /// - Returns: the ended task (nil when it is gone).
     @discardableResult
-    public func completeImport(_ taskID: String, feed: (UploadSink) async throws -> Void) async -> TaskRecord? {
+    public func completeImport(
+        _ taskID: String, adopting metadata: AdoptedMetadata? = nil, feed: (UploadSink) async throws -> Void
+    ) async -> TaskRecord? {
         do {
             let importing = try store.environment.read { txn in
                 try self.tasks.get(taskID, in: txn).flatMap { try self.index.get($0.imageID, in: txn) }
             }
-            guard let importing else { throw CatalogError(.gone, "The image was deleted before its import began.") }
-            return try await receive(declaredSize: nil, formatsOf: importing, feed: feed) { txn, blob, virtualSize in
+            guard var importing else { throw CatalogError(.gone, "The image was deleted before its import began.") }
+            if let metadata {
+                importing.diskFormat = metadata.diskFormat ?? importing.diskFormat
+                importing.containerFormat = metadata.containerFormat ?? importing.containerFormat
+            }
+            let formats = importing
+            return try await receive(declaredSize: nil, formatsOf: formats, feed: feed) { txn, blob, virtualSize in
                 guard var task = try self.tasks.get(taskID, in: txn), var image = try self.index.get(task.imageID, in: txn),
                     image.status == "importing", image.properties["os_glance_import_task"] == taskID
                 else {
                     throw CatalogError(.gone, "The image was deleted, or its import ended, before the data was stored.")
                 }
                 let previous = image
+                if let metadata {
+                    (image.diskFormat, image.containerFormat) = (formats.diskFormat, formats.containerFormat)
+                    image.properties.merge(metadata.properties) { _, adopted in adopted }
+                }
                 self.activate(&image, with: blob, virtualSize: virtualSize)
                 image.properties["os_glance_import_task"] = nil
                 try self.index.put(image, previous: previous, in: txn)
@@ -128,22 +164,31 @@ extension ImageCatalog {
                 return task
             }
         } catch {
-            return try? await store.coordinator.submit { txn in
-                guard var task = try self.tasks.get(taskID, in: txn) else { return nil }
-                if var image = try self.index.get(task.imageID, in: txn), image.status == "importing",
-                    image.properties["os_glance_import_task"] == taskID
-                {
-                    let previous = image
-                    Self.requeue(&image)
-                    image.properties["os_glance_import_task"] = nil
-                    try self.index.put(image, previous: previous, in: txn)
-                }
-                task.status = "failure"
-                task.message = "\(error)"
-                self.stamp(&task)
-                try self.tasks.put(task, in: txn)
-                return task
+            return await failImport(taskID, reason: "\(error)")
+        }
+    }
+
+    /// Ends an import that could not finish: the image (if still importing under this task)
+    /// goes back to `queued` with nothing referenced and the lock dropped, and the task fails
+    /// with `reason`, which `GET /images/{id}/tasks` shows.
+    /// - Returns: the failed task (nil when it is gone).
+    @discardableResult
+    public func failImport(_ taskID: String, reason: String) async -> TaskRecord? {
+        try? await store.coordinator.submit { txn in
+            guard var task = try self.tasks.get(taskID, in: txn) else { return nil }
+            if var image = try self.index.get(task.imageID, in: txn), image.status == "importing",
+                image.properties["os_glance_import_task"] == taskID
+            {
+                let previous = image
+                Self.requeue(&image)
+                image.properties["os_glance_import_task"] = nil
+                try self.index.put(image, previous: previous, in: txn)
             }
+            task.status = "failure"
+            task.message = reason
+            self.stamp(&task)
+            try self.tasks.put(task, in: txn)
+            return task
         }
     }
 
@@ -299,6 +344,21 @@ extension ImageCatalog {
             throw CatalogError(.badRequest, "The web-download import method needs 'uri' in 'method'.")
         }
         return uri
+    }
+
+    /// Where a glance-download import fetches from: `method.glance_image_id` (400 unless
+    /// UUID-like), `method.glance_region` (400 when missing) and `method.glance_service_interface`
+    /// (default `public`).
+    public static func glanceDownloadSource(_ body: [String: JSONValue]) throws -> (imageID: String, region: String, interface: String) {
+        guard case .object(let method)? = body["method"] else { throw CatalogError(.badRequest, "Import request requires a 'method' object.") }
+        func text(_ key: String) -> String? {
+            if case .string(let value)? = method[key], !value.isEmpty { return value }
+            return nil
+        }
+        guard let id = text("glance_image_id") else { throw CatalogError(.badRequest, "glance-download needs 'glance_image_id' in 'method'.") }
+        guard UUID(uuidString: id) != nil else { throw CatalogError(.badRequest, "Requested image id does not look like a UUID: \(id)") }
+        guard let region = text("glance_region") else { throw CatalogError(.badRequest, "glance-download needs 'glance_region' in 'method'.") }
+        return (id.lowercased(), region, text("glance_service_interface") ?? "public")
     }
 
     /// `method.name` of an import body; 400 when missing or malformed (reference §7.6).

@@ -19,6 +19,9 @@ public struct ExternalFetchPolicy: Sendable {
     public var allowedHosts: Set<String> = []
     /// Ports a URL may name (Glance's `allowed_ports` for web-download: 80 and 443); nil: any.
     public var allowedPorts: Set<Int>?
+    /// Whether names must resolve to public addresses only. Off only for URLs the operator
+    /// configured, not a client (another region's Glance, from the Keystone catalog).
+    public var publicAddressesOnly = true
     /// Seconds for the whole fetch, redirects included.
     public var timeout = 30
     public var maxRedirects = 3
@@ -27,6 +30,17 @@ public struct ExternalFetchPolicy: Sendable {
     public var copy = false
 
     public init() {}
+
+    /// For another region's Glance (glance-download): its URL comes from the Keystone catalog,
+    /// which the operator keeps, so any address and port; an hour for the whole fetch.
+    public static var catalogEndpoint: ExternalFetchPolicy {
+        var policy = ExternalFetchPolicy()
+        policy.allowHTTP = true
+        policy.publicAddressesOnly = false
+        policy.maxRedirects = 0
+        policy.timeout = 3600
+        return policy
+    }
 
     /// Glance's web-download filter (`[import_filtering_opts]`): http and https, ports 80 and
     /// 443; and an hour for the whole fetch, as images are large.
@@ -134,11 +148,12 @@ public final class ExternalFetcher: Sendable {
     }
 
     /// Requests `text`, following redirects (each re-checked), up to the answer's headers.
-    public func open(_ text: String, cap: Int) async throws -> Opened {
+    public func open(_ text: String, cap: Int, headers: [(String, String)] = []) async throws -> Opened {
         let deadline = NIODeadline.now() + .seconds(Int64(policy.timeout))
         var current = text
         for _ in 0...policy.maxRedirects {
-            let (request, host) = try checkedRequest(current)
+            var (request, host) = try checkedRequest(current)
+            for (name, value) in headers { request.headers.replaceOrAdd(name: name, value: value) }
             let response: HTTPClientResponse
             do {
                 response = try await Self.client.execute(request, deadline: deadline)
@@ -189,7 +204,7 @@ public final class ExternalFetcher: Sendable {
         let allowed = policy.allowedHosts.contains(host.lowercased()) || policy.allowedHosts.contains("\(host.lowercased()):\(port)")
         let addresses = Self.resolve(host, port: port)
         guard let first = addresses.first else { throw Refused(description: "\(host) does not resolve", unreachable: true) }
-        if !allowed, let bad = addresses.first(where: { !Self.isPublic($0) }) {
+        if policy.publicAddressesOnly, !allowed, let bad = addresses.first(where: { !Self.isPublic($0) }) {
             throw Refused(
                 description: "\(host) resolves to \(bad), a non-public address; only public addresses are fetched unless the host is allow-listed",
                 unreachable: false)

@@ -8,7 +8,7 @@ import NIOCore
 /// Builds the images API (Glance v2) router: version discovery and, given a catalog, `/v2/images`.
 /// With a GC runner, the admin routes (`/admin/stats`, `/admin/gc`) join too.
 public func buildImagesRouter(
-    catalog: ImageCatalog? = nil, auth: AuthMode = .noauth, gc: GCRunner? = nil, webDownloads: WebDownloads = WebDownloads()
+    catalog: ImageCatalog? = nil, auth: AuthMode = .noauth, gc: GCRunner? = nil, imports: BackgroundImports = BackgroundImports()
 ) -> Router<ImagesRequestContext> {
     let router = Router(context: ImagesRequestContext.self)
     router.add(middleware: RequestIDMiddleware())
@@ -16,7 +16,7 @@ public func buildImagesRouter(
         let api = router.group().add(middleware: AuthMiddleware(mode: auth)).add(middleware: RequestShapeMiddleware())
         var table = RouteTable()
         ImagesController(catalog: catalog).add(to: &table)
-        ImportController(catalog: catalog, webDownloads: webDownloads).add(to: &table)
+        ImportController(catalog: catalog, imports: imports).add(to: &table)
         CacheController(catalog: catalog).add(to: &table)
         MetadefsController(catalog: catalog.metadefs).add(to: &table)
         table.register(on: api, prefixes: ["v2"] + VersionsDocument.servedMinorVersions.map { "v2.\($0)" })

@@ -10,8 +10,8 @@ import NIOCore
 /// the `/info` documents clients read to learn what is offered (reference §3.6, §7.6).
 struct ImportController: Sendable {
     let catalog: ImageCatalog
-    /// Runs web-download fetches.
-    let webDownloads: WebDownloads
+    /// Runs the web-download and glance-download fetches.
+    let imports: BackgroundImports
 
     func add(to table: inout RouteTable) {
         table.add("images/:id/stage", [(.put, stage)])
@@ -41,19 +41,32 @@ struct ImportController: Sendable {
         try await glanceErrors {
             let body = try await requestJSONObject(request)
             let requestID = request.headers[RequestIDMiddleware<ImagesRequestContext>.headerName]
+            let method = try ImageCatalog.importMethod(body)
+            let enabled = catalog.settings.importMethods.contains(method)
             var uri: String?
-            if try ImageCatalog.importMethod(body) == "web-download" && catalog.settings.importMethods.contains("web-download") {
+            if method == "web-download" && enabled {
                 let text = try ImageCatalog.webDownloadURI(body)
                 do {
-                    try webDownloads.fetcher.check(text)
+                    try imports.webFetcher.check(text)
                 } catch let refused as ExternalFetcher.Refused {
                     throw GlanceError(.badRequest, "URI for web-download does not pass filtering: \(text) (\(refused))")
                 }
                 uri = text
             }
+            let token = request.headers[HTTPField.Name("X-Auth-Token")!]
+            if method == "glance-download" && enabled && (imports.keystoneURL == nil || token == nil) {
+                throw GlanceError(.badRequest, "glance-download needs Keystone auth: the other region's Glance is found in the caller's catalog.")
+            }
             let task = try await catalog.importImage(
                 try context.parameters.require("id"), ImportRequest(body: body, requestID: requestID), caller: context.caller)
-            if let uri, task.status == "processing" { webDownloads.start(uri, task: task.id, catalog: catalog, logger: context.logger) }
+            if task.status == "processing" {
+                if let uri {
+                    imports.startWebDownload(uri, task: task.id, catalog: catalog, logger: context.logger)
+                } else if method == "glance-download", let token {
+                    imports.startGlanceDownload(
+                        try ImageCatalog.glanceDownloadSource(body), token: token, task: task.id, catalog: catalog, logger: context.logger)
+                }
+            }
             return Response(status: .accepted)
         }
     }

@@ -88,12 +88,12 @@ struct ServeCommand: AsyncParsableCommand {
             configuration: .init(address: .hostname(settings.host, port: settings.artifactsPort), serverName: "granary-artifacts"),
             logger: logger
         )
-        let webDownloads = WebDownloads(policy: settings.webDownload)
+        let imports = BackgroundImports(webDownload: settings.webDownload, keystoneURL: settings.auth == .keystone ? settings.keystoneURL : nil)
         let app = Application(
-            router: buildImagesRouter(catalog: catalog, auth: auth, gc: gc, webDownloads: webDownloads),
+            router: buildImagesRouter(catalog: catalog, auth: auth, gc: gc, imports: imports),
             server: imagesServer(idleTimeout: settings.clientSocketTimeout),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "granary"),
-            services: [GCService(runner: gc), StageExpiryService(catalog: catalog, logger: logger), webDownloads, artifactsApp],
+            services: [GCService(runner: gc), StageExpiryService(catalog: catalog, logger: logger), imports, artifactsApp],
             logger: logger
         )
         try await app.runService()

@@ -45,7 +45,8 @@ enum AuthMode: String, CaseIterable, Sendable {
 /// `images.user_storage_quota` / `GRANARY_IMAGES_USER_STORAGE_QUOTA` (bytes of image data per owner, e.g. `10GB`; 0: unlimited),
 /// `images.property_protection_file` / `GRANARY_IMAGES_PROPERTY_PROTECTION_FILE` (Glance's property
 /// protections, roles format: INI sections of property-name regexes with create/read/update/delete roles),
-/// `images.import_methods` / `GRANARY_IMAGES_IMPORT_METHODS` (comma list of glance-direct, web-download),
+/// `images.import_methods` / `GRANARY_IMAGES_IMPORT_METHODS` (comma list of glance-direct, web-download,
+/// glance-download; default the first two, and glance-download too with auth keystone),
 /// `images.web_download.allowed_hosts` (comma list of `host[:port]` a web-download URI may name that
 /// resolve to non-public addresses), `images.web_download.allowed_ports` (comma list, default 80,443),
 /// `images.web_download.allow_http` (default true, as Glance), `images.web_download.timeout` (seconds per fetch),
@@ -170,6 +171,7 @@ struct Settings: Sendable {
             }
             settings.images.importMethods = methods
         }
+        let importMethodsSet = list(reader, "images.import_methods") != nil
         settings.webDownload.allowHTTP = try boolean(reader, "images.web_download.allow_http") ?? settings.webDownload.allowHTTP
         settings.webDownload.timeout = try integer(reader, "images.web_download.timeout", range: 1...Int(Int32.max)) ?? settings.webDownload.timeout
         settings.webDownload.allowedHosts = Set(list(reader, "images.web_download.allowed_hosts")?.map { $0.lowercased() } ?? [])
@@ -192,6 +194,11 @@ struct Settings: Sendable {
         settings.logLevel = try choice(reader, "log_level") ?? settings.logLevel
         if settings.auth == .keystone && settings.keystoneURL == nil {
             throw Invalid(description: "auth keystone needs keystone_url (--keystone-url or GRANARY_KEYSTONE_URL)")
+        }
+        // glance-download finds the other region through the caller's Keystone catalog.
+        if settings.auth == .keystone && !importMethodsSet { settings.images.importMethods.append("glance-download") }
+        if settings.auth != .keystone, settings.images.importMethods.contains("glance-download") {
+            throw Invalid(description: "images.import_methods: glance-download needs auth keystone")
         }
         return settings
     }

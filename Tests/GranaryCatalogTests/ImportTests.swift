@@ -215,6 +215,53 @@ import Testing
         try fixture.expectConsistent()
     }
 
+    @Test func glanceDownloadAdoptsTheSourceFormatsAndGlancesPropertiesWithTheData() async throws {
+        var settings = ImagesSettings()
+        settings.importMethods.append("glance-download")
+        let fixture = try Fixture(settings: settings)
+        defer { fixture.remove() }
+        let catalog = fixture.catalog
+        func method(_ fields: [String: String]) -> [String: JSONValue] {
+            ["method": .object(fields.mapValues(JSONValue.string).merging(["name": .string("glance-download")]) { a, _ in a })]
+        }
+        let source = "36d4b546-64a2-4bb9-bdd0-ba676aa48f2c"
+        let id = try await catalog.create(
+            ["name": .string("dst"), "disk_format": .string("iso"), "container_format": .string("ovf"), "os_distro": .string("windows")],
+            caller: fixture.owner
+        ).id
+        for bad in [["glance_image_id": "foo", "glance_region": "R"], ["glance_image_id": source], ["glance_region": "R"]] {
+            await #expect(throws: CatalogError.self, "\(bad)") {
+                try await catalog.importImage(id, ImportRequest(body: method(bad), requestID: nil), caller: fixture.owner)
+            }
+        }
+        #expect(
+            try ImageCatalog.glanceDownloadSource(method(["glance_image_id": source.uppercased(), "glance_region": "R"])) == (source, "R", "public"))
+        let task = try await catalog.importImage(
+            id, ImportRequest(body: method(["glance_image_id": source, "glance_region": "R"]), requestID: nil), caller: fixture.owner)
+        #expect(task.status == "processing")
+        let sourceImage: [String: JSONValue] = [
+            "disk_format": .string("qcow2"), "container_format": .string("bare"), "hw_cpu_cores": .string("5"),
+            "trait:STORAGE_DISK_SSD": .string("required"), "os_distro": .string("rhel"), "speed": .string("88mph"), "size": .number(9),
+        ]
+        // The adopted formats are what the data is checked against: random bytes are no qcow2.
+        let data = (0..<100_000).map { UInt8(truncatingIfNeeded: $0 &* 5 &+ $0 >> 4) }
+        let refused = await catalog.completeImport(task.id, adopting: .init(sourceImage: sourceImage)) { sink in try await Fixture.feed(data, sink) }
+        #expect(refused?.status == "failure")
+        #expect(try fixture.image(id).diskFormat == "iso" && fixture.image(id).properties["os_distro"] == "windows")
+        var raw = sourceImage
+        raw["disk_format"] = .string("raw")
+        let again = try await catalog.importImage(
+            id, ImportRequest(body: method(["glance_image_id": source, "glance_region": "R"]), requestID: nil), caller: fixture.owner)
+        let ended = await catalog.completeImport(again.id, adopting: .init(sourceImage: raw)) { sink in try await Fixture.feed(data, sink) }
+        #expect(ended?.status == "success")
+        let image = try fixture.image(id)
+        #expect(image.status == "active" && image.diskFormat == "raw" && image.containerFormat == "bare")
+        #expect(image.properties["hw_cpu_cores"] == "5" && image.properties["trait:STORAGE_DISK_SSD"] == "required")
+        #expect(image.properties["os_distro"] == "rhel" && image.properties["speed"] == nil)
+        #expect(image.virtualSize == data.count && image.osHashValue == StreamingDigest.hash(.sha512, data).hex)
+        try fixture.expectConsistent()
+    }
+
     @Test func aFailedStageLeavesTheImageQueuedWithNothingReferenced() async throws {
         var settings = ImagesSettings()
         settings.imageSizeCap = 100_000

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import tempfile
+import time
 
 import pytest
 import requests
@@ -133,3 +134,58 @@ def test_openstack_cli_shares_an_image_across_projects(keystone, tmp_path):
     osc("image", "remove", "project", image["id"], bob_project, env=alice)
     assert osc("image", "show", image["id"], env=bob, check=False).returncode == 1
     osc("image", "delete", image["id"], env=alice)
+
+
+def test_glance_download_copies_an_image_from_the_region_in_the_catalog(keystone):
+    """glance-download as tempest runs it: the source is an image of this same region, found through
+    the caller's Keystone catalog and read with the caller's token."""
+    url = keystone["url"]
+    headers = {"X-Auth-Token": keystone["users"]["alice"]["token"]}
+    assert "glance-download" in requests.get(f"{url}/v2/info/import", headers=headers).json()["import-methods"]["value"]
+
+    def create(**body):
+        response = requests.post(f"{url}/v2/images", headers=headers, json=body)
+        assert response.status_code == 201, response.text
+        return response.json()["id"]
+
+    def start(image_id, **method):
+        return requests.post(f"{url}/v2/images/{image_id}/import", headers=headers,
+                             json={"method": {"name": "glance-download", "glance_service_interface": "public", **method}})
+
+    def ended(image_id, count=1):
+        """The image's newest task once its `count` tasks have all ended, and the image then."""
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            tasks = requests.get(f"{url}/v2/images/{image_id}/tasks", headers=headers).json()["tasks"]
+            if len(tasks) == count and all(t["status"] in ("success", "failure") for t in tasks):
+                newest = max(tasks, key=lambda t: (t["updated_at"], t["created_at"]))
+                return newest, requests.get(f"{url}/v2/images/{image_id}", headers=headers).json()
+            time.sleep(0.05)
+        raise AssertionError("the import did not end")
+
+    data = os.urandom(3 * 1024 * 1024)
+    source = create(name="src", disk_format="raw", container_format="bare", hw_cpu_cores="5", os_distro="rhel", speed="88mph")
+    assert requests.put(f"{url}/v2/images/{source}/file", data=data,
+                        headers={**headers, "Content-Type": "application/octet-stream"}).status_code == 204
+    target = create(name="dst", disk_format="iso", container_format="ovf", hw_cpu_cores="1", os_distro="windows")
+    assert start(target, glance_image_id=source, glance_region="RegionOne").status_code == 202
+    task, image = ended(target)
+    assert task["status"] == "success", task
+    assert image["status"] == "active" and image["disk_format"] == "raw" and image["container_format"] == "bare"
+    assert image["hw_cpu_cores"] == "5" and image["os_distro"] == "rhel" and "speed" not in image
+    assert image["os_hash_value"] == hashlib.sha512(data).hexdigest()
+    assert requests.get(f"{url}/v2/images/{target}/file", headers=headers).content == data
+
+    # Refused at once: an id that is not a UUID, no region.
+    other = create(name="dst2", disk_format="raw", container_format="bare", os_distro="windows")
+    response = start(other, glance_image_id="foo", glance_region="RegionOne")
+    assert response.status_code == 400 and "does not look like a UUID" in response.text
+    assert start(other, glance_image_id=source).status_code == 400
+    # Failing in the background: a region not in the catalog, an image not there. The image
+    # goes back to queued with its properties as they were.
+    for count, method in enumerate([{"glance_image_id": source, "glance_region": "not a region"},
+                                    {"glance_image_id": "36d4b546-64a2-4bb9-bdd0-ba676aa48f2c", "glance_region": "RegionOne"}], 1):
+        assert start(other, **method).status_code == 202
+        task, image = ended(other, count)
+        assert task["status"] == "failure", task
+        assert image["status"] == "queued" and image["os_distro"] == "windows" and image["size"] is None
