@@ -131,6 +131,19 @@ def test_sdk_web_download_follows_redirects(wd_server, origin):
     assert sdk.image.download_image(image).content == DISK
 
 
+def test_openstack_cli_image_import_web_download(wd_server, origin):
+    from test_openstack_cli import osc
+    image_id = new_image(wd_server, "wd-osc")
+    # Without --disallow-failure the CLI sends all_stores_must_succeed=false, which a Glance
+    # without multiple stores refuses with 400, and so does granary (the CLI exits 0 all the same).
+    osc("image", "import", "--method", "web-download", "--uri", f"{origin}/disk.img", image_id, url=wd_server)
+    assert requests.get(f"{wd_server}/v2/images/{image_id}/tasks").json() == {"tasks": []}
+    assert requests.get(f"{wd_server}/v2/images/{image_id}").json()["status"] == "queued"
+    osc("image", "import", "--method", "web-download", "--uri", f"{origin}/disk.img", "--disallow-failure", image_id, url=wd_server)
+    image = wait_until(wd_server, image_id, lambda i: i["status"] == "active")
+    assert image["status"] == "active" and image["os_hash_value"] == hashlib.sha512(DISK).hexdigest()
+
+
 def test_failed_fetches_leave_the_image_queued(wd_server, origin):
     image_id = new_image(wd_server, "wd-fail")
     for path, reason in [("/missing", "404"), ("/cut", "stopped sending")]:
