@@ -17,7 +17,8 @@ DISK = os.urandom(5 * 1024 * 1024 + 17)
 
 
 class Origin(http.server.BaseHTTPRequestHandler):
-    """Serves DISK at /disk.img, a redirect to it, a 404, a slow body and one cut short."""
+    """Serves DISK at /disk.img, a redirect to it, one to the metadata service, a 404, a slow body
+    and one cut short."""
 
     def do_GET(self):
         if self.path == "/disk.img":
@@ -28,6 +29,11 @@ class Origin(http.server.BaseHTTPRequestHandler):
         elif self.path == "/moved":
             self.send_response(302)
             self.send_header("Location", "/disk.img")
+            self.end_headers()
+        elif self.path == "/to-metadata":
+            # A redirect from an allowed origin to the cloud metadata service.
+            self.send_response(302)
+            self.send_header("Location", "http://169.254.169.254/latest/meta-data/")
             self.end_headers()
         elif self.path == "/slow":
             # 64 KiB every 50 ms: a fetch that is still running when the server is stopped.
@@ -146,7 +152,7 @@ def test_openstack_cli_image_import_web_download(wd_server, origin):
 
 def test_failed_fetches_leave_the_image_queued(wd_server, origin):
     image_id = new_image(wd_server, "wd-fail")
-    for path, reason in [("/missing", "404"), ("/cut", "stopped sending")]:
+    for path, reason in [("/missing", "404"), ("/cut", "stopped sending"), ("/to-metadata", "169.254.169.254")]:
         response = import_uri(wd_server, image_id, origin + path)
         assert response.status_code == 202, response.text
         image = wait_until(wd_server, image_id, lambda i: i["status"] != "importing")
