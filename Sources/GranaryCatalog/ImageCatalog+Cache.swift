@@ -31,6 +31,8 @@ final class CacheRegistry: Sendable {
         var hits = 0
         /// Whether the read that brings the records in has finished.
         var warmed = false
+        /// Whether that read is running.
+        var warming = false
     }
 
     let entries = Mutex<[String: Entry]>([:])
@@ -44,7 +46,8 @@ final class CacheRegistry: Sendable {
 /// still resident, as queued until then.
 /// Deleting lets the kernel drop them. Admins only, as Glance's default policy. The list of
 /// queued images lives as long as the server process; the page cache itself may drop an image
-/// under memory pressure, which moves it back to the queued list.
+/// (memory pressure) or GC may move its records to a new pack, which moves it back to the queued
+/// list and reads it in again.
 extension ImageCatalog {
     private func requireCacheAdmin(_ caller: Caller) throws(CatalogError) {
         guard caller.isAdmin else { throw CatalogError(.forbidden, "You are not authorized to manage the image cache.") }
@@ -63,14 +66,27 @@ extension ImageCatalog {
                 entries[image.id] = CacheRegistry.Entry(blob: blob, size: image.size ?? 0, queuedAt: now, lastAccessed: now)
             }
         }
-        // Reading a large image in takes a while: off the request's thread. A failure leaves
-        // the image queued.
+        warm(image.id)
+    }
+
+    /// Reads image `id`'s records in, unless that is already running. Reading a large image in
+    /// takes a while: off the caller's thread. A failure leaves the image queued.
+    private func warm(_ id: String) {
+        let blob: SHA256Key? = cache.entries.withLock { entries in
+            guard var entry = entries[id], !entry.warming else { return nil }
+            entry.warming = true
+            entries[id] = entry
+            return entry.blob
+        }
+        guard let blob else { return }
         let store = self.store
         let cache = self.cache
-        let id = image.id
         DispatchQueue.global(qos: .utility).async {
-            guard (try? store.warm(blob)) != nil else { return }
-            cache.entries.withLock { $0[id]?.warmed = true }
+            let read = (try? store.warm(blob)) != nil
+            cache.entries.withLock { entries in
+                entries[id]?.warming = false
+                if read { entries[id]?.warmed = true }
+            }
         }
     }
 
@@ -95,6 +111,11 @@ extension ImageCatalog {
                         imageID: id, hits: entry.hits, lastAccessed: entry.lastAccessed, lastModified: entry.queuedAt, size: entry.size))
             } else {
                 queued.append(id)
+                if entry.warmed {
+                    // Read in once, gone since: read in again.
+                    cache.entries.withLock { $0[id]?.warmed = false }
+                    warm(id)
+                }
             }
         }
         return (cached, queued)

@@ -101,14 +101,10 @@ extension ImageCatalog {
     }
 
     /// Bytes `image`'s owner may still store under `user_storage_quota`: the quota less the
-    /// sizes of the owner's other images (uploaded or staged data).
+    /// sizes of the owner's other images (uploaded or staged data; one key read).
     func remainingQuota<Access: TransactionAccess>(of image: ImageRecord, in txn: borrowing Transaction<Access>) throws -> Int {
-        var used = 0
-        try index.walk([.owner(image.owner)], descending: true, after: nil, in: txn) { other in
-            if other.id != image.id { used += other.size ?? 0 }
-            return true
-        }
-        return max(0, settings.userStorageQuota - used)
+        let own = try index.get(image.id, in: txn).flatMap { $0.owner == image.owner ? $0.size : nil } ?? 0
+        return max(0, settings.userStorageQuota - (try index.bytes(of: image.owner, in: txn) - own))
     }
 
     /// 413 when `size` bytes do not fit in what the quota leaves (Glance's message).

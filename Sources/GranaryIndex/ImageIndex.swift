@@ -25,14 +25,16 @@ public import GranaryLMDB
 ///
 /// `put` and `delete` keep every index in step with the record in the caller's transaction
 /// (member terms: ``addMember(_:to:in:)`` and ``removeMember(_:from:in:)``); opening builds
-/// `images.by_term` once from `images` and `image.members` (and `images.by_sort` from `images`)
-/// when a data directory predates it.
+/// `images.by_term` once from `images` and `image.members` (and `images.by_sort` and
+/// `images.owner_bytes` from `images`) when a data directory predates it.
 public struct ImageIndex: Sendable {
     let images: Database
     let byCreated: Database
     let byTerm: Database
     let bySort: Database
     let termCounts: Database
+    /// Bytes of image data per owner (``bytes(of:in:)``).
+    let ownerBytes: Database
     let meta: Database
     /// ``MemberIndex``'s table, read for the member terms of an image.
     let members: Database
@@ -52,16 +54,19 @@ public struct ImageIndex: Sendable {
         meta = try environment.openDatabase("images.meta")
         members = try environment.openDatabase(MemberIndex.databaseName)
         bySort = try environment.openDatabase("images.by_sort")
+        ownerBytes = try environment.openDatabase("images.owner_bytes")
         let version = Array(Self.termsVersion.utf8)
         let sortVersion = Array(Self.sortVersion.utf8)
+        let usageVersion = Array(Self.usageVersion.utf8)
         let built = try environment.read { txn in
-            (try txn.value(meta, Array("terms".utf8)), try txn.value(meta, Array("sort".utf8)))
+            (try txn.value(meta, Array("terms".utf8)), try txn.value(meta, Array("sort".utf8)), try txn.value(meta, Array("usage".utf8)))
         }
-        if built.0 != version || built.1 != sortVersion {
+        if built.0 != version || built.1 != sortVersion || built.2 != usageVersion {
             try environment.write { txn in
                 // Checked again under the writer lock: another process may have built them meanwhile.
                 if try txn.value(meta, Array("terms".utf8)) != version { try rebuildTerms(in: txn) }
                 if try txn.value(meta, Array("sort".utf8)) != sortVersion { try rebuildSortIndex(in: txn) }
+                if try txn.value(meta, Array("usage".utf8)) != usageVersion { try rebuildUsage(in: txn) }
             }
         }
     }
@@ -92,6 +97,7 @@ public struct ImageIndex: Sendable {
         try txn.put(byCreated, Self.createdKey(record), [])
         try updateTerms(of: record, previous: previous, in: txn)
         try updateSortEntries(of: record, previous: previous, in: txn)
+        try updateUsage(of: record, previous: previous, in: txn)
     }
 
     /// Removes `record` and its index entries.
@@ -100,6 +106,7 @@ public struct ImageIndex: Sendable {
         try txn.delete(byCreated, Self.createdKey(record))
         for term in try terms(of: record, in: txn) { try removeTerm(term, of: record, in: txn) }
         try deleteSortEntries(of: record, in: txn)
+        try updateUsage(of: nil, previous: record, in: txn)
     }
 
     /// Indexes `record` as shared with `project`: call it with ``MemberIndex/put(_:in:)`` of a

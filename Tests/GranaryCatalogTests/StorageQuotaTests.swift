@@ -1,5 +1,6 @@
 import Foundation
 import GranaryCodec
+import GranaryLMDB
 import GranaryStore
 import Testing
 
@@ -50,6 +51,53 @@ import Testing
         try await fixture.stage(third, bytes(600_000, 19))
         #expect(try fixture.image(third).status == "uploading")
         try fixture.expectConsistent()
+    }
+
+    @Test func theOwnerByteCountsFollowEveryChange() async throws {
+        let fixture = try ImportTests.Fixture()
+        defer { fixture.remove() }
+        let catalog = fixture.catalog
+        let other = Caller(projectID: "p2", userID: "u2", roles: ["member", "reader"])
+        /// Every owner's count equals the sum over its images, before and after a rebuild.
+        func expectCountsMatchAScan() throws {
+            try catalog.store.environment.read { txn in
+                var sums: [String?: Int] = [:]
+                try catalog.index.walk(nil, descending: true, after: nil, in: txn) { image in
+                    sums[image.owner, default: 0] += image.size ?? 0
+                    return true
+                }
+                for owner in ["p1", "p2", "p3", nil] as [String?] {
+                    #expect(try catalog.index.bytes(of: owner, in: txn) == sums[owner] ?? 0, "\(owner ?? "nil")")
+                }
+            }
+        }
+        var ids: [String] = []
+        for (n, caller) in [fixture.owner, other, fixture.owner].enumerated() {
+            let id = try await catalog.create(
+                ["name": .string("u"), "disk_format": .string("raw"), "container_format": .string("bare")], caller: caller
+            ).id
+            let data = (0..<(100_000 * (n + 1))).map { UInt8(truncatingIfNeeded: $0 &* (n + 7)) }
+            _ = try await catalog.upload(id, caller: caller, declaredSize: nil) { sink in try await ImportTests.Fixture.feed(data, sink) }
+            ids.append(id)
+        }
+        let staged = try await fixture.newImage()
+        try await fixture.stage(staged, Array(repeating: 9, count: 50_000))
+        try expectCountsMatchAScan()
+        try await catalog.delete(ids[0], caller: fixture.owner)
+        try expectCountsMatchAScan()
+        // An owner change (an admin's PATCH /owner) moves the bytes.
+        let moved = ids[1]
+        _ = try await catalog.store.coordinator.submit { txn in
+            var image = try catalog.index.get(moved, in: txn)!
+            let previous = image
+            image.owner = "p3"
+            try catalog.index.put(image, previous: previous, in: txn)
+        }
+        try expectCountsMatchAScan()
+        _ = try await catalog.store.coordinator.submit { txn in try catalog.index.rebuildUsage(in: txn) }
+        try expectCountsMatchAScan()
+        let p3 = try catalog.store.environment.read { txn in try catalog.index.bytes(of: "p3", in: txn) }
+        #expect(p3 == 200_000)
     }
 
     @Test func concurrentUploadsCannotTogetherPassTheQuota() async throws {
