@@ -29,15 +29,10 @@ public final class BackgroundImports: Service, Sendable {
 
     /// Fetches `uri` into the import `task` of `catalog`.
     func startWebDownload(_ uri: String, task: String, catalog: ImageCatalog, logger: Logger) {
-        let fetcher = webFetcher
-        run("web-download of \(uri)", task: task, logger: logger) {
+        let what = "the web-download of \(uri)"
+        run(what, task: task, logger: logger) {
             await catalog.completeImport(task) { sink in
-                do {
-                    let opened = try await fetcher.open(uri, cap: catalog.settings.imageSizeCap)
-                    _ = try await opened.stream { buffer in try await UploadBody.write(buffer, into: sink) }
-                } catch {
-                    throw Self.stopped(error, "the web-download of \(uri)")
-                }
+                try await Self.copy(uri, with: self.webFetcher, cap: catalog.settings.imageSizeCap, into: sink, what: what)
             }
         }
     }
@@ -60,12 +55,8 @@ public final class BackgroundImports: Service, Sendable {
                     throw CatalogError(.conflict, "Image \(source.imageID) in region \(source.region) is not active.")
                 }
                 return await catalog.completeImport(task, adopting: ImageCatalog.AdoptedMetadata(sourceImage: image)) { sink in
-                    do {
-                        let opened = try await self.catalogFetcher.open(url + "/file", cap: catalog.settings.imageSizeCap, headers: auth)
-                        _ = try await opened.stream { buffer in try await UploadBody.write(buffer, into: sink) }
-                    } catch {
-                        throw Self.stopped(error, what)
-                    }
+                    try await Self.copy(
+                        url + "/file", with: self.catalogFetcher, headers: auth, cap: catalog.settings.imageSizeCap, into: sink, what: what)
                 }
             } catch {
                 return await catalog.failImport(task, reason: "\(Self.stopped(error, what))")
@@ -98,6 +89,19 @@ public final class BackgroundImports: Service, Sendable {
             throw CatalogError(.badRequest, "\(url) did not answer a JSON object.")
         }
         return object
+    }
+
+    /// Streams the body of `url` into `sink`, at most `cap` bytes; a fetch cancelled by shutdown
+    /// fails with ``stopped(_:_:)``'s reason.
+    private static func copy(
+        _ url: String, with fetcher: ExternalFetcher, headers: [(String, String)] = [], cap: Int, into sink: UploadSink, what: String
+    ) async throws {
+        do {
+            let opened = try await fetcher.open(url, cap: cap, headers: headers)
+            _ = try await opened.stream { buffer in try await UploadBody.write(buffer, into: sink) }
+        } catch {
+            throw stopped(error, what)
+        }
     }
 
     /// The error to record: a cancelled fetch says the server stopped.

@@ -162,7 +162,8 @@ struct Settings: Sendable {
         settings.externalFetch.copy = try boolean(reader, "artifacts.external.copy") ?? false
         settings.externalFetch.timeout = try integer(reader, "artifacts.external.timeout", range: 1...3600) ?? settings.externalFetch.timeout
         settings.externalFetch.allowedHosts = Set(list(reader, "artifacts.external.allowed_hosts")?.map { $0.lowercased() } ?? [])
-        if let methods = list(reader, "images.import_methods") {
+        let configuredMethods = list(reader, "images.import_methods")
+        if let methods = configuredMethods {
             if let unknown = methods.first(where: { !ImagesSettings.servedImportMethods.contains($0) }) {
                 throw Invalid(
                     description:
@@ -171,7 +172,6 @@ struct Settings: Sendable {
             }
             settings.images.importMethods = methods
         }
-        let importMethodsSet = list(reader, "images.import_methods") != nil
         settings.webDownload.allowHTTP = try boolean(reader, "images.web_download.allow_http") ?? settings.webDownload.allowHTTP
         settings.webDownload.timeout = try integer(reader, "images.web_download.timeout", range: 1...Int(Int32.max)) ?? settings.webDownload.timeout
         settings.webDownload.allowedHosts = Set(list(reader, "images.web_download.allowed_hosts")?.map { $0.lowercased() } ?? [])
@@ -196,7 +196,7 @@ struct Settings: Sendable {
             throw Invalid(description: "auth keystone needs keystone_url (--keystone-url or GRANARY_KEYSTONE_URL)")
         }
         // glance-download finds the other region through the caller's Keystone catalog.
-        if settings.auth == .keystone && !importMethodsSet { settings.images.importMethods.append("glance-download") }
+        if settings.auth == .keystone && configuredMethods == nil { settings.images.importMethods.append("glance-download") }
         if settings.auth != .keystone, settings.images.importMethods.contains("glance-download") {
             throw Invalid(description: "images.import_methods: glance-download needs auth keystone")
         }
