@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "GranaryLMDB", targets: ["GranaryLMDB"]),
         .library(name: "GranaryCodec", targets: ["GranaryCodec"]),
         .library(name: "GranaryStore", targets: ["GranaryStore"]),
+        .library(name: "GranaryParsing", targets: ["GranaryParsing"]),
         .library(name: "GranaryIndex", targets: ["GranaryIndex"]),
         .library(name: "GranaryCatalog", targets: ["GranaryCatalog"]),
         .library(name: "GranaryFetch", targets: ["GranaryFetch"]),
@@ -57,11 +58,14 @@ let package = Package(
             ]
         ),
 
+        // MARK: Request parsers: pure functions of request text (no NIO, no Hummingbird), fuzzed on their own
+        .target(name: "GranaryParsing"),
+
         // MARK: Metadata index (images, later artifacts) in the same LMDB environment
-        .target(name: "GranaryIndex", dependencies: ["GranaryLMDB"]),
+        .target(name: "GranaryIndex", dependencies: ["GranaryLMDB", "GranaryCodec", "GranaryParsing"]),
 
         // MARK: Domain rules (Glance/Glare), no HTTP
-        .target(name: "GranaryCatalog", dependencies: ["GranaryIndex", "GranaryStore", "GranaryLMDB", "GranaryCodec"]),
+        .target(name: "GranaryCatalog", dependencies: ["GranaryIndex", "GranaryStore", "GranaryLMDB", "GranaryCodec", "GranaryParsing"]),
 
         // MARK: Load generation (benchmark data; Glance v2 upload and metadata load over a small NIO HTTP/1.1 client)
         .target(
@@ -79,7 +83,7 @@ let package = Package(
         .target(
             name: "GranaryFetch",
             dependencies: [
-                "GranaryCatalog", "GranaryCodec",
+                "GranaryCatalog", "GranaryCodec", "GranaryParsing",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -90,7 +94,7 @@ let package = Package(
         .target(
             name: "GranaryImagesAPI",
             dependencies: [
-                "GranaryCatalog", "GranaryIndex", "GranaryStore", "GranaryCodec", "GranaryFetch",
+                "GranaryCatalog", "GranaryIndex", "GranaryStore", "GranaryCodec", "GranaryFetch", "GranaryParsing",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -110,7 +114,7 @@ let package = Package(
         .target(
             name: "GranaryArtifactsAPI",
             dependencies: [
-                "GranaryImagesAPI", "GranaryCatalog", "GranaryIndex", "GranaryStore", "GranaryCodec", "GranaryFetch",
+                "GranaryImagesAPI", "GranaryCatalog", "GranaryIndex", "GranaryStore", "GranaryCodec", "GranaryFetch", "GranaryParsing",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -121,7 +125,7 @@ let package = Package(
         .executableTarget(
             name: "granary",
             dependencies: [
-                "GranaryStore", "GranaryCatalog", "GranaryFetch", "GranaryImagesAPI", "GranaryArtifactsAPI", "GranaryBench",
+                "GranaryStore", "GranaryCatalog", "GranaryFetch", "GranaryImagesAPI", "GranaryArtifactsAPI", "GranaryBench", "GranaryParsing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Configuration", package: "swift-configuration"),
@@ -133,6 +137,7 @@ let package = Package(
         // MARK: Tests (Swift Testing, real LMDB / zstd / OpenSSL / loopback HTTP)
         .testTarget(name: "GranaryLMDBTests", dependencies: ["GranaryLMDB"]),
         .testTarget(name: "GranaryCodecTests", dependencies: ["GranaryCodec"]),
+        .testTarget(name: "GranaryParsingTests", dependencies: ["GranaryParsing"]),
         .testTarget(name: "GranaryStoreTests", dependencies: ["GranaryStore", "GranaryLMDB", "GranaryCodec"]),
         // Runs the load against a real Granary server and a faulty Glance-like peer on loopback.
         .testTarget(
@@ -145,7 +150,9 @@ let package = Package(
         ),
         // Kills the real `granary` executable at random points; needs it built (`swift build`).
         .testTarget(name: "GranaryCrashTests", dependencies: ["GranaryStore", "GranaryBench", "GranaryCodec"]),
-        .testTarget(name: "GranaryCatalogTests", dependencies: ["GranaryCatalog", "GranaryIndex", "GranaryStore", "GranaryLMDB", "GranaryCodec"]),
+        .testTarget(
+            name: "GranaryCatalogTests",
+            dependencies: ["GranaryCatalog", "GranaryIndex", "GranaryStore", "GranaryLMDB", "GranaryCodec", "GranaryParsing"]),
         .testTarget(
             name: "GranaryFetchTests",
             dependencies: ["GranaryFetch", .product(name: "AsyncHTTPClient", package: "async-http-client")]

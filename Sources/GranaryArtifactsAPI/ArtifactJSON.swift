@@ -2,6 +2,7 @@ import Foundation
 import GranaryCatalog
 import GranaryImagesAPI
 import GranaryIndex
+import GranaryParsing
 
 /// Artifacts and type schemas as Glare shows them (reference glare.md §2).
 enum ArtifactJSON {

@@ -4,6 +4,7 @@ import GranaryCodec
 import GranaryFetch
 import GranaryImagesAPI
 import GranaryIndex
+import GranaryParsing
 import GranaryStore
 import HTTPTypes
 import Hummingbird
@@ -45,8 +46,8 @@ struct ArtifactsController: Sendable {
     }
 
     private func slot(_ context: ImagesRequestContext) throws -> BlobSlot {
-        let key = context.parameters.getCatchAll().joined(separator: "/")
-        return BlobSlot(field: try context.parameters.require("blob"), key: key.isEmpty ? nil : key)
+        let key = context.catchAllPath()
+        return BlobSlot(field: try context.pathParameter("blob"), key: key.isEmpty ? nil : key)
     }
 
     /// The body as a JSON object (415 for another content type, as Glare).
@@ -55,11 +56,7 @@ struct ArtifactsController: Sendable {
         guard types.contains(where: contentType.hasPrefix) else {
             throw GlareError(.unsupportedMediaType, "Content-Type must be \(types.joined(separator: " or ")), not '\(contentType)'.")
         }
-        let buffer = try await request.body.collect(upTo: 1 << 20)
-        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(buffer.readableBytesView)) else {
-            throw GlareError(.badRequest, "The body is not valid JSON.")
-        }
-        return value
+        return try await request.json()
     }
 
     /// `POST /admin/verify-external` (admin): re-fetches every external blob, as the CLI does.
@@ -96,7 +93,7 @@ struct ArtifactsController: Sendable {
 
     @Sendable func projectQuotas(_ request: Request, context: ImagesRequestContext) async throws -> Response {
         try await glareErrors {
-            let (project, values) = try catalog.projectQuotas(context.parameters.get("project"), caller: context.caller)
+            let (project, values) = try catalog.projectQuotas(context.optionalPathParameter("project"), caller: context.caller)
             return try json([["project_id": project, "project_quotas": Self.quotaList(values)]])
         }
     }
@@ -108,18 +105,20 @@ struct ArtifactsController: Sendable {
 
     @Sendable func schema(_ request: Request, context: ImagesRequestContext) async throws -> Response {
         try await glareErrors {
-            let type = try catalog.registry.type(try context.parameters.require("type"))
+            let type = try catalog.registry.type(try context.pathParameter("type"))
             return try json(["schemas": [type.name: ArtifactJSON.schema(type)]], contentType: "application/schema+json")
         }
     }
 
     @Sendable func list(_ request: Request, context: ImagesRequestContext) async throws -> Response {
         try await glareErrors {
-            let typeName = try context.parameters.require("type")
+            let typeName = try context.pathParameter("type")
             let all = typeName == ArtifactTypeRegistry.all
             let type = all ? nil : try catalog.registry.type(typeName)
-            let parameters = request.uri.queryParameters.map { (String($0.key), String($0.value)) }
-            let page = try catalog.list(typeName, try ArtifactQuery(parameters: parameters, type: type), caller: context.caller)
+            let parameters = try request.queryItems()
+            let query = try ArtifactQuery(parameters: parameters, type: type)
+            let caller = context.caller
+            let page = try await OffLoop.run { try catalog.list(typeName, query, caller: caller) }
             func link(_ items: [(String, String)]) -> String {
                 var components = URLComponents()
                 components.queryItems = items.map { URLQueryItem(name: $0.0, value: $0.1) }
@@ -138,16 +137,17 @@ struct ArtifactsController: Sendable {
     @Sendable func create(_ request: Request, context: ImagesRequestContext) async throws -> Response {
         try await glareErrors {
             guard case .object(let body) = try await jsonBody(request) else { throw GlareError(.badRequest, "The body must be a JSON object.") }
-            let artifact = try await catalog.create(try context.parameters.require("type"), body, caller: context.caller)
+            let artifact = try await catalog.create(try context.pathParameter("type"), body, caller: context.caller)
             return try json(view(artifact), status: .created)
         }
     }
 
     @Sendable func show(_ request: Request, context: ImagesRequestContext) async throws -> Response {
         try await glareErrors {
-            let artifact = try catalog.show(try context.parameters.require("type"), try context.parameters.require("id"), caller: context.caller)
+            let artifact = try catalog.show(try context.pathParameter("type"), try context.pathParameter("id"), caller: context.caller)
             return try json(
-                ArtifactJSON.object(artifact, type: catalog.registry.types[artifact.typeName], allType: context.parameters.get("type") == "all"))
+                ArtifactJSON.object(
+                    artifact, type: catalog.registry.types[artifact.typeName], allType: context.optionalPathParameter("type") == "all"))
         }
     }
 
@@ -155,14 +155,14 @@ struct ArtifactsController: Sendable {
         try await glareErrors {
             let patch = try await jsonBody(request, types: [Self.patchType, "application/json"])
             let artifact = try await catalog.update(
-                try context.parameters.require("type"), try context.parameters.require("id"), patch: patch, caller: context.caller)
+                try context.pathParameter("type"), try context.pathParameter("id"), patch: patch, caller: context.caller)
             return try json(view(artifact))
         }
     }
 
     @Sendable func delete(_ request: Request, context: ImagesRequestContext) async throws -> Response {
         try await glareErrors {
-            try await catalog.delete(try context.parameters.require("type"), try context.parameters.require("id"), caller: context.caller)
+            try await catalog.delete(try context.pathParameter("type"), try context.pathParameter("id"), caller: context.caller)
             return Response(status: .noContent)
         }
     }
@@ -176,7 +176,7 @@ struct ArtifactsController: Sendable {
             if contentType.hasPrefix(Self.locationType) { return try await setLocation(request, context) }
             let declared = request.headers[.contentLength].flatMap(Int.init)
             let artifact = try await catalog.upload(
-                try context.parameters.require("type"), try context.parameters.require("id"), try slot(context), caller: context.caller,
+                try context.pathParameter("type"), try context.pathParameter("id"), try slot(context), caller: context.caller,
                 contentType: contentType, declaredSize: declared
             ) { sink in try await UploadBody.stream(request, into: sink) }
             return try json(view(artifact))
@@ -192,8 +192,8 @@ struct ArtifactsController: Sendable {
         guard case .object(let body) = try await jsonBody(request, types: [Self.locationType]), case .string(let url)? = body["url"] else {
             throw GlareError(.badRequest, "An external location needs {\"url\": \"https://…\"}.")
         }
-        let type = try context.parameters.require("type")
-        let id = try context.parameters.require("id")
+        let type = try context.pathParameter("type")
+        let id = try context.pathParameter("id")
         let slot = try slot(context)
         let cap = try catalog.externalCap(type, id, slot, caller: context.caller)
         func checkClaims(_ fetched: FetchedData) throws {
@@ -229,8 +229,8 @@ struct ArtifactsController: Sendable {
     /// 1864, where Glare sent hex) and the sha256 as `Repr-Digest`.
     @Sendable func download(_ request: Request, context: ImagesRequestContext) async throws -> Response {
         try await glareErrors {
-            let type = try context.parameters.require("type")
-            let id = try context.parameters.require("id")
+            let type = try context.pathParameter("type")
+            let id = try context.pathParameter("id")
             let slot = try slot(context)
             var (blob, found) = try catalog.download(type, id, slot, caller: context.caller, range: nil)
             var headers: HTTPFields = [.contentType: blob.contentType ?? "application/octet-stream"]
@@ -238,22 +238,21 @@ struct ArtifactsController: Sendable {
                 // External: the client fetches it and checks the digests sent here.
                 headers[.location] = blob.url
                 headers[.contentType] = nil
-                headers[HTTPField.Name("X-Openstack-Glare-Content-SHA256")!] = blob.sha256
+                headers[.glareSHA256] = blob.sha256
                 return Response(status: .movedPermanently, headers: headers)
             }
-            if let md5 = blob.md5.flatMap(Hex.decode) { headers[HTTPField.Name("Content-MD5")!] = Data(md5).base64EncodedString() }
+            if let md5 = blob.md5.flatMap(Hex.decode) { headers[.contentMD5] = Data(md5).base64EncodedString() }
             if let sha256 = blob.sha256.flatMap(Hex.decode) {
-                headers[HTTPField.Name("Repr-Digest")!] = "sha-256=:\(Data(sha256).base64EncodedString()):"
+                headers[.reprDigest] = "sha-256=:\(Data(sha256).base64EncodedString()):"
             }
-            headers[HTTPField.Name("X-Openstack-Glare-Content-SHA1")!] = blob.sha1
-            headers[HTTPField.Name("X-Openstack-Glare-Content-SHA256")!] = blob.sha256
+            headers[.glareSHA1] = blob.sha1
+            headers[.glareSHA256] = blob.sha256
             var status = HTTPResponse.Status.ok
-            if let rangeHeader = request.headers[.range], let size = blob.size {
-                let range = try ByteRangeHeader.parse(rangeHeader, size: size)
+            if let size = blob.size, let range = try DownloadRange.requested(request, size: size) {
                 (blob, found) = try catalog.download(type, id, slot, caller: context.caller, range: range)
                 reader = found ?? reader
                 status = .partialContent
-                headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound - 1)/\(size)"
+                headers[.contentRange] = ByteRangeHeader.contentRange(range, size: size)
             }
             headers[.contentLength] = String(reader.count)
             return Response(status: status, headers: headers, body: BlobResponse.body(reader, channel: context.channel, logger: context.logger))
@@ -263,7 +262,7 @@ struct ArtifactsController: Sendable {
     @Sendable func deleteBlob(_ request: Request, context: ImagesRequestContext) async throws -> Response {
         try await glareErrors {
             let artifact = try await catalog.deleteBlob(
-                try context.parameters.require("type"), try context.parameters.require("id"), try slot(context), caller: context.caller)
+                try context.pathParameter("type"), try context.pathParameter("id"), try slot(context), caller: context.caller)
             return try json(view(artifact))
         }
     }

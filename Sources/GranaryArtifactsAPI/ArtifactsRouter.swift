@@ -27,6 +27,6 @@ public func buildArtifactsRouter(
         }
     }
     ArtifactsController(catalog: catalog, fetcher: ExternalFetcher(policy: external)).register(
-        on: router.group().add(middleware: AuthMiddleware(mode: auth)))
+        on: router.group().add(middleware: AuthMiddleware(mode: auth) { GlareError($0, $1) }))
     return router
 }

@@ -17,14 +17,13 @@ public struct GlareError: HTTPResponseError, Sendable {
         self.message = message
     }
 
-    /// Maps domain and storage errors to Glare's statuses.
+    /// Maps domain and storage errors to Glare's statuses (``APIError/classify(_:)``).
     public init(_ error: any Error) {
-        switch error {
-        case let error as GlareError: self = error
-        case let error as CatalogError:
-            self.init(error.code.httpStatus, error.message)
-        default:
-            self.init(.internalServerError, "\(error)")
+        if let error = error as? GlareError {
+            self = error
+        } else {
+            let (status, message) = APIError.classify(error)
+            self.init(status, message)
         }
     }
 

@@ -109,7 +109,7 @@ extension ArtifactCatalog {
                 value.sha256 = blob.digests[.sha256]?.hex
                 value.contentType = contentType ?? "application/octet-stream"
                 artifact[slot] = value
-                artifact.updatedAt = Int(Date().timeIntervalSince1970)
+                artifact.updatedAt = UnixTime.now()
                 // Concurrent uploads of the project may have used the quota meanwhile.
                 if try self.remainingBytes(owner: before.owner, type: before.typeName, in: txn) < artifact.storedBytes - before.storedBytes {
                     throw CatalogError(.payloadTooLarge, "The upload would pass the project's max_uploaded_data quota.")

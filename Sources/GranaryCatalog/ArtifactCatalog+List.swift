@@ -1,6 +1,7 @@
 import Foundation
 public import GranaryIndex
 import GranaryLMDB
+import GranaryParsing
 import GranaryStore
 
 /// A parsed artifact list request (reference glare.md §1.3): filters `field=[and:][op:]value`
@@ -11,6 +12,8 @@ public struct ArtifactQuery: Sendable {
         var field: String
         var op: String
         var value: String
+        /// A `like` filter's pattern, compiled once per request.
+        var pattern: LikePattern?
     }
 
     var filters: [Filter] = []
@@ -33,14 +36,18 @@ public struct ArtifactQuery: Sendable {
         for (name, raw) in parameters where !name.isEmpty {
             switch name {
             case "limit":
-                guard let limit = Int(raw), limit >= 0 else { throw CatalogError(.badRequest, "limit must be a non-negative integer.") }
+                guard let limit = DecimalText.integer(raw), limit >= 0 else {
+                    throw CatalogError(.badRequest, "limit must be a non-negative integer.")
+                }
                 self.limit = min(limit, 1000)
             case "marker": marker = raw
             case "sort":
                 for part in raw.split(separator: ",") {
-                    let pieces = part.split(separator: ":", maxSplits: 1).map(String.init)
-                    let key = pieces[0]
-                    let direction = pieces.count > 1 ? pieces[1] : "desc"
+                    let pieces = part.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+                    guard let key = pieces.first, !key.isEmpty, pieces.count <= 2 else {
+                        throw CatalogError(.badRequest, "A sort key is field[:asc|desc], not '\(part)'.")
+                    }
+                    let direction = pieces.count > 1 ? pieces[1] : "desc"  // checked: count tested
                     guard ["asc", "desc"].contains(direction) else { throw CatalogError(.badRequest, "Sort direction must be asc or desc.") }
                     guard Self.baseSortKeys.contains(key) || type?.field(key)?.sortable == true else {
                         throw CatalogError(.badRequest, "Cannot sort by \(key): it is not a sortable field.")
@@ -68,7 +75,14 @@ public struct ArtifactQuery: Sendable {
                 if name == "version" && op != "in", SemanticVersion(value) == nil {
                     throw CatalogError(.badRequest, "Version '\(value)' is not a semantic version.")
                 }
-                filters.append(Filter(field: name, op: op, value: value))
+                var pattern: LikePattern?
+                if op == "like" {
+                    guard let compiled = LikePattern(value) else {
+                        throw CatalogError(.badRequest, "A like pattern is at most \(LikePattern.maxLength) characters.")
+                    }
+                    pattern = compiled
+                }
+                filters.append(Filter(field: name, op: op, value: value, pattern: pattern))
             }
         }
         sort += [("created_at", true), ("id", false)]
@@ -117,8 +131,7 @@ public struct ArtifactQuery: Sendable {
             case "lte": return !(wanted < actual)
             case "like":
                 guard case .text(let text) = actual else { return false }
-                let pattern = "^" + NSRegularExpression.escapedPattern(for: filter.value).replacingOccurrences(of: "%", with: ".*") + "$"
-                return text.range(of: pattern, options: .regularExpression) != nil
+                return filter.pattern?.matches(text) ?? false
             default: return false
             }
         }
@@ -173,6 +186,7 @@ extension ArtifactQuery {
                 return ArtifactListPlan(field: "tags", only: .text(tag), descending: true, walkIsFilter: recordFilters == 1 && exact(tag))
             }
         }
+        // checked: created_at and id always end the sort
         return ArtifactListPlan(field: sort[0].key, only: nil, descending: sort[0].descending, walkIsFilter: recordFilters == 0)
     }
 }

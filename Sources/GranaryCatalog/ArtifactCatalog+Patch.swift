@@ -1,6 +1,7 @@
 import Foundation
 public import GranaryIndex
 import GranaryLMDB
+public import GranaryParsing
 
 extension ArtifactCatalog {
     /// The part of an artifact a patch may address: base fields users set and the type's
@@ -27,7 +28,13 @@ extension ArtifactCatalog {
         try await modify(typeName, id, caller: caller) { artifact, txn in
             let type = try self.registry.type(artifact.typeName)
             let before = Self.editable(artifact, type)
-            guard case .object(let after) = try JSONPatch.apply(patch, to: .object(before)) else {
+            let patched: JSONValue
+            do {
+                patched = try JSONPatch.apply(patch, to: .object(before))
+            } catch let failure as JSONPatch.Failure {
+                throw CatalogError(.badRequest, failure.description)
+            }
+            guard case .object(let after) = patched else {
                 throw CatalogError(.badRequest, "A patch must leave the artifact an object.")
             }
             let changed = Set(before.keys).union(after.keys).filter { before[$0] != after[$0] }
@@ -62,7 +69,7 @@ extension ArtifactCatalog {
                 guard set else { throw CatalogError(.forbidden, "Field \(field.name) is required to activate the artifact.") }
             }
             guard !artifact.isSaving else { throw CatalogError(.conflict, "A blob of the artifact is still being uploaded.") }
-            artifact.activatedAt = Int(Date().timeIntervalSince1970)
+            artifact.activatedAt = UnixTime.now()
         case ("active", "deactivated"), ("deactivated", "active"):
             guard caller.isAdmin else { throw CatalogError(.forbidden, "Only administrators deactivate and reactivate artifacts.") }
         default:

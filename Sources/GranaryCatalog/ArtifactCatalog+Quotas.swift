@@ -1,6 +1,7 @@
 import Foundation
-public import GranaryIndex
+import GranaryIndex
 import GranaryLMDB
+public import GranaryParsing
 import GranaryStore
 
 /// Per-project quotas (reference glare.md §1.2): `max_artifact_number` and `max_uploaded_data`,
@@ -12,9 +13,9 @@ extension ArtifactCatalog {
 
     /// Checks a quota name (`name` or `name:type` with a known type).
     func validQuotaName(_ name: String) -> Bool {
-        let parts = name.split(separator: ":", maxSplits: 1).map(String.init)
-        guard Self.quotaNames.contains(parts[0]) else { return false }
-        return parts.count == 1 || registry.types[parts[1]] != nil
+        let parts = name.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        guard let first = parts.first, Self.quotaNames.contains(first), parts.count <= 2 else { return false }
+        return parts.count == 1 || registry.types[parts[1]] != nil  // checked: count is 2 here
     }
 
     /// The limit of `name` for `project` and `type`: the project's value, else the default.
@@ -54,16 +55,17 @@ extension ArtifactCatalog {
         }
         var parsed: [(String, [String: Int])] = []
         for entry in entries {
-            guard case .object(let fields) = entry, case .string(let project)? = fields["project_id"], !project.isEmpty,
+            guard case .object(let fields) = entry, case .string(let project)? = fields["project_id"], !project.isEmpty, project.utf8.count <= 255,
+                !project.contains("\0"),
                 case .array(let quotas)? = fields["project_quotas"]
             else { throw CatalogError(.badRequest, "Each entry needs a project_id and a project_quotas list.") }
             var values: [String: Int] = [:]
             for quota in quotas {
-                guard case .object(let q) = quota, case .string(let name)? = q["quota_name"], case .number(let value)? = q["quota_value"],
-                    value == value.rounded(), value >= -1, value < 1e18
+                guard case .object(let q) = quota, case .string(let name)? = q["quota_name"], case .number(let number)? = q["quota_value"],
+                    let value = DecimalText.integer(exactly: number), value >= -1, value < 1_000_000_000_000_000_000
                 else { throw CatalogError(.badRequest, "A quota is {\"quota_name\": string, \"quota_value\": integer ≥ -1}.") }
                 guard validQuotaName(name) else { throw CatalogError(.badRequest, "Unknown quota '\(name)'.") }
-                values[name] = Int(value)
+                values[name] = value
             }
             parsed.append((project, values))
         }

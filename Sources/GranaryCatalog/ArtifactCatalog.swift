@@ -2,6 +2,7 @@ import Foundation
 import GranaryCodec
 public import GranaryIndex
 import GranaryLMDB
+public import GranaryParsing
 public import GranaryStore
 
 /// The Glare artifact domain (reference glare.md §2): typed, versioned artifacts with named
@@ -23,7 +24,7 @@ public final class ArtifactCatalog: Sendable {
         self.defaultQuotas = defaultQuotas
     }
 
-    var now: Int { Int(Date().timeIntervalSince1970) }
+    var now: Int { UnixTime.now() }
 
     // MARK: Rules
 
@@ -59,12 +60,13 @@ public final class ArtifactCatalog: Sendable {
 
     static func version(_ value: JSONValue?) throws -> SemanticVersion {
         switch value {
-        case nil, .null?: return SemanticVersion("0.0.0")!
+        case nil, .null?: return SemanticVersion("0.0.0")!  // checked: a valid literal
         case .string(let text)?:
             guard let version = SemanticVersion(text) else { throw CatalogError(.badRequest, "Version '\(text)' is not a semantic version.") }
             return version
         case .number(let n)?:
-            guard let version = SemanticVersion(String(n == n.rounded() ? String(Int(n)) : String(n))) else {
+            // A whole number is a major version; anything else as Python prints it (1.5 → 1.5.0).
+            guard let version = SemanticVersion(DecimalText.integer(exactly: n).map(String.init) ?? String(n)) else {
                 throw CatalogError(.badRequest, "Version \(n) is not a semantic version.")
             }
             return version
@@ -100,8 +102,8 @@ public final class ArtifactCatalog: Sendable {
     static func set(_ key: String, _ value: JSONValue?, on artifact: inout ArtifactRecord, type: ArtifactType) throws {
         switch key {
         case "name":
-            guard case .string(let name)? = value, !name.isEmpty, name.count <= 255 else {
-                throw CatalogError(.badRequest, "name must be a string of 1 to 255 characters.")
+            guard case .string(let name)? = value, !name.isEmpty, name.count <= 255, !name.contains("\0") else {
+                throw CatalogError(.badRequest, "name must be a string of 1 to 255 characters, without NUL.")
             }
             artifact.name = name
         case "version":
@@ -179,7 +181,7 @@ public final class ArtifactCatalog: Sendable {
             let previous = try self.changeable(type, id, caller, in: txn)
             var artifact = previous
             let result = try change(&artifact, txn)
-            artifact.updatedAt = Int(Date().timeIntervalSince1970)
+            artifact.updatedAt = UnixTime.now()
             do { try self.index.put(artifact, previous: previous, in: txn) } catch is UniquenessConflict { throw Self.duplicate(artifact) }
             return result
         }

@@ -1,5 +1,6 @@
 import Foundation
-public import GranaryIndex
+import GranaryIndex
+public import GranaryParsing
 
 /// One field of an artifact type, with Glare's attributes (reference §2.2).
 public struct ArtifactField: Sendable, Codable, Equatable {
@@ -101,7 +102,7 @@ public struct ArtifactField: Sendable, Codable, Equatable {
             if let allowedValues, !allowedValues.contains(text) { throw fail("must be one of \(allowedValues.joined(separator: ", "))") }
             if let pattern, text.range(of: pattern, options: .regularExpression) == nil { throw fail("must match \(pattern)") }
         case (.integer, .number(let n)):
-            guard n == n.rounded() else { throw fail("must be an integer") }
+            guard DecimalText.integer(exactly: n) != nil else { throw fail("must be an integer within ±2^63") }
             try checkRange(n, fail)
         case (.number, .number(let n)):
             try checkRange(n, fail)

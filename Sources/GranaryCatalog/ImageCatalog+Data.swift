@@ -41,14 +41,14 @@ extension ImageCatalog {
         image.osHashAlgo = settings.hashAlgorithm.rawValue
         image.osHashValue = blob.digests[settings.hashAlgorithm]?.hex
         image.virtualSize = virtualSize
-        image.updatedAt = Int(Date().timeIntervalSince1970)
+        image.updatedAt = UnixTime.now()
     }
 
     /// queued → `status` (saving or uploading), so a second upload or stage gets 409 while this
     /// one runs; both formats must be set first (reference §7.1).
     /// - Returns: the image as it now is.
     func moveQueued(_ id: String, to status: String, caller: Caller) async throws -> ImageRecord {
-        let now = Int(Date().timeIntervalSince1970)
+        let now = UnixTime.now()
         return try await store.coordinator.submit { txn in
             var image = try self.writable(id, caller, in: txn)
             let previous = image
@@ -131,7 +131,7 @@ extension ImageCatalog {
         image.status = "queued"
         image.size = nil
         image.virtualSize = nil
-        image.updatedAt = Int(Date().timeIntervalSince1970)
+        image.updatedAt = UnixTime.now()
     }
 
     /// The image and a reader of its data (nil when it has none: 204), checking visibility and

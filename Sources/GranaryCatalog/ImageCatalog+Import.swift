@@ -1,7 +1,8 @@
-public import Foundation
+import Foundation
 import GranaryCodec
 public import GranaryIndex
 import GranaryLMDB
+public import GranaryParsing
 import GranaryStore
 
 /// Who asked for an import, for the task record tempest checks.
@@ -34,7 +35,7 @@ extension ImageCatalog {
                     throw CatalogError(.gone, "Image \(id) was deleted during the upload.")
                 }
                 let previous = image
-                let now = Int(Date().timeIntervalSince1970)
+                let now = UnixTime.now()
                 image.staged = StagedData(
                     blob: blob.id.hex, size: blob.size, checksum: legacy ? blob.digests[.md5]?.hex : nil,
                     osHashAlgo: algorithm.rawValue, osHashValue: blob.digests[algorithm]?.hex, stagedAt: now, virtualSize: virtualSize)
@@ -46,6 +47,12 @@ extension ImageCatalog {
             await restoreQueued(id, from: "uploading")
             throw error
         }
+    }
+
+    /// 404 or 403 unless `caller` may change image `id`: checked before an import's URI is
+    /// looked at, so that what the URI filter says reaches only those who may import.
+    public func authorizeImport(_ id: String, caller: Caller) throws {
+        _ = try store.environment.read { txn in try writable(id, caller, in: txn) }
     }
 
     /// `POST /import` (reference §7.6): checks the request, takes the import lock
@@ -66,7 +73,7 @@ extension ImageCatalog {
         if method == "web-download" { _ = try Self.webDownloadURI(request.body) }
         if method == "glance-download" { _ = try Self.glanceDownloadSource(request.body) }
         let input = try Self.taskInput(imageID: id.lowercased(), request.body)
-        let now = Int(Date().timeIntervalSince1970)
+        let now = UnixTime.now()
         let task = try await store.coordinator.submit { txn in
             var image = try self.writable(id, caller, in: txn)
             let previous = image
@@ -194,7 +201,7 @@ extension ImageCatalog {
 
     /// An ending task's times: updated now, kept for `settings.taskTimeToLive` from now.
     private func stamp(_ task: inout TaskRecord) {
-        let now = Int(Date().timeIntervalSince1970)
+        let now = UnixTime.now()
         task.updatedAt = now
         task.expiresAt = now + settings.taskTimeToLive
     }
@@ -203,7 +210,7 @@ extension ImageCatalog {
     /// the task succeeds. An image that lost its stage (or was deleted) fails the task instead.
     func finishImport(_ taskID: String, in txn: borrowing WriteTransaction) throws -> TaskRecord {
         guard var task = try tasks.get(taskID, in: txn) else { throw CatalogError(.notFound, "No task found with ID \(taskID)") }
-        let now = Int(Date().timeIntervalSince1970)
+        let now = UnixTime.now()
         stamp(&task)
         guard var image = try index.get(task.imageID, in: txn), image.status == "importing", let staged = image.staged else {
             task.status = "failure"
@@ -319,7 +326,7 @@ extension ImageCatalog {
     /// Releases stages nobody imported within `settings.stageTimeToLive` seconds: the image goes
     /// back to `queued` and its staged data to GC (stale work must not pin space forever).
     /// - Returns: the ids of the images whose stage expired.
-    public func expireStages(now: Int = Int(Date().timeIntervalSince1970)) async throws -> [String] {
+    public func expireStages(now: Int = UnixTime.now()) async throws -> [String] {
         let deadline = now - settings.stageTimeToLive
         return try await store.coordinator.submit { txn in
             var stale: [ImageRecord] = []

@@ -10,7 +10,7 @@ extension ImageCatalog {
     /// Shares an image with a project (reference §3.4): owner or admin, shared images only.
     public func addMember(_ id: String, member: String, caller: Caller) async throws -> MemberRecord {
         guard !member.isEmpty, member.count <= 255 else { throw CatalogError(.badRequest, "Member to be added not specified") }
-        let now = Int(Date().timeIntervalSince1970)
+        let now = UnixTime.now()
         return try await store.coordinator.submit { txn in
             let image = try self.writable(id, caller, in: txn)
             guard image.visibility == "shared" else { throw CatalogError(.forbidden, "Only shared images have members.") }
@@ -51,7 +51,7 @@ extension ImageCatalog {
         guard Self.memberStatuses.contains(status) else {
             throw CatalogError(.badRequest, "Invalid status \(status): use pending, accepted or rejected")
         }
-        let now = Int(Date().timeIntervalSince1970)
+        let now = UnixTime.now()
         return try await store.coordinator.submit { txn in
             let image = try self.visible(id, caller, in: txn)
             guard var record = try self.members.get(image.id, member, in: txn) else {

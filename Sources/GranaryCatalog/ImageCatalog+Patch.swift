@@ -1,6 +1,7 @@
 import Foundation
 public import GranaryIndex
 import GranaryLMDB
+public import GranaryParsing
 import GranaryStore
 
 /// One operation of a JSON-patch update of an image (reference §5).
@@ -24,7 +25,7 @@ extension ImageCatalog {
     /// - Parameter draft4: the operations came as `application/openstack-images-v2.0-json-patch`
     ///   (tempest's media type), where `add` on an existing custom property is a 409.
     public func update(_ id: String, operations: [ImagePatchOperation], draft4: Bool, caller: Caller) async throws -> ImageRecord {
-        let now = Int(Date().timeIntervalSince1970)
+        let now = UnixTime.now()
         let protections = settings.propertyProtections
         let updated = try await store.coordinator.submit { txn in
             var image = try self.writable(id, caller, in: txn)
@@ -98,6 +99,10 @@ extension ImageCatalog {
             check.replace("~1", with: "")
             if check.contains("~") { throw CatalogError(.badRequest, "Pointer `\(path)` contains \"~\" not part of a recognized escape sequence.") }
         }
-        return segment.replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")
+        // Glance strips each token of whitespace after unescaping it.
+        let name = segment.replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !name.isEmpty else { throw CatalogError(.badRequest, "Pointer `\(path)` does not contain a valid token.") }
+        return name
     }
 }

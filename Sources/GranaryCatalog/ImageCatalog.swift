@@ -2,6 +2,7 @@ import Foundation
 public import GranaryCodec
 public import GranaryIndex
 import GranaryLMDB
+public import GranaryParsing
 public import GranaryStore
 
 /// Settings of the images API's domain.
@@ -58,7 +59,7 @@ public final class ImageCatalog: Sendable {
         self.settings = settings
     }
 
-    private var now: Int { Int(Date().timeIntervalSince1970) }
+    private var now: Int { UnixTime.now() }
 
     // MARK: Rules
 
@@ -104,7 +105,7 @@ public final class ImageCatalog: Sendable {
         return shown
     }
 
-    func writable(_ id: String, _ caller: Caller, in txn: borrowing WriteTransaction) throws -> ImageRecord {
+    func writable(_ id: String, _ caller: Caller, in txn: borrowing Transaction<some TransactionAccess>) throws -> ImageRecord {
         try requireRole(caller, write: true)
         let image = try visible(id, caller, in: txn)
         guard canWrite(image, caller) else { throw CatalogError(.forbidden, "You are not permitted to modify image \(id).") }

@@ -71,7 +71,8 @@ public struct InspectedImage: Sendable, Equatable {
         let extents = lines.filter { ["RW ", "RDONLY ", "NOACCESS "].contains(where: $0.hasPrefix) }
         if !["monolithicSparse", "streamOptimized"].contains(createType ?? "") {
             image.unsafe = "VMDK createType \(createType ?? "(none)") may refer to other files"
-        } else if extents.count != 1 || extents[0].split(separator: " ").dropFirst(2).first != "SPARSE" {
+        } else if extents.count != 1 || extents[0].split(separator: " ").dropFirst(2).first != "SPARSE" {  // checked: count tested first
+            // checked: count tested
             image.unsafe = "the VMDK must have one sparse extent, not \(extents.count == 1 ? extents[0] : "\(extents.count)")"
         }
         return image
@@ -88,14 +89,14 @@ public struct InspectedImage: Sendable, Equatable {
 
         func bigEndian(at offset: Int, width: Int) -> Int? {
             guard offset + width <= bytes.count else { return nil }
-            let value = bytes[offset..<(offset + width)].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-            return value > UInt64(Int.max) ? nil : Int(value)
+            let value = bytes[offset..<(offset + width)].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }  // checked: bytes widen, width ≤ 8
+            return Int(exactly: value)
         }
 
         func littleEndian(at offset: Int, width: Int) -> Int? {
             guard offset + width <= bytes.count else { return nil }
-            let value = bytes[offset..<(offset + width)].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-            return value > UInt64(Int.max) ? nil : Int(value)
+            let value = bytes[offset..<(offset + width)].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }  // checked: bytes widen, width ≤ 8
+            return Int(exactly: value)
         }
 
         func text(at offset: Int, length: Int) -> String? {

@@ -1,5 +1,6 @@
 import Foundation
 import GranaryIndex
+import GranaryParsing
 
 /// A parsed `GET /v2/images` query (reference §6): filters, sort order and page.
 public struct ImageQuery: Sendable {
@@ -30,7 +31,7 @@ public struct ImageQuery: Sendable {
     var createdOrderDescending: Bool? {
         guard let first = sort.first else { return true }
         guard first.key == "created_at" else { return nil }
-        if sort.count == 1 || (sort.count == 2 && sort[1].key == "id" && sort[1].direction == first.direction) {
+        if sort.count == 1 || (sort.count == 2 && sort[1].key == "id" && sort[1].direction == first.direction) {  // checked: count tested
             return first.direction == .desc
         }
         return nil
@@ -59,7 +60,7 @@ public struct ImageQuery: Sendable {
         for (name, value) in parameters {
             switch name {
             case "limit":
-                guard let n = Int(value), n >= 0 else { throw bad("limit param must be an integer") }
+                guard let n = DecimalText.integer(value), n >= 0 else { throw bad("limit param must be an integer") }
                 limit = min(n, 1000)
             case "marker": marker = value
             case "sort_key":
@@ -82,7 +83,7 @@ public struct ImageQuery: Sendable {
                 if name == "os_hidden" { osHidden = flag } else { protected = flag }
             case "tag": tags.append(value)
             case "size_min", "size_max":
-                guard let n = Int(value) else { throw bad("\(name) must be an integer") }
+                guard let n = DecimalText.integer(value) else { throw bad("\(name) must be an integer") }
                 if name == "size_min" { sizeMin = n } else { sizeMax = n }
             case "changes-since": throw bad("The parameter changes-since is no longer available on v2.")
             case "created_at", "updated_at":
@@ -108,7 +109,7 @@ public struct ImageQuery: Sendable {
                 guard let key = parts.first, Self.sortKeys.contains(key) else { throw bad("Invalid sort key: \(item)") }
                 var dir = Direction.desc
                 if parts.count == 2 {
-                    guard let parsed = Direction(rawValue: parts[1]) else { throw bad("Invalid sort direction: \(parts[1])") }
+                    guard let parsed = Direction(rawValue: parts[1]) else { throw bad("Invalid sort direction: \(parts[1])") }  // checked: count is 2
                     dir = parsed
                 }
                 sort.append((key, dir))
@@ -119,7 +120,7 @@ public struct ImageQuery: Sendable {
             }
             sort = sortKeys.enumerated().map { i, key in (key, sortDirs.count == sortKeys.count ? sortDirs[i] : (sortDirs.first ?? .desc)) }
         } else if !sortDirs.isEmpty {
-            sort = [("created_at", sortDirs[0])]
+            sort = [("created_at", sortDirs[0])]  // checked: not empty
         }
     }
 
@@ -152,7 +153,7 @@ public struct ImageQuery: Sendable {
         let formatter = ISO8601DateFormatter()
         for options: ISO8601DateFormatter.Options in [[.withInternetDateTime], [.withInternetDateTime, .withFractionalSeconds], [.withFullDate]] {
             formatter.formatOptions = options
-            if let date = formatter.date(from: text) { return Int(date.timeIntervalSince1970) }
+            if let date = formatter.date(from: text) { return Int(exactly: date.timeIntervalSince1970.rounded(.down)) }
         }
         return nil
     }

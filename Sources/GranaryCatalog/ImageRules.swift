@@ -1,4 +1,5 @@
 import GranaryIndex
+import GranaryParsing
 
 /// Glance's attribute rules for images (reference §4), independent of storage and HTTP.
 enum ImageRules {
@@ -63,9 +64,13 @@ enum ImageRules {
             default: throw invalid("must be one of \(allowed.sorted().joined(separator: ", ")) or null")
             }
         case "min_disk", "min_ram":
-            guard case .number(let n) = value, n.rounded() == n else { throw invalid("\(value.typeName) is not of type 'integer'") }
-            guard n >= 0 else { throw invalid("must not be negative") }
-            if key == "min_disk" { record.minDisk = Int(n) } else { record.minRam = Int(n) }
+            guard case .number(let n) = value, let number = DecimalText.integer(exactly: n) else {
+                throw invalid("\(value.typeName) is not of type 'integer'")
+            }
+            guard number >= 0 else { throw invalid("must not be negative") }
+            // Glance keeps these in 32-bit columns.
+            guard number <= Int(Int32.max) else { throw invalid("must be at most \(Int32.max)") }  // checked: widening
+            if key == "min_disk" { record.minDisk = number } else { record.minRam = number }
         case "owner":
             switch value {
             case .null: record.owner = nil

@@ -1,5 +1,6 @@
-public import GranaryIndex
+import GranaryIndex
 import GranaryLMDB
+public import GranaryParsing
 import GranaryStore
 
 /// Loading namespace files in Glance's catalog format (`etc/metadefs/*.json`, what

@@ -1,6 +1,7 @@
 import Foundation
 public import GranaryIndex
 import GranaryLMDB
+public import GranaryParsing
 public import GranaryStore
 
 /// Glance's metadata-definitions catalog (`/v2/metadefs`): namespaces of property vocabularies
@@ -21,7 +22,7 @@ public final class MetadefCatalog: Sendable {
         self.index = try MetadefIndex(environment: store.environment)
     }
 
-    var now: Int { Int(Date().timeIntervalSince1970) }
+    var now: Int { UnixTime.now() }
 
     func canSee(_ namespace: MetadefNamespace, _ caller: Caller) -> Bool {
         caller.isAdmin || namespace.visibility == "public" || (namespace.owner != nil && namespace.owner == caller.projectID)

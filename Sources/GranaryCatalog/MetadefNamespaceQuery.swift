@@ -1,4 +1,5 @@
 import GranaryIndex
+import GranaryParsing
 
 /// The query of `GET /metadefs/namespaces`, as Glance reads it: `limit` (default 25, at most
 /// 1000), `marker` (a namespace name), `sort_key` (a namespace column, default `created_at`),
@@ -26,7 +27,7 @@ public struct MetadefNamespaceQuery: Sendable {
         for (name, value) in parameters {
             switch name {
             case "limit":
-                guard let n = Int(value) else { throw bad("limit param must be an integer") }
+                guard let n = DecimalText.integer(value) else { throw bad("limit param must be an integer") }
                 guard n >= 0 else { throw bad("limit param must be positive") }
                 limit = min(n, 1000)
             case "marker": marker = value

@@ -149,7 +149,7 @@ public final class ExternalFetcher: Sendable {
 
     /// Requests `text`, following redirects (each re-checked), up to the answer's headers.
     public func open(_ text: String, cap: Int, headers: [(String, String)] = []) async throws -> Opened {
-        let deadline = NIODeadline.now() + .seconds(Int64(policy.timeout))
+        let deadline = NIODeadline.now() + .seconds(Int64(policy.timeout))  // checked: settings cap it
         var current = text
         for _ in 0...policy.maxRedirects {
             var (request, host) = try checkedRequest(current)
@@ -197,6 +197,7 @@ public final class ExternalFetcher: Sendable {
             throw Refused(description: "URLs to fetch must not carry credentials", unreachable: false)
         }
         let port = components.port ?? (scheme == "https" ? 443 : 80)
+        guard (1...65535).contains(port) else { throw Refused(description: "port \(port) is not a TCP port", unreachable: false) }
         if let ports = policy.allowedPorts, !ports.contains(port) {
             throw Refused(
                 description: "port \(port) is not allowed (allowed: \(ports.sorted().map(String.init).joined(separator: ", ")))", unreachable: false)
@@ -204,9 +205,10 @@ public final class ExternalFetcher: Sendable {
         let allowed = policy.allowedHosts.contains(host.lowercased()) || policy.allowedHosts.contains("\(host.lowercased()):\(port)")
         let addresses = Self.resolve(host, port: port)
         guard let first = addresses.first else { throw Refused(description: "\(host) does not resolve", unreachable: true) }
-        if policy.publicAddressesOnly, !allowed, let bad = addresses.first(where: { !Self.isPublic($0) }) {
+        if policy.publicAddressesOnly, !allowed, addresses.contains(where: { !Self.isPublic($0) }) {
             throw Refused(
-                description: "\(host) resolves to \(bad), a non-public address; only public addresses are fetched unless the host is allow-listed",
+                // Which address it was is not said: that would tell callers what internal names resolve to.
+                description: "\(host) resolves to a non-public address; only public addresses are fetched unless the host is allow-listed",
                 unreachable: false)
         }
         var request = HTTPClientRequest(url: text)
@@ -223,14 +225,14 @@ public final class ExternalFetcher: Sendable {
     /// Every address `host` resolves to, as text.
     static func resolve(_ host: String, port: Int) -> [String] {
         var hints = addrinfo()
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)  // checked: a small constant
         var list: UnsafeMutablePointer<addrinfo>?
         guard getaddrinfo(host, String(port), &hints, &list) == 0, let list else { return [] }
         defer { freeaddrinfo(list) }
         var result: [String] = []
         var entry: UnsafeMutablePointer<addrinfo>? = list
         while let current = entry {
-            var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+            var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))  // checked: a small constant
             if current.pointee.ai_family == AF_INET {
                 var address = current.pointee.ai_addr.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee.sin_addr }
                 inet_ntop(AF_INET, &address, &buffer, socklen_t(buffer.count))
@@ -253,16 +255,16 @@ public final class ExternalFetcher: Sendable {
             let lower = address.lowercased()
             if lower == "::1" || lower == "::" { return false }
             if lower.hasPrefix("::ffff:") { return isPublic(String(lower.dropFirst(7))) }
-            if let first = lower.split(separator: ":").first, let word = UInt16(first, radix: 16) {
+            if let first = lower.split(separator: ":").first, let word = UInt16(first, radix: 16) {  // checked: a string parse, nil on overflow
                 if word & 0xFE00 == 0xFC00 { return false }  // fc00::/7
                 if word & 0xFFC0 == 0xFE80 { return false }  // fe80::/10
                 if word & 0xFF00 == 0xFF00 { return false }  // ff00::/8
             }
             return true
         }
-        let octets = address.split(separator: ".").compactMap { UInt8($0) }
+        let octets = address.split(separator: ".").compactMap { UInt8($0) }  // checked: a string parse, nil on overflow
         guard octets.count == 4 else { return false }
-        switch (octets[0], octets[1]) {
+        switch (octets[0], octets[1]) {  // checked: four octets
         case (0, _), (10, _), (127, _), (169, 254), (192, 168), (224...255, _): return false
         case (172, 16...31), (100, 64...127), (198, 18...19): return false
         default: return true

@@ -2,6 +2,7 @@ import Foundation
 import GranaryCatalog
 public import GranaryFetch
 import GranaryIndex
+import GranaryParsing
 import Logging
 import NIOCore
 public import ServiceLifecycle
@@ -85,7 +86,7 @@ public final class BackgroundImports: Service, Sendable {
     private func json(_ url: String, headers: [(String, String)]) async throws -> [String: JSONValue] {
         var bytes: [UInt8] = []
         _ = try await catalogFetcher.open(url, cap: 1 << 20, headers: headers).stream { bytes.append(contentsOf: $0.readableBytesView) }
-        guard case .object(let object) = try JSONDecoder().decode(JSONValue.self, from: Data(bytes)) else {
+        guard case .object(let object) = try JSONText.parse(bytes) else {
             throw CatalogError(.badRequest, "\(url) did not answer a JSON object.")
         }
         return object

@@ -1,4 +1,5 @@
-import GranaryCatalog
+public import GranaryCatalog
+import GranaryParsing
 public import GranaryStore
 public import Hummingbird
 public import Logging
@@ -27,7 +28,7 @@ public enum BlobResponse {
                     var run: [PackFileRegion] = []
                     func endRun() {
                         guard !run.isEmpty else { return }
-                        parts.append(regions!.placeholder(for: run))
+                        parts.append(regions!.placeholder(for: run))  // checked: runs exist only when regions do (zeroCopy)
                         run.removeAll()
                     }
                     let more = try box.reader.readNextParts(
@@ -46,6 +47,7 @@ public enum BlobResponse {
                                 run.append(region)
                             case .filled(let range):
                                 endRun()
+                                // checked: the reader's ranges lie in what it filled
                                 parts.append(filled.getSlice(at: range.lowerBound, length: range.count)!)
                             case .transient(let bytes):
                                 endRun()
@@ -82,25 +84,20 @@ final class ReaderBox: @unchecked Sendable {
     init(_ reader: BlobReader) { self.reader = reader }
 }
 
-/// A single `Range: bytes=…` header (multiple ranges are a 400, as Glance answers; unsatisfiable 416).
-public enum ByteRangeHeader {
-    public static func parse(_ header: String, size: Int) throws -> Range<Int> {
-        guard header.hasPrefix("bytes="), !header.contains(",") else {
-            throw CatalogError(.badRequest, "Only a single byte range is supported: \(header)")
+/// The bytes of a download a request's `Range` header asks for (``ByteRangeHeader``'s rules),
+/// for image and artifact downloads alike.
+public enum DownloadRange {
+    /// nil: the whole body (200), also for a header that is no byte range. Several ranges are
+    /// a 400 (as Glance answers), a range past the end a 416.
+    public static func requested(_ request: Request, size: Int) throws(CatalogError) -> Range<Int>? {
+        guard let header = request.headers[.range] else { return nil }
+        switch ByteRangeHeader.parse(header, size: size) {
+        case .partial(let range): return range
+        case .ignored: return nil
+        case .multiple:
+            throw CatalogError(
+                .badRequest, "Requests for multiple ranges are not supported in v2 api. You can make multiple single-range requests instead.")
+        case .unsatisfiable: throw CatalogError(.rangeNotSatisfiable, "The requested range is not satisfiable.")
         }
-        let spec = header.dropFirst("bytes=".count)
-        let parts = spec.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
-        guard parts.count == 2 else { throw CatalogError(.badRequest, "Malformed Range header: \(header)") }
-        let unsatisfiable = CatalogError(.rangeNotSatisfiable, "The requested range is not satisfiable: \(header)")
-        if parts[0].isEmpty {
-            guard let suffix = Int(parts[1]), suffix > 0 else { throw CatalogError(.badRequest, "Malformed Range header: \(header)") }
-            guard size > 0 else { throw unsatisfiable }
-            return max(0, size - suffix)..<size
-        }
-        guard let start = Int(parts[0]), start >= 0 else { throw CatalogError(.badRequest, "Malformed Range header: \(header)") }
-        guard start < size else { throw unsatisfiable }
-        if parts[1].isEmpty { return start..<size }
-        guard let end = Int(parts[1]), end >= start else { throw CatalogError(.badRequest, "Malformed Range header: \(header)") }
-        return start..<min(size, end + 1)
     }
 }

@@ -27,19 +27,19 @@ struct CacheController: Sendable {
 
     @Sendable func queue(_ request: Request, context: ImagesRequestContext) async throws -> Response {
         try await glanceErrors {
-            try catalog.queueForCache(try context.parameters.require("id"), caller: context.caller)
+            try catalog.queueForCache(try context.pathParameter("id"), caller: context.caller)
             return Response(status: .accepted)
         }
     }
 
     @Sendable func remove(_ request: Request, context: ImagesRequestContext) async throws -> Response {
         try await glanceErrors {
-            try catalog.removeFromCache(try context.parameters.require("id"), caller: context.caller)
+            try catalog.removeFromCache(try context.pathParameter("id"), caller: context.caller)
             return Response(status: .noContent)
         }
     }
 
-    static let clearTarget = HTTPField.Name("x-image-cache-clear-target")!
+    static let clearTarget = HTTPField.Name.cacheClearTarget
 
     @Sendable func clear(_ request: Request, context: ImagesRequestContext) async throws -> Response {
         let header = request.headers[Self.clearTarget] ?? ""

@@ -22,6 +22,7 @@ public final class FileRegionWriter: ChannelOutboundHandler, RemovableChannelHan
 
     /// The placeholder to write in place of `regions` (one group's: one pack), sent in order.
     public func placeholder(for regions: [PackFileRegion]) -> ByteBuffer {
+        // checked: not empty, tested first
         precondition(!regions.isEmpty && regions.allSatisfy { $0.descriptor == regions[0].descriptor }, "a run is one pack's regions")
         let id = pending.withLock { state in
             state.next += 1
@@ -46,7 +47,7 @@ public final class FileRegionWriter: ChannelOutboundHandler, RemovableChannelHan
         }
         // The handle borrows the pack's descriptor: ownership is taken back once the last write
         // is done; a failed write fails every later one, so that is also when the others are done.
-        let handle = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: run[0].descriptor)
+        let handle = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: run[0].descriptor)  // checked: runs are never empty
         for (position, region) in run.enumerated() {
             let file = FileRegion(fileHandle: handle, readerIndex: region.offset, endIndex: region.offset + region.length)
             guard position == run.count - 1 else {

@@ -4,6 +4,7 @@ import GranaryStore
 public import HTTPTypes
 public import Hummingbird
 import NIOCore
+import NIOHTTP1
 
 /// An error answered the way Glance (WebOb) answers it: the body's form is chosen by `Accept`
 /// (reference §2). glanceclient sends `*/*` and parses HTML or text; flat JSON would break it.
@@ -17,18 +18,13 @@ public struct GlanceError: HTTPResponseError, Sendable {
         self.explanation = explanation
     }
 
-    /// Maps domain and storage errors to Glance's statuses.
+    /// Maps domain and storage errors to Glance's statuses (``APIError/classify(_:)``).
     public init(_ error: any Error) {
-        switch error {
-        case let error as GlanceError: self = error
-        case let error as CatalogError:
-            self.init(error.code.httpStatus, error.message)
-        case let error as StoreError where error.code == .io && error.message.contains("No space left"):
-            self.init(.contentTooLarge, "Image storage media is full: \(error.message)")
-        case let error as StoreError:
-            self.init(.internalServerError, "The store failed: \(error)")
-        default:
-            self.init(.internalServerError, "\(error)")
+        if let error = error as? GlanceError {
+            self = error
+        } else {
+            let (status, message) = APIError.classify(error)
+            self.init(status, message)
         }
     }
 
@@ -45,12 +41,50 @@ public struct GlanceError: HTTPResponseError, Sendable {
         } else if accept.contains("*/*") || accept.contains("text/html") {
             headers[.contentType] = "text/html; charset=UTF-8"
             body =
-                "<html>\n <head>\n  <title>\(title)</title>\n </head>\n <body>\n  <h1>\(title)</h1>\n  \(explanation)<br /><br />\n\n\n\n </body>\n</html>"
+                "<html>\n <head>\n  <title>\(title)</title>\n </head>\n <body>\n  <h1>\(title)</h1>\n  \(Self.htmlEscaped(explanation))<br /><br />\n\n\n\n </body>\n</html>"
         } else {
             headers[.contentType] = "text/plain; charset=UTF-8"
             body = "\(title)\n\n\(explanation)\n\n   "
         }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+}
+
+/// The one mapping of errors to an HTTP status and a message, shared by both APIs' error
+/// formats: a domain error says what the client did; framework and framing errors are the
+/// client's too; anything else is the server's, and its text is kept out of the answer.
+public enum APIError {
+    public static func classify(_ error: any Error) -> (HTTPResponse.Status, String) {
+        switch error {
+        case let error as CatalogError: (error.code.httpStatus, error.message)
+        // Hummingbird's own: a body over the collect limit (413) and the like.
+        case let error as HTTPError: (error.status, error.body ?? error.status.reasonPhrase)
+        case is NIOTooManyBytesError: (.contentTooLarge, "The request body is too large.")
+        case is HTTPParserError: (.badRequest, "The request could not be parsed (bad HTTP framing).")
+        case let error as StoreError where error.code == .io && error.message.contains("No space left"):
+            (.contentTooLarge, "Image storage media is full: \(error.message)")
+        case let error as StoreError: (.internalServerError, "The store failed: \(error)")
+        default: (.internalServerError, "\(error)")
+        }
+    }
+}
+
+extension GlanceError {
+    /// Text safe inside HTML, as WebOb escapes an explanation (request text is echoed in them).
+    static func htmlEscaped(_ text: String) -> String {
+        var out = ""
+        out.reserveCapacity(text.utf8.count)
+        for character in text {
+            switch character {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#x27;"
+            default: out.append(character)
+            }
+        }
+        return out
     }
 }
 

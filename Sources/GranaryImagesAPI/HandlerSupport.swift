@@ -1,5 +1,6 @@
 import Foundation
 import GranaryIndex
+import GranaryParsing
 import HTTPTypes
 import Hummingbird
 import NIOCore
@@ -28,12 +29,8 @@ func jsonResponse(bytes: [UInt8], status: HTTPResponse.Status = .ok, headers: HT
 
 /// The request body as a JSON object (Glance parses JSON whatever the Content-Type).
 func requestJSONObject(_ request: Request) async throws -> [String: JSONValue] {
-    let buffer = try await request.body.collect(upTo: 1 << 20)
-    guard buffer.readableBytes > 0 else { throw GlanceError(.badRequest, "Body expected in request.") }
-    guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(buffer.readableBytesView)) else {
-        throw GlanceError(.badRequest, "Malformed JSON in request body.")
-    }
-    guard case .object(let object) = value else { throw GlanceError(.badRequest, "Expected a JSON object in the request body.") }
+    guard RequestShapeMiddleware.hasBody(request) else { throw GlanceError(.badRequest, "Body expected in request.") }
+    guard case .object(let object) = try await request.json() else { throw GlanceError(.badRequest, "Expected a JSON object in the request body.") }
     return object
 }
 
@@ -42,7 +39,7 @@ func requestJSONObject(_ request: Request) async throws -> [String: JSONValue] {
 /// 405 with `Allow` (Glance's reject-method routes) instead of the router's 404.
 struct RouteTable {
     /// Methods that get a 405 where a path does not serve them.
-    static let methods: [HTTPRequest.Method] = [.get, .post, .put, .patch, .delete]
+    static let methods: [HTTPRequest.Method] = [.get, .post, .put, .patch, .delete, .head, .options]
     private(set) var routes: [(path: String, handlers: [(HTTPRequest.Method, Handler)])] = []
 
     /// Adds `handlers` for `path` (relative to the version prefix; "" is the prefix itself).

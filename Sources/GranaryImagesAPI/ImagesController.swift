@@ -2,6 +2,7 @@ import Foundation
 import GranaryCatalog
 import GranaryCodec
 import GranaryIndex
+import GranaryParsing
 import GranaryStore
 import HTTPTypes
 import Hummingbird
@@ -28,7 +29,7 @@ struct ImagesController: Sendable {
                     (
                         .get,
                         { request, context in
-                            let name = try context.parameters.require("name")
+                            let name = try context.pathParameter("name")
                             let key = path.hasPrefix("schemas/metadefs/") ? "metadefs/" + name : name
                             guard let schema = Schemas.all[key] else { throw GlanceError(.notFound, "The resource could not be found.") }
                             return Response(
@@ -45,7 +46,7 @@ struct ImagesController: Sendable {
             let location = "http://\(request.head.authority ?? "127.0.0.1:9292")/v2/images/\(image.id)"
             var headers: HTTPFields = [.location: location]
             if !catalog.settings.importMethods.isEmpty {
-                headers[HTTPField.Name("OpenStack-image-import-methods")!] = catalog.settings.importMethods.joined(separator: ",")
+                headers[.importMethods] = catalog.settings.importMethods.joined(separator: ",")
             }
             return jsonResponse(bytes: ImageJSON.bytes(image), status: .created, headers: headers)
         }
@@ -53,15 +54,16 @@ struct ImagesController: Sendable {
 
     @Sendable func show(_ request: Request, context: ImagesRequestContext) async throws -> Response {
         try await glanceErrors {
-            jsonResponse(bytes: ImageJSON.bytes(try catalog.show(try context.parameters.require("id"), caller: context.caller)))
+            jsonResponse(bytes: ImageJSON.bytes(try catalog.show(try context.pathParameter("id"), caller: context.caller)))
         }
     }
 
     @Sendable func list(_ request: Request, context: ImagesRequestContext) async throws -> Response {
         try await glanceErrors {
-            let parameters = request.uri.queryParameters.map { (String($0.key), String($0.value)) }
+            let parameters = try request.queryItems()
             let query = try ImageQuery(parameters: parameters)
-            let page = try catalog.list(query, caller: context.caller)
+            let caller = context.caller
+            let page = try await OffLoop.run { try catalog.list(query, caller: caller) }
             var json = JSONWriter(capacity: 900 * page.images.count + 200)
             json.beginObject()
             json.field("first", pageLink("/v2/images", parameters, marker: nil))
@@ -86,15 +88,14 @@ struct ImagesController: Sendable {
             let draft4 = contentType.hasPrefix(Self.patchV20)
             guard draft4 || contentType.hasPrefix(Self.patchV21) else {
                 var error = GlanceError(.unsupportedMediaType, "Unsupported Content-Type \(contentType)")
-                error.headers[HTTPField.Name("Accept-Patch")!] = "\(Self.patchV20), \(Self.patchV21)"
+                error.headers[.acceptPatch] = "\(Self.patchV20), \(Self.patchV21)"
                 throw error
             }
-            let buffer = try await request.body.collect(upTo: 1 << 20)
-            guard case .array(let items)? = try? JSONDecoder().decode(JSONValue.self, from: Data(buffer.readableBytesView)) else {
+            guard case .array(let items) = try await request.json() else {
                 throw GlanceError(.badRequest, "Request body must be a JSON array of operation objects.")
             }
             let operations = try items.map { item in try Self.operation(item, draft4: draft4) }
-            let image = try await catalog.update(try context.parameters.require("id"), operations: operations, draft4: draft4, caller: context.caller)
+            let image = try await catalog.update(try context.pathParameter("id"), operations: operations, draft4: draft4, caller: context.caller)
             return jsonResponse(bytes: ImageJSON.bytes(image))
         }
     }
@@ -120,7 +121,7 @@ struct ImagesController: Sendable {
 
     @Sendable func delete(_ request: Request, context: ImagesRequestContext) async throws -> Response {
         try await glanceErrors {
-            try await catalog.delete(try context.parameters.require("id"), caller: context.caller)
+            try await catalog.delete(try context.pathParameter("id"), caller: context.caller)
             return Response(status: .noContent)
         }
     }
@@ -138,14 +139,14 @@ struct ImagesController: Sendable {
             guard case .string(let member)? = try await requestJSONObject(request)["member"] else {
                 throw GlanceError(.badRequest, "Member to be added not specified")
             }
-            let record = try await catalog.addMember(try context.parameters.require("id"), member: member, caller: context.caller)
+            let record = try await catalog.addMember(try context.pathParameter("id"), member: member, caller: context.caller)
             return try jsonResponse(Self.memberObject(record))
         }
     }
 
     @Sendable func listMembers(_ request: Request, context: ImagesRequestContext) async throws -> Response {
         try await glanceErrors {
-            let members = try catalog.listMembers(try context.parameters.require("id"), caller: context.caller)
+            let members = try catalog.listMembers(try context.pathParameter("id"), caller: context.caller)
             return try jsonResponse(["members": members.map(Self.memberObject), "schema": "/v2/schemas/members"])
         }
     }
@@ -153,7 +154,7 @@ struct ImagesController: Sendable {
     @Sendable func showMember(_ request: Request, context: ImagesRequestContext) async throws -> Response {
         try await glanceErrors {
             let record = try catalog.getMember(
-                try context.parameters.require("id"), member: try context.parameters.require("member"), caller: context.caller)
+                try context.pathParameter("id"), member: try context.pathParameter("member"), caller: context.caller)
             return try jsonResponse(Self.memberObject(record))
         }
     }
@@ -164,7 +165,7 @@ struct ImagesController: Sendable {
                 throw GlanceError(.badRequest, "Status not specified")
             }
             let record = try await catalog.setMemberStatus(
-                try context.parameters.require("id"), member: try context.parameters.require("member"), status: status, caller: context.caller)
+                try context.pathParameter("id"), member: try context.pathParameter("member"), status: status, caller: context.caller)
             return try jsonResponse(Self.memberObject(record))
         }
     }
@@ -172,14 +173,14 @@ struct ImagesController: Sendable {
     @Sendable func removeMember(_ request: Request, context: ImagesRequestContext) async throws -> Response {
         try await glanceErrors {
             try await catalog.removeMember(
-                try context.parameters.require("id"), member: try context.parameters.require("member"), caller: context.caller)
+                try context.pathParameter("id"), member: try context.pathParameter("member"), caller: context.caller)
             return Response(status: .noContent)
         }
     }
 
     @Sendable func setActive(_ request: Request, _ context: ImagesRequestContext, _ active: Bool) async throws -> Response {
         try await glanceErrors {
-            try await catalog.setActive(try context.parameters.require("id"), active, caller: context.caller)
+            try await catalog.setActive(try context.pathParameter("id"), active, caller: context.caller)
             return Response(status: .noContent)
         }
     }
@@ -187,7 +188,7 @@ struct ImagesController: Sendable {
     @Sendable func addTag(_ request: Request, context: ImagesRequestContext) async throws -> Response {
         try await glanceErrors {
             try await catalog.setTag(
-                try context.parameters.require("id"), try context.parameters.require("tag"), present: true, caller: context.caller)
+                try context.pathParameter("id"), try context.pathParameter("tag"), present: true, caller: context.caller)
             return Response(status: .noContent)
         }
     }
@@ -195,7 +196,7 @@ struct ImagesController: Sendable {
     @Sendable func removeTag(_ request: Request, context: ImagesRequestContext) async throws -> Response {
         try await glanceErrors {
             try await catalog.setTag(
-                try context.parameters.require("id"), try context.parameters.require("tag"), present: false, caller: context.caller)
+                try context.pathParameter("id"), try context.pathParameter("tag"), present: false, caller: context.caller)
             return Response(status: .noContent)
         }
     }
@@ -203,7 +204,7 @@ struct ImagesController: Sendable {
     /// `PUT /file`: streams the body (chunked or with a length) into the store (reference §7.2).
     @Sendable func upload(_ request: Request, context: ImagesRequestContext) async throws -> Response {
         try await glanceErrors {
-            let id = try context.parameters.require("id")
+            let id = try context.pathParameter("id")
             _ = try await catalog.upload(id, caller: context.caller, declaredSize: try ImageBody.declaredSize(request)) { sink in
                 try await UploadBody.stream(request, into: sink)
             }
@@ -214,19 +215,18 @@ struct ImagesController: Sendable {
     /// `GET /file`: the data with `Content-MD5`, a single `Range` as 206, 204 without data.
     @Sendable func download(_ request: Request, context: ImagesRequestContext) async throws -> Response {
         try await glanceErrors {
-            let id = try context.parameters.require("id")
+            let id = try context.pathParameter("id")
             let full = try catalog.download(id, caller: context.caller, range: nil)
             guard full.reader != nil, let size = full.image.size else { return Response(status: .noContent) }
             var headers: HTTPFields = [.contentType: "application/octet-stream"]
             if let md5 = full.image.checksum, let bytes = Hex.decode(md5) {
-                headers[HTTPField.Name("Content-MD5")!] = Data(bytes).base64EncodedString()
+                headers[.contentMD5] = Data(bytes).base64EncodedString()
             }
             var status = HTTPResponse.Status.ok
-            var reader = full.reader!
-            if let rangeHeader = request.headers[.range] {
-                let range = try ByteRangeHeader.parse(rangeHeader, size: size)
+            var reader = full.reader!  // checked: tested non-nil above
+            if let range = try DownloadRange.requested(request, size: size) {
                 status = .partialContent
-                headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound - 1)/\(size)"
+                headers[.contentRange] = ByteRangeHeader.contentRange(range, size: size)
                 guard let ranged = try catalog.download(id, caller: context.caller, range: range).reader else { return Response(status: .noContent) }
                 reader = ranged
             }

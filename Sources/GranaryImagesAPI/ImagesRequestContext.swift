@@ -1,5 +1,6 @@
 import Foundation
 public import GranaryCatalog
+import GranaryParsing
 import HTTPTypes
 public import Hummingbird
 public import NIOCore
@@ -30,11 +31,24 @@ public enum AuthMode: Sendable {
 }
 
 /// Establishes the caller from the request, per ``AuthMode`` (reference §9).
+///
+/// Identity headers are taken as sent, not percent-decoded: keystonemiddleware joins roles
+/// with commas, so `X-Roles: reader%2Cadmin` is one (unknown) role. A confirmed identity
+/// without a project (a domain-scoped token) may read but not write, as Glance's
+/// project-scoped policies decide; admins and `noauth` are not limited. Once the caller is
+/// known, a waiting `Expect: 100-continue` is answered (``ExpectContinueHandler``).
 public struct AuthMiddleware: RouterMiddleware {
     public typealias Context = ImagesRequestContext
     let mode: AuthMode
+    /// The error in the listener's own format (Glance's or Glare's).
+    let refuse: @Sendable (HTTPResponse.Status, String) -> any Error
 
-    public init(mode: AuthMode) { self.mode = mode }
+    public init(
+        mode: AuthMode, refuse: @escaping @Sendable (HTTPResponse.Status, String) -> any Error = { GlanceError($0, $1) }
+    ) {
+        self.mode = mode
+        self.refuse = refuse
+    }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
@@ -42,31 +56,33 @@ public struct AuthMiddleware: RouterMiddleware {
         case .noauth:
             context.caller = .noauthAdmin
         case .headers:
-            guard request.headers[HTTPField.Name("X-Identity-Status")!] == "Confirmed" else {
-                return Self.unauthorized()
-            }
-            // python-glanceclient percent-encodes identity header values ("reader%2Cmember").
-            func header(_ name: String) -> String? {
-                request.headers[HTTPField.Name(name)!].map { $0.removingPercentEncoding ?? $0 }
-            }
-            let roles = (header("X-Roles") ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-            let project = header("X-Project-Id") ?? header("X-Tenant-Id")
-            context.caller = Caller(projectID: project, userID: header("X-User-Id"), roles: Set(roles.filter { !$0.isEmpty }))
+            guard request.headers[.identityStatus] == "Confirmed" else { return Self.unauthorized() }
+            let roles = IdentityHeaders.roles(request.headers[.roles] ?? "")
+            let project = request.headers[.projectID] ?? request.headers[.tenantID]
+            context.caller = Caller(projectID: project.flatMap { $0.isEmpty ? nil : $0 }, userID: request.headers[.userID], roles: roles)
         case .keystone(let keystone):
-            guard let token = request.headers[HTTPField.Name("X-Auth-Token")!], !token.isEmpty else {
+            guard let token = request.headers[.authToken], !token.isEmpty else {
                 return Self.unauthorized(keystone.url)
             }
             let caller: Caller?
             do {
                 caller = try await keystone.caller(for: token)
             } catch {
-                throw GlanceError(.serviceUnavailable, "The identity service could not validate the token: \(error)")
+                throw refuse(.serviceUnavailable, "The identity service could not validate the token: \(error)")
             }
             guard let caller else { return Self.unauthorized(keystone.url) }
             context.caller = caller
         }
+        if context.caller.projectID == nil, !context.caller.isAdmin, !Self.readOnlyMethods.contains(request.method) {
+            throw refuse(.forbidden, "A token scoped to a project is needed to change anything.")
+        }
+        if request.headers[.expect] != nil {
+            try? await context.channel.triggerUserOutboundEvent(ExpectContinue.send).get()
+        }
         return try await next(request, context)
     }
+
+    static let readOnlyMethods: Set<HTTPRequest.Method> = [.get, .head, .options]
 
     /// keystonemiddleware's 401 (reference §2), naming the identity service to ask for a token.
     static func unauthorized(_ keystoneURL: String = "") -> Response {

@@ -2,6 +2,7 @@ import Foundation
 import GranaryCatalog
 import GranaryFetch
 import GranaryIndex
+import GranaryParsing
 import HTTPTypes
 import Hummingbird
 import NIOCore
@@ -29,7 +30,7 @@ struct ImportController: Sendable {
 
     @Sendable func stage(_ request: Request, context: ImagesRequestContext) async throws -> Response {
         try await glanceErrors {
-            let id = try context.parameters.require("id")
+            let id = try context.pathParameter("id")
             try await catalog.stage(id, caller: context.caller, declaredSize: try ImageBody.declaredSize(request)) { sink in
                 try await UploadBody.stream(request, into: sink)
             }
@@ -45,6 +46,7 @@ struct ImportController: Sendable {
             let enabled = catalog.settings.importMethods.contains(method)
             var uri: String?
             if method == "web-download" && enabled {
+                try catalog.authorizeImport(try context.pathParameter("id"), caller: context.caller)
                 let text = try ImageCatalog.webDownloadURI(body)
                 do {
                     try imports.webFetcher.check(text)
@@ -53,12 +55,12 @@ struct ImportController: Sendable {
                 }
                 uri = text
             }
-            let token = request.headers[HTTPField.Name("X-Auth-Token")!]
+            let token = request.headers[.authToken]
             if method == "glance-download" && enabled && (imports.keystoneURL == nil || token == nil) {
                 throw GlanceError(.badRequest, "glance-download needs Keystone auth: the other region's Glance is found in the caller's catalog.")
             }
             let task = try await catalog.importImage(
-                try context.parameters.require("id"), ImportRequest(body: body, requestID: requestID), caller: context.caller)
+                try context.pathParameter("id"), ImportRequest(body: body, requestID: requestID), caller: context.caller)
             if task.status == "processing" {
                 if let uri {
                     imports.startWebDownload(uri, task: task.id, catalog: catalog, logger: context.logger)
@@ -73,22 +75,23 @@ struct ImportController: Sendable {
 
     @Sendable func tasks(_ request: Request, context: ImagesRequestContext) async throws -> Response {
         try await glanceErrors {
-            let tasks = try catalog.tasks(of: try context.parameters.require("id"), caller: context.caller)
+            let tasks = try catalog.tasks(of: try context.pathParameter("id"), caller: context.caller)
             return try jsonResponse(["tasks": tasks.map(Self.object)])
         }
     }
 
     @Sendable func listTasks(_ request: Request, context: ImagesRequestContext) async throws -> Response {
         try await glanceErrors {
-            let query = request.uri.queryParameters
-            let tasks = try catalog.listTasks(caller: context.caller, type: query["type"].map(String.init), status: query["status"].map(String.init))
+            let query = try request.queryItems()
+            func value(_ name: String) -> String? { query.last { $0.0 == name }?.1 }
+            let tasks = try catalog.listTasks(caller: context.caller, type: value("type"), status: value("status"))
             let stubs = tasks.map { task in Self.apiObject(task).filter { !["input", "result", "message"].contains($0.key) } }
             return try jsonResponse(["tasks": stubs, "first": "/v2/tasks", "schema": "/v2/schemas/tasks"])
         }
     }
 
     @Sendable func showTask(_ request: Request, context: ImagesRequestContext) async throws -> Response {
-        try await glanceErrors { try jsonResponse(Self.apiObject(try catalog.task(try context.parameters.require("task"), caller: context.caller))) }
+        try await glanceErrors { try jsonResponse(Self.apiObject(try catalog.task(try context.pathParameter("task"), caller: context.caller))) }
     }
 
     @Sendable func createTask(_ request: Request, context: ImagesRequestContext) async throws -> Response {
@@ -141,8 +144,8 @@ enum ImageBody {
         guard (request.headers[.contentType] ?? "").hasPrefix("application/octet-stream") else {
             throw GlanceError(.unsupportedMediaType, "Unsupported Content-Type: use application/octet-stream.")
         }
-        if let text = request.headers[HTTPField.Name("x-openstack-image-size")!] {
-            guard let size = Int(text), size >= 0 else {
+        if let text = request.headers[.imageSize] {
+            guard let size = DecimalText.integer(text), size >= 0 else {
                 throw GlanceError(.badRequest, "x-openstack-image-size must be a byte count, not '\(text)'.")
             }
             return size

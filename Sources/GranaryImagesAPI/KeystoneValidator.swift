@@ -126,7 +126,7 @@ public final class KeystoneValidator: Sendable {
         do {
             let response = try await client.execute(request, timeout: .seconds(15))
             let body = try await response.body.collect(upTo: 4 << 20)
-            return (Int(response.status.code), Data(buffer: body))
+            return (Int(response.status.code), Data(buffer: body))  // checked: a UInt widened from three digits
         } catch let error as Unavailable {
             throw error
         } catch {

@@ -1,6 +1,7 @@
 import Foundation
 import GranaryCatalog
 import GranaryIndex
+import GranaryParsing
 import HTTPTypes
 import Hummingbird
 import NIOCore
@@ -92,7 +93,7 @@ struct MetadefsController: Sendable {
 
     @Sendable func listNamespaces(_ request: Request, context: ImagesRequestContext) async throws -> Response {
         try await glanceErrors {
-            let parameters = request.uri.queryParameters.map { (String($0.key), String($0.value)) }
+            let parameters = try request.queryItems()
             let (page, next) = try catalog.list(caller: context.caller, query: try MetadefNamespaceQuery(parameters: parameters))
             var object: [String: Any] = [
                 "namespaces": page.map { Self.namespaceObject($0, full: false) },
@@ -113,41 +114,41 @@ struct MetadefsController: Sendable {
 
     @Sendable func showNamespace(_ request: Request, context: ImagesRequestContext) async throws -> Response {
         try await glanceErrors {
-            try jsonResponse(Self.namespaceObject(try catalog.show(try context.parameters.require("ns"), caller: context.caller), full: true))
+            try jsonResponse(Self.namespaceObject(try catalog.show(try context.pathParameter("ns"), caller: context.caller), full: true))
         }
     }
 
     @Sendable func updateNamespace(_ request: Request, context: ImagesRequestContext) async throws -> Response {
         try await glanceErrors {
             let body = try await requestJSONObject(request)
-            let namespace = try await catalog.update(try context.parameters.require("ns"), body, caller: context.caller)
+            let namespace = try await catalog.update(try context.pathParameter("ns"), body, caller: context.caller)
             return try jsonResponse(Self.namespaceObject(namespace, full: true))
         }
     }
 
     @Sendable func deleteNamespace(_ request: Request, context: ImagesRequestContext) async throws -> Response {
         try await glanceErrors {
-            try await catalog.delete(try context.parameters.require("ns"), caller: context.caller)
+            try await catalog.delete(try context.pathParameter("ns"), caller: context.caller)
             return Response(status: .noContent)
         }
     }
 
     /// Reads the namespace the caller may see, for the list and show routes inside it.
     private func visible(_ context: ImagesRequestContext) throws -> MetadefNamespace {
-        try catalog.show(try context.parameters.require("ns"), caller: context.caller)
+        try catalog.show(try context.pathParameter("ns"), caller: context.caller)
     }
 
     /// A change inside the namespace of the route.
     private func modify<R: Sendable>(
         _ context: ImagesRequestContext, _ change: @escaping @Sendable (inout MetadefNamespace, Int) throws -> R
     ) async throws -> R {
-        try await catalog.modify(try context.parameters.require("ns"), caller: context.caller, change)
+        try await catalog.modify(try context.pathParameter("ns"), caller: context.caller, change)
     }
 
     /// `DELETE …/{properties,objects,tags}/{name}`.
     private func delete(_ section: MetadefNamespace.Section, _ context: ImagesRequestContext) async throws -> Response {
         try await glanceErrors {
-            let name = try context.parameters.require("name")
+            let name = try context.pathParameter("name")
             try await modify(context) { namespace, _ in
                 guard namespace.remove(name, from: section) else { throw MetadefCatalog.missing(section.rawValue, name, in: namespace.namespace) }
             }
@@ -186,7 +187,7 @@ struct MetadefsController: Sendable {
 
     @Sendable func deleteAssociation(_ request: Request, context: ImagesRequestContext) async throws -> Response {
         try await glanceErrors {
-            let name = try context.parameters.require("name")
+            let name = try context.pathParameter("name")
             try await modify(context) { namespace, _ in
                 guard let at = namespace.resourceTypes.firstIndex(where: { $0.name == name }) else {
                     throw MetadefCatalog.missing("resource type association", name, in: namespace.namespace)
@@ -205,7 +206,7 @@ struct MetadefsController: Sendable {
 
     @Sendable func showProperty(_ request: Request, context: ImagesRequestContext) async throws -> Response {
         try await glanceErrors {
-            let name = try context.parameters.require("name")
+            let name = try context.pathParameter("name")
             let namespace = try visible(context)
             guard let definition = namespace.properties[name] else { throw MetadefCatalog.missing("property", name, in: namespace.namespace) }
             return try jsonResponse(Self.propertyObject(name, definition))
@@ -227,7 +228,7 @@ struct MetadefsController: Sendable {
 
     @Sendable func updateProperty(_ request: Request, context: ImagesRequestContext) async throws -> Response {
         try await glanceErrors {
-            let name = try context.parameters.require("name")
+            let name = try context.pathParameter("name")
             let body = try await requestJSONObject(request)
             var renamed = name
             if case .string(let given)? = body["name"], !given.isEmpty { renamed = given }
@@ -257,7 +258,7 @@ struct MetadefsController: Sendable {
 
     @Sendable func showObject(_ request: Request, context: ImagesRequestContext) async throws -> Response {
         try await glanceErrors {
-            let name = try context.parameters.require("name")
+            let name = try context.pathParameter("name")
             let namespace = try visible(context)
             guard let object = namespace.objects[name] else { throw MetadefCatalog.missing("object", name, in: namespace.namespace) }
             return try jsonResponse(Self.objectObject(object, in: namespace))
@@ -279,7 +280,7 @@ struct MetadefsController: Sendable {
 
     @Sendable func updateObject(_ request: Request, context: ImagesRequestContext) async throws -> Response {
         try await glanceErrors {
-            let name = try context.parameters.require("name")
+            let name = try context.pathParameter("name")
             let body = JSONValue.object(try await requestJSONObject(request))
             let (object, namespace) = try await modify(context) { namespace, now in
                 guard let old = namespace.objects[name] else { throw MetadefCatalog.missing("object", name, in: namespace.namespace) }
@@ -307,7 +308,7 @@ struct MetadefsController: Sendable {
 
     @Sendable func showTag(_ request: Request, context: ImagesRequestContext) async throws -> Response {
         try await glanceErrors {
-            let name = try context.parameters.require("name")
+            let name = try context.pathParameter("name")
             let namespace = try visible(context)
             guard let tag = namespace.tags[name] else { throw MetadefCatalog.missing("tag", name, in: namespace.namespace) }
             return try jsonResponse(Self.tagObject(tag))
@@ -320,7 +321,7 @@ struct MetadefsController: Sendable {
         try await glanceErrors {
             let names = try MetadefCatalog.items(try await requestJSONObject(request)["tags"], "tags").map(MetadefCatalog.tagName)
             guard Set(names).count == names.count else { throw GlanceError(.conflict, "Duplicate tag names in the request.") }
-            let append = request.headers[HTTPField.Name("X-Openstack-Append")!]?.lowercased() == "true"
+            let append = request.headers[.metadefsAppend]?.lowercased() == "true"
             let tags = try await modify(context) { namespace, now in
                 if !append { namespace.tags = [:] }
                 for name in names {
@@ -335,7 +336,7 @@ struct MetadefsController: Sendable {
 
     @Sendable func createTag(_ request: Request, context: ImagesRequestContext) async throws -> Response {
         try await glanceErrors {
-            let name = try context.parameters.require("name")
+            let name = try context.pathParameter("name")
             let tag = try await modify(context) { namespace, now in
                 guard namespace.tags[name] == nil else { throw MetadefCatalog.duplicate("tag", name, in: namespace.namespace) }
                 let tag = MetadefTag(name: name, now: now)
@@ -348,7 +349,7 @@ struct MetadefsController: Sendable {
 
     @Sendable func updateTag(_ request: Request, context: ImagesRequestContext) async throws -> Response {
         try await glanceErrors {
-            let name = try context.parameters.require("name")
+            let name = try context.pathParameter("name")
             let renamed = try MetadefCatalog.tagName(.object(try await requestJSONObject(request)))
             let tag = try await modify(context) { namespace, now in
                 guard var tag = namespace.tags[name] else { throw MetadefCatalog.missing("tag", name, in: namespace.namespace) }

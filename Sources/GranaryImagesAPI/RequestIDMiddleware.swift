@@ -8,7 +8,7 @@ import Logging
 /// and logs each request (method, path, status, milliseconds to the response head) with that id,
 /// which every log line of the request carries as `request_id`.
 public struct RequestIDMiddleware<Context: RequestContext>: RouterMiddleware {
-    public static var headerName: HTTPField.Name { HTTPField.Name("x-openstack-request-id")! }
+    public static var headerName: HTTPField.Name { .requestID }
 
     public init() {}
 

@@ -2,8 +2,9 @@ import HTTPTypes
 import Hummingbird
 
 /// Requests Glance's router refuses before any handler runs:
-/// - a path with a trailing slash (`/v2/images/`, an empty image id) is 404, as Glance's routes
-///   match no such path (the router here would otherwise serve it as `/v2/images`);
+/// - a path with a trailing slash (`/v2/images/`, an empty image id) or an empty segment
+///   (`/v2//images`) is 404, as Glance's routes match no such path (the router here would
+///   otherwise serve it as `/v2/images`);
 /// - a body where none is expected is 400, as Glance's `body_reject` routes answer: reads,
 ///   deletes, deactivate/reactivate and tag changes. A body there is a client bug.
 struct RequestShapeMiddleware: RouterMiddleware {
@@ -11,7 +12,7 @@ struct RequestShapeMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path
-        if path.count > 1 && path.hasSuffix("/") {
+        if (path.count > 1 && path.hasSuffix("/")) || path.contains("//") {
             throw GlanceError(.notFound, "The resource could not be found.")
         }
         if Self.hasBody(request) && Self.rejectsBody(request) {

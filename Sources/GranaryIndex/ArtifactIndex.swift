@@ -1,5 +1,6 @@
 import Foundation
 public import GranaryLMDB
+public import GranaryParsing
 
 /// A blob field's value: data in the store (by content address) or, later, an external URL.
 public struct ArtifactBlob: Codable, Sendable, Equatable {
@@ -126,14 +127,34 @@ public struct ArtifactIndex: Sendable {
         byValue = try environment.openDatabase("artifacts.by_value")
         meta = try environment.openDatabase("artifacts.meta")
         let version = Array(valuesVersion.utf8)
-        if try environment.read({ txn in try txn.value(meta, Array("values".utf8)) }) != version {
+        let keysVersion = Array(Self.keysVersion.utf8)
+        let built = try environment.read { txn in (try txn.value(meta, Array("values".utf8)), try txn.value(meta, Array("keys".utf8))) }
+        if built.0 != version || built.1 != keysVersion {
             try environment.write { txn in
                 if try txn.value(meta, Array("values".utf8)) != version { try rebuildValues(in: txn) }
+                if try txn.value(meta, Array("keys".utf8)) != keysVersion { try rebuildNameKeys(in: txn) }
             }
         }
     }
 
-    static func usageKey(_ owner: String, _ type: String?) -> [UInt8] { Array(owner.utf8) + [0] + Array((type ?? "").utf8) }
+    /// The layout of `artifacts.by_name` and `artifacts.unique`: "2" encodes names and owners as
+    /// ``KeySegment``s (long ones hashed); a data directory from before is rebuilt at open.
+    static let keysVersion = "2"
+
+    /// Writes `artifacts.by_name` and `artifacts.unique` anew from the records.
+    func rebuildNameKeys(in txn: borrowing WriteTransaction) throws {
+        try txn.removeAll(byName)
+        try txn.removeAll(unique)
+        try txn.forEach(artifacts) { _, value in
+            let artifact = try JSONDecoderBox.decode(ArtifactRecord.self, Array(value))
+            try txn.put(byName, Self.nameKey(artifact), [])
+            try txn.put(unique, Self.uniqueKey(artifact), Array(artifact.id.utf8))
+            return true
+        }
+        try txn.put(meta, Array("keys".utf8), Array(Self.keysVersion.utf8))
+    }
+
+    static func usageKey(_ owner: String, _ type: String?) -> [UInt8] { KeySegment.encode(owner) + [0] + Array((type ?? "").utf8) }
 
     /// How many artifacts `owner` has and the bytes they store, of `type` or of all types.
     public func usage(owner: String, type: String?, in txn: borrowing Transaction<some TransactionAccess>) throws -> (count: Int, bytes: Int) {
@@ -193,14 +214,14 @@ public struct ArtifactIndex: Sendable {
         typePrefix(a.typeName) + withUnsafeBytes(of: UInt64(max(0, a.createdAt)).bigEndian, Array.init) + Array(a.id.utf8)
     }
 
-    static func namePrefix(_ type: String, _ name: String) -> [UInt8] { typePrefix(type) + Array(name.utf8) + [0] }
+    static func namePrefix(_ type: String, _ name: String) -> [UInt8] { typePrefix(type) + KeySegment.encode(name) + [0] }
 
     static func nameKey(_ a: ArtifactRecord) -> [UInt8] {
         namePrefix(a.typeName, a.name) + a.semanticVersion.orderKey + [0] + Array(a.id.utf8)
     }
 
     static func uniqueKey(_ a: ArtifactRecord) -> [UInt8] {
-        let scope: [UInt8] = a.visibility == "public" ? Array("public".utf8) : Array("private".utf8) + [0] + Array((a.owner ?? "").utf8)
+        let scope: [UInt8] = a.visibility == "public" ? Array("public".utf8) : Array("private".utf8) + [0] + KeySegment.encode(a.owner ?? "")
         return namePrefix(a.typeName, a.name) + Array(a.version.utf8) + [0] + scope
     }
 

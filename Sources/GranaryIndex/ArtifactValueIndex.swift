@@ -1,4 +1,5 @@
 public import GranaryLMDB
+public import GranaryParsing
 
 /// `artifacts.by_value`: every artifact under each value of each field lists filter or sort on,
 /// so a list walks one field's entries in value order (a sort) or one value's entries (an `eq`

@@ -23,7 +23,7 @@ public struct MemberRecord: Codable, Sendable, Equatable {
 ///
 /// | database | key | value |
 /// |---|---|---|
-/// | `image.members` | image id, 0x00, member id | ``MemberRecord`` as JSON |
+/// | `image.members` | image id, 0x00, member id (``KeySegment``) | ``MemberRecord`` as JSON |
 ///
 /// An image's members are one range seek on the image id. The images shared with a project are
 /// the `.member` term of ``ImageIndex`` (kept by ``ImageIndex/addMember(_:to:in:)``).
@@ -38,7 +38,7 @@ public struct MemberIndex: Sendable {
     static func prefix(_ imageID: String) -> [UInt8] { Array(imageID.utf8) + [0] }
 
     static func key(_ imageID: String, _ memberID: String) -> [UInt8] {
-        prefix(imageID) + Array(memberID.utf8)
+        prefix(imageID) + KeySegment.encode(memberID)
     }
 
     public func get(_ imageID: String, _ memberID: String, in txn: borrowing Transaction<some TransactionAccess>) throws -> MemberRecord? {

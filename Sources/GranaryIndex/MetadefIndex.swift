@@ -1,5 +1,6 @@
 import Foundation
 public import GranaryLMDB
+public import GranaryParsing
 
 /// A metadata-definition namespace (Glance's metadefs catalog: vocabularies of image
 /// properties), with everything in it: resource-type associations, property definitions,

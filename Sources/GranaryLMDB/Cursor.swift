@@ -36,8 +36,16 @@ public struct Cursor<Access: TransactionAccess>: ~Copyable {
     public func previous() throws(LMDBError) -> Entry? { try move(MDB_PREV) }
 
     /// The first entry whose key is ≥ `key` (`MDB_SET_RANGE`): a range seek.
+    ///
+    /// A key longer than LMDB takes (a marker or filter value from a request) cannot be stored,
+    /// so the answer is found from its first ``Environment/maxKeySize`` bytes: of the stored keys,
+    /// only that prefix itself sorts between it and the whole key.
     public func seek(atOrAfter key: UnsafeRawBufferPointer) throws(LMDBError) -> Entry? {
-        try move(MDB_SET_RANGE, key: key)
+        if key.isEmpty { return try first() }
+        guard key.count > Environment.maxKeySize else { return try move(MDB_SET_RANGE, key: key) }
+        let prefix = UnsafeRawBufferPointer(rebasing: key[..<Environment.maxKeySize])
+        guard let entry = try move(MDB_SET_RANGE, key: prefix) else { return nil }
+        return entry.key.elementsEqual(prefix) ? try next() : entry
     }
 
     /// The first entry whose key is ≥ `key` (array convenience).
@@ -47,7 +55,8 @@ public struct Cursor<Access: TransactionAccess>: ~Copyable {
 
     /// The entry whose key is exactly `key` (`MDB_SET_KEY`), or nil.
     public func seek(exactly key: [UInt8]) throws -> Entry? {
-        try key.withUnsafeBytes { k in try move(MDB_SET_KEY, key: k) }
+        guard !key.isEmpty, key.count <= Environment.maxKeySize else { return nil }
+        return try key.withUnsafeBytes { k in try move(MDB_SET_KEY, key: k) }
     }
 
     /// The last entry whose key is ≤ `key`: a seek for descending scans.

@@ -6,6 +6,9 @@ import CGranaryLMDB
 /// thread-safe; transactions are not (see ``Transaction``). It is opened with `MDB_NOTLS` so read
 /// transactions are not tied to threads, which Swift concurrency requires.
 public final class Environment: @unchecked Sendable {
+    /// The longest key LMDB stores (`mdb_env_get_maxkeysize` of Debian's build, its default).
+    public static let maxKeySize = 511
+
     /// Settings fixed when the environment opens.
     public struct Options: Sendable {
         /// Largest size the map may grow to. It is only reserved address space, so set it large.

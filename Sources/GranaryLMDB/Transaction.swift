@@ -29,6 +29,8 @@ extension Transaction {
         _ key: UnsafeRawBufferPointer,
         _ body: (UnsafeRawBufferPointer) throws -> R
     ) throws -> R? {
+        // No such key can have been stored (a lookup by an id from a request, say).
+        guard !key.isEmpty, key.count <= Environment.maxKeySize else { return nil }
         var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
         var v = MDB_val()
         let rc = mdb_get(handle, db.dbi, &k, &v)
@@ -129,6 +131,7 @@ extension Transaction where Access == ReadWrite {
     /// Removes `key`; returns false when it was not there.
     @discardableResult
     public func delete(_ db: Database, _ key: UnsafeRawBufferPointer) throws(LMDBError) -> Bool {
+        guard !key.isEmpty, key.count <= Environment.maxKeySize else { return false }
         var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
         let rc = mdb_del(handle, db.dbi, &k, nil)
         if rc == MDB_NOTFOUND { return false }

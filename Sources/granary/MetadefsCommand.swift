@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GranaryCatalog
 import GranaryIndex
+import GranaryParsing
 
 /// `granary metadefs load`: Glance's `glance-manage db_load_metadefs`, reading the same
 /// namespace files (Glance ships them in `etc/metadefs/`), so that UIs find the usual catalog.

@@ -26,6 +26,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("artifacts-port"), help: "Artifacts API port (default 9494, Glare's).")
     var artifactsPort: Int?
 
+    @Option(name: .customLong("client-header-timeout"), help: "Seconds a client has to send a request head (default 60).")
+    var clientHeaderTimeout: Int?
+
     @Option(help: "Authentication: noauth, headers or keystone (default noauth).")
     var auth: String?
 
@@ -44,6 +47,7 @@ struct ServeCommand: AsyncParsableCommand {
         flags["port"] = port.map(String.init)
         flags["artifacts_port"] = artifactsPort.map(String.init)
         flags["auth"] = auth
+        flags["client_header_timeout"] = clientHeaderTimeout.map(String.init)
         flags["keystone_url"] = keystoneURL
         let settings = try await Settings.load(common: common, flags: flags)
         let logger = makeLogger(level: settings.logLevel)
@@ -84,14 +88,14 @@ struct ServeCommand: AsyncParsableCommand {
         // The artifacts API listens on its own port, in this process, as a service of the images app.
         let artifactsApp = Application(
             router: buildArtifactsRouter(catalog: artifacts, auth: auth, external: settings.externalFetch),
-            server: imagesServer(idleTimeout: settings.clientSocketTimeout),
+            server: imagesServer(idleTimeout: settings.clientSocketTimeout, headerTimeout: settings.clientHeaderTimeout),
             configuration: .init(address: .hostname(settings.host, port: settings.artifactsPort), serverName: "granary-artifacts"),
             logger: logger
         )
         let imports = BackgroundImports(webDownload: settings.webDownload, keystoneURL: settings.auth == .keystone ? settings.keystoneURL : nil)
         let app = Application(
             router: buildImagesRouter(catalog: catalog, auth: auth, gc: gc, imports: imports),
-            server: imagesServer(idleTimeout: settings.clientSocketTimeout),
+            server: imagesServer(idleTimeout: settings.clientSocketTimeout, headerTimeout: settings.clientHeaderTimeout),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "granary"),
             services: [GCService(runner: gc), StageExpiryService(catalog: catalog, logger: logger), imports, artifactsApp],
             logger: logger

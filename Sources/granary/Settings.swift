@@ -56,7 +56,10 @@ enum AuthMode: String, CaseIterable, Sendable {
 /// the fetched bytes in the store: the blob is then internal), `artifacts.external.allowed_hosts`
 /// (comma list of `host[:port]` that may resolve to non-public addresses), `artifacts.external.timeout` (seconds),
 /// `client_socket_timeout` / `GRANARY_CLIENT_SOCKET_TIMEOUT` (seconds a connection may go without
-/// a read or a write before it is closed, as Glance's option; 0 never closes).
+/// a read or a write before it is closed, as Glance's option; 0 never closes),
+/// `client_header_timeout` / `GRANARY_CLIENT_HEADER_TIMEOUT` / `--client-header-timeout` (seconds a
+/// client has to send a whole request head, default 60, as nginx's option; a client that trickles
+/// its headers is cut off).
 struct Settings: Sendable {
     var dataDirectory = "./data"
     var host = "127.0.0.1"
@@ -66,6 +69,7 @@ struct Settings: Sendable {
     var keystoneURL: String?
     var keystoneCredentials: KeystoneValidator.ServiceCredentials?
     var clientSocketTimeout: Int? = 900
+    var clientHeaderTimeout = 60
     var artifactTypesFile: String?
     var externalFetch = ExternalFetchPolicy()
     var webDownload = ExternalFetchPolicy.webDownload
@@ -153,6 +157,7 @@ struct Settings: Sendable {
         if let timeout = try integer(reader, "client_socket_timeout", range: 0...Int(Int32.max)) {
             settings.clientSocketTimeout = timeout == 0 ? nil : timeout
         }
+        settings.clientHeaderTimeout = try integer(reader, "client_header_timeout", range: 1...Int(Int32.max)) ?? settings.clientHeaderTimeout
         settings.keystoneURL = reader.string(forKey: "keystone_url")
         settings.artifactTypesFile = reader.string(forKey: "artifacts.types_file")
         for name in ["max_artifact_number", "max_uploaded_data"] {

@@ -1,6 +1,7 @@
 import Foundation
 import GranaryCodec
 import GranaryLMDB
+import GranaryParsing
 import GranaryStore
 import Testing
 
@@ -111,7 +112,7 @@ import Testing
             .array([.object(Self.op("frobnicate", "/c"))]), .object([:]), .array([.object(Self.op("add", "no-slash", .null))]),
             .array([.object(["op": .string("move"), "from": .string("/a"), "path": .string("/a/b")])]),
         ] {
-            #expect(throws: CatalogError.self) { try JSONPatch.apply(bad, to: document) }
+            #expect(throws: JSONPatch.Failure.self) { try JSONPatch.apply(bad, to: document) }
         }
     }
 

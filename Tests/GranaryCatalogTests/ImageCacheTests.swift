@@ -1,5 +1,6 @@
 import Foundation
 import GranaryIndex
+import GranaryParsing
 import GranaryStore
 import Testing
 

@@ -1,6 +1,7 @@
 import Foundation
 import GranaryIndex
 import GranaryLMDB
+import GranaryParsing
 import GranaryStore
 import Testing
 

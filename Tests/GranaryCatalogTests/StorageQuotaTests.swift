@@ -1,6 +1,7 @@
 import Foundation
 import GranaryCodec
 import GranaryLMDB
+import GranaryParsing
 import GranaryStore
 import Testing
 

@@ -82,6 +82,31 @@ def identity(project, roles="reader,member"):
     return {"X-Identity-Status": "Confirmed", "X-Project-Id": project, "X-User-Id": "user-" + project, "X-Roles": roles}
 
 
+IDENTITY_HEADERS = {"X-Identity-Status", "X-Project-Id", "X-Tenant-Id", "X-User-Id", "X-Roles"}
+
+
+def _identity_headers_as_keystonemiddleware_sets_them():
+    """glanceclient percent-encodes every header value it sends (`reader,member` goes out as
+    `reader%2Cmember`). In a deployment these headers come from keystonemiddleware in front of
+    the server, which joins roles with plain commas; the server takes them as sent. So the
+    tests send them as keystonemiddleware would, and everything else as glanceclient does."""
+    from glanceclient.common import http
+
+    if getattr(http.encode_headers, "keeps_identity", False):
+        return
+    original = http.encode_headers
+
+    def encode_headers(headers):
+        encoded = original({k: v for k, v in headers.items() if k not in IDENTITY_HEADERS})
+        encoded.update({k: v for k, v in headers.items() if k in IDENTITY_HEADERS and v is not None})
+        return encoded
+    encode_headers.keeps_identity = True
+    http.encode_headers = encode_headers
+
+
+_identity_headers_as_keystonemiddleware_sets_them()
+
+
 @pytest.fixture
 def project_client(headers_server):
     """glanceclient acting for a project, through keystonemiddleware-style headers."""

@@ -33,6 +33,7 @@ public enum JSONValue: Sendable, Equatable, Codable {
         case .null: try container.encodeNil()
         case .bool(let value): try container.encode(value)
         case .number(let value):
+            // checked: whole and under 1e15
             if value.rounded() == value && abs(value) < 1e15 { try container.encode(Int(value)) } else { try container.encode(value) }
         case .string(let value): try container.encode(value)
         case .array(let value): try container.encode(value)
@@ -58,7 +59,7 @@ public enum JSONValue: Sendable, Equatable, Codable {
         switch self {
         case .null: NSNull()
         case .bool(let flag): flag
-        case .number(let number): number == number.rounded() && abs(number) < 1e15 ? Int(number) as Any : number
+        case .number(let number): number == number.rounded() && abs(number) < 1e15 ? Int(number) as Any : number  // checked: whole and under 1e15
         case .string(let text): text
         case .array(let items): items.map(\.foundationObject)
         case .object(let fields): fields.mapValues(\.foundationObject)

@@ -18,9 +18,14 @@ public struct SemanticVersion: Sendable, Hashable, Comparable, CustomStringConve
 
     /// Largest component kept (Glare packs each in 16 bits).
     public static let maxComponent = 65535
+    /// Longest version text and most pre-release identifiers accepted: a version is part of
+    /// LMDB keys (its ``orderKey``), which must stay under 511 bytes with the name beside it.
+    public static let maxLength = 127
+    public static let maxPrereleaseIdentifiers = 16
 
     /// Parses and coerces `text`; nil when it is not a version.
     public init?(_ text: String) {
+        guard text.utf8.count <= Self.maxLength else { return nil }
         var rest = Substring(text.trimmingCharacters(in: .whitespaces))
         var build: [String] = []
         if let plus = rest.firstIndex(of: "+") {
@@ -32,7 +37,9 @@ public struct SemanticVersion: Sendable, Hashable, Comparable, CustomStringConve
         if let dash = rest.firstIndex(of: "-") {
             prerelease = rest[rest.index(after: dash)...].split(separator: ".", omittingEmptySubsequences: false).map(String.init)
             rest = rest[..<dash]
-            guard prerelease.allSatisfy({ !$0.isEmpty && $0.allSatisfy(Self.isIdentifierCharacter) }) else { return nil }
+            guard prerelease.count <= Self.maxPrereleaseIdentifiers,
+                prerelease.allSatisfy({ !$0.isEmpty && $0.allSatisfy(Self.isIdentifierCharacter) })
+            else { return nil }
             // Numeric identifiers have no leading zeros (semver §9).
             guard prerelease.allSatisfy({ !($0.count > 1 && $0.hasPrefix("0") && $0.allSatisfy(\.isASCIIDigit)) }) else { return nil }
         }
@@ -40,13 +47,15 @@ public struct SemanticVersion: Sendable, Hashable, Comparable, CustomStringConve
         guard (1...3).contains(parts.count) else { return nil }
         var numbers: [Int] = []
         for part in parts {
-            guard !part.isEmpty, part.allSatisfy(\.isASCIIDigit), part.count <= 5, let value = Int(part), value <= Self.maxComponent else {
+            guard !part.isEmpty, part.allSatisfy(\.isASCIIDigit), part.count <= 5, let value = Int(part),  // checked: five digits at most
+                value <= Self.maxComponent
+            else {
                 return nil
             }
             numbers.append(value)
         }
         while numbers.count < 3 { numbers.append(0) }
-        (major, minor, patch) = (numbers[0], numbers[1], numbers[2])
+        (major, minor, patch) = (numbers[0], numbers[1], numbers[2])  // checked: filled to three above
         self.prerelease = prerelease
         self.build = build
     }
@@ -63,11 +72,12 @@ public struct SemanticVersion: Sendable, Hashable, Comparable, CustomStringConve
     /// Bytes in semver precedence order (build metadata left out).
     public var orderKey: [UInt8] {
         var key: [UInt8] = []
+        // checked: components are at most 65535, so each half is a byte
         for value in [major, minor, patch] { key += [UInt8(value >> 8), UInt8(value & 0xFF)] }
         guard !prerelease.isEmpty else { return key + [0x02] }
         key.append(0x01)
         for identifier in prerelease {
-            if identifier.allSatisfy(\.isASCIIDigit), let number = UInt64(identifier) {
+            if identifier.allSatisfy(\.isASCIIDigit), let number = UInt64(identifier) {  // checked: a string parse, nil on overflow
                 key.append(0x01)
                 key += withUnsafeBytes(of: number.bigEndian, Array.init)
             } else {
