@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import GranaryCatalog
 import GranaryCodec
+import GranaryParsing
 public import NIOCore
 import NIOHTTP1
 
@@ -184,24 +185,13 @@ public final class ExternalFetcher: Sendable {
 
     /// The request for `text` after the URL rules and the address checks.
     func checkedRequest(_ text: String) throws -> (HTTPClientRequest, String) {
-        guard var components = URLComponents(string: text), let scheme = components.scheme?.lowercased(), let host = components.host, !host.isEmpty
-        else {
-            throw Refused(description: "'\(text)' is not an absolute http(s) URL", unreachable: false)
+        let url: FetchURL
+        do {
+            url = try FetchURL(text, allowHTTP: policy.allowHTTP, allowedPorts: policy.allowedPorts)
+        } catch {
+            throw Refused(description: error.description, unreachable: false)
         }
-        guard scheme == "https" || (scheme == "http" && policy.allowHTTP) else {
-            throw Refused(
-                description: "\(scheme) URLs are not fetched here (https\(policy.allowHTTP ? " or http" : ""))", unreachable: false
-            )
-        }
-        guard components.user == nil && components.password == nil else {
-            throw Refused(description: "URLs to fetch must not carry credentials", unreachable: false)
-        }
-        let port = components.port ?? (scheme == "https" ? 443 : 80)
-        guard (1...65535).contains(port) else { throw Refused(description: "port \(port) is not a TCP port", unreachable: false) }
-        if let ports = policy.allowedPorts, !ports.contains(port) {
-            throw Refused(
-                description: "port \(port) is not allowed (allowed: \(ports.sorted().map(String.init).joined(separator: ", ")))", unreachable: false)
-        }
+        let (scheme, host, port) = (url.scheme, url.host, url.port)
         let allowed = policy.allowedHosts.contains(host.lowercased()) || policy.allowedHosts.contains("\(host.lowercased()):\(port)")
         let addresses = Self.resolve(host, port: port)
         guard let first = addresses.first else { throw Refused(description: "\(host) does not resolve", unreachable: true) }
@@ -212,11 +202,11 @@ public final class ExternalFetcher: Sendable {
                 unreachable: false)
         }
         var request = HTTPClientRequest(url: text)
-        if scheme == "http" {
+        if scheme == "http", var components = URLComponents(string: text) {
             // Connect to the address just checked, so that a second resolution cannot differ.
             components.host = first.contains(":") ? "[\(first)]" : first
             request = HTTPClientRequest(url: components.string ?? text)
-            request.headers.replaceOrAdd(name: "Host", value: components.port.map { "\(host):\($0)" } ?? host)
+            request.headers.replaceOrAdd(name: "Host", value: url.explicitPort ? "\(host):\(port)" : host)
         }
         request.headers.add(name: "User-Agent", value: "granary")
         return (request, first)

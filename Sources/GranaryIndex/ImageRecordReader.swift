@@ -33,36 +33,86 @@ struct ImageRecordReader {
         var createdAt: Int?
         var updatedAt: Int?
         var record = ImageRecord(id: "", owner: nil, now: 0)
+        // A key given twice is not what JSONEncoder writes (and JSONDecoder keeps the first).
+        var seen: UInt32 = 0
+        func once(_ bit: UInt32) throws(Unexpected) {
+            guard seen & (1 << bit) == 0 else { throw Unexpected() }
+            seen |= 1 << bit
+        }
         try objectFields { reader, key throws(Unexpected) in
             switch key {
-            case "id": id = try reader.string()
-            case "name": record.name = try reader.optional { r throws(Unexpected) in try r.string() }
-            case "status": status = try reader.string()
-            case "visibility": visibility = try reader.string()
-            case "protected": protected = try reader.bool()
-            case "osHidden": osHidden = try reader.bool()
-            case "checksum": record.checksum = try reader.optional { r throws(Unexpected) in try r.string() }
-            case "osHashAlgo": record.osHashAlgo = try reader.optional { r throws(Unexpected) in try r.string() }
-            case "osHashValue": record.osHashValue = try reader.optional { r throws(Unexpected) in try r.string() }
-            case "owner": record.owner = try reader.optional { r throws(Unexpected) in try r.string() }
-            case "size": record.size = try reader.optional { r throws(Unexpected) in try r.integer() }
-            case "virtualSize": record.virtualSize = try reader.optional { r throws(Unexpected) in try r.integer() }
-            case "containerFormat": record.containerFormat = try reader.optional { r throws(Unexpected) in try r.string() }
-            case "diskFormat": record.diskFormat = try reader.optional { r throws(Unexpected) in try r.string() }
-            case "minDisk": minDisk = try reader.integer()
-            case "minRam": minRam = try reader.integer()
+            case "id":
+                try once(0)
+                id = try reader.string()
+            case "name":
+                try once(1)
+                record.name = try reader.optional { r throws(Unexpected) in try r.string() }
+            case "status":
+                try once(2)
+                status = try reader.string()
+            case "visibility":
+                try once(3)
+                visibility = try reader.string()
+            case "protected":
+                try once(4)
+                protected = try reader.bool()
+            case "osHidden":
+                try once(5)
+                osHidden = try reader.bool()
+            case "checksum":
+                try once(6)
+                record.checksum = try reader.optional { r throws(Unexpected) in try r.string() }
+            case "osHashAlgo":
+                try once(7)
+                record.osHashAlgo = try reader.optional { r throws(Unexpected) in try r.string() }
+            case "osHashValue":
+                try once(8)
+                record.osHashValue = try reader.optional { r throws(Unexpected) in try r.string() }
+            case "owner":
+                try once(9)
+                record.owner = try reader.optional { r throws(Unexpected) in try r.string() }
+            case "size":
+                try once(10)
+                record.size = try reader.optional { r throws(Unexpected) in try r.integer() }
+            case "virtualSize":
+                try once(11)
+                record.virtualSize = try reader.optional { r throws(Unexpected) in try r.integer() }
+            case "containerFormat":
+                try once(12)
+                record.containerFormat = try reader.optional { r throws(Unexpected) in try r.string() }
+            case "diskFormat":
+                try once(13)
+                record.diskFormat = try reader.optional { r throws(Unexpected) in try r.string() }
+            case "minDisk":
+                try once(14)
+                minDisk = try reader.integer()
+            case "minRam":
+                try once(15)
+                minRam = try reader.integer()
             case "tags":
+                try once(16)
                 var list: [String] = []
                 try reader.arrayElements { r throws(Unexpected) in list.append(try r.string()) }
                 tags = list
             case "properties":
+                try once(17)
                 var fields: [String: String] = [:]
-                try reader.objectFields { r, name throws(Unexpected) in fields[name] = try r.string() }
+                try reader.objectFields { r, name throws(Unexpected) in
+                    guard fields.updateValue(try r.string(), forKey: name) == nil else { throw Unexpected() }
+                }
                 properties = fields
-            case "createdAt": createdAt = try reader.integer()
-            case "updatedAt": updatedAt = try reader.integer()
-            case "blob": record.blob = try reader.optional { r throws(Unexpected) in try r.string() }
-            case "staged": record.staged = try reader.optional { r throws(Unexpected) in try r.staged() }
+            case "createdAt":
+                try once(18)
+                createdAt = try reader.integer()
+            case "updatedAt":
+                try once(19)
+                updatedAt = try reader.integer()
+            case "blob":
+                try once(20)
+                record.blob = try reader.optional { r throws(Unexpected) in try r.string() }
+            case "staged":
+                try once(21)
+                record.staged = try reader.optional { r throws(Unexpected) in try r.staged() }
             default: throw Unexpected()
             }
         }
@@ -92,15 +142,34 @@ struct ImageRecordReader {
         var osHashValue: String?
         var stagedAt: Int?
         var virtualSize: Int?
+        var seen: UInt32 = 0
+        func once(_ bit: UInt32) throws(Unexpected) {
+            guard seen & (1 << bit) == 0 else { throw Unexpected() }
+            seen |= 1 << bit
+        }
         try objectFields { reader, key throws(Unexpected) in
             switch key {
-            case "blob": blob = try reader.string()
-            case "size": size = try reader.integer()
-            case "checksum": checksum = try reader.optional { r throws(Unexpected) in try r.string() }
-            case "osHashAlgo": osHashAlgo = try reader.string()
-            case "osHashValue": osHashValue = try reader.optional { r throws(Unexpected) in try r.string() }
-            case "stagedAt": stagedAt = try reader.integer()
-            case "virtualSize": virtualSize = try reader.optional { r throws(Unexpected) in try r.integer() }
+            case "blob":
+                try once(0)
+                blob = try reader.string()
+            case "size":
+                try once(1)
+                size = try reader.integer()
+            case "checksum":
+                try once(2)
+                checksum = try reader.optional { r throws(Unexpected) in try r.string() }
+            case "osHashAlgo":
+                try once(3)
+                osHashAlgo = try reader.string()
+            case "osHashValue":
+                try once(4)
+                osHashValue = try reader.optional { r throws(Unexpected) in try r.string() }
+            case "stagedAt":
+                try once(5)
+                stagedAt = try reader.integer()
+            case "virtualSize":
+                try once(6)
+                virtualSize = try reader.optional { r throws(Unexpected) in try r.integer() }
             default: throw Unexpected()
             }
         }
@@ -184,6 +253,9 @@ struct ImageRecordReader {
     }
 
     /// A whole number, as `JSONEncoder` writes an `Int` (no fraction, no exponent).
+    /// 10^0 … 10^18: a number of n digits without a leading zero is at least 10^(n-1).
+    private static let powersOfTen: [Int] = (0...18).reduce(into: []) { powers, n in powers.append(n == 0 ? 1 : powers[n - 1] * 10) }
+
     private mutating func integer() throws(Unexpected) -> Int {
         skipSpace()
         var negative = false
@@ -202,7 +274,8 @@ struct ImageRecordReader {
             position += 1
         }
         if let byte = peek(), byte == UInt8(ascii: ".") || byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") { throw Unexpected() }
-        guard digits > 0 else { throw Unexpected() }
+        // JSON has no leading zeros (`JSONDecoder` refuses `01`).
+        guard digits > 0, digits == 1 || value >= Self.powersOfTen[min(digits - 1, 18)] else { throw Unexpected() }
         return negative ? -value : value
     }
 

@@ -58,6 +58,8 @@ public struct SemanticVersion: Sendable, Hashable, Comparable, CustomStringConve
         (major, minor, patch) = (numbers[0], numbers[1], numbers[2])  // checked: filled to three above
         self.prerelease = prerelease
         self.build = build
+        // Coercion lengthens the text (`1` → `1.0.0`): the stored form must parse again too.
+        guard description.utf8.count <= Self.maxLength else { return nil }
     }
 
     static func isIdentifierCharacter(_ c: Character) -> Bool { c.isASCII && (c.isLetter || c.isNumber || c == "-") }

@@ -83,4 +83,20 @@ import Testing
             #expect(throws: (any Error).self) { try bytes.withUnsafeBytes { try ImageRecord.decode($0) } }
         }
     }
+
+    /// Found by the record fuzzer (tools/fuzz/run record): a key given twice and a number with
+    /// a leading zero were read where JSONDecoder reads otherwise; the reader leaves them to it.
+    @Test func leavesDuplicatesAndLeadingZerosToJSONDecoder() throws {
+        let base =
+            #""id":"x","status":"queued","visibility":"shared","protected":false,"osHidden":true,"minDisk":0,"minRam":1,"#
+            + #""tags":[],"createdAt":5"#
+        for odd in [
+            "{\(base),\"properties\":{},\"updatedAt\":06}", "{\(base),\"properties\":{},\"updatedAt\":6,\"status\":\"active\"}",
+            "{\(base),\"properties\":{\"k\":\"a\",\"k\":\"b\"},\"updatedAt\":6}",
+        ] {
+            #expect(Data(odd.utf8).withUnsafeBytes { ImageRecordReader.read($0) } == nil, "\(odd)")
+        }
+        let plain = Data("{\(base),\"properties\":{},\"updatedAt\":60}".utf8)
+        #expect(plain.withUnsafeBytes { ImageRecordReader.read($0) }?.updatedAt == 60)
+    }
 }

@@ -121,3 +121,20 @@ import Testing
         #expect(IdentityHeaders.roles(" reader , member ,,") == ["reader", "member"])
     }
 }
+
+@Suite struct SemanticVersionTests {
+    /// Found by the semver fuzzer: a version whose coerced form (`6.0` → `6.0.0`) is longer than
+    /// the limit was accepted, and its stored text did not parse back.
+    @Test func theStoredFormAlwaysParsesBack() {
+        let nearLimit = "6.0-" + String(repeating: "a", count: SemanticVersion.maxLength - 4)
+        #expect(nearLimit.utf8.count == SemanticVersion.maxLength)
+        #expect(SemanticVersion(nearLimit) == nil)
+        let fits = "6.0.0-" + String(repeating: "a", count: SemanticVersion.maxLength - 6)
+        #expect(SemanticVersion(fits).flatMap { SemanticVersion($0.description) } == SemanticVersion(fits))
+    }
+
+    @Test func longVersionsAreRefused() {
+        #expect(SemanticVersion("1.0.0-" + Array(repeating: "1", count: 17).joined(separator: ".")) == nil)
+        #expect(SemanticVersion("1.0.0-" + String(repeating: "x", count: 300)) == nil)
+    }
+}
