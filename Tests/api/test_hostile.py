@@ -548,3 +548,105 @@ def test_hostile_upload_headers(images, header, value):
                                 data=b"abc", headers={"Content-Type": "application/octet-stream", header: value.encode("latin-1")})
         assert response.status_code < 500, response.text[:300]
     assert requests.get(f"{images}/v2/images/{image_id}").json()["status"] in ("queued", "active", "uploading")
+
+
+def random_requests(seed, count, images, glare, auth=None):
+    """Yields (method, url, headers, body) built from the classes above, with random values."""
+    import random
+    rng = random.Random(seed)
+    numbers = ["0", "-1", "1e19", "1e400", "-1e300", "9223372036854775807", "9223372036854775808", "99999999999999999999",
+               "1.5", "NaN", "Infinity", "0x10", "", " ", "+1", "00", "-0"]
+    words = ["", ":", "::", ",", "%", "%%", "%zz", "%00", "+", "a+b", "~", "~2", "/", "//", "..", "名" * 300, "x" * 5000,
+             "<script>", "'", "\"", "\\", "\u0000", "like:%a%a%a%b", "in:a,b", "gt:", "eq:", "and:or:", "latest", "null"]
+    fields = ["limit", "marker", "sort", "sort_key", "sort_dir", "name", "status", "visibility", "tag", "tags", "tags-any",
+              "size_min", "size_max", "created_at", "updated_at", "version", "int1", "str1", "bool1", "member_status",
+              "os_hidden", "protected", "owner", "id", "dict_of_str.k", "list_of_str", "type_name"]
+    def created(response):
+        return response.json()["id"] if response.ok else "00000000-0000-0000-0000-000000000001"
+    image_ids = [created(requests.post(f"{images}/v2/images", json={"name": "r", "disk_format": "raw", "container_format": "bare"},
+                                       headers=auth or {}))]
+    artifact_ids = [created(requests.post(f"{glare}/artifacts/sample_artifact", json={"name": "r-" + uuid.uuid4().hex},
+                                          headers=auth or {}))]
+
+    def value():
+        return rng.choice([rng.choice(numbers), rng.choice(words), rng.choice(words) + ":" + rng.choice(numbers),
+                           rng.choice(words) + rng.choice(numbers)])
+
+    def query():
+        pairs = [(rng.choice(fields), value()) for _ in range(rng.randint(0, 6))]
+        return "&".join(f"{requests.utils.quote(k)}={requests.utils.quote(v, safe='%:,+')}" for k, v in pairs)
+
+    def segment(kind):
+        """An id of the kind the path wants most of the time, else a hostile value."""
+        if kind != "v" and rng.random() < 0.85:
+            return rng.choice(image_ids if kind == "i" else artifact_ids)
+        return rng.choice([requests.utils.quote(value(), safe="%~"), "00000000-0000-0000-0000-000000000000"])
+
+    def json_body():
+        leaf = rng.choice(["null", "true", "1", "1e400", "-1e19", '"x"', '"' + "名" * 300 + '"', "[]", "{}", "1.5", '"\\ud800"'])
+        key = rng.choice(["name", "version", "min_disk", "min_ram", "visibility", "tags", "int1", "str1", "", "id", "status",
+                          "owner", "blob", "dict_of_str", "list_of_str", "x" * 300, "os_glance_x", "locations"])
+        shapes = ['{"%s": %s}' % (key, leaf), '[{"op": "%s", "path": "/%s", "value": %s}]' % (
+            rng.choice(["add", "replace", "remove", "move", "copy", "test", "x"]), key, leaf),
+            '{"method": {"name": "web-download", "uri": "%s"}}' % rng.choice(
+                ["https://192.0.2.1:99999/x", "http://localhost/x", "ftp://x", "https://[::1]/x", "not a url"]),
+            '{"url": "https://192.0.2.1:%s/x"}' % rng.choice(numbers), "[" * rng.randint(1, 400), '{"a": 1,}', leaf]
+        return rng.choice(shapes).encode()
+
+    templates = [
+        (images, ["/v2/images", "/v2/images/{i}", "/v2/images/{i}/file", "/v2/images/{i}/stage", "/v2/images/{i}/import",
+                  "/v2/images/{i}/tags/{v}", "/v2/images/{i}/members", "/v2/images/{i}/members/{v}",
+                  "/v2/images/{i}/actions/deactivate", "/v2/images/{i}/actions/reactivate", "/v2/images/{i}/tasks", "/v2/tasks/{v}",
+                  "/v2/schemas/{v}", "/v2/metadefs/namespaces", "/v2/metadefs/namespaces/{v}", "/v2/cache/{i}", "/v2/info/usage",
+                  "/v2.99/images", "/{v}", "/v2/{v}"]),
+        (glare, ["/artifacts/{v}", "/artifacts/sample_artifact", "/artifacts/sample_artifact/{a}", "/artifacts/all",
+                 "/artifacts/sample_artifact/{a}/blob", "/artifacts/sample_artifact/{a}/small_blob",
+                 "/artifacts/sample_artifact/{a}/dict_of_blobs/{v}", "/schemas/{v}", "/quotas", "/project-quotas/{v}", "/{v}"]),
+    ]
+    for _ in range(count):
+        root, paths = rng.choice(templates)
+        path = rng.choice(paths)
+        method = rng.choice(["GET", "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
+        if method == "DELETE" and path in ("/v2/images/{i}", "/artifacts/sample_artifact/{a}"):
+            path = path.replace("{i}", "{v}").replace("{a}", "{v}")  # keep the ids the others use
+        for kind in ("i", "a", "v"):
+            while "{%s}" % kind in path:
+                path = path.replace("{%s}" % kind, segment(kind), 1)
+        q = query()
+        headers = dict(auth or {})
+        if rng.random() < 0.3:
+            headers["Range"] = rng.choice(["bytes=", "bytes=0-", "bytes=-", "bytes="]) + rng.choice(numbers) + rng.choice(["", "-", "-" + rng.choice(numbers), ",0-1"])
+        if rng.random() < 0.2:
+            headers["Accept"] = rng.choice(["text/html", "application/json", "text/plain", "*/*"])
+        body = None
+        if method in ("POST", "PUT", "PATCH"):
+            body = json_body() if rng.random() < 0.8 else bytes(rng.getrandbits(8) for _ in range(rng.randint(0, 64)))
+            headers["Content-Type"] = rng.choice(["application/json", "application/openstack-images-v2.1-json-patch",
+                                                  "application/json-patch+json", "application/octet-stream",
+                                                  "application/vnd+openstack.glare-custom-location+json", "text/plain"])
+        yield method, root + path + ("?" + q if q else ""), headers, body
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_random_hostile_requests_never_get_a_5xx(images, glare, seed):
+    """New inputs of the same classes, at random (seeded): every answer is below 500."""
+    server_errors = []
+    for method, url, headers, body in random_requests(seed, 600, images, glare):
+        response = requests.request(method, url, headers=headers, data=body, timeout=30)
+        if response.status_code >= 500:
+            server_errors.append((method, url[:200], response.status_code, response.text[:200]))
+    assert server_errors == []
+
+
+def test_random_hostile_requests_in_headers_mode(guarded):
+    glare = ARTIFACTS[guarded]
+    server_errors = []
+    for seed, (project, roles) in enumerate([("p1", "reader,member"), ("p2", "reader"), (None, "member"), ("p3", "admin")]):
+        auth = {"X-Identity-Status": "Confirmed", "X-Roles": roles, "X-User-Id": "u"}
+        if project:
+            auth["X-Project-Id"] = project
+        for method, url, headers, body in random_requests(10 + seed, 150, guarded, glare, auth=auth):
+            response = requests.request(method, url, headers=headers, data=body, timeout=30)
+            if response.status_code >= 500:
+                server_errors.append((roles, method, url[:200], response.status_code, response.text[:200]))
+    assert server_errors == []
