@@ -193,3 +193,31 @@ def test_glance_download_copies_an_image_from_the_region_in_the_catalog(keystone
     tasks = requests.get(f"{url}/v2/images/{other}/tasks", headers=headers).json()["tasks"]
     [inactive] = [t for t in tasks if t["input"]["import_req"]["method"]["glance_image_id"] == empty]
     assert inactive["status"] == "failure" and "is not active" in inactive["message"], inactive
+
+
+def test_hostile_tokens_and_domain_scoped_callers(keystone):
+    """Keystone mode under hostile input: odd tokens are a 401 (never a 5xx); a domain-scoped
+    token (no project) may read but not write, in both APIs."""
+    from conftest import ARTIFACTS
+    url, root = keystone["url"], keystone["root"]
+    for token in ["x" * 20000, "%00", "a\tb", "../../v3/users", "' OR 1=1 --", keystone["admin"] + "x", "é".encode().decode("latin-1")]:
+        response = requests.get(f"{url}/v2/images", headers={"X-Auth-Token": token})
+        assert response.status_code in (400, 401, 431), (token[:40], response.status_code, response.text[:200])
+    headers = {"X-Auth-Token": keystone["admin"]}
+    alice = requests.get(f"{root}/users?name=alice", headers=headers).json()["users"][0]
+    member = [r["id"] for r in requests.get(f"{root}/roles", headers=headers).json()["roles"] if r["name"] == "member"][0]
+    assert requests.put(f"{root}/domains/default/users/{alice['id']}/roles/{member}", headers=headers).status_code == 204
+    scoped = {"auth": {"identity": {"methods": ["password"], "password": {"user": {"name": "alice", "domain": {"name": "Default"},
+                                                                                    "password": "pw-alice"}}},
+                       "scope": {"domain": {"name": "Default"}}}}
+    response = requests.post(f"{root}/auth/tokens", json=scoped)
+    assert response.status_code == 201, response.text
+    assert "project" not in response.json()["token"] and "domain" in response.json()["token"]
+    domain = {"X-Auth-Token": response.headers["X-Subject-Token"], "Accept": "application/json"}
+    assert requests.get(f"{url}/v2/images", headers=domain).status_code == 200
+    refused = requests.post(f"{url}/v2/images", json={"name": "domain-owned"}, headers=domain)
+    assert refused.status_code == 403 and refused.json()["code"].startswith("403"), refused.text
+    artifacts = ARTIFACTS[url]
+    refused = requests.post(f"{artifacts}/artifacts/sample_artifact", json={"name": "domain-owned"}, headers=domain)
+    assert refused.status_code == 403 and refused.json()["error"]["type"] == "Forbidden", refused.text
+    assert all(i["name"] != "domain-owned" for i in requests.get(f"{url}/v2/images", headers=headers).json()["images"])
