@@ -52,6 +52,7 @@ let package = Package(
             dependencies: [
                 .product(name: "GranaryCatalog", package: root),
                 .product(name: "GranaryIndex", package: root),
+                .product(name: "GranaryParsing", package: root),
                 .product(name: "GranaryStore", package: root),
                 .product(name: "GranaryLMDB", package: root),
             ],

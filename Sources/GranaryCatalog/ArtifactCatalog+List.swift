@@ -1,91 +1,15 @@
 import Foundation
 public import GranaryIndex
 import GranaryLMDB
-import GranaryParsing
+public import GranaryParsing
 import GranaryStore
 
-/// A parsed artifact list request (reference glare.md §1.3): filters `field=[and:][op:]value`
-/// (repeatable, e.g. `version=gte:1.0&version=lt:2.0`), `version=latest`, `tags` (all of them)
-/// and `tags-any`, `sort=key[:dir],…`, `limit` (default 25, at most 1000) and `marker`.
-public struct ArtifactQuery: Sendable {
-    public struct Filter: Sendable {
-        var field: String
-        var op: String
-        var value: String
-        /// A `like` filter's pattern, compiled once per request.
-        var pattern: LikePattern?
-    }
-
-    var filters: [Filter] = []
-    var latest = false
-    var allTags: [String] = []
-    var anyTags: [String] = []
-    var sort: [(key: String, descending: Bool)] = []
-    public var limit = 25
-    public var marker: String?
-
-    static let baseFilterFields: [String: [String]] = [
-        "name": ["eq", "neq", "in", "like"], "version": ["eq", "neq", "in", "gt", "gte", "lt", "lte"], "status": ["eq", "neq", "in"],
-        "visibility": ["eq", "neq", "in"], "owner": ["eq", "neq", "in"], "id": ["eq", "neq", "in"],
-        "created_at": ["lt", "gt"], "updated_at": ["lt", "gt"], "activated_at": ["lt", "gt"],
-    ]
-    static let baseSortKeys: Set<String> = ["name", "version", "status", "visibility", "owner", "id", "created_at", "updated_at", "activated_at"]
-
-    public init(parameters: [(String, String)], type: ArtifactType?) throws {
-        // An empty name (`?&limit=20`, as python-glareclient sends) is no parameter, as in Glare's parser.
-        for (name, raw) in parameters where !name.isEmpty {
-            switch name {
-            case "limit":
-                guard let limit = DecimalText.integer(raw), limit >= 0 else {
-                    throw CatalogError(.badRequest, "limit must be a non-negative integer.")
-                }
-                self.limit = min(limit, 1000)
-            case "marker": marker = raw
-            case "sort":
-                for part in raw.split(separator: ",") {
-                    let pieces = part.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-                    guard let key = pieces.first, !key.isEmpty, pieces.count <= 2 else {
-                        throw CatalogError(.badRequest, "A sort key is field[:asc|desc], not '\(part)'.")
-                    }
-                    let direction = pieces.count > 1 ? pieces[1] : "desc"  // checked: count tested
-                    guard ["asc", "desc"].contains(direction) else { throw CatalogError(.badRequest, "Sort direction must be asc or desc.") }
-                    guard Self.baseSortKeys.contains(key) || type?.field(key)?.sortable == true else {
-                        throw CatalogError(.badRequest, "Cannot sort by \(key): it is not a sortable field.")
-                    }
-                    sort.append((key, direction == "desc"))
-                }
-            case "tags", "tags-any":
-                let value = raw.hasPrefix("and:") ? String(raw.dropFirst(4)) : raw
-                let tags = value.split(separator: ",").map(String.init)
-                if name == "tags" { allTags += tags } else { anyTags += tags }
-            case "version" where raw == "latest":
-                latest = true
-            default:
-                var value = raw
-                if value.hasPrefix("and:") { value.removeFirst(4) }
-                if value.hasPrefix("or:") { throw CatalogError(.badRequest, "The or: combiner is not supported; use in: for alternatives.") }
-                var op = "eq"
-                let operators = Self.baseFilterFields[name] ?? type?.field(name)?.operators
-                guard let operators, !operators.isEmpty else { throw CatalogError(.badRequest, "Cannot filter by \(name).") }
-                if let colon = value.firstIndex(of: ":"), ["eq", "neq", "in", "gt", "gte", "lt", "lte", "like"].contains(String(value[..<colon])) {
-                    op = String(value[..<colon])
-                    value = String(value[value.index(after: colon)...])
-                }
-                guard operators.contains(op) else { throw CatalogError(.badRequest, "Operator \(op) is not allowed on \(name).") }
-                if name == "version" && op != "in", SemanticVersion(value) == nil {
-                    throw CatalogError(.badRequest, "Version '\(value)' is not a semantic version.")
-                }
-                var pattern: LikePattern?
-                if op == "like" {
-                    guard let compiled = LikePattern(value) else {
-                        throw CatalogError(.badRequest, "A like pattern is at most \(LikePattern.maxLength) characters.")
-                    }
-                    pattern = compiled
-                }
-                filters.append(Filter(field: name, op: op, value: value, pattern: pattern))
-            }
+extension ArtifactQuery {
+    /// Parses a list request for `type` (nil: every type, `/artifacts/all`).
+    public init(parameters: [(String, String)], type: ArtifactType?) throws(BadRequest) {
+        try self.init(parameters: parameters) { name in
+            type?.field(name).map { FieldRules(operators: $0.operators, sortable: $0.sortable) }
         }
-        sort += [("created_at", true), ("id", false)]
     }
 
     /// The value a filter or sort compares: the index's, so walks and checks agree.

@@ -31,7 +31,7 @@ extension ArtifactCatalog {
             let patched: JSONValue
             do {
                 patched = try JSONPatch.apply(patch, to: .object(before))
-            } catch let failure as JSONPatch.Failure {
+            } catch let failure as BadRequest {
                 throw CatalogError(.badRequest, failure.description)
             }
             guard case .object(let after) = patched else {

@@ -4,21 +4,6 @@ import GranaryLMDB
 public import GranaryParsing
 import GranaryStore
 
-/// One operation of a JSON-patch update of an image (reference §5).
-public struct ImagePatchOperation: Sendable, Equatable {
-    public enum Kind: String, Sendable { case add, replace, remove }
-    public let kind: Kind
-    /// The JSON pointer, as sent.
-    public let path: String
-    public let value: JSONValue?
-
-    public init(kind: Kind, path: String, value: JSONValue?) {
-        self.kind = kind
-        self.path = path
-        self.value = value
-    }
-}
-
 extension ImageCatalog {
     /// Applies a JSON-patch to an image, all or nothing, in one transaction (reference §5).
     ///
@@ -56,7 +41,12 @@ extension ImageCatalog {
     static func apply(
         _ operation: ImagePatchOperation, to image: inout ImageRecord, draft4: Bool, caller: Caller, protections: PropertyProtections?
     ) throws(CatalogError) {
-        let key = try attribute(of: operation.path)
+        let key: String
+        do {
+            key = try ImagePatchOperation.attribute(of: operation.path)
+        } catch {
+            throw CatalogError(.badRequest, error.description)
+        }
         if key == "locations" { throw CatalogError(.forbidden, "It's not allowed to update locations if locations are invisible.") }
         if patchReadOnly.contains(key) { throw CatalogError(.forbidden, "Attribute '\(key)' is read-only.") }
         if ImageRules.reserved.contains(key) || key.hasPrefix("os_glance") { throw CatalogError(.forbidden, "Attribute '\(key)' is reserved.") }
@@ -84,25 +74,5 @@ extension ImageCatalog {
             if key == "owner" && !caller.isAdmin { throw CatalogError(.forbidden, "Owner can't be updated by non admin.") }
             try ImageRules.set(key, value, on: &image, caller: caller)
         }
-    }
-
-    /// The attribute a JSON pointer names: one level deep, `~1` → `/`, `~0` → `~`.
-    static func attribute(of path: String) throws(CatalogError) -> String {
-        guard path.hasPrefix("/") else { throw CatalogError(.badRequest, "Pointer `\(path)` does not start with \"/\".") }
-        let segments = path.dropFirst().split(separator: "/", omittingEmptySubsequences: false)
-        guard segments.count == 1, let segment = segments.first, !segment.isEmpty else {
-            throw CatalogError(.badRequest, "Nested paths are not allowed: \(path)")
-        }
-        if segment.contains("~") {
-            var check = segment
-            check.replace("~0", with: "")
-            check.replace("~1", with: "")
-            if check.contains("~") { throw CatalogError(.badRequest, "Pointer `\(path)` contains \"~\" not part of a recognized escape sequence.") }
-        }
-        // Glance strips each token of whitespace after unescaping it.
-        let name = segment.replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")
-            .trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !name.isEmpty else { throw CatalogError(.badRequest, "Pointer `\(path)` does not contain a valid token.") }
-        return name
     }
 }

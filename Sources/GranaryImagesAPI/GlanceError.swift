@@ -1,5 +1,6 @@
 import Foundation
 public import GranaryCatalog
+import GranaryParsing
 import GranaryStore
 public import HTTPTypes
 public import Hummingbird
@@ -57,6 +58,7 @@ public enum APIError {
     public static func classify(_ error: any Error) -> (HTTPResponse.Status, String) {
         switch error {
         case let error as CatalogError: (error.code.httpStatus, error.message)
+        case let error as BadRequest: (.badRequest, error.description)
         // Hummingbird's own: a body over the collect limit (413) and the like.
         case let error as HTTPError: (error.status, error.body ?? error.status.reasonPhrase)
         case is NIOTooManyBytesError: (.contentTooLarge, "The request body is too large.")

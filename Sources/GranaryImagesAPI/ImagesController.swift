@@ -94,29 +94,10 @@ struct ImagesController: Sendable {
             guard case .array(let items) = try await request.json() else {
                 throw GlanceError(.badRequest, "Request body must be a JSON array of operation objects.")
             }
-            let operations = try items.map { item in try Self.operation(item, draft4: draft4) }
+            let operations = try items.map { item in try ImagePatchOperation(item, draft4: draft4) }
             let image = try await catalog.update(try context.pathParameter("id"), operations: operations, draft4: draft4, caller: context.caller)
             return jsonResponse(bytes: ImageJSON.bytes(image))
         }
-    }
-
-    /// One patch operation: `{"op","path","value"}` (v2.1) or `{"replace": "/x", "value": …}` (v2.0).
-    static func operation(_ item: JSONValue, draft4: Bool) throws -> ImagePatchOperation {
-        guard case .object(let object) = item else { throw GlanceError(.badRequest, "Operations must be JSON objects.") }
-        let kinds: [ImagePatchOperation.Kind] = [.add, .replace, .remove]
-        if draft4 {
-            let present = kinds.filter { object[$0.rawValue] != nil }
-            guard present.count == 1, let kind = present.first, case .string(let path)? = object[kind.rawValue] else {
-                throw GlanceError(.badRequest, "Operation objects must contain exactly one of \"add\", \"remove\", \"replace\".")
-            }
-            return ImagePatchOperation(kind: kind, path: path, value: object["value"])
-        }
-        guard case .string(let op)? = object["op"], let kind = ImagePatchOperation.Kind(rawValue: op) else {
-            throw GlanceError(.badRequest, "Operation objects must have an \"op\" of add, replace or remove.")
-        }
-        guard case .string(let path)? = object["path"] else { throw GlanceError(.badRequest, "Unable to find `path` in operation.") }
-        if kind != .remove && object["value"] == nil { throw GlanceError(.badRequest, "Unable to find `value` in operation.") }
-        return ImagePatchOperation(kind: kind, path: path, value: object["value"])
     }
 
     @Sendable func delete(_ request: Request, context: ImagesRequestContext) async throws -> Response {

@@ -7,7 +7,7 @@ import GranaryCodec
 /// first ``keptBytes`` bytes, `0xFF` (a byte UTF-8 never holds, so no short string can end up
 /// with the same bytes) and the hex SHA-256 of the whole string: distinct strings keep distinct
 /// keys, a segment never holds `0x00` (the separator after it), and it is never longer than
-/// 113 bytes. Keys that need a string back read it from the record, not from the key.
+/// 128 bytes (a hashed one is 113). Keys that need a string back read it from the record, not from the key.
 enum KeySegment {
     static let maxBytes = 128
     static let keptBytes = 48

@@ -4,28 +4,23 @@ import Foundation
 /// `replace`, `move`, `copy` and `test`. A failed operation leaves the caller's document as it
 /// was (the patch is applied to a copy); errors are 400s naming the operation.
 public enum JSONPatch {
-    /// Why a patch cannot be applied: the client's mistake (a 400 in either API).
-    public struct Failure: Error, Sendable, CustomStringConvertible, Equatable {
-        public let description: String
-        public init(_ description: String) { self.description = description }
-    }
 
     public static func apply(_ patch: JSONValue, to document: JSONValue) throws -> JSONValue {
         guard case .array(let operations) = patch else {
-            throw JSONPatch.Failure("A JSON patch is a list of operation objects (RFC 6902).")
+            throw BadRequest("A JSON patch is a list of operation objects (RFC 6902).")
         }
         var result = document
         for (number, operation) in operations.enumerated() {
             guard case .object(let fields) = operation, case .string(let op)? = fields["op"], case .string(let path)? = fields["path"] else {
-                throw JSONPatch.Failure("Patch operation \(number) needs string 'op' and 'path'.")
+                throw BadRequest("Patch operation \(number) needs string 'op' and 'path'.")
             }
             let pointer = try tokens(path)
             func from() throws -> [String] {
-                guard case .string(let text)? = fields["from"] else { throw JSONPatch.Failure("Patch operation \(op) needs 'from'.") }
+                guard case .string(let text)? = fields["from"] else { throw BadRequest("Patch operation \(op) needs 'from'.") }
                 return try tokens(text)
             }
             func value() throws -> JSONValue {
-                guard let value = fields["value"] else { throw JSONPatch.Failure("Patch operation \(op) needs 'value'.") }
+                guard let value = fields["value"] else { throw BadRequest("Patch operation \(op) needs 'value'.") }
                 return value
             }
             switch op {
@@ -37,16 +32,16 @@ public enum JSONPatch {
             case "move":
                 let source = try from()
                 if pointer.starts(with: source) && pointer.count > source.count {
-                    throw JSONPatch.Failure("Cannot move \(path) into itself.")
+                    throw BadRequest("Cannot move \(path) into itself.")
                 }
                 let moved = try remove(at: source, in: &result)
                 try insert(moved, at: pointer, in: &result)
             case "copy": try insert(try get(try from(), in: result), at: pointer, in: &result)
             case "test":
                 guard try get(pointer, in: result) == (try value()) else {
-                    throw JSONPatch.Failure("Patch test failed at \(path).")
+                    throw BadRequest("Patch test failed at \(path).")
                 }
-            default: throw JSONPatch.Failure("Unknown patch operation '\(op)'.")
+            default: throw BadRequest("Unknown patch operation '\(op)'.")
             }
         }
         return result
@@ -54,14 +49,14 @@ public enum JSONPatch {
 
     /// The reference tokens of a JSON pointer (`/a/b~1c` → ["a", "b/c"]).
     public static func tokens(_ pointer: String) throws -> [String] {
-        guard pointer.isEmpty || pointer.hasPrefix("/") else { throw JSONPatch.Failure("Invalid JSON pointer '\(pointer)'.") }
+        guard pointer.isEmpty || pointer.hasPrefix("/") else { throw BadRequest("Invalid JSON pointer '\(pointer)'.") }
         return try pointer.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map { token in
             // `~` only as `~0` or `~1` (RFC 6901 §3).
             var rest = token[...]
             while let tilde = rest.firstIndex(of: "~") {
                 let next = rest.index(after: tilde)
                 guard next < rest.endIndex, rest[next] == "0" || rest[next] == "1" else {
-                    throw JSONPatch.Failure("Pointer '\(pointer)' has a '~' that is not ~0 or ~1.")
+                    throw BadRequest("Pointer '\(pointer)' has a '~' that is not ~0 or ~1.")
                 }
                 rest = rest[rest.index(after: next)...]
             }
@@ -69,8 +64,8 @@ public enum JSONPatch {
         }
     }
 
-    static func missing(_ tokens: [String]) -> Failure {
-        JSONPatch.Failure("Path /\(tokens.joined(separator: "/")) does not exist in the artifact.")
+    static func missing(_ tokens: [String]) -> BadRequest {
+        BadRequest("Path /\(tokens.joined(separator: "/")) does not exist in the artifact.")
     }
 
     static func get(_ tokens: [String], in document: JSONValue) throws -> JSONValue {
@@ -113,7 +108,7 @@ public enum JSONPatch {
     }
 
     static func remove(at tokens: [String], in document: inout JSONValue) throws -> JSONValue {
-        guard let last = tokens.last else { throw JSONPatch.Failure("Cannot remove the whole artifact.") }
+        guard let last = tokens.last else { throw BadRequest("Cannot remove the whole artifact.") }
         var removed: JSONValue = .null
         try update(Array(tokens.dropLast()), in: &document) { parent in
             switch parent {

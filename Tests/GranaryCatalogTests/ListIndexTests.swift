@@ -1,5 +1,6 @@
 import Foundation
 import GranaryLMDB
+import GranaryParsing
 import GranaryStore
 import Testing
 

@@ -2,6 +2,7 @@ import Foundation
 import GranaryCatalog
 import GranaryIndex
 import GranaryLMDB
+import GranaryParsing
 import GranaryStore
 
 // Bulk-loads N image records straight through `ImageIndex` (big non-durable write transactions,

@@ -47,9 +47,20 @@ func fuzzRange(_ bytes: [UInt8]) {
     }
 }
 
+/// A query string, decoded, then read as an image list and as an artifact list request.
 func fuzzQuery(_ text: String) {
     if let items = try? QueryString.parameters(text) {
         require(items.count <= QueryString.maxParameters, "too many parameters")
+        if let query = try? ImageQuery(parameters: items) {
+            require((0...1000).contains(query.limit), "limit \(query.limit)")
+        }
+        let fields: (String) -> ArtifactQuery.FieldRules? = { name in
+            name.hasPrefix("int") ? .init(operators: ["eq", "gt", "lt", "in"], sortable: true)
+                : name.hasPrefix("str") ? .init(operators: ["eq", "like"], sortable: false) : nil
+        }
+        if let query = try? ArtifactQuery(parameters: items, fields: fields) {
+            require((0...1000).contains(query.limit), "limit \(query.limit)")
+        }
     }
     _ = IdentityHeaders.roles(text)
     _ = PercentDecoding.decode(text)
@@ -98,6 +109,16 @@ func fuzzPatch(_ bytes: [UInt8]) {
         "n": .number(2),
     ])
     _ = try? JSONPatch.apply(patch, to: document)
+    // The same operations as a Glance image patch, in both media types.
+    if case .array(let items) = patch {
+        for item in items {
+            for draft4 in [false, true] {
+                if let operation = try? ImagePatchOperation(item, draft4: draft4) {
+                    _ = try? ImagePatchOperation.attribute(of: operation.path)
+                }
+            }
+        }
+    }
 }
 
 func fuzzURL(_ text: String) {
