@@ -1,5 +1,5 @@
 // swift-tools-version:6.1
-// The target graph is the architecture (see ../shared/design/architecture.md §2):
+// The target graph is the architecture (docs/architecture.md):
 // C system libraries → Swift wrappers → storage engine → HTTP → executable. Arrows point down only,
 // and only the wrapper targets import a C module.
 

@@ -18,7 +18,7 @@ struct ImageFields: Decodable {
     }
 }
 
-/// Glance v2 image calls (as in ../shared/reference/glance-api.md), each one exchange on a
+/// Glance v2 image calls (as in Glance's glance/api/v2/router.py), each one exchange on a
 /// connection; an unexpected status or body throws a ``BenchError`` saying which call failed.
 struct GlanceClient {
     let endpoint: GlanceEndpoint

@@ -23,7 +23,7 @@ extension ArtifactCatalog {
     /// `PATCH /artifacts/{type}/{id}` (RFC 6902): the patch is applied to the editable view,
     /// then each changed field is checked and set: read-only and system fields 403, removed
     /// fields 400, fields that are not mutable 403 once the artifact is active, status and
-    /// visibility through their transitions (reference §2.4). All in one transaction.
+    /// visibility through their transitions (Glare: glare/objects/base.py and glare/engine.py). All in one transaction.
     public func update(_ typeName: String, _ id: String, patch: JSONValue, caller: Caller) async throws -> ArtifactRecord {
         try await modify(typeName, id, caller: caller) { artifact, txn in
             let type = try self.registry.type(artifact.typeName)

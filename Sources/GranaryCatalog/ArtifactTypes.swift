@@ -2,7 +2,7 @@ import Foundation
 import GranaryIndex
 public import GranaryParsing
 
-/// One field of an artifact type, with Glare's attributes (reference §2.2).
+/// One field of an artifact type, with Glare's attributes (Glare: glare/objects/base.py and glare/engine.py).
 public struct ArtifactField: Sendable, Codable, Equatable {
     public enum Kind: String, Sendable, Codable {
         case string, integer, number, boolean
@@ -168,7 +168,7 @@ public struct ArtifactTypeRegistry: Sendable {
     /// The meta-type that lists artifacts of every type.
     public static let all = "all"
 
-    /// Base field names (reference §2.1); a type may not redefine them.
+    /// Base field names (Glare: glare/objects/base.py and glare/engine.py); a type may not redefine them.
     public static let baseFields: Set<String> = [
         "id", "name", "owner", "status", "visibility", "version", "description", "tags", "metadata", "created_at", "updated_at",
         "activated_at", "display_type_name", "type_name",

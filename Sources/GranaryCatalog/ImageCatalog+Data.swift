@@ -6,7 +6,7 @@ public import GranaryStore
 import Synchronization
 
 extension ImageCatalog {
-    /// Uploads image data (reference §7.2): queued → saving, the bytes through the store, then
+    /// Uploads image data (Glance: glance/domain/__init__.py and glance/api/v2/image_data.py): queued → saving, the bytes through the store, then
     /// active in the same transaction that references the data. Any failure restores `queued`
     /// with nothing referenced.
     ///
@@ -45,7 +45,7 @@ extension ImageCatalog {
     }
 
     /// queued → `status` (saving or uploading), so a second upload or stage gets 409 while this
-    /// one runs; both formats must be set first (reference §7.1).
+    /// one runs; both formats must be set first (Glance: glance/domain/__init__.py and glance/api/v2/image_data.py).
     /// - Returns: the image as it now is.
     func moveQueued(_ id: String, to status: String, caller: Caller) async throws -> ImageRecord {
         let now = UnixTime.now()
@@ -126,7 +126,7 @@ extension ImageCatalog {
         }
     }
 
-    /// Back to `queued`: entering it clears `size` and `virtual_size` (reference §7.1).
+    /// Back to `queued`: entering it clears `size` and `virtual_size` (Glance: glance/domain/__init__.py and glance/api/v2/image_data.py).
     static func requeue(_ image: inout ImageRecord) {
         image.status = "queued"
         image.size = nil
@@ -135,7 +135,7 @@ extension ImageCatalog {
     }
 
     /// The image and a reader of its data (nil when it has none: 204), checking visibility and
-    /// that non-admins do not read deactivated images (reference §7.3).
+    /// that non-admins do not read deactivated images (Glance: glance/domain/__init__.py and glance/api/v2/image_data.py).
     public func download(_ id: String, caller: Caller, range: Range<Int>?) throws -> (image: ImageRecord, reader: BlobReader?) {
         let image = try show(id, caller: caller)
         if image.status == "deactivated" && !caller.isAdmin {

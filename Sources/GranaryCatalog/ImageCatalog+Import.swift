@@ -19,7 +19,7 @@ public struct ImportRequest: Sendable {
 }
 
 extension ImageCatalog {
-    /// `PUT /stage` (reference §3.4, §7.6): queued → uploading, the bytes through the store with
+    /// `PUT /stage` (Glance: glance/api/v2/image_data.py, `stage`): queued → uploading, the bytes through the store with
     /// the upload digests, kept as the image's staged data (its own store reference) until an
     /// import or the stage time-to-live. A failure restores `queued` with nothing referenced.
     public func stage(_ id: String, caller: Caller, declaredSize: Int?, feed: (UploadSink) async throws -> Void) async throws {
@@ -55,7 +55,7 @@ extension ImageCatalog {
         _ = try store.environment.read { txn in try writable(id, caller, in: txn) }
     }
 
-    /// `POST /import` (reference §7.6): checks the request, takes the import lock
+    /// `POST /import` (Glance: glance/api/v2/images.py, `import_image`, and glance/async_/flows/api_image_import.py): checks the request, takes the import lock
     /// (`os_glance_import_task`) and moves the image to `importing` with a `processing` task.
     /// With glance-direct the staged data is already in the store under its content address, so
     /// the import then finishes in one transaction: the staged blob becomes the image's data (a
@@ -287,7 +287,7 @@ extension ImageCatalog {
         public var imported: [String] = []
     }
 
-    /// Gives images left mid-work by a crash their defined state back (reference §7.1): an
+    /// Gives images left mid-work by a crash their defined state back (Glance: glance/domain/__init__.py and glance/api/v2/image_data.py): an
     /// interrupted upload or stage never committed data, so the image is `queued` again; an
     /// interrupted glance-direct import has its staged data, so it is finished. Run by the data
     /// directory's lock holder at start, before it serves.
@@ -368,7 +368,7 @@ extension ImageCatalog {
         return (id.lowercased(), region, text("glance_service_interface") ?? "public")
     }
 
-    /// `method.name` of an import body; 400 when missing or malformed (reference §7.6).
+    /// `method.name` of an import body; 400 when missing or malformed (Glance: glance/api/v2/images.py, `import_image`).
     public static func importMethod(_ body: [String: JSONValue]) throws -> String {
         guard case .object(let method)? = body["method"], case .string(let name)? = method["name"] else {
             throw CatalogError(.badRequest, "Import request requires a 'method' object with a 'name'.")

@@ -7,7 +7,7 @@ extension ImageCatalog {
     static let memberQuota = 128
     static let memberStatuses: Set<String> = ["pending", "accepted", "rejected"]
 
-    /// Shares an image with a project (reference §3.4): owner or admin, shared images only.
+    /// Shares an image with a project (Glance: glance/api/v2/router.py): owner or admin, shared images only.
     public func addMember(_ id: String, member: String, caller: Caller) async throws -> MemberRecord {
         guard !member.isEmpty, member.count <= 255 else { throw CatalogError(.badRequest, "Member to be added not specified") }
         let now = UnixTime.now()

@@ -5,7 +5,7 @@ public import GranaryParsing
 import GranaryStore
 
 extension ImageCatalog {
-    /// Applies a JSON-patch to an image, all or nothing, in one transaction (reference §5).
+    /// Applies a JSON-patch to an image, all or nothing, in one transaction (Glance: glance/api/v2/images.py, `RequestDeserializer.update`).
     ///
     /// - Parameter draft4: the operations came as `application/openstack-images-v2.0-json-patch`
     ///   (tempest's media type), where `add` on an existing custom property is a 409.

@@ -63,7 +63,7 @@ public final class ImageCatalog: Sendable {
 
     // MARK: Rules
 
-    /// Whether `caller` may see `image` (reference §8): admins, the owner, everyone for public and
+    /// Whether `caller` may see `image` (Glance: glance/db/sqlalchemy/api.py, `_image_get` and `is_image_visible`): admins, the owner, everyone for public and
     /// community images and for images without owner, and members of shared images whatever
     /// their answer.
     func canSee(_ image: ImageRecord, _ caller: Caller, in txn: borrowing Transaction<some TransactionAccess>) throws -> Bool {
@@ -114,7 +114,7 @@ public final class ImageCatalog: Sendable {
 
     // MARK: Records
 
-    /// Creates an image from a create request (reference §3.1, §4).
+    /// Creates an image from a create request (Glance: glance/api/v2/router.py; glance/api/v2/images.py, `get_base_properties`).
     public func create(_ body: [String: JSONValue], caller: Caller) async throws -> ImageRecord {
         var id = UUID().uuidString.lowercased()
         if let given = body["id"] {
@@ -338,7 +338,7 @@ public final class ImageCatalog: Sendable {
     }
 
     /// Whether `image` is in `caller`'s list under the query's `visibility` and `member_status`
-    /// (reference §6): by default own images, public ones, and shared ones whose membership has
+    /// (Glance: glance/api/v2/images.py, `RequestDeserializer.index`): by default own images, public ones, and shared ones whose membership has
     /// the asked status; other people's community images only with `visibility=community`.
     func isListed(_ image: ImageRecord, _ caller: Caller, _ query: ImageQuery, in txn: borrowing Transaction<some TransactionAccess>) throws -> Bool {
         guard image.status != "killed", query.matches(image) else { return false }
@@ -363,7 +363,7 @@ public final class ImageCatalog: Sendable {
         }
     }
 
-    /// Deletes the image and releases its data in the same transaction (reference §7.4).
+    /// Deletes the image and releases its data in the same transaction (Glance: glance/domain/__init__.py and glance/api/v2/image_data.py).
     public func delete(_ id: String, caller: Caller) async throws {
         let store = self.store
         try await store.coordinator.submit { txn in
@@ -378,7 +378,7 @@ public final class ImageCatalog: Sendable {
         }
     }
 
-    /// Moves an image between `active` and `deactivated` (reference §7.5).
+    /// Moves an image between `active` and `deactivated` (Glance: glance/domain/__init__.py and glance/api/v2/image_data.py).
     public func setActive(_ id: String, _ active: Bool, caller: Caller) async throws {
         let now = self.now
         try await store.coordinator.submit { txn in
@@ -396,7 +396,7 @@ public final class ImageCatalog: Sendable {
         }
     }
 
-    /// Adds or removes a tag (reference §3.3).
+    /// Adds or removes a tag (Glance: glance/api/v2/router.py).
     public func setTag(_ id: String, _ tag: String, present: Bool, caller: Caller) async throws {
         guard tag.count <= 255 else { throw CatalogError(.badRequest, "Tag is longer than 255 characters.") }
         let now = self.now

@@ -1,6 +1,6 @@
 import Foundation
 
-/// What an image's first bytes say it is: Glance's format inspection (reference §7.2), which
+/// What an image's first bytes say it is: Glance's format inspection (Glance: glance/domain/__init__.py and glance/api/v2/image_data.py), which
 /// keeps an upload declared `qcow2` from being random bytes, and a qcow2 or VMDK that points a
 /// hypervisor at other files (a backing file, an external data file, extents elsewhere) from
 /// being accepted at all. Only headers are read: ``headLength`` bytes from the start.

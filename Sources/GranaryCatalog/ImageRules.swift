@@ -1,7 +1,7 @@
 import GranaryIndex
 import GranaryParsing
 
-/// Glance's attribute rules for images (reference §4), independent of storage and HTTP.
+/// Glance's attribute rules for images (Glance: glance/api/v2/images.py, `get_base_properties`), independent of storage and HTTP.
 enum ImageRules {
     static let containerFormats: Set<String> = ["ami", "ari", "aki", "bare", "ovf", "ova", "docker", "compressed"]
     static let diskFormats: Set<String> = ["ami", "ari", "aki", "vhd", "vhdx", "vmdk", "raw", "qcow2", "vdi", "iso", "ploop"]

@@ -6,7 +6,7 @@ public struct ChunkerParameters: Sendable, Equatable {
     public var maxSize: Int
 
     /// 16 KiB / 64 KiB / 256 KiB (casync's defaults): keeps cross-version dedup of raw and qcow2
-    /// images high (design §4) at about 16k chunks per GB.
+    /// images high (docs/architecture.md) at about 16k chunks per GB.
     public static let standard = ChunkerParameters(minSize: 16 << 10, averageSize: 64 << 10, maxSize: 256 << 10)
 
     public init(minSize: Int, averageSize: Int, maxSize: Int) {

@@ -8,7 +8,7 @@ import NIOCore
 import NIOHTTP1
 
 /// An error answered the way Glance (WebOb) answers it: the body's form is chosen by `Accept`
-/// (reference §2). glanceclient sends `*/*` and parses HTML or text; flat JSON would break it.
+/// (Glance: glance/common/wsgi.py and keystonemiddleware). glanceclient sends `*/*` and parses HTML or text; flat JSON would break it.
 public struct GlanceError: HTTPResponseError, Sendable {
     public let status: HTTPResponse.Status
     public let explanation: String

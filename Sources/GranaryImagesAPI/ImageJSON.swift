@@ -1,7 +1,7 @@
 import Foundation
 import GranaryIndex
 
-/// The image as Glance's serializer shows it (reference §4): base attributes always present
+/// The image as Glance's serializer shows it (Glance: glance/api/v2/images.py, `get_base_properties`): base attributes always present
 /// (null when unset), custom properties only when set, links relative; keys sorted.
 enum ImageJSON {
     /// Writes `image` as one JSON object.

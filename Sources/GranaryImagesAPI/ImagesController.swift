@@ -81,7 +81,7 @@ struct ImagesController: Sendable {
     static let patchV21 = "application/openstack-images-v2.1-json-patch"
     static let patchV20 = "application/openstack-images-v2.0-json-patch"
 
-    /// `PATCH /v2/images/{id}` with either JSON-patch media type (reference §5).
+    /// `PATCH /v2/images/{id}` with either JSON-patch media type (Glance: glance/api/v2/images.py, `RequestDeserializer.update`).
     @Sendable func update(_ request: Request, context: ImagesRequestContext) async throws -> Response {
         try await glanceErrors {
             let contentType = request.headers[.contentType] ?? ""
@@ -182,7 +182,7 @@ struct ImagesController: Sendable {
         }
     }
 
-    /// `PUT /file`: streams the body (chunked or with a length) into the store (reference §7.2).
+    /// `PUT /file`: streams the body (chunked or with a length) into the store (Glance: glance/domain/__init__.py and glance/api/v2/image_data.py).
     @Sendable func upload(_ request: Request, context: ImagesRequestContext) async throws -> Response {
         try await glanceErrors {
             let id = try context.pathParameter("id")

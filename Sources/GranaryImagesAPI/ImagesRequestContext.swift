@@ -30,7 +30,7 @@ public enum AuthMode: Sendable {
     case keystone(KeystoneValidator)
 }
 
-/// Establishes the caller from the request, per ``AuthMode`` (reference §9).
+/// Establishes the caller from the request, per ``AuthMode`` (Glance: glance/api/middleware/context.py).
 ///
 /// Identity headers are taken as sent, not percent-decoded: keystonemiddleware joins roles
 /// with commas, so `X-Roles: reader%2Cadmin` is one (unknown) role. A confirmed identity
@@ -84,7 +84,7 @@ public struct AuthMiddleware: RouterMiddleware {
 
     static let readOnlyMethods: Set<HTTPRequest.Method> = [.get, .head, .options]
 
-    /// keystonemiddleware's 401 (reference §2), naming the identity service to ask for a token.
+    /// keystonemiddleware's 401 (Glance: glance/common/wsgi.py and keystonemiddleware), naming the identity service to ask for a token.
     static func unauthorized(_ keystoneURL: String = "") -> Response {
         let body = #"{"error": {"code": 401, "title": "Unauthorized", "message": "The request you have made requires authentication."}}"#
         return Response(

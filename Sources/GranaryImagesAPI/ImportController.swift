@@ -8,7 +8,7 @@ import Hummingbird
 import NIOCore
 
 /// Interoperable import (v2.6): `PUT /stage`, `POST /import`, the image's tasks (v2.12) and
-/// the `/info` documents clients read to learn what is offered (reference §3.6, §7.6).
+/// the `/info` documents clients read to learn what is offered (Glance: glance/api/v2/router.py; glance/domain/__init__.py and glance/api/v2/image_data.py).
 struct ImportController: Sendable {
     let catalog: ImageCatalog
     /// Runs the web-download and glance-download fetches.

@@ -7,7 +7,7 @@ import Hummingbird
 import NIOCore
 
 /// `/v2/metadefs`: namespaces and their resource-type associations, properties, objects and
-/// tags (reference §3.10), in Glance's shapes: creates 201, updates 200, deletes 204.
+/// tags (Glance: glance/api/v2/router.py), in Glance's shapes: creates 201, updates 200, deletes 204.
 struct MetadefsController: Sendable {
     let catalog: MetadefCatalog
 

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The JSON schemas of `/v2/schemas/*` (reference §3.7), as glanceclient validates against them:
+/// The JSON schemas of `/v2/schemas/*` (Glance: glance/api/v2/router.py), as glanceclient validates against them:
 /// enums, patterns, `additionalProperties: string` and `is_base: false` on the custom properties
 /// from Glance's `etc/schema-image.json`. They must match what the API returns.
 enum Schemas {

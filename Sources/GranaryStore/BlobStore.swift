@@ -14,7 +14,7 @@ public import Logging
 /// *pack* is an append-only file of records; a *manifest* lists a blob's chunks in order; a
 /// *blob* is an upload's bytes, named by the SHA-256 of its manifest.
 ///
-/// Crash safety (design §5): chunk bytes are fdatasync'd before the LMDB transaction that
+/// Crash safety (docs/architecture.md): chunk bytes are fdatasync'd before the LMDB transaction that
 /// references them; each pack's committed length is stored in LMDB and recovery, run only by
 /// the holder of the data directory's exclusive lock, cuts anything beyond it.
 public final class BlobStore: Sendable {

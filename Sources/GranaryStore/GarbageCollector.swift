@@ -77,7 +77,7 @@ extension BlobStore {
     /// Reclaims the space of dead chunks by compacting the packs that hold enough of it, online:
     /// uploads, reads and other GC runs (in this or another process) may go on meanwhile.
     ///
-    /// Safety (design §5, §7): a chunk is reclaimed only if it has been dead for `grace` seconds
+    /// Safety (docs/architecture.md): a chunk is reclaimed only if it has been dead for `grace` seconds
     /// and since before the oldest registered write session began (see ``SessionTicket``), and
     /// only when its row is still dead in the transaction that deletes it. Live records are
     /// copied without re-hashing but CRC-checked, the copies are fdatasync'd before the commit

@@ -48,7 +48,7 @@ public struct PassCosts: Sendable {
     /// Measured once per process, at the first ingest.
     public static let current = PassCosts.measure()
 
-    /// The throughput limit for one stream on `cores` cores (design §4):
+    /// The throughput limit for one stream on `cores` cores (docs/architecture.md):
     /// `1 / max(max_i c_i, Σ c_i / n)` over chunking, chunk SHA-256 and each requested digest.
     public func limitBytesPerSecond(digests requested: [DigestAlgorithm], cores: Int) -> Double {
         let passes = [chunking, chunkSHA256] + requested.map { digests[$0] ?? 0 }

@@ -6,7 +6,7 @@ import Testing
 
 /// The hand-written image JSON against what Foundation makes of the same record.
 @Suite struct ImageJSONTests {
-    /// The reference: Glance's serializer (reference §4) as a dictionary.
+    /// The reference: Glance's serializer (Glance: glance/api/v2/images.py, `get_base_properties`) as a dictionary.
     static func expected(_ image: ImageRecord) -> NSDictionary {
         var object: [String: Any] = image.properties
         func nullable(_ value: Any?) -> Any { value ?? NSNull() }

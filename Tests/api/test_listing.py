@@ -1,4 +1,4 @@
-"""GET /v2/images filters, sorts and pages (reference §6), through glanceclient and raw HTTP."""
+"""GET /v2/images filters, sorts and pages (Glance: glance/api/v2/images.py, `RequestDeserializer.index`), through glanceclient and raw HTTP."""
 import io
 import uuid
 

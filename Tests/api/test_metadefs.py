@@ -197,7 +197,7 @@ def test_metadefs_load_command_beside_a_live_server(tmp_path):
         # Usage errors: Glance's rules for the flags.
         assert run_load(store, "--overwrite", str(test_file))[0] == 2
 
-        # Glance's own catalog, where its package is at hand (../shared/peers/glance-peer.sh installs it).
+        # Glance's own catalog, where its package is at hand (a Glance installed from PyPI).
         glance_metadefs = pathlib.Path.home() / ".cache/granary-peers/venv-glance/etc/glance/metadefs"
         if glance_metadefs.is_dir():
             code, reports, stderr = run_load(store, str(glance_metadefs))
