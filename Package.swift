@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "GranaryIndex", targets: ["GranaryIndex"]),
         .library(name: "GranaryCatalog", targets: ["GranaryCatalog"]),
         .library(name: "GranaryFetch", targets: ["GranaryFetch"]),
+        .library(name: "GranaryHTTP", targets: ["GranaryHTTP"]),
         .library(name: "GranaryImagesAPI", targets: ["GranaryImagesAPI"]),
         .library(name: "GranaryArtifactsAPI", targets: ["GranaryArtifactsAPI"]),
         .library(name: "GranaryBench", targets: ["GranaryBench"]),
@@ -90,11 +91,30 @@ let package = Package(
             ]
         ),
 
-        // MARK: HTTP
+        // MARK: HTTP: what both APIs share (request context, auth, request ids, bodies, ranged
+        // downloads, zero-copy file regions, the server builder, the error classification)
+        .target(
+            name: "GranaryHTTP",
+            dependencies: [
+                "GranaryCatalog", "GranaryStore", "GranaryCodec", "GranaryParsing",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                // Keystone token validation (keystone auth mode).
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+
         .target(
             name: "GranaryImagesAPI",
             dependencies: [
-                "GranaryCatalog", "GranaryIndex", "GranaryStore", "GranaryCodec", "GranaryFetch", "GranaryParsing",
+                "GranaryHTTP", "GranaryCatalog", "GranaryIndex", "GranaryStore", "GranaryCodec", "GranaryFetch", "GranaryParsing",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -114,7 +134,7 @@ let package = Package(
         .target(
             name: "GranaryArtifactsAPI",
             dependencies: [
-                "GranaryImagesAPI", "GranaryCatalog", "GranaryIndex", "GranaryStore", "GranaryCodec", "GranaryFetch", "GranaryParsing",
+                "GranaryHTTP", "GranaryCatalog", "GranaryIndex", "GranaryStore", "GranaryCodec", "GranaryFetch", "GranaryParsing",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -125,7 +145,8 @@ let package = Package(
         .executableTarget(
             name: "granary",
             dependencies: [
-                "GranaryStore", "GranaryCatalog", "GranaryFetch", "GranaryImagesAPI", "GranaryArtifactsAPI", "GranaryBench", "GranaryParsing",
+                "GranaryStore", "GranaryCatalog", "GranaryFetch", "GranaryHTTP", "GranaryImagesAPI", "GranaryArtifactsAPI", "GranaryBench",
+                "GranaryParsing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Configuration", package: "swift-configuration"),
@@ -143,7 +164,7 @@ let package = Package(
         .testTarget(
             name: "GranaryBenchTests",
             dependencies: [
-                "GranaryBench", "GranaryCodec", "GranaryImagesAPI", "GranaryCatalog", "GranaryStore",
+                "GranaryBench", "GranaryCodec", "GranaryHTTP", "GranaryImagesAPI", "GranaryCatalog", "GranaryStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
@@ -160,7 +181,7 @@ let package = Package(
         .testTarget(
             name: "GranaryImagesAPITests",
             dependencies: [
-                "GranaryImagesAPI", "GranaryCatalog", "GranaryStore", "GranaryCodec",
+                "GranaryHTTP", "GranaryImagesAPI", "GranaryCatalog", "GranaryStore", "GranaryCodec",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),

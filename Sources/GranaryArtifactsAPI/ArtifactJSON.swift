@@ -1,6 +1,6 @@
 import Foundation
 import GranaryCatalog
-import GranaryImagesAPI
+import GranaryHTTP
 import GranaryIndex
 import GranaryParsing
 

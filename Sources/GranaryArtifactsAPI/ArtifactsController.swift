@@ -2,7 +2,7 @@ import Foundation
 import GranaryCatalog
 import GranaryCodec
 import GranaryFetch
-import GranaryImagesAPI
+import GranaryHTTP
 import GranaryIndex
 import GranaryParsing
 import GranaryStore
@@ -17,7 +17,7 @@ struct ArtifactsController: Sendable {
     static let patchType = "application/json-patch+json"
     static let locationType = "application/vnd+openstack.glare-custom-location+json"
 
-    func register(on router: RouterGroup<ImagesRequestContext>) {
+    func register(on router: RouterGroup<APIRequestContext>) {
         router.post("admin/verify-external", use: verifyExternal)
         router.put("quotas", use: setQuotas)
         router.get("quotas", use: quotas)
@@ -45,7 +45,7 @@ struct ArtifactsController: Sendable {
         ArtifactJSON.object(artifact, type: catalog.registry.types[artifact.typeName])
     }
 
-    private func slot(_ context: ImagesRequestContext) throws -> BlobSlot {
+    private func slot(_ context: APIRequestContext) throws -> BlobSlot {
         let key = context.catchAllPath()
         return BlobSlot(field: try context.pathParameter("blob"), key: key.isEmpty ? nil : key)
     }
@@ -60,7 +60,7 @@ struct ArtifactsController: Sendable {
     }
 
     /// `POST /admin/verify-external` (admin): re-fetches every external blob, as the CLI does.
-    @Sendable func verifyExternal(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+    @Sendable func verifyExternal(_ request: Request, context: APIRequestContext) async throws -> Response {
         try await glareErrors {
             guard context.caller.isAdmin else { throw GlareError(.forbidden, "Only administrators verify external locations.") }
             let checks = try await ExternalVerifier.verify(catalog, with: fetcher)
@@ -75,14 +75,14 @@ struct ArtifactsController: Sendable {
         values.sorted { $0.key < $1.key }.map { ["quota_name": $0.key, "quota_value": $0.value] }
     }
 
-    @Sendable func setQuotas(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+    @Sendable func setQuotas(_ request: Request, context: APIRequestContext) async throws -> Response {
         try await glareErrors {
             try await catalog.setQuotas(try await jsonBody(request), caller: context.caller)
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "null")))
         }
     }
 
-    @Sendable func quotas(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+    @Sendable func quotas(_ request: Request, context: APIRequestContext) async throws -> Response {
         try await glareErrors {
             let (projects, defaults) = try catalog.allQuotas(caller: context.caller)
             return try json([
@@ -91,26 +91,26 @@ struct ArtifactsController: Sendable {
         }
     }
 
-    @Sendable func projectQuotas(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+    @Sendable func projectQuotas(_ request: Request, context: APIRequestContext) async throws -> Response {
         try await glareErrors {
             let (project, values) = try catalog.projectQuotas(context.optionalPathParameter("project"), caller: context.caller)
             return try json([["project_id": project, "project_quotas": Self.quotaList(values)]])
         }
     }
 
-    @Sendable func schemas(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+    @Sendable func schemas(_ request: Request, context: APIRequestContext) async throws -> Response {
         let all = catalog.registry.types.mapValues(ArtifactJSON.schema)
         return try json(["schemas": all], contentType: "application/schema+json")
     }
 
-    @Sendable func schema(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+    @Sendable func schema(_ request: Request, context: APIRequestContext) async throws -> Response {
         try await glareErrors {
             let type = try catalog.registry.type(try context.pathParameter("type"))
             return try json(["schemas": [type.name: ArtifactJSON.schema(type)]], contentType: "application/schema+json")
         }
     }
 
-    @Sendable func list(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+    @Sendable func list(_ request: Request, context: APIRequestContext) async throws -> Response {
         try await glareErrors {
             let typeName = try context.pathParameter("type")
             let all = typeName == ArtifactTypeRegistry.all
@@ -134,7 +134,7 @@ struct ArtifactsController: Sendable {
         }
     }
 
-    @Sendable func create(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+    @Sendable func create(_ request: Request, context: APIRequestContext) async throws -> Response {
         try await glareErrors {
             guard case .object(let body) = try await jsonBody(request) else { throw GlareError(.badRequest, "The body must be a JSON object.") }
             let artifact = try await catalog.create(try context.pathParameter("type"), body, caller: context.caller)
@@ -142,7 +142,7 @@ struct ArtifactsController: Sendable {
         }
     }
 
-    @Sendable func show(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+    @Sendable func show(_ request: Request, context: APIRequestContext) async throws -> Response {
         try await glareErrors {
             let artifact = try catalog.show(try context.pathParameter("type"), try context.pathParameter("id"), caller: context.caller)
             return try json(
@@ -151,7 +151,7 @@ struct ArtifactsController: Sendable {
         }
     }
 
-    @Sendable func update(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+    @Sendable func update(_ request: Request, context: APIRequestContext) async throws -> Response {
         try await glareErrors {
             let patch = try await jsonBody(request, types: [Self.patchType, "application/json"])
             let artifact = try await catalog.update(
@@ -160,7 +160,7 @@ struct ArtifactsController: Sendable {
         }
     }
 
-    @Sendable func delete(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+    @Sendable func delete(_ request: Request, context: APIRequestContext) async throws -> Response {
         try await glareErrors {
             try await catalog.delete(try context.pathParameter("type"), try context.pathParameter("id"), caller: context.caller)
             return Response(status: .noContent)
@@ -168,7 +168,7 @@ struct ArtifactsController: Sendable {
     }
 
     /// `PUT …/{blob}[/{key}]`: raw bytes of any content type, streamed into the store.
-    @Sendable func upload(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+    @Sendable func upload(_ request: Request, context: APIRequestContext) async throws -> Response {
         try await glareErrors {
             guard let contentType = request.headers[.contentType], !contentType.isEmpty else {
                 throw GlareError(.unsupportedMediaType, "A blob upload needs a Content-Type.")
@@ -188,7 +188,7 @@ struct ArtifactsController: Sendable {
     /// digests, and refuses with 400 when a digest the client sent does not match the bytes.
     /// With `artifacts.external.copy` the bytes also go into the store, and the blob is then an
     /// ordinary internal one.
-    func setLocation(_ request: Request, _ context: ImagesRequestContext) async throws -> Response {
+    func setLocation(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         guard case .object(let body) = try await jsonBody(request, types: [Self.locationType]), case .string(let url)? = body["url"] else {
             throw GlareError(.badRequest, "An external location needs {\"url\": \"https://…\"}.")
         }
@@ -227,7 +227,7 @@ struct ArtifactsController: Sendable {
 
     /// `GET …/{blob}[/{key}]`: the bytes, a single `Range` as 206, `Content-MD5` in base64 (RFC
     /// 1864, where Glare sent hex) and the sha256 as `Repr-Digest`.
-    @Sendable func download(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+    @Sendable func download(_ request: Request, context: APIRequestContext) async throws -> Response {
         try await glareErrors {
             let type = try context.pathParameter("type")
             let id = try context.pathParameter("id")
@@ -259,7 +259,7 @@ struct ArtifactsController: Sendable {
         }
     }
 
-    @Sendable func deleteBlob(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+    @Sendable func deleteBlob(_ request: Request, context: APIRequestContext) async throws -> Response {
         try await glareErrors {
             let artifact = try await catalog.deleteBlob(
                 try context.pathParameter("type"), try context.pathParameter("id"), try slot(context), caller: context.caller)

@@ -1,7 +1,7 @@
 import Foundation
 public import GranaryCatalog
 public import GranaryFetch
-public import GranaryImagesAPI
+public import GranaryHTTP
 import HTTPTypes
 public import Hummingbird
 import NIOCore
@@ -10,9 +10,9 @@ import NIOCore
 /// `/` and `/versions` (300), the shared auth modes and request ids, and the artifact routes.
 public func buildArtifactsRouter(
     catalog: ArtifactCatalog, auth: AuthMode = .noauth, external: ExternalFetchPolicy = ExternalFetchPolicy()
-) -> Router<ImagesRequestContext> {
-    let router = Router(context: ImagesRequestContext.self)
-    router.add(middleware: RequestIDMiddleware())
+) -> Router<APIRequestContext> {
+    let router = Router(context: APIRequestContext.self)
+    router.add(middleware: RequestIDMiddleware(format: .glare))
     for path in ["/", "/versions"] {
         router.get(RouterPath(path)) { _, _ in
             let document: [String: Any] = [
@@ -27,6 +27,6 @@ public func buildArtifactsRouter(
         }
     }
     ArtifactsController(catalog: catalog, fetcher: ExternalFetcher(policy: external)).register(
-        on: router.group().add(middleware: AuthMiddleware(mode: auth) { GlareError($0, $1) }))
+        on: router.group().add(middleware: AuthMiddleware(mode: auth, format: .glare)))
     return router
 }

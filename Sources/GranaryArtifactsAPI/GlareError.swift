@@ -1,13 +1,13 @@
 import Foundation
 import GranaryCatalog
-import GranaryImagesAPI
+public import GranaryHTTP
 public import HTTPTypes
 public import Hummingbird
 import NIOCore
 
 /// An error in Glare's body format (`glare/api/middleware/fault.py`):
 /// `{"code", "title", "explanation", "error": {"message", "type"}}`.
-public struct GlareError: HTTPResponseError, Sendable {
+public struct GlareError: APIErrorResponse, Sendable {
     public let status: HTTPResponse.Status
     public let message: String
     public var headers: HTTPFields = [:]
@@ -56,4 +56,9 @@ public struct GlareError: HTTPResponseError, Sendable {
 /// Runs a handler body, turning domain and store errors into Glare's error responses.
 func glareErrors<R>(_ body: () async throws -> R) async throws -> R {
     do { return try await body() } catch { throw GlareError(error) }
+}
+
+extension ErrorFormat {
+    /// The artifacts API's errors: Glare's bodies.
+    public static let glare = ErrorFormat { GlareError($0, $1) }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import GranaryCatalog
+import GranaryHTTP
 public import GranaryStore
 import HTTPTypes
 import Hummingbird
@@ -16,14 +17,14 @@ struct AdminController: Sendable {
     let store: BlobStore
     let gc: GCRunner
 
-    func register(on router: RouterGroup<ImagesRequestContext>) {
+    func register(on router: RouterGroup<APIRequestContext>) {
         let admin = router.group("admin")
         admin.get("stats", use: stats)
         admin.get("gc", use: gcStatus)
         admin.post("gc", use: startGC)
     }
 
-    private func requireAdmin(_ context: ImagesRequestContext) throws {
+    private func requireAdmin(_ context: APIRequestContext) throws {
         guard context.caller.isAdmin else { throw GlanceError(.forbidden, "Only administrators may use /admin.") }
     }
 
@@ -34,18 +35,18 @@ struct AdminController: Sendable {
             status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
     }
 
-    @Sendable func stats(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+    @Sendable func stats(_ request: Request, context: APIRequestContext) async throws -> Response {
         try requireAdmin(context)
         let stats = try store.stats()
         return try json(StatsDocument(stats, lastGC: gc.status.last))
     }
 
-    @Sendable func gcStatus(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+    @Sendable func gcStatus(_ request: Request, context: APIRequestContext) async throws -> Response {
         try requireAdmin(context)
         return try json(GCStatusDocument(gc.status))
     }
 
-    @Sendable func startGC(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+    @Sendable func startGC(_ request: Request, context: APIRequestContext) async throws -> Response {
         try requireAdmin(context)
         var options = gc.defaults
         let body = try await request.body.collect(upTo: 64 << 10)

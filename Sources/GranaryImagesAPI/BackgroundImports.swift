@@ -1,6 +1,7 @@
 import Foundation
 import GranaryCatalog
 public import GranaryFetch
+import GranaryHTTP
 import GranaryIndex
 import GranaryParsing
 import Logging

@@ -1,4 +1,5 @@
 import GranaryCatalog
+import GranaryHTTP
 import HTTPTypes
 import Hummingbird
 
@@ -12,7 +13,7 @@ struct CacheController: Sendable {
         table.add("cache/:id", [(.put, queue), (.delete, remove)])
     }
 
-    @Sendable func list(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+    @Sendable func list(_ request: Request, context: APIRequestContext) async throws -> Response {
         try await glanceErrors {
             let listing = try catalog.cacheListing(caller: context.caller)
             let cached: [[String: Any]] = listing.cached.map { image in
@@ -25,14 +26,14 @@ struct CacheController: Sendable {
         }
     }
 
-    @Sendable func queue(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+    @Sendable func queue(_ request: Request, context: APIRequestContext) async throws -> Response {
         try await glanceErrors {
             try catalog.queueForCache(try context.pathParameter("id"), caller: context.caller)
             return Response(status: .accepted)
         }
     }
 
-    @Sendable func remove(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+    @Sendable func remove(_ request: Request, context: APIRequestContext) async throws -> Response {
         try await glanceErrors {
             try catalog.removeFromCache(try context.pathParameter("id"), caller: context.caller)
             return Response(status: .noContent)
@@ -41,7 +42,7 @@ struct CacheController: Sendable {
 
     static let clearTarget = HTTPField.Name.cacheClearTarget
 
-    @Sendable func clear(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+    @Sendable func clear(_ request: Request, context: APIRequestContext) async throws -> Response {
         let header = request.headers[Self.clearTarget] ?? ""
         let target = CacheClearTarget(rawValue: header)
         guard header.isEmpty || target != nil else {

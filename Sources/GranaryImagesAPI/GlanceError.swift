@@ -1,5 +1,6 @@
 import Foundation
 public import GranaryCatalog
+public import GranaryHTTP
 import GranaryParsing
 import GranaryStore
 public import HTTPTypes
@@ -9,7 +10,7 @@ import NIOHTTP1
 
 /// An error answered the way Glance (WebOb) answers it: the body's form is chosen by `Accept`
 /// (Glance: glance/common/wsgi.py and keystonemiddleware). glanceclient sends `*/*` and parses HTML or text; flat JSON would break it.
-public struct GlanceError: HTTPResponseError, Sendable {
+public struct GlanceError: APIErrorResponse, Sendable {
     public let status: HTTPResponse.Status
     public let explanation: String
     public var headers: HTTPFields = [:]
@@ -51,26 +52,6 @@ public struct GlanceError: HTTPResponseError, Sendable {
     }
 }
 
-/// The one mapping of errors to an HTTP status and a message, shared by both APIs' error
-/// formats: a domain error says what the client did; framework and framing errors are the
-/// client's too; anything else is the server's, and its text is kept out of the answer.
-public enum APIError {
-    public static func classify(_ error: any Error) -> (HTTPResponse.Status, String) {
-        switch error {
-        case let error as CatalogError: (error.code.httpStatus, error.message)
-        case let error as BadRequest: (.badRequest, error.description)
-        // Hummingbird's own: a body over the collect limit (413) and the like.
-        case let error as HTTPError: (error.status, error.body ?? error.status.reasonPhrase)
-        case is NIOTooManyBytesError: (.contentTooLarge, "The request body is too large.")
-        case is HTTPParserError: (.badRequest, "The request could not be parsed (bad HTTP framing).")
-        case let error as StoreError where error.code == .io && error.message.contains("No space left"):
-            (.contentTooLarge, "Image storage media is full: \(error.message)")
-        case let error as StoreError: (.internalServerError, "The store failed: \(error)")
-        default: (.internalServerError, "\(error)")
-        }
-    }
-}
-
 extension GlanceError {
     /// Text safe inside HTML, as WebOb escapes an explanation (request text is echoed in them).
     static func htmlEscaped(_ text: String) -> String {
@@ -90,18 +71,7 @@ extension GlanceError {
     }
 }
 
-extension CatalogError.Code {
-    /// The HTTP status of a domain error, the same for the images and the artifacts API.
-    public var httpStatus: HTTPResponse.Status {
-        switch self {
-        case .badRequest: .badRequest
-        case .forbidden: .forbidden
-        case .notFound: .notFound
-        case .conflict: .conflict
-        case .gone: .gone
-        case .payloadTooLarge: .contentTooLarge
-        case .unsupportedMediaType: .unsupportedMediaType
-        case .rangeNotSatisfiable: .rangeNotSatisfiable
-        }
-    }
+extension ErrorFormat {
+    /// The images API's errors: Glance's bodies.
+    public static let glance = ErrorFormat { GlanceError($0, $1) }
 }

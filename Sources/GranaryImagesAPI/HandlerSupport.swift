@@ -1,4 +1,5 @@
 import Foundation
+import GranaryHTTP
 import GranaryIndex
 import GranaryParsing
 import HTTPTypes
@@ -6,7 +7,7 @@ import Hummingbird
 import NIOCore
 
 /// A route handler of the images API.
-typealias Handler = @Sendable (Request, ImagesRequestContext) async throws -> Response
+typealias Handler = @Sendable (Request, APIRequestContext) async throws -> Response
 
 /// Runs a handler body, turning domain and store errors into Glance's error responses.
 func glanceErrors<R>(_ body: () async throws -> R) async throws -> R {
@@ -47,7 +48,7 @@ struct RouteTable {
         routes.append((path, handlers))
     }
 
-    func register(on router: RouterGroup<ImagesRequestContext>, prefixes: [String]) {
+    func register(on router: RouterGroup<APIRequestContext>, prefixes: [String]) {
         for prefix in prefixes {
             for route in routes {
                 let path = RouterPath(route.path.isEmpty ? prefix : prefix + "/" + route.path)

@@ -1,4 +1,5 @@
 import Foundation
+import GranaryHTTP
 import GranaryIndex
 
 /// The image as Glance's serializer shows it (Glance: glance/api/v2/images.py, `get_base_properties`): base attributes always present

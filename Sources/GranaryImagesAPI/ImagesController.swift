@@ -1,6 +1,7 @@
 import Foundation
 import GranaryCatalog
 import GranaryCodec
+import GranaryHTTP
 import GranaryIndex
 import GranaryParsing
 import GranaryStore
@@ -40,7 +41,7 @@ struct ImagesController: Sendable {
         }
     }
 
-    @Sendable func create(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+    @Sendable func create(_ request: Request, context: APIRequestContext) async throws -> Response {
         try await glanceErrors {
             let image = try await catalog.create(try await requestJSONObject(request), caller: context.caller)
             let location = "http://\(request.head.authority ?? "127.0.0.1:9292")/v2/images/\(image.id)"
@@ -52,13 +53,13 @@ struct ImagesController: Sendable {
         }
     }
 
-    @Sendable func show(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+    @Sendable func show(_ request: Request, context: APIRequestContext) async throws -> Response {
         try await glanceErrors {
             jsonResponse(bytes: ImageJSON.bytes(try catalog.show(try context.pathParameter("id"), caller: context.caller)))
         }
     }
 
-    @Sendable func list(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+    @Sendable func list(_ request: Request, context: APIRequestContext) async throws -> Response {
         try await glanceErrors {
             let parameters = try request.queryItems()
             let query = try ImageQuery(parameters: parameters)
@@ -82,7 +83,7 @@ struct ImagesController: Sendable {
     static let patchV20 = "application/openstack-images-v2.0-json-patch"
 
     /// `PATCH /v2/images/{id}` with either JSON-patch media type (Glance: glance/api/v2/images.py, `RequestDeserializer.update`).
-    @Sendable func update(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+    @Sendable func update(_ request: Request, context: APIRequestContext) async throws -> Response {
         try await glanceErrors {
             let contentType = request.headers[.contentType] ?? ""
             let draft4 = contentType.hasPrefix(Self.patchV20)
@@ -100,7 +101,7 @@ struct ImagesController: Sendable {
         }
     }
 
-    @Sendable func delete(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+    @Sendable func delete(_ request: Request, context: APIRequestContext) async throws -> Response {
         try await glanceErrors {
             try await catalog.delete(try context.pathParameter("id"), caller: context.caller)
             return Response(status: .noContent)
@@ -115,7 +116,7 @@ struct ImagesController: Sendable {
         ]
     }
 
-    @Sendable func addMember(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+    @Sendable func addMember(_ request: Request, context: APIRequestContext) async throws -> Response {
         try await glanceErrors {
             guard case .string(let member)? = try await requestJSONObject(request)["member"] else {
                 throw GlanceError(.badRequest, "Member to be added not specified")
@@ -125,14 +126,14 @@ struct ImagesController: Sendable {
         }
     }
 
-    @Sendable func listMembers(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+    @Sendable func listMembers(_ request: Request, context: APIRequestContext) async throws -> Response {
         try await glanceErrors {
             let members = try catalog.listMembers(try context.pathParameter("id"), caller: context.caller)
             return try jsonResponse(["members": members.map(Self.memberObject), "schema": "/v2/schemas/members"])
         }
     }
 
-    @Sendable func showMember(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+    @Sendable func showMember(_ request: Request, context: APIRequestContext) async throws -> Response {
         try await glanceErrors {
             let record = try catalog.getMember(
                 try context.pathParameter("id"), member: try context.pathParameter("member"), caller: context.caller)
@@ -140,7 +141,7 @@ struct ImagesController: Sendable {
         }
     }
 
-    @Sendable func updateMember(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+    @Sendable func updateMember(_ request: Request, context: APIRequestContext) async throws -> Response {
         try await glanceErrors {
             guard case .string(let status)? = try await requestJSONObject(request)["status"] else {
                 throw GlanceError(.badRequest, "Status not specified")
@@ -151,7 +152,7 @@ struct ImagesController: Sendable {
         }
     }
 
-    @Sendable func removeMember(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+    @Sendable func removeMember(_ request: Request, context: APIRequestContext) async throws -> Response {
         try await glanceErrors {
             try await catalog.removeMember(
                 try context.pathParameter("id"), member: try context.pathParameter("member"), caller: context.caller)
@@ -159,14 +160,14 @@ struct ImagesController: Sendable {
         }
     }
 
-    @Sendable func setActive(_ request: Request, _ context: ImagesRequestContext, _ active: Bool) async throws -> Response {
+    @Sendable func setActive(_ request: Request, _ context: APIRequestContext, _ active: Bool) async throws -> Response {
         try await glanceErrors {
             try await catalog.setActive(try context.pathParameter("id"), active, caller: context.caller)
             return Response(status: .noContent)
         }
     }
 
-    @Sendable func addTag(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+    @Sendable func addTag(_ request: Request, context: APIRequestContext) async throws -> Response {
         try await glanceErrors {
             try await catalog.setTag(
                 try context.pathParameter("id"), try context.pathParameter("tag"), present: true, caller: context.caller)
@@ -174,7 +175,7 @@ struct ImagesController: Sendable {
         }
     }
 
-    @Sendable func removeTag(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+    @Sendable func removeTag(_ request: Request, context: APIRequestContext) async throws -> Response {
         try await glanceErrors {
             try await catalog.setTag(
                 try context.pathParameter("id"), try context.pathParameter("tag"), present: false, caller: context.caller)
@@ -183,7 +184,7 @@ struct ImagesController: Sendable {
     }
 
     /// `PUT /file`: streams the body (chunked or with a length) into the store (Glance: glance/domain/__init__.py and glance/api/v2/image_data.py).
-    @Sendable func upload(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+    @Sendable func upload(_ request: Request, context: APIRequestContext) async throws -> Response {
         try await glanceErrors {
             let id = try context.pathParameter("id")
             _ = try await catalog.upload(id, caller: context.caller, declaredSize: try ImageBody.declaredSize(request)) { sink in
@@ -194,7 +195,7 @@ struct ImagesController: Sendable {
     }
 
     /// `GET /file`: the data with `Content-MD5`, a single `Range` as 206, 204 without data.
-    @Sendable func download(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+    @Sendable func download(_ request: Request, context: APIRequestContext) async throws -> Response {
         try await glanceErrors {
             let id = try context.pathParameter("id")
             let full = try catalog.download(id, caller: context.caller, range: nil)

@@ -1,5 +1,6 @@
 import Foundation
 public import GranaryCatalog
+public import GranaryHTTP
 public import GranaryStore
 import HTTPTypes
 public import Hummingbird
@@ -9,11 +10,11 @@ import NIOCore
 /// With a GC runner, the admin routes (`/admin/stats`, `/admin/gc`) join too.
 public func buildImagesRouter(
     catalog: ImageCatalog? = nil, auth: AuthMode = .noauth, gc: GCRunner? = nil, imports: BackgroundImports = BackgroundImports()
-) -> Router<ImagesRequestContext> {
-    let router = Router(context: ImagesRequestContext.self)
-    router.add(middleware: RequestIDMiddleware())
+) -> Router<APIRequestContext> {
+    let router = Router(context: APIRequestContext.self)
+    router.add(middleware: RequestIDMiddleware(format: .glance))
     if let catalog {
-        let api = router.group().add(middleware: AuthMiddleware(mode: auth)).add(middleware: RequestShapeMiddleware())
+        let api = router.group().add(middleware: AuthMiddleware(mode: auth, format: .glance)).add(middleware: RequestShapeMiddleware())
         var table = RouteTable()
         ImagesController(catalog: catalog).add(to: &table)
         ImportController(catalog: catalog, imports: imports).add(to: &table)

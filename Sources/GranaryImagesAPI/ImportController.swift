@@ -1,6 +1,7 @@
 import Foundation
 import GranaryCatalog
 import GranaryFetch
+import GranaryHTTP
 import GranaryIndex
 import GranaryParsing
 import HTTPTypes
@@ -28,7 +29,7 @@ struct ImportController: Sendable {
         }
     }
 
-    @Sendable func stage(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+    @Sendable func stage(_ request: Request, context: APIRequestContext) async throws -> Response {
         try await glanceErrors {
             let id = try context.pathParameter("id")
             try await catalog.stage(id, caller: context.caller, declaredSize: try ImageBody.declaredSize(request)) { sink in
@@ -38,10 +39,10 @@ struct ImportController: Sendable {
         }
     }
 
-    @Sendable func importImage(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+    @Sendable func importImage(_ request: Request, context: APIRequestContext) async throws -> Response {
         try await glanceErrors {
             let body = try await requestJSONObject(request)
-            let requestID = request.headers[RequestIDMiddleware<ImagesRequestContext>.headerName]
+            let requestID = request.headers[RequestIDMiddleware<APIRequestContext>.headerName]
             let method = try ImageCatalog.importMethod(body)
             let enabled = catalog.settings.importMethods.contains(method)
             var uri: String?
@@ -73,14 +74,14 @@ struct ImportController: Sendable {
         }
     }
 
-    @Sendable func tasks(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+    @Sendable func tasks(_ request: Request, context: APIRequestContext) async throws -> Response {
         try await glanceErrors {
             let tasks = try catalog.tasks(of: try context.pathParameter("id"), caller: context.caller)
             return try jsonResponse(["tasks": tasks.map(Self.object)])
         }
     }
 
-    @Sendable func listTasks(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+    @Sendable func listTasks(_ request: Request, context: APIRequestContext) async throws -> Response {
         try await glanceErrors {
             let query = try request.queryItems()
             func value(_ name: String) -> String? { query.last { $0.0 == name }?.1 }
@@ -90,11 +91,11 @@ struct ImportController: Sendable {
         }
     }
 
-    @Sendable func showTask(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+    @Sendable func showTask(_ request: Request, context: APIRequestContext) async throws -> Response {
         try await glanceErrors { try jsonResponse(Self.apiObject(try catalog.task(try context.pathParameter("task"), caller: context.caller))) }
     }
 
-    @Sendable func createTask(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+    @Sendable func createTask(_ request: Request, context: APIRequestContext) async throws -> Response {
         let body = try await requestJSONObject(request)
         do { try catalog.createTask(body, caller: context.caller) } catch { throw GlanceError(error) }
     }
@@ -113,7 +114,7 @@ struct ImportController: Sendable {
         return object
     }
 
-    @Sendable func infoImport(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+    @Sendable func infoImport(_ request: Request, context: APIRequestContext) async throws -> Response {
         try jsonResponse([
             "import-methods": ["description": "Import methods available.", "type": "array", "value": catalog.settings.importMethods]
         ])

@@ -1,5 +1,6 @@
 import Foundation
 import GranaryCatalog
+import GranaryHTTP
 import GranaryIndex
 import GranaryParsing
 import HTTPTypes
@@ -80,7 +81,7 @@ struct MetadefsController: Sendable {
 
     // MARK: Namespaces
 
-    @Sendable func resourceTypes(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+    @Sendable func resourceTypes(_ request: Request, context: APIRequestContext) async throws -> Response {
         try await glanceErrors {
             var names = Set(MetadefCatalog.builtinResourceTypes)
             for namespace in try catalog.all(caller: context.caller) {
@@ -91,7 +92,7 @@ struct MetadefsController: Sendable {
         }
     }
 
-    @Sendable func listNamespaces(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+    @Sendable func listNamespaces(_ request: Request, context: APIRequestContext) async throws -> Response {
         try await glanceErrors {
             let parameters = try request.queryItems()
             let (page, next) = try catalog.list(caller: context.caller, query: try MetadefNamespaceQuery(parameters: parameters))
@@ -105,20 +106,20 @@ struct MetadefsController: Sendable {
         }
     }
 
-    @Sendable func createNamespace(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+    @Sendable func createNamespace(_ request: Request, context: APIRequestContext) async throws -> Response {
         try await glanceErrors {
             let namespace = try await catalog.create(try await requestJSONObject(request), caller: context.caller)
             return try jsonResponse(Self.namespaceObject(namespace, full: true), status: .created)
         }
     }
 
-    @Sendable func showNamespace(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+    @Sendable func showNamespace(_ request: Request, context: APIRequestContext) async throws -> Response {
         try await glanceErrors {
             try jsonResponse(Self.namespaceObject(try catalog.show(try context.pathParameter("ns"), caller: context.caller), full: true))
         }
     }
 
-    @Sendable func updateNamespace(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+    @Sendable func updateNamespace(_ request: Request, context: APIRequestContext) async throws -> Response {
         try await glanceErrors {
             let body = try await requestJSONObject(request)
             let namespace = try await catalog.update(try context.pathParameter("ns"), body, caller: context.caller)
@@ -126,7 +127,7 @@ struct MetadefsController: Sendable {
         }
     }
 
-    @Sendable func deleteNamespace(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+    @Sendable func deleteNamespace(_ request: Request, context: APIRequestContext) async throws -> Response {
         try await glanceErrors {
             try await catalog.delete(try context.pathParameter("ns"), caller: context.caller)
             return Response(status: .noContent)
@@ -134,19 +135,19 @@ struct MetadefsController: Sendable {
     }
 
     /// Reads the namespace the caller may see, for the list and show routes inside it.
-    private func visible(_ context: ImagesRequestContext) throws -> MetadefNamespace {
+    private func visible(_ context: APIRequestContext) throws -> MetadefNamespace {
         try catalog.show(try context.pathParameter("ns"), caller: context.caller)
     }
 
     /// A change inside the namespace of the route.
     private func modify<R: Sendable>(
-        _ context: ImagesRequestContext, _ change: @escaping @Sendable (inout MetadefNamespace, Int) throws -> R
+        _ context: APIRequestContext, _ change: @escaping @Sendable (inout MetadefNamespace, Int) throws -> R
     ) async throws -> R {
         try await catalog.modify(try context.pathParameter("ns"), caller: context.caller, change)
     }
 
     /// `DELETE …/{properties,objects,tags}/{name}`.
-    private func delete(_ section: MetadefNamespace.Section, _ context: ImagesRequestContext) async throws -> Response {
+    private func delete(_ section: MetadefNamespace.Section, _ context: APIRequestContext) async throws -> Response {
         try await glanceErrors {
             let name = try context.pathParameter("name")
             try await modify(context) { namespace, _ in
@@ -157,7 +158,7 @@ struct MetadefsController: Sendable {
     }
 
     /// `DELETE …/{properties,objects,tags}`: all of them.
-    private func deleteAll(_ section: MetadefNamespace.Section, _ context: ImagesRequestContext) async throws -> Response {
+    private func deleteAll(_ section: MetadefNamespace.Section, _ context: APIRequestContext) async throws -> Response {
         try await glanceErrors {
             try await modify(context) { namespace, _ in namespace.removeAll(section) }
             return Response(status: .noContent)
@@ -166,11 +167,11 @@ struct MetadefsController: Sendable {
 
     // MARK: Resource type associations
 
-    @Sendable func listAssociations(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+    @Sendable func listAssociations(_ request: Request, context: APIRequestContext) async throws -> Response {
         try await glanceErrors { try jsonResponse(["resource_type_associations": try visible(context).resourceTypes.map(Self.associationObject)]) }
     }
 
-    @Sendable func createAssociation(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+    @Sendable func createAssociation(_ request: Request, context: APIRequestContext) async throws -> Response {
         try await glanceErrors {
             let body = JSONValue.object(try await requestJSONObject(request))
             let association = try await modify(context) { namespace, now in
@@ -185,7 +186,7 @@ struct MetadefsController: Sendable {
         }
     }
 
-    @Sendable func deleteAssociation(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+    @Sendable func deleteAssociation(_ request: Request, context: APIRequestContext) async throws -> Response {
         try await glanceErrors {
             let name = try context.pathParameter("name")
             try await modify(context) { namespace, _ in
@@ -200,11 +201,11 @@ struct MetadefsController: Sendable {
 
     // MARK: Properties
 
-    @Sendable func listProperties(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+    @Sendable func listProperties(_ request: Request, context: APIRequestContext) async throws -> Response {
         try await glanceErrors { try jsonResponse(["properties": try visible(context).properties.mapValues(\.foundationObject)]) }
     }
 
-    @Sendable func showProperty(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+    @Sendable func showProperty(_ request: Request, context: APIRequestContext) async throws -> Response {
         try await glanceErrors {
             let name = try context.pathParameter("name")
             let namespace = try visible(context)
@@ -213,7 +214,7 @@ struct MetadefsController: Sendable {
         }
     }
 
-    @Sendable func createProperty(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+    @Sendable func createProperty(_ request: Request, context: APIRequestContext) async throws -> Response {
         try await glanceErrors {
             let body = try await requestJSONObject(request)
             guard case .string(let name)? = body["name"], !name.isEmpty else { throw GlanceError(.badRequest, "A property needs a 'name'.") }
@@ -226,7 +227,7 @@ struct MetadefsController: Sendable {
         }
     }
 
-    @Sendable func updateProperty(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+    @Sendable func updateProperty(_ request: Request, context: APIRequestContext) async throws -> Response {
         try await glanceErrors {
             let name = try context.pathParameter("name")
             let body = try await requestJSONObject(request)
@@ -248,7 +249,7 @@ struct MetadefsController: Sendable {
 
     // MARK: Objects
 
-    @Sendable func listObjects(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+    @Sendable func listObjects(_ request: Request, context: APIRequestContext) async throws -> Response {
         try await glanceErrors {
             let namespace = try visible(context)
             let objects = namespace.objects.values.sorted { $0.name < $1.name }.map { Self.objectObject($0, in: namespace) }
@@ -256,7 +257,7 @@ struct MetadefsController: Sendable {
         }
     }
 
-    @Sendable func showObject(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+    @Sendable func showObject(_ request: Request, context: APIRequestContext) async throws -> Response {
         try await glanceErrors {
             let name = try context.pathParameter("name")
             let namespace = try visible(context)
@@ -265,7 +266,7 @@ struct MetadefsController: Sendable {
         }
     }
 
-    @Sendable func createObject(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+    @Sendable func createObject(_ request: Request, context: APIRequestContext) async throws -> Response {
         try await glanceErrors {
             let body = JSONValue.object(try await requestJSONObject(request))
             let (object, namespace) = try await modify(context) { namespace, now in
@@ -278,7 +279,7 @@ struct MetadefsController: Sendable {
         }
     }
 
-    @Sendable func updateObject(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+    @Sendable func updateObject(_ request: Request, context: APIRequestContext) async throws -> Response {
         try await glanceErrors {
             let name = try context.pathParameter("name")
             let body = JSONValue.object(try await requestJSONObject(request))
@@ -299,14 +300,14 @@ struct MetadefsController: Sendable {
 
     // MARK: Tags
 
-    @Sendable func listTags(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+    @Sendable func listTags(_ request: Request, context: APIRequestContext) async throws -> Response {
         try await glanceErrors {
             let tags = try visible(context).tags.values.sorted { $0.name < $1.name }.map(Self.tagObject)
             return try jsonResponse(["tags": tags])
         }
     }
 
-    @Sendable func showTag(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+    @Sendable func showTag(_ request: Request, context: APIRequestContext) async throws -> Response {
         try await glanceErrors {
             let name = try context.pathParameter("name")
             let namespace = try visible(context)
@@ -317,7 +318,7 @@ struct MetadefsController: Sendable {
 
     /// `POST …/tags` `{"tags": [{"name": …}, …]}`: replaces the namespace's tags, or adds to them
     /// with `X-Openstack-Append: True` (Glance's rule).
-    @Sendable func createTags(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+    @Sendable func createTags(_ request: Request, context: APIRequestContext) async throws -> Response {
         try await glanceErrors {
             let names = try MetadefCatalog.items(try await requestJSONObject(request)["tags"], "tags").map(MetadefCatalog.tagName)
             guard Set(names).count == names.count else { throw GlanceError(.conflict, "Duplicate tag names in the request.") }
@@ -334,7 +335,7 @@ struct MetadefsController: Sendable {
         }
     }
 
-    @Sendable func createTag(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+    @Sendable func createTag(_ request: Request, context: APIRequestContext) async throws -> Response {
         try await glanceErrors {
             let name = try context.pathParameter("name")
             let tag = try await modify(context) { namespace, now in
@@ -347,7 +348,7 @@ struct MetadefsController: Sendable {
         }
     }
 
-    @Sendable func updateTag(_ request: Request, context: ImagesRequestContext) async throws -> Response {
+    @Sendable func updateTag(_ request: Request, context: APIRequestContext) async throws -> Response {
         try await glanceErrors {
             let name = try context.pathParameter("name")
             let renamed = try MetadefCatalog.tagName(.object(try await requestJSONObject(request)))

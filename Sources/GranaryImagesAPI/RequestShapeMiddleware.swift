@@ -1,3 +1,4 @@
+import GranaryHTTP
 import HTTPTypes
 import Hummingbird
 
@@ -8,7 +9,7 @@ import Hummingbird
 /// - a body where none is expected is 400, as Glance's `body_reject` routes answer: reads,
 ///   deletes, deactivate/reactivate and tag changes. A body there is a client bug.
 struct RequestShapeMiddleware: RouterMiddleware {
-    typealias Context = ImagesRequestContext
+    typealias Context = APIRequestContext
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path

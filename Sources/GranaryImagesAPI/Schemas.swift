@@ -1,4 +1,5 @@
 import Foundation
+import GranaryHTTP
 
 /// The JSON schemas of `/v2/schemas/*` (Glance: glance/api/v2/router.py), as glanceclient validates against them:
 /// enums, patterns, `additionalProperties: string` and `is_base: false` on the custom properties

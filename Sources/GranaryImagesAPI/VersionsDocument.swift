@@ -1,3 +1,5 @@
+import GranaryHTTP
+
 /// Glance's version discovery document (`glance/api/versions.py`).
 ///
 /// Clients read it before anything else: glanceclient's shell wants 200 on `/versions`, tempest

@@ -1,6 +1,7 @@
 import ArgumentParser
 import GranaryArtifactsAPI
 import GranaryCatalog
+import GranaryHTTP
 import GranaryImagesAPI
 import GranaryStore
 import Hummingbird
@@ -68,7 +69,7 @@ struct ServeCommand: AsyncParsableCommand {
         for slot in try await artifacts.recoverInterruptedUploads() {
             logger.notice("recovery: artifact blob \(slot) was left saving by an interrupted upload; its last committed data is back")
         }
-        let auth: GranaryImagesAPI.AuthMode
+        let auth: GranaryHTTP.AuthMode
         switch settings.auth {
         case .noauth: auth = .noauth
         case .headers: auth = .headers
@@ -88,14 +89,14 @@ struct ServeCommand: AsyncParsableCommand {
         // The artifacts API listens on its own port, in this process, as a service of the images app.
         let artifactsApp = Application(
             router: buildArtifactsRouter(catalog: artifacts, auth: auth, external: settings.externalFetch),
-            server: imagesServer(idleTimeout: settings.clientSocketTimeout, headerTimeout: settings.clientHeaderTimeout),
+            server: apiServer(idleTimeout: settings.clientSocketTimeout, headerTimeout: settings.clientHeaderTimeout),
             configuration: .init(address: .hostname(settings.host, port: settings.artifactsPort), serverName: "granary-artifacts"),
             logger: logger
         )
         let imports = BackgroundImports(webDownload: settings.webDownload, keystoneURL: settings.auth == .keystone ? settings.keystoneURL : nil)
         let app = Application(
             router: buildImagesRouter(catalog: catalog, auth: auth, gc: gc, imports: imports),
-            server: imagesServer(idleTimeout: settings.clientSocketTimeout, headerTimeout: settings.clientHeaderTimeout),
+            server: apiServer(idleTimeout: settings.clientSocketTimeout, headerTimeout: settings.clientHeaderTimeout),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "granary"),
             services: [GCService(runner: gc), StageExpiryService(catalog: catalog, logger: logger), imports, artifactsApp],
             logger: logger

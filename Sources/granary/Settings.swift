@@ -4,6 +4,7 @@ import GranaryArtifactsAPI
 import GranaryCatalog
 import GranaryCodec
 import GranaryFetch
+import GranaryHTTP
 import GranaryImagesAPI
 import GranaryStore
 import Logging

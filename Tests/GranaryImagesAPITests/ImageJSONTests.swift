@@ -1,4 +1,5 @@
 import Foundation
+import GranaryHTTP
 import GranaryIndex
 import Testing
 

@@ -6,7 +6,7 @@ public import Hummingbird
 public import NIOCore
 
 /// The request context of the images API: the core context plus who is calling.
-public struct ImagesRequestContext: RequestContext {
+public struct APIRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// Set by ``AuthMiddleware``; noauth's admin until then.
     public var caller: Caller = .noauthAdmin
@@ -38,16 +38,14 @@ public enum AuthMode: Sendable {
 /// project-scoped policies decide; admins and `noauth` are not limited. Once the caller is
 /// known, a waiting `Expect: 100-continue` is answered (``ExpectContinueHandler``).
 public struct AuthMiddleware: RouterMiddleware {
-    public typealias Context = ImagesRequestContext
+    public typealias Context = APIRequestContext
     let mode: AuthMode
-    /// The error in the listener's own format (Glance's or Glare's).
-    let refuse: @Sendable (HTTPResponse.Status, String) -> any Error
+    /// The listener's error format (Glance's or Glare's).
+    let format: ErrorFormat
 
-    public init(
-        mode: AuthMode, refuse: @escaping @Sendable (HTTPResponse.Status, String) -> any Error = { GlanceError($0, $1) }
-    ) {
+    public init(mode: AuthMode, format: ErrorFormat) {
         self.mode = mode
-        self.refuse = refuse
+        self.format = format
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -68,13 +66,13 @@ public struct AuthMiddleware: RouterMiddleware {
             do {
                 caller = try await keystone.caller(for: token)
             } catch {
-                throw refuse(.serviceUnavailable, "The identity service could not validate the token: \(error)")
+                throw format.error(.serviceUnavailable, "The identity service could not validate the token: \(error)")
             }
             guard let caller else { return Self.unauthorized(keystone.url) }
             context.caller = caller
         }
         if context.caller.projectID == nil, !context.caller.isAdmin, !Self.readOnlyMethods.contains(request.method) {
-            throw refuse(.forbidden, "A token scoped to a project is needed to change anything.")
+            throw format.error(.forbidden, "A token scoped to a project is needed to change anything.")
         }
         if request.headers[.expect] != nil {
             try? await context.channel.triggerUserOutboundEvent(ExpectContinue.send).get()

@@ -7,10 +7,14 @@ import Logging
 /// does, reusing a well-formed id the client sent (with the `req-` prefix added when missing),
 /// and logs each request (method, path, status, milliseconds to the response head) with that id,
 /// which every log line of the request carries as `request_id`.
+///
+/// Every error that reaches it, a handler's or the router's, is answered in the listener's
+/// ``ErrorFormat``.
 public struct RequestIDMiddleware<Context: RequestContext>: RouterMiddleware {
     public static var headerName: HTTPField.Name { .requestID }
+    let format: ErrorFormat
 
-    public init() {}
+    public init(format: ErrorFormat) { self.format = format }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let id = Self.requestID(sentByClient: request.headers[Self.headerName])
@@ -24,11 +28,8 @@ public struct RequestIDMiddleware<Context: RequestContext>: RouterMiddleware {
         var response: Response
         do {
             response = try await next(request, context)
-        } catch let error as any HTTPResponseError {
-            response = try error.response(from: request, context: context)
         } catch {
-            // Whatever escaped a handler still gets an answer in Glance's form, with the id.
-            response = try GlanceError(.internalServerError, "\(error)").response(from: request, context: context)
+            response = try format.error(for: error).response(from: request, context: context)
         }
         response.headers[Self.headerName] = id
         let elapsed = ContinuousClock.now - started

@@ -131,7 +131,7 @@ final class HeaderTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler 
 /// without a read or a write (Glance's `client_socket_timeout`). Closing a stalled upload's
 /// connection fails its body, so the upload is cleaned up like any cut-off one (image back to
 /// `queued`, write session ended) instead of holding its session, and so GC's horizon, forever.
-public func imagesServer(idleTimeout: Int? = nil, headerTimeout: Int = 60) -> HTTPServerBuilder {
+public func apiServer(idleTimeout: Int? = nil, headerTimeout: Int = 60) -> HTTPServerBuilder {
     .http1(
         configuration: .init(
             additionalChannelHandlers: {

@@ -28,7 +28,7 @@ extension Request {
     }
 }
 
-extension ImagesRequestContext {
+extension APIRequestContext {
     /// A path parameter, percent-decoded (`…/tags/a%20b` is the tag `a b`).
     public func pathParameter(_ name: String) throws -> String {
         PercentDecoding.decode(try parameters.require(name))

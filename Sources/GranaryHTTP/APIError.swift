@@ -1,0 +1,43 @@
+public import GranaryCatalog
+import GranaryParsing
+import GranaryStore
+public import HTTPTypes
+import Hummingbird
+import NIOCore
+import NIOHTTP1
+
+/// The one mapping of errors to an HTTP status and a message, shared by both APIs' error
+/// formats: a domain error says what the client did; framework and framing errors are the
+/// client's too; anything else is the server's, and its text is kept out of the answer.
+public enum APIError {
+    public static func classify(_ error: any Error) -> (HTTPResponse.Status, String) {
+        switch error {
+        case let error as CatalogError: (error.code.httpStatus, error.message)
+        case let error as BadRequest: (.badRequest, error.description)
+        // Hummingbird's own: a body over the collect limit (413) and the like.
+        case let error as HTTPError: (error.status, error.body ?? error.status.reasonPhrase)
+        case is NIOTooManyBytesError: (.contentTooLarge, "The request body is too large.")
+        case is HTTPParserError: (.badRequest, "The request could not be parsed (bad HTTP framing).")
+        case let error as StoreError where error.code == .io && error.message.contains("No space left"):
+            (.contentTooLarge, "Image storage media is full: \(error.message)")
+        case let error as StoreError: (.internalServerError, "The store failed: \(error)")
+        default: (.internalServerError, "\(error)")
+        }
+    }
+}
+
+extension CatalogError.Code {
+    /// The HTTP status of a domain error, the same for the images and the artifacts API.
+    public var httpStatus: HTTPResponse.Status {
+        switch self {
+        case .badRequest: .badRequest
+        case .forbidden: .forbidden
+        case .notFound: .notFound
+        case .conflict: .conflict
+        case .gone: .gone
+        case .payloadTooLarge: .contentTooLarge
+        case .unsupportedMediaType: .unsupportedMediaType
+        case .rangeNotSatisfiable: .rangeNotSatisfiable
+        }
+    }
+}
