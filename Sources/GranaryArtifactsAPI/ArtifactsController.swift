@@ -61,14 +61,12 @@ struct ArtifactsController: Sendable {
 
     /// `POST /admin/verify-external` (admin): re-fetches every external blob, as the CLI does.
     @Sendable func verifyExternal(_ request: Request, context: APIRequestContext) async throws -> Response {
-        try await glareErrors {
-            guard context.caller.isAdmin else { throw GlareError(.forbidden, "Only administrators verify external locations.") }
-            let checks = try await ExternalVerifier.verify(catalog, with: fetcher)
-            let lines: [[String: Any]] = checks.map {
-                ["artifact": $0.artifact, "type": $0.type, "blob": $0.blob, "url": $0.url, "status": $0.status, "detail": $0.detail]
-            }
-            return try json(["blobs": lines, "ok": checks.allSatisfy { $0.status == "ok" }])
+        guard context.caller.isAdmin else { throw GlareError(.forbidden, "Only administrators verify external locations.") }
+        let checks = try await ExternalVerifier.verify(catalog, with: fetcher)
+        let lines: [[String: Any]] = checks.map {
+            ["artifact": $0.artifact, "type": $0.type, "blob": $0.blob, "url": $0.url, "status": $0.status, "detail": $0.detail]
         }
+        return try json(["blobs": lines, "ok": checks.allSatisfy { $0.status == "ok" }])
     }
 
     static func quotaList(_ values: [String: Int]) -> [[String: Any]] {
@@ -76,26 +74,20 @@ struct ArtifactsController: Sendable {
     }
 
     @Sendable func setQuotas(_ request: Request, context: APIRequestContext) async throws -> Response {
-        try await glareErrors {
-            try await catalog.setQuotas(try await jsonBody(request), caller: context.caller)
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "null")))
-        }
+        try await catalog.setQuotas(try await jsonBody(request), caller: context.caller)
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "null")))
     }
 
     @Sendable func quotas(_ request: Request, context: APIRequestContext) async throws -> Response {
-        try await glareErrors {
-            let (projects, defaults) = try catalog.allQuotas(caller: context.caller)
-            return try json([
-                "quotas": projects.map { ["project_id": $0.0, "project_quotas": Self.quotaList($0.1)] }, "global_quotas": defaults,
-            ])
-        }
+        let (projects, defaults) = try catalog.allQuotas(caller: context.caller)
+        return try json([
+            "quotas": projects.map { ["project_id": $0.0, "project_quotas": Self.quotaList($0.1)] }, "global_quotas": defaults,
+        ])
     }
 
     @Sendable func projectQuotas(_ request: Request, context: APIRequestContext) async throws -> Response {
-        try await glareErrors {
-            let (project, values) = try catalog.projectQuotas(context.optionalPathParameter("project"), caller: context.caller)
-            return try json([["project_id": project, "project_quotas": Self.quotaList(values)]])
-        }
+        let (project, values) = try catalog.projectQuotas(context.optionalPathParameter("project"), caller: context.caller)
+        return try json([["project_id": project, "project_quotas": Self.quotaList(values)]])
     }
 
     @Sendable func schemas(_ request: Request, context: APIRequestContext) async throws -> Response {
@@ -104,83 +96,69 @@ struct ArtifactsController: Sendable {
     }
 
     @Sendable func schema(_ request: Request, context: APIRequestContext) async throws -> Response {
-        try await glareErrors {
-            let type = try catalog.registry.type(try context.pathParameter("type"))
-            return try json(["schemas": [type.name: ArtifactJSON.schema(type)]], contentType: "application/schema+json")
-        }
+        let type = try catalog.registry.type(try context.pathParameter("type"))
+        return try json(["schemas": [type.name: ArtifactJSON.schema(type)]], contentType: "application/schema+json")
     }
 
     @Sendable func list(_ request: Request, context: APIRequestContext) async throws -> Response {
-        try await glareErrors {
-            let typeName = try context.pathParameter("type")
-            let all = typeName == ArtifactTypeRegistry.all
-            let type = all ? nil : try catalog.registry.type(typeName)
-            let parameters = try request.queryItems()
-            let query = try ArtifactQuery(parameters: parameters, type: type)
-            let caller = context.caller
-            let page = try await OffLoop.run { try catalog.list(typeName, query, caller: caller) }
-            func link(_ items: [(String, String)]) -> String {
-                var components = URLComponents()
-                components.queryItems = items.map { URLQueryItem(name: $0.0, value: $0.1) }
-                return "/artifacts/\(typeName)" + (items.isEmpty ? "" : "?" + (components.percentEncodedQuery ?? ""))
-            }
-            let kept = parameters.filter { $0.0 != "marker" }
-            var object: [String: Any] = [
-                "artifacts": page.artifacts.map { ArtifactJSON.object($0, type: catalog.registry.types[$0.typeName], allType: all) },
-                "type_name": typeName, "first": link(kept), "schema": "/schemas/\(typeName)", "total_count": page.total,
-            ]
-            if page.more, let last = page.artifacts.last { object["next"] = link(kept + [("marker", last.id)]) }
-            return try json(object)
+        let typeName = try context.pathParameter("type")
+        let all = typeName == ArtifactTypeRegistry.all
+        let type = all ? nil : try catalog.registry.type(typeName)
+        let parameters = try request.queryItems()
+        let query = try ArtifactQuery(parameters: parameters, type: type)
+        let caller = context.caller
+        let page = try await OffLoop.run { try catalog.list(typeName, query, caller: caller) }
+        func link(_ items: [(String, String)]) -> String {
+            var components = URLComponents()
+            components.queryItems = items.map { URLQueryItem(name: $0.0, value: $0.1) }
+            return "/artifacts/\(typeName)" + (items.isEmpty ? "" : "?" + (components.percentEncodedQuery ?? ""))
         }
+        let kept = parameters.filter { $0.0 != "marker" }
+        var object: [String: Any] = [
+            "artifacts": page.artifacts.map { ArtifactJSON.object($0, type: catalog.registry.types[$0.typeName], allType: all) },
+            "type_name": typeName, "first": link(kept), "schema": "/schemas/\(typeName)", "total_count": page.total,
+        ]
+        if page.more, let last = page.artifacts.last { object["next"] = link(kept + [("marker", last.id)]) }
+        return try json(object)
     }
 
     @Sendable func create(_ request: Request, context: APIRequestContext) async throws -> Response {
-        try await glareErrors {
-            guard case .object(let body) = try await jsonBody(request) else { throw GlareError(.badRequest, "The body must be a JSON object.") }
-            let artifact = try await catalog.create(try context.pathParameter("type"), body, caller: context.caller)
-            return try json(view(artifact), status: .created)
-        }
+        guard case .object(let body) = try await jsonBody(request) else { throw GlareError(.badRequest, "The body must be a JSON object.") }
+        let artifact = try await catalog.create(try context.pathParameter("type"), body, caller: context.caller)
+        return try json(view(artifact), status: .created)
     }
 
     @Sendable func show(_ request: Request, context: APIRequestContext) async throws -> Response {
-        try await glareErrors {
-            let artifact = try catalog.show(try context.pathParameter("type"), try context.pathParameter("id"), caller: context.caller)
-            return try json(
-                ArtifactJSON.object(
-                    artifact, type: catalog.registry.types[artifact.typeName], allType: context.optionalPathParameter("type") == "all"))
-        }
+        let artifact = try catalog.show(try context.pathParameter("type"), try context.pathParameter("id"), caller: context.caller)
+        return try json(
+            ArtifactJSON.object(
+                artifact, type: catalog.registry.types[artifact.typeName], allType: context.optionalPathParameter("type") == "all"))
     }
 
     @Sendable func update(_ request: Request, context: APIRequestContext) async throws -> Response {
-        try await glareErrors {
-            let patch = try await jsonBody(request, types: [Self.patchType, "application/json"])
-            let artifact = try await catalog.update(
-                try context.pathParameter("type"), try context.pathParameter("id"), patch: patch, caller: context.caller)
-            return try json(view(artifact))
-        }
+        let patch = try await jsonBody(request, types: [Self.patchType, "application/json"])
+        let artifact = try await catalog.update(
+            try context.pathParameter("type"), try context.pathParameter("id"), patch: patch, caller: context.caller)
+        return try json(view(artifact))
     }
 
     @Sendable func delete(_ request: Request, context: APIRequestContext) async throws -> Response {
-        try await glareErrors {
-            try await catalog.delete(try context.pathParameter("type"), try context.pathParameter("id"), caller: context.caller)
-            return Response(status: .noContent)
-        }
+        try await catalog.delete(try context.pathParameter("type"), try context.pathParameter("id"), caller: context.caller)
+        return Response(status: .noContent)
     }
 
     /// `PUT …/{blob}[/{key}]`: raw bytes of any content type, streamed into the store.
     @Sendable func upload(_ request: Request, context: APIRequestContext) async throws -> Response {
-        try await glareErrors {
-            guard let contentType = request.headers[.contentType], !contentType.isEmpty else {
-                throw GlareError(.unsupportedMediaType, "A blob upload needs a Content-Type.")
-            }
-            if contentType.hasPrefix(Self.locationType) { return try await setLocation(request, context) }
-            let declared = request.headers[.contentLength].flatMap(Int.init)
-            let artifact = try await catalog.upload(
-                try context.pathParameter("type"), try context.pathParameter("id"), try slot(context), caller: context.caller,
-                contentType: contentType, declaredSize: declared
-            ) { sink in try await UploadBody.stream(request, into: sink) }
-            return try json(view(artifact))
+        guard let contentType = request.headers[.contentType], !contentType.isEmpty else {
+            throw GlareError(.unsupportedMediaType, "A blob upload needs a Content-Type.")
         }
+        if contentType.hasPrefix(Self.locationType) { return try await setLocation(request, context) }
+        let declared = request.headers[.contentLength].flatMap(Int.init)
+        let artifact = try await catalog.upload(
+            try context.pathParameter("type"), try context.pathParameter("id"), try slot(context), caller: context.caller,
+            contentType: contentType, declaredSize: declared
+        ) { sink in try await UploadBody.stream(request, into: sink) }
+        return try json(view(artifact))
     }
 
     /// `PUT …/{blob}[/{key}]` with `{"url", "md5"?, "sha1"?, "sha256"?}`: the server fetches the
@@ -228,42 +206,38 @@ struct ArtifactsController: Sendable {
     /// `GET …/{blob}[/{key}]`: the bytes, a single `Range` as 206, `Content-MD5` in base64 (RFC
     /// 1864, where Glare sent hex) and the sha256 as `Repr-Digest`.
     @Sendable func download(_ request: Request, context: APIRequestContext) async throws -> Response {
-        try await glareErrors {
-            let type = try context.pathParameter("type")
-            let id = try context.pathParameter("id")
-            let slot = try slot(context)
-            var (blob, found) = try catalog.download(type, id, slot, caller: context.caller, range: nil)
-            var headers: HTTPFields = [.contentType: blob.contentType ?? "application/octet-stream"]
-            guard var reader = found else {
-                // External: the client fetches it and checks the digests sent here.
-                headers[.location] = blob.url
-                headers[.contentType] = nil
-                headers[.glareSHA256] = blob.sha256
-                return Response(status: .movedPermanently, headers: headers)
-            }
-            if let md5 = blob.md5.flatMap(Hex.decode) { headers[.contentMD5] = Data(md5).base64EncodedString() }
-            if let sha256 = blob.sha256.flatMap(Hex.decode) {
-                headers[.reprDigest] = "sha-256=:\(Data(sha256).base64EncodedString()):"
-            }
-            headers[.glareSHA1] = blob.sha1
+        let type = try context.pathParameter("type")
+        let id = try context.pathParameter("id")
+        let slot = try slot(context)
+        var (blob, found) = try catalog.download(type, id, slot, caller: context.caller, range: nil)
+        var headers: HTTPFields = [.contentType: blob.contentType ?? "application/octet-stream"]
+        guard var reader = found else {
+            // External: the client fetches it and checks the digests sent here.
+            headers[.location] = blob.url
+            headers[.contentType] = nil
             headers[.glareSHA256] = blob.sha256
-            var status = HTTPResponse.Status.ok
-            if let size = blob.size, let range = try DownloadRange.requested(request, size: size) {
-                (blob, found) = try catalog.download(type, id, slot, caller: context.caller, range: range)
-                reader = found ?? reader
-                status = .partialContent
-                headers[.contentRange] = ByteRangeHeader.contentRange(range, size: size)
-            }
-            headers[.contentLength] = String(reader.count)
-            return Response(status: status, headers: headers, body: BlobResponse.body(reader, channel: context.channel, logger: context.logger))
+            return Response(status: .movedPermanently, headers: headers)
         }
+        if let md5 = blob.md5.flatMap(Hex.decode) { headers[.contentMD5] = Data(md5).base64EncodedString() }
+        if let sha256 = blob.sha256.flatMap(Hex.decode) {
+            headers[.reprDigest] = "sha-256=:\(Data(sha256).base64EncodedString()):"
+        }
+        headers[.glareSHA1] = blob.sha1
+        headers[.glareSHA256] = blob.sha256
+        var status = HTTPResponse.Status.ok
+        if let size = blob.size, let range = try DownloadRange.requested(request, size: size) {
+            (blob, found) = try catalog.download(type, id, slot, caller: context.caller, range: range)
+            reader = found ?? reader
+            status = .partialContent
+            headers[.contentRange] = ByteRangeHeader.contentRange(range, size: size)
+        }
+        headers[.contentLength] = String(reader.count)
+        return Response(status: status, headers: headers, body: BlobResponse.body(reader, channel: context.channel, logger: context.logger))
     }
 
     @Sendable func deleteBlob(_ request: Request, context: APIRequestContext) async throws -> Response {
-        try await glareErrors {
-            let artifact = try await catalog.deleteBlob(
-                try context.pathParameter("type"), try context.pathParameter("id"), try slot(context), caller: context.caller)
-            return try json(view(artifact))
-        }
+        let artifact = try await catalog.deleteBlob(
+            try context.pathParameter("type"), try context.pathParameter("id"), try slot(context), caller: context.caller)
+        return try json(view(artifact))
     }
 }

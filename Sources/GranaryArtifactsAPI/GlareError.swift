@@ -1,5 +1,4 @@
 import Foundation
-import GranaryCatalog
 public import GranaryHTTP
 public import HTTPTypes
 public import Hummingbird
@@ -15,16 +14,6 @@ public struct GlareError: APIErrorResponse, Sendable {
     public init(_ status: HTTPResponse.Status, _ message: String) {
         self.status = status
         self.message = message
-    }
-
-    /// Maps domain and storage errors to Glare's statuses (``APIError/classify(_:)``).
-    public init(_ error: any Error) {
-        if let error = error as? GlareError {
-            self = error
-        } else {
-            let (status, message) = APIError.classify(error)
-            self.init(status, message)
-        }
     }
 
     /// Glare's exception class names, which clients show.
@@ -51,11 +40,6 @@ public struct GlareError: APIErrorResponse, Sendable {
         let data = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys, .withoutEscapingSlashes])
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
-}
-
-/// Runs a handler body, turning domain and store errors into Glare's error responses.
-func glareErrors<R>(_ body: () async throws -> R) async throws -> R {
-    do { return try await body() } catch { throw GlareError(error) }
 }
 
 extension ErrorFormat {

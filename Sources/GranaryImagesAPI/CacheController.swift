@@ -14,30 +14,24 @@ struct CacheController: Sendable {
     }
 
     @Sendable func list(_ request: Request, context: APIRequestContext) async throws -> Response {
-        try await glanceErrors {
-            let listing = try catalog.cacheListing(caller: context.caller)
-            let cached: [[String: Any]] = listing.cached.map { image in
-                [
-                    "image_id": image.imageID, "hits": image.hits, "last_accessed": image.lastAccessed,
-                    "last_modified": image.lastModified, "size": image.size,
-                ]
-            }
-            return try jsonResponse(["cached_images": cached, "queued_images": listing.queued])
+        let listing = try catalog.cacheListing(caller: context.caller)
+        let cached: [[String: Any]] = listing.cached.map { image in
+            [
+                "image_id": image.imageID, "hits": image.hits, "last_accessed": image.lastAccessed,
+                "last_modified": image.lastModified, "size": image.size,
+            ]
         }
+        return try jsonResponse(["cached_images": cached, "queued_images": listing.queued])
     }
 
     @Sendable func queue(_ request: Request, context: APIRequestContext) async throws -> Response {
-        try await glanceErrors {
-            try catalog.queueForCache(try context.pathParameter("id"), caller: context.caller)
-            return Response(status: .accepted)
-        }
+        try catalog.queueForCache(try context.pathParameter("id"), caller: context.caller)
+        return Response(status: .accepted)
     }
 
     @Sendable func remove(_ request: Request, context: APIRequestContext) async throws -> Response {
-        try await glanceErrors {
-            try catalog.removeFromCache(try context.pathParameter("id"), caller: context.caller)
-            return Response(status: .noContent)
-        }
+        try catalog.removeFromCache(try context.pathParameter("id"), caller: context.caller)
+        return Response(status: .noContent)
     }
 
     static let clearTarget = HTTPField.Name.cacheClearTarget
@@ -48,9 +42,7 @@ struct CacheController: Sendable {
         guard header.isEmpty || target != nil else {
             throw GlanceError(.badRequest, "If provided 'x-image-cache-clear-target' must be 'cache', 'queue' or empty string.")
         }
-        return try await glanceErrors {
-            try catalog.clearCache(target, caller: context.caller)
-            return Response(status: .noContent)
-        }
+        try catalog.clearCache(target, caller: context.caller)
+        return Response(status: .noContent)
     }
 }

@@ -1,12 +1,8 @@
 import Foundation
-public import GranaryCatalog
 public import GranaryHTTP
-import GranaryParsing
-import GranaryStore
 public import HTTPTypes
 public import Hummingbird
 import NIOCore
-import NIOHTTP1
 
 /// An error answered the way Glance (WebOb) answers it: the body's form is chosen by `Accept`
 /// (Glance: glance/common/wsgi.py and keystonemiddleware). glanceclient sends `*/*` and parses HTML or text; flat JSON would break it.
@@ -18,16 +14,6 @@ public struct GlanceError: APIErrorResponse, Sendable {
     public init(_ status: HTTPResponse.Status, _ explanation: String) {
         self.status = status
         self.explanation = explanation
-    }
-
-    /// Maps domain and storage errors to Glance's statuses (``APIError/classify(_:)``).
-    public init(_ error: any Error) {
-        if let error = error as? GlanceError {
-            self = error
-        } else {
-            let (status, message) = APIError.classify(error)
-            self.init(status, message)
-        }
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {

@@ -42,41 +42,35 @@ struct ImagesController: Sendable {
     }
 
     @Sendable func create(_ request: Request, context: APIRequestContext) async throws -> Response {
-        try await glanceErrors {
-            let image = try await catalog.create(try await requestJSONObject(request), caller: context.caller)
-            let location = "http://\(request.head.authority ?? "127.0.0.1:9292")/v2/images/\(image.id)"
-            var headers: HTTPFields = [.location: location]
-            if !catalog.settings.importMethods.isEmpty {
-                headers[.importMethods] = catalog.settings.importMethods.joined(separator: ",")
-            }
-            return jsonResponse(bytes: ImageJSON.bytes(image), status: .created, headers: headers)
+        let image = try await catalog.create(try await requestJSONObject(request), caller: context.caller)
+        let location = "http://\(request.head.authority ?? "127.0.0.1:9292")/v2/images/\(image.id)"
+        var headers: HTTPFields = [.location: location]
+        if !catalog.settings.importMethods.isEmpty {
+            headers[.importMethods] = catalog.settings.importMethods.joined(separator: ",")
         }
+        return jsonResponse(bytes: ImageJSON.bytes(image), status: .created, headers: headers)
     }
 
     @Sendable func show(_ request: Request, context: APIRequestContext) async throws -> Response {
-        try await glanceErrors {
-            jsonResponse(bytes: ImageJSON.bytes(try catalog.show(try context.pathParameter("id"), caller: context.caller)))
-        }
+        jsonResponse(bytes: ImageJSON.bytes(try catalog.show(try context.pathParameter("id"), caller: context.caller)))
     }
 
     @Sendable func list(_ request: Request, context: APIRequestContext) async throws -> Response {
-        try await glanceErrors {
-            let parameters = try request.queryItems()
-            let query = try ImageQuery(parameters: parameters)
-            let caller = context.caller
-            let page = try await OffLoop.run { try catalog.list(query, caller: caller) }
-            var json = JSONWriter(capacity: 900 * page.images.count + 200)
-            json.beginObject()
-            json.field("first", pageLink("/v2/images", parameters, marker: nil))
-            json.key("images")
-            json.beginArray()
-            for image in page.images { ImageJSON.write(image, to: &json) }
-            json.endArray()
-            if page.more, let last = page.images.last { json.field("next", pageLink("/v2/images", parameters, marker: last.id)) }
-            json.field("schema", "/v2/schemas/images")
-            json.endObject()
-            return jsonResponse(bytes: json.bytes)
-        }
+        let parameters = try request.queryItems()
+        let query = try ImageQuery(parameters: parameters)
+        let caller = context.caller
+        let page = try await OffLoop.run { try catalog.list(query, caller: caller) }
+        var json = JSONWriter(capacity: 900 * page.images.count + 200)
+        json.beginObject()
+        json.field("first", pageLink("/v2/images", parameters, marker: nil))
+        json.key("images")
+        json.beginArray()
+        for image in page.images { ImageJSON.write(image, to: &json) }
+        json.endArray()
+        if page.more, let last = page.images.last { json.field("next", pageLink("/v2/images", parameters, marker: last.id)) }
+        json.field("schema", "/v2/schemas/images")
+        json.endObject()
+        return jsonResponse(bytes: json.bytes)
     }
 
     static let patchV21 = "application/openstack-images-v2.1-json-patch"
@@ -84,28 +78,24 @@ struct ImagesController: Sendable {
 
     /// `PATCH /v2/images/{id}` with either JSON-patch media type (Glance: glance/api/v2/images.py, `RequestDeserializer.update`).
     @Sendable func update(_ request: Request, context: APIRequestContext) async throws -> Response {
-        try await glanceErrors {
-            let contentType = request.headers[.contentType] ?? ""
-            let draft4 = contentType.hasPrefix(Self.patchV20)
-            guard draft4 || contentType.hasPrefix(Self.patchV21) else {
-                var error = GlanceError(.unsupportedMediaType, "Unsupported Content-Type \(contentType)")
-                error.headers[.acceptPatch] = "\(Self.patchV20), \(Self.patchV21)"
-                throw error
-            }
-            guard case .array(let items) = try await request.json() else {
-                throw GlanceError(.badRequest, "Request body must be a JSON array of operation objects.")
-            }
-            let operations = try items.map { item in try ImagePatchOperation(item, draft4: draft4) }
-            let image = try await catalog.update(try context.pathParameter("id"), operations: operations, draft4: draft4, caller: context.caller)
-            return jsonResponse(bytes: ImageJSON.bytes(image))
+        let contentType = request.headers[.contentType] ?? ""
+        let draft4 = contentType.hasPrefix(Self.patchV20)
+        guard draft4 || contentType.hasPrefix(Self.patchV21) else {
+            var error = GlanceError(.unsupportedMediaType, "Unsupported Content-Type \(contentType)")
+            error.headers[.acceptPatch] = "\(Self.patchV20), \(Self.patchV21)"
+            throw error
         }
+        guard case .array(let items) = try await request.json() else {
+            throw GlanceError(.badRequest, "Request body must be a JSON array of operation objects.")
+        }
+        let operations = try items.map { item in try ImagePatchOperation(item, draft4: draft4) }
+        let image = try await catalog.update(try context.pathParameter("id"), operations: operations, draft4: draft4, caller: context.caller)
+        return jsonResponse(bytes: ImageJSON.bytes(image))
     }
 
     @Sendable func delete(_ request: Request, context: APIRequestContext) async throws -> Response {
-        try await glanceErrors {
-            try await catalog.delete(try context.pathParameter("id"), caller: context.caller)
-            return Response(status: .noContent)
-        }
+        try await catalog.delete(try context.pathParameter("id"), caller: context.caller)
+        return Response(status: .noContent)
     }
 
     static func memberObject(_ member: MemberRecord) -> [String: Any] {
@@ -117,103 +107,83 @@ struct ImagesController: Sendable {
     }
 
     @Sendable func addMember(_ request: Request, context: APIRequestContext) async throws -> Response {
-        try await glanceErrors {
-            guard case .string(let member)? = try await requestJSONObject(request)["member"] else {
-                throw GlanceError(.badRequest, "Member to be added not specified")
-            }
-            let record = try await catalog.addMember(try context.pathParameter("id"), member: member, caller: context.caller)
-            return try jsonResponse(Self.memberObject(record))
+        guard case .string(let member)? = try await requestJSONObject(request)["member"] else {
+            throw GlanceError(.badRequest, "Member to be added not specified")
         }
+        let record = try await catalog.addMember(try context.pathParameter("id"), member: member, caller: context.caller)
+        return try jsonResponse(Self.memberObject(record))
     }
 
     @Sendable func listMembers(_ request: Request, context: APIRequestContext) async throws -> Response {
-        try await glanceErrors {
-            let members = try catalog.listMembers(try context.pathParameter("id"), caller: context.caller)
-            return try jsonResponse(["members": members.map(Self.memberObject), "schema": "/v2/schemas/members"])
-        }
+        let members = try catalog.listMembers(try context.pathParameter("id"), caller: context.caller)
+        return try jsonResponse(["members": members.map(Self.memberObject), "schema": "/v2/schemas/members"])
     }
 
     @Sendable func showMember(_ request: Request, context: APIRequestContext) async throws -> Response {
-        try await glanceErrors {
-            let record = try catalog.getMember(
-                try context.pathParameter("id"), member: try context.pathParameter("member"), caller: context.caller)
-            return try jsonResponse(Self.memberObject(record))
-        }
+        let record = try catalog.getMember(
+            try context.pathParameter("id"), member: try context.pathParameter("member"), caller: context.caller)
+        return try jsonResponse(Self.memberObject(record))
     }
 
     @Sendable func updateMember(_ request: Request, context: APIRequestContext) async throws -> Response {
-        try await glanceErrors {
-            guard case .string(let status)? = try await requestJSONObject(request)["status"] else {
-                throw GlanceError(.badRequest, "Status not specified")
-            }
-            let record = try await catalog.setMemberStatus(
-                try context.pathParameter("id"), member: try context.pathParameter("member"), status: status, caller: context.caller)
-            return try jsonResponse(Self.memberObject(record))
+        guard case .string(let status)? = try await requestJSONObject(request)["status"] else {
+            throw GlanceError(.badRequest, "Status not specified")
         }
+        let record = try await catalog.setMemberStatus(
+            try context.pathParameter("id"), member: try context.pathParameter("member"), status: status, caller: context.caller)
+        return try jsonResponse(Self.memberObject(record))
     }
 
     @Sendable func removeMember(_ request: Request, context: APIRequestContext) async throws -> Response {
-        try await glanceErrors {
-            try await catalog.removeMember(
-                try context.pathParameter("id"), member: try context.pathParameter("member"), caller: context.caller)
-            return Response(status: .noContent)
-        }
+        try await catalog.removeMember(
+            try context.pathParameter("id"), member: try context.pathParameter("member"), caller: context.caller)
+        return Response(status: .noContent)
     }
 
     @Sendable func setActive(_ request: Request, _ context: APIRequestContext, _ active: Bool) async throws -> Response {
-        try await glanceErrors {
-            try await catalog.setActive(try context.pathParameter("id"), active, caller: context.caller)
-            return Response(status: .noContent)
-        }
+        try await catalog.setActive(try context.pathParameter("id"), active, caller: context.caller)
+        return Response(status: .noContent)
     }
 
     @Sendable func addTag(_ request: Request, context: APIRequestContext) async throws -> Response {
-        try await glanceErrors {
-            try await catalog.setTag(
-                try context.pathParameter("id"), try context.pathParameter("tag"), present: true, caller: context.caller)
-            return Response(status: .noContent)
-        }
+        try await catalog.setTag(
+            try context.pathParameter("id"), try context.pathParameter("tag"), present: true, caller: context.caller)
+        return Response(status: .noContent)
     }
 
     @Sendable func removeTag(_ request: Request, context: APIRequestContext) async throws -> Response {
-        try await glanceErrors {
-            try await catalog.setTag(
-                try context.pathParameter("id"), try context.pathParameter("tag"), present: false, caller: context.caller)
-            return Response(status: .noContent)
-        }
+        try await catalog.setTag(
+            try context.pathParameter("id"), try context.pathParameter("tag"), present: false, caller: context.caller)
+        return Response(status: .noContent)
     }
 
     /// `PUT /file`: streams the body (chunked or with a length) into the store (Glance: glance/domain/__init__.py and glance/api/v2/image_data.py).
     @Sendable func upload(_ request: Request, context: APIRequestContext) async throws -> Response {
-        try await glanceErrors {
-            let id = try context.pathParameter("id")
-            _ = try await catalog.upload(id, caller: context.caller, declaredSize: try ImageBody.declaredSize(request)) { sink in
-                try await UploadBody.stream(request, into: sink)
-            }
-            return Response(status: .noContent)
+        let id = try context.pathParameter("id")
+        _ = try await catalog.upload(id, caller: context.caller, declaredSize: try ImageBody.declaredSize(request)) { sink in
+            try await UploadBody.stream(request, into: sink)
         }
+        return Response(status: .noContent)
     }
 
     /// `GET /file`: the data with `Content-MD5`, a single `Range` as 206, 204 without data.
     @Sendable func download(_ request: Request, context: APIRequestContext) async throws -> Response {
-        try await glanceErrors {
-            let id = try context.pathParameter("id")
-            let full = try catalog.download(id, caller: context.caller, range: nil)
-            guard full.reader != nil, let size = full.image.size else { return Response(status: .noContent) }
-            var headers: HTTPFields = [.contentType: "application/octet-stream"]
-            if let md5 = full.image.checksum, let bytes = Hex.decode(md5) {
-                headers[.contentMD5] = Data(bytes).base64EncodedString()
-            }
-            var status = HTTPResponse.Status.ok
-            var reader = full.reader!  // checked: tested non-nil above
-            if let range = try DownloadRange.requested(request, size: size) {
-                status = .partialContent
-                headers[.contentRange] = ByteRangeHeader.contentRange(range, size: size)
-                guard let ranged = try catalog.download(id, caller: context.caller, range: range).reader else { return Response(status: .noContent) }
-                reader = ranged
-            }
-            headers[.contentLength] = String(reader.count)
-            return Response(status: status, headers: headers, body: BlobResponse.body(reader, channel: context.channel, logger: context.logger))
+        let id = try context.pathParameter("id")
+        let full = try catalog.download(id, caller: context.caller, range: nil)
+        guard full.reader != nil, let size = full.image.size else { return Response(status: .noContent) }
+        var headers: HTTPFields = [.contentType: "application/octet-stream"]
+        if let md5 = full.image.checksum, let bytes = Hex.decode(md5) {
+            headers[.contentMD5] = Data(bytes).base64EncodedString()
         }
+        var status = HTTPResponse.Status.ok
+        var reader = full.reader!  // checked: tested non-nil above
+        if let range = try DownloadRange.requested(request, size: size) {
+            status = .partialContent
+            headers[.contentRange] = ByteRangeHeader.contentRange(range, size: size)
+            guard let ranged = try catalog.download(id, caller: context.caller, range: range).reader else { return Response(status: .noContent) }
+            reader = ranged
+        }
+        headers[.contentLength] = String(reader.count)
+        return Response(status: status, headers: headers, body: BlobResponse.body(reader, channel: context.channel, logger: context.logger))
     }
 }

@@ -30,74 +30,66 @@ struct ImportController: Sendable {
     }
 
     @Sendable func stage(_ request: Request, context: APIRequestContext) async throws -> Response {
-        try await glanceErrors {
-            let id = try context.pathParameter("id")
-            try await catalog.stage(id, caller: context.caller, declaredSize: try ImageBody.declaredSize(request)) { sink in
-                try await UploadBody.stream(request, into: sink)
-            }
-            return Response(status: .noContent)
+        let id = try context.pathParameter("id")
+        try await catalog.stage(id, caller: context.caller, declaredSize: try ImageBody.declaredSize(request)) { sink in
+            try await UploadBody.stream(request, into: sink)
         }
+        return Response(status: .noContent)
     }
 
     @Sendable func importImage(_ request: Request, context: APIRequestContext) async throws -> Response {
-        try await glanceErrors {
-            let body = try await requestJSONObject(request)
-            let requestID = request.headers[RequestIDMiddleware<APIRequestContext>.headerName]
-            let method = try ImageCatalog.importMethod(body)
-            let enabled = catalog.settings.importMethods.contains(method)
-            var uri: String?
-            if method == "web-download" && enabled {
-                try catalog.authorizeImport(try context.pathParameter("id"), caller: context.caller)
-                let text = try ImageCatalog.webDownloadURI(body)
-                do {
-                    try imports.webFetcher.check(text)
-                } catch let refused as ExternalFetcher.Refused {
-                    throw GlanceError(.badRequest, "URI for web-download does not pass filtering: \(text) (\(refused))")
-                }
-                uri = text
+        let body = try await requestJSONObject(request)
+        let requestID = request.headers[RequestIDMiddleware<APIRequestContext>.headerName]
+        let method = try ImageCatalog.importMethod(body)
+        let enabled = catalog.settings.importMethods.contains(method)
+        var uri: String?
+        if method == "web-download" && enabled {
+            try catalog.authorizeImport(try context.pathParameter("id"), caller: context.caller)
+            let text = try ImageCatalog.webDownloadURI(body)
+            do {
+                try imports.webFetcher.check(text)
+            } catch let refused as ExternalFetcher.Refused {
+                throw GlanceError(.badRequest, "URI for web-download does not pass filtering: \(text) (\(refused))")
             }
-            let token = request.headers[.authToken]
-            if method == "glance-download" && enabled && (imports.keystoneURL == nil || token == nil) {
-                throw GlanceError(.badRequest, "glance-download needs Keystone auth: the other region's Glance is found in the caller's catalog.")
-            }
-            let task = try await catalog.importImage(
-                try context.pathParameter("id"), ImportRequest(body: body, requestID: requestID), caller: context.caller)
-            if task.status == "processing" {
-                if let uri {
-                    imports.startWebDownload(uri, task: task.id, catalog: catalog, logger: context.logger)
-                } else if method == "glance-download", let token {
-                    imports.startGlanceDownload(
-                        try ImageCatalog.glanceDownloadSource(body), token: token, task: task.id, catalog: catalog, logger: context.logger)
-                }
-            }
-            return Response(status: .accepted)
+            uri = text
         }
+        let token = request.headers[.authToken]
+        if method == "glance-download" && enabled && (imports.keystoneURL == nil || token == nil) {
+            throw GlanceError(.badRequest, "glance-download needs Keystone auth: the other region's Glance is found in the caller's catalog.")
+        }
+        let task = try await catalog.importImage(
+            try context.pathParameter("id"), ImportRequest(body: body, requestID: requestID), caller: context.caller)
+        if task.status == "processing" {
+            if let uri {
+                imports.startWebDownload(uri, task: task.id, catalog: catalog, logger: context.logger)
+            } else if method == "glance-download", let token {
+                imports.startGlanceDownload(
+                    try ImageCatalog.glanceDownloadSource(body), token: token, task: task.id, catalog: catalog, logger: context.logger)
+            }
+        }
+        return Response(status: .accepted)
     }
 
     @Sendable func tasks(_ request: Request, context: APIRequestContext) async throws -> Response {
-        try await glanceErrors {
-            let tasks = try catalog.tasks(of: try context.pathParameter("id"), caller: context.caller)
-            return try jsonResponse(["tasks": tasks.map(Self.object)])
-        }
+        let tasks = try catalog.tasks(of: try context.pathParameter("id"), caller: context.caller)
+        return try jsonResponse(["tasks": tasks.map(Self.object)])
     }
 
     @Sendable func listTasks(_ request: Request, context: APIRequestContext) async throws -> Response {
-        try await glanceErrors {
-            let query = try request.queryItems()
-            func value(_ name: String) -> String? { query.last { $0.0 == name }?.1 }
-            let tasks = try catalog.listTasks(caller: context.caller, type: value("type"), status: value("status"))
-            let stubs = tasks.map { task in Self.apiObject(task).filter { !["input", "result", "message"].contains($0.key) } }
-            return try jsonResponse(["tasks": stubs, "first": "/v2/tasks", "schema": "/v2/schemas/tasks"])
-        }
+        let query = try request.queryItems()
+        func value(_ name: String) -> String? { query.last { $0.0 == name }?.1 }
+        let tasks = try catalog.listTasks(caller: context.caller, type: value("type"), status: value("status"))
+        let stubs = tasks.map { task in Self.apiObject(task).filter { !["input", "result", "message"].contains($0.key) } }
+        return try jsonResponse(["tasks": stubs, "first": "/v2/tasks", "schema": "/v2/schemas/tasks"])
     }
 
     @Sendable func showTask(_ request: Request, context: APIRequestContext) async throws -> Response {
-        try await glanceErrors { try jsonResponse(Self.apiObject(try catalog.task(try context.pathParameter("task"), caller: context.caller))) }
+        try jsonResponse(Self.apiObject(try catalog.task(try context.pathParameter("task"), caller: context.caller)))
     }
 
     @Sendable func createTask(_ request: Request, context: APIRequestContext) async throws -> Response {
         let body = try await requestJSONObject(request)
-        do { try catalog.createTask(body, caller: context.caller) } catch { throw GlanceError(error) }
+        try catalog.createTask(body, caller: context.caller)
     }
 
     /// A task as the tasks API shows it (Glance's task view: ISO times, links).
