@@ -6,11 +6,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN="${BIN:-$PWD/.build/release/granary}"
-PORT="${PORT:-9393}"
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+PORT="${PORT:-$(free_port)}"
 SEED="${1:-1}"
 shift || true
 WORK="$(mktemp -d /tmp/granary-cold.XXXXXX)"
-env "$@" "$BIN" serve --data "$WORK/data" --port "$PORT" --log-level warning > "$WORK/log" 2>&1 &
+env "$@" "$BIN" serve --data "$WORK/data" --port "$PORT" --artifacts-port "$(free_port)" --log-level warning > "$WORK/log" 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2> /dev/null || true; rm -rf "$WORK"' EXIT
 for _ in $(seq 50); do curl -fs "http://127.0.0.1:$PORT/versions" > /dev/null && break; sleep 0.1; done
