@@ -21,7 +21,7 @@ enum ArtifactJSON {
     static func object(_ artifact: ArtifactRecord, type: ArtifactType?, allType: Bool = false) -> [String: Any] {
         var object: [String: Any] = [
             "id": artifact.id, "name": artifact.name, "version": artifact.version, "owner": artifact.owner ?? NSNull(),
-            "visibility": artifact.visibility, "status": artifact.status, "description": artifact.description ?? NSNull(),
+            "visibility": artifact.visibility, "status": artifact.status.rawValue, "description": artifact.description ?? NSNull(),
             "tags": artifact.tags, "metadata": artifact.metadata, "created_at": timestamp(artifact.createdAt),
             "updated_at": timestamp(artifact.updatedAt), "activated_at": timestamp(artifact.activatedAt),
             "display_type_name": type?.displayName ?? artifact.typeName,

@@ -47,8 +47,8 @@ extension ArtifactCatalog {
     /// Whether `field` may change now: always while drafted, once active only when mutable.
     func requireChangeable(_ field: ArtifactField, of artifact: ArtifactRecord) throws {
         switch artifact.status {
-        case "drafted": return
-        case "active" where field.mutable: return
+        case .drafted: return
+        case .active where field.mutable: return
         default: throw CatalogError(.forbidden, "Blob \(field.name) cannot change: the artifact is \(artifact.status).")
         }
     }
@@ -187,7 +187,7 @@ extension ArtifactCatalog {
     ) throws -> (ArtifactBlob, BlobReader?) {
         let artifact = try show(typeName, id, caller: caller)
         _ = try blobField(slot, of: artifact)
-        if artifact.status == "deactivated" && !caller.isAdmin {
+        if artifact.status == .deactivated && !caller.isAdmin {
             throw CatalogError(.forbidden, "Artifact \(id) is deactivated: only administrators download its blobs.")
         }
         guard let value = artifact[slot] else { throw CatalogError(.notFound, "Blob \(slot) of artifact \(id) is not set.") }

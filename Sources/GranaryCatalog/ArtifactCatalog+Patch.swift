@@ -11,7 +11,7 @@ extension ArtifactCatalog {
             "name": .string(artifact.name), "version": .string(artifact.version),
             "description": artifact.description.map(JSONValue.string) ?? .null, "tags": .array(artifact.tags.map(JSONValue.string)),
             "metadata": .object(artifact.metadata.mapValues(JSONValue.string)), "visibility": .string(artifact.visibility),
-            "status": .string(artifact.status),
+            "status": .string(artifact.status.rawValue),
         ]
         for field in type.fields where !field.isBlob { view[field.name] = artifact.fields[field.name] ?? .null }
         return view
@@ -38,13 +38,13 @@ extension ArtifactCatalog {
                 throw CatalogError(.badRequest, "A patch must leave the artifact an object.")
             }
             let changed = Set(before.keys).union(after.keys).filter { before[$0] != after[$0] }
-            guard artifact.status != "deactivated" || changed.subtracting(["status"]).isEmpty else {
+            guard artifact.status != .deactivated || changed.subtracting(["status"]).isEmpty else {
                 throw CatalogError(.forbidden, "A deactivated artifact cannot be changed.")
             }
             for key in changed.sorted() where key != "status" && key != "visibility" {
                 guard let value = after[key] else { throw CatalogError(.badRequest, "Field \(key) cannot be removed (set it to null instead).") }
                 let mutable = Self.mutableBaseFields.contains(key) || type.field(key)?.mutable == true
-                if artifact.status == "active" && !mutable {
+                if artifact.status == .active && !mutable {
                     throw CatalogError(.forbidden, "Field \(key) is not mutable: the artifact is active.")
                 }
                 try Self.set(key, value, on: &artifact, type: type)
@@ -59,9 +59,14 @@ extension ArtifactCatalog {
     /// deactivated (admin). Anything else is 403: deletion is a DELETE, and nothing returns to
     /// drafted.
     func transition(_ artifact: inout ArtifactRecord, to value: JSONValue?, type: ArtifactType, caller: Caller) throws {
-        guard case .string(let target)? = value else { throw CatalogError(.badRequest, "status must be a string.") }
+        guard case .string(let text)? = value, let target = ArtifactStatus(rawValue: text), target != .deleted else {
+            throw CatalogError(.badRequest, "status must be one of drafted, active, deactivated.")
+        }
+        guard ArtifactLifecycle.allows(artifact.status, to: target) else {
+            throw CatalogError(.forbidden, "Status transition from \(artifact.status) to \(target) is not allowed.")
+        }
         switch (artifact.status, target) {
-        case ("drafted", "active"):
+        case (.drafted, .active):
             for field in type.fields where field.requiredOnActivate {
                 let set =
                     field.isBlob
@@ -70,7 +75,7 @@ extension ArtifactCatalog {
             }
             guard !artifact.isSaving else { throw CatalogError(.conflict, "A blob of the artifact is still being uploaded.") }
             artifact.activatedAt = UnixTime.now()
-        case ("active", "deactivated"), ("deactivated", "active"):
+        case (.active, .deactivated), (.deactivated, .active):
             guard caller.isAdmin else { throw CatalogError(.forbidden, "Only administrators deactivate and reactivate artifacts.") }
         default:
             throw CatalogError(.forbidden, "Status transition from \(artifact.status) to \(target) is not allowed.")
@@ -88,7 +93,7 @@ extension ArtifactCatalog {
             throw CatalogError(.forbidden, "A public artifact cannot be made private.")
         }
         guard caller.isAdmin else { throw CatalogError(.forbidden, "Only administrators publish artifacts.") }
-        guard artifact.status == "active" else { throw CatalogError(.forbidden, "Only active artifacts can be published.") }
+        guard artifact.status == .active else { throw CatalogError(.forbidden, "Only active artifacts can be published.") }
         artifact.visibility = "public"
     }
 }

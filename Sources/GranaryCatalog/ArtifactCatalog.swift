@@ -163,7 +163,7 @@ public final class ArtifactCatalog: Sendable {
     public func delete(_ type: String, _ id: String, caller: Caller) async throws {
         try await store.coordinator.submit { txn in
             let artifact = try self.changeable(type, id, caller, in: txn)
-            if artifact.status == "deactivated" && !caller.isAdmin {
+            if artifact.status == .deactivated && !caller.isAdmin {
                 throw CatalogError(.forbidden, "Only administrators delete deactivated artifacts.")
             }
             if artifact.isSaving { throw CatalogError(.conflict, "Artifact \(id) has an upload in progress.") }

@@ -57,7 +57,7 @@ extension ImageCatalog {
     public func queueForCache(_ id: String, caller: Caller) throws {
         try requireCacheAdmin(caller)
         let image = try show(id, caller: caller)
-        guard image.status == "active", let blob = image.blob.flatMap(SHA256Key.init(hex:)) else {
+        guard image.status == .active, let blob = image.blob.flatMap(SHA256Key.init(hex:)) else {
             throw CatalogError(.badRequest, "Only images with status active can be targeted for queueing")
         }
         let now = Date().timeIntervalSince1970

@@ -14,10 +14,10 @@ extension ImageCatalog {
     ///   - declaredSize: `x-openstack-image-size` or `Content-Length`; a different byte count is a 400.
     ///   - feed: sends the request body into the sink.
     public func upload(_ id: String, caller: Caller, declaredSize: Int?, feed: (UploadSink) async throws -> Void) async throws -> ImageRecord {
-        let saving = try await moveQueued(id, to: "saving", caller: caller)
+        let saving = try await moveQueued(id, to: .saving, caller: caller)
         do {
             return try await receive(declaredSize: declaredSize, formatsOf: saving, feed: feed) { txn, blob, virtualSize in
-                guard var image = try self.index.get(id.lowercased(), in: txn), image.status == "saving" else {
+                guard var image = try self.index.get(id.lowercased(), in: txn), image.status == .saving else {
                     throw CatalogError(.gone, "Image \(id) was deleted during the upload.")
                 }
                 let previous = image
@@ -26,7 +26,7 @@ extension ImageCatalog {
                 return image
             }
         } catch {
-            await restoreQueued(id, from: "saving")
+            await restoreQueued(id, from: .saving)
             throw error
         }
     }
@@ -34,7 +34,7 @@ extension ImageCatalog {
     /// Makes `blob` the image's data (size, checksums as configured, the inspected virtual
     /// size) and the image active.
     func activate(_ image: inout ImageRecord, with blob: BlobInfo, virtualSize: Int?) {
-        image.status = "active"
+        image.status = .active
         image.size = blob.size
         image.blob = blob.id.hex
         image.checksum = settings.legacyChecksum ? blob.digests[.md5]?.hex : nil
@@ -47,12 +47,12 @@ extension ImageCatalog {
     /// queued → `status` (saving or uploading), so a second upload or stage gets 409 while this
     /// one runs; both formats must be set first (Glance: glance/domain/__init__.py and glance/api/v2/image_data.py).
     /// - Returns: the image as it now is.
-    func moveQueued(_ id: String, to status: String, caller: Caller) async throws -> ImageRecord {
+    func moveQueued(_ id: String, to status: ImageStatus, caller: Caller) async throws -> ImageRecord {
         let now = UnixTime.now()
         return try await store.coordinator.submit { txn in
             var image = try self.writable(id, caller, in: txn)
             let previous = image
-            guard image.status == "queued" else {
+            guard image.status == .queued, ImageLifecycle.allows(image.status, to: status) else {
                 throw CatalogError(.conflict, "Image status transition from '\(image.status)' to '\(status)' is not allowed")
             }
             guard image.diskFormat != nil, image.containerFormat != nil else {
@@ -117,7 +117,7 @@ extension ImageCatalog {
     }
 
     /// `status` → queued after a failed upload or stage (no data referenced).
-    func restoreQueued(_ id: String, from status: String) async {
+    func restoreQueued(_ id: String, from status: ImageStatus) async {
         _ = try? await store.coordinator.submit { txn in
             guard var image = try self.index.get(id.lowercased(), in: txn), image.status == status else { return }
             let previous = image
@@ -128,7 +128,7 @@ extension ImageCatalog {
 
     /// Back to `queued`: entering it clears `size` and `virtual_size` (Glance: glance/domain/__init__.py and glance/api/v2/image_data.py).
     static func requeue(_ image: inout ImageRecord) {
-        image.status = "queued"
+        image.status = .queued
         image.size = nil
         image.virtualSize = nil
         image.updatedAt = UnixTime.now()
@@ -138,7 +138,7 @@ extension ImageCatalog {
     /// that non-admins do not read deactivated images (Glance: glance/domain/__init__.py and glance/api/v2/image_data.py).
     public func download(_ id: String, caller: Caller, range: Range<Int>?) throws -> (image: ImageRecord, reader: BlobReader?) {
         let image = try show(id, caller: caller)
-        if image.status == "deactivated" && !caller.isAdmin {
+        if image.status == .deactivated && !caller.isAdmin {
             throw CatalogError(.forbidden, "The requested image has been deactivated. Image data download is forbidden.")
         }
         guard let blob = image.blob.flatMap(SHA256Key.init(hex:)) else { return (image, nil) }

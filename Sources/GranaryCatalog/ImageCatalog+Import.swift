@@ -26,12 +26,12 @@ extension ImageCatalog {
         guard settings.importMethods.contains("glance-direct") else {
             throw CatalogError(.notFound, "The glance-direct import method is not enabled: staging is not available.")
         }
-        let uploading = try await moveQueued(id, to: "uploading", caller: caller)
+        let uploading = try await moveQueued(id, to: .uploading, caller: caller)
         let algorithm = settings.hashAlgorithm
         let legacy = settings.legacyChecksum
         do {
             try await receive(declaredSize: declaredSize, formatsOf: uploading, feed: feed) { txn, blob, virtualSize in
-                guard var image = try self.index.get(id.lowercased(), in: txn), image.status == "uploading", image.staged == nil else {
+                guard var image = try self.index.get(id.lowercased(), in: txn), image.status == .uploading, image.staged == nil else {
                     throw CatalogError(.gone, "Image \(id) was deleted during the upload.")
                 }
                 let previous = image
@@ -44,7 +44,7 @@ extension ImageCatalog {
                 try self.index.put(image, previous: previous, in: txn)
             }
         } catch {
-            await restoreQueued(id, from: "uploading")
+            await restoreQueued(id, from: .uploading)
             throw error
         }
     }
@@ -81,10 +81,10 @@ extension ImageCatalog {
                 throw CatalogError(.conflict, "Image \(id) has an import in progress (task \(holder)).")
             }
             if method != "glance-direct" {
-                guard image.status == "queued" else {
+                guard image.status == .queued else {
                     throw CatalogError(.conflict, "Image \(id) is '\(image.status)': a \(method) import needs a 'queued' image.")
                 }
-            } else if image.status != "uploading" || image.staged == nil {
+            } else if image.status != .uploading || image.staged == nil {
                 throw CatalogError(
                     .conflict, "Image \(id) is '\(image.status)': the glance-direct import needs staged data (status 'uploading').")
             }
@@ -96,7 +96,7 @@ extension ImageCatalog {
                 requestID: request.requestID, userID: caller.userID, input: input, now: now)
             task.status = "processing"
             try self.tasks.put(task, in: txn)
-            image.status = "importing"
+            image.status = .importing
             image.properties["os_glance_import_task"] = task.id
             image.properties["os_glance_importing_to_stores"] = ""
             image.properties["os_glance_failed_import"] = ""
@@ -153,7 +153,7 @@ extension ImageCatalog {
             let formats = importing
             return try await receive(declaredSize: nil, formatsOf: formats, feed: feed) { txn, blob, virtualSize in
                 guard var task = try self.tasks.get(taskID, in: txn), var image = try self.index.get(task.imageID, in: txn),
-                    image.status == "importing", image.properties["os_glance_import_task"] == taskID
+                    image.status == .importing, image.properties["os_glance_import_task"] == taskID
                 else {
                     throw CatalogError(.gone, "The image was deleted, or its import ended, before the data was stored.")
                 }
@@ -183,7 +183,7 @@ extension ImageCatalog {
     public func failImport(_ taskID: String, reason: String) async -> TaskRecord? {
         try? await store.coordinator.submit { txn in
             guard var task = try self.tasks.get(taskID, in: txn) else { return nil }
-            if var image = try self.index.get(task.imageID, in: txn), image.status == "importing",
+            if var image = try self.index.get(task.imageID, in: txn), image.status == .importing,
                 image.properties["os_glance_import_task"] == taskID
             {
                 let previous = image
@@ -212,14 +212,14 @@ extension ImageCatalog {
         guard var task = try tasks.get(taskID, in: txn) else { throw CatalogError(.notFound, "No task found with ID \(taskID)") }
         let now = UnixTime.now()
         stamp(&task)
-        guard var image = try index.get(task.imageID, in: txn), image.status == "importing", let staged = image.staged else {
+        guard var image = try index.get(task.imageID, in: txn), image.status == .importing, let staged = image.staged else {
             task.status = "failure"
             task.message = "The import did not finish: the image was deleted, or the server stopped before its data was stored."
             try tasks.put(task, in: txn)
             return task
         }
         let previous = image
-        image.status = "active"
+        image.status = .active
         image.blob = staged.blob
         image.size = staged.size
         image.checksum = staged.checksum
@@ -294,16 +294,16 @@ extension ImageCatalog {
     public func recoverInterruptedWork() async throws -> Recovery {
         try await store.coordinator.submit { txn in
             var stuck: [ImageRecord] = []
-            for status in ["saving", "uploading", "importing"] {
-                try self.index.walk([.status(status)], descending: true, after: nil, in: txn) { image in
+            for status in [ImageStatus.saving, .uploading, .importing] {
+                try self.index.walk([.status(status.rawValue)], descending: true, after: nil, in: txn) { image in
                     if image.status == status { stuck.append(image) }
                     return true
                 }
             }
             var recovery = Recovery()
             for var image in stuck {
-                if image.status == "uploading" && image.staged != nil { continue }
-                if image.status == "importing", let task = image.properties["os_glance_import_task"] {
+                if image.status == .uploading && image.staged != nil { continue }
+                if image.status == .importing, let task = image.properties["os_glance_import_task"] {
                     if try self.finishImport(task, in: txn).status == "success" {
                         recovery.imported.append(image.id)
                         continue
@@ -331,7 +331,7 @@ extension ImageCatalog {
         return try await store.coordinator.submit { txn in
             var stale: [ImageRecord] = []
             try self.index.walk([.status("uploading")], descending: true, after: nil, in: txn) { image in
-                if image.status == "uploading", let staged = image.staged, staged.stagedAt <= deadline { stale.append(image) }
+                if image.status == .uploading, let staged = image.staged, staged.stagedAt <= deadline { stale.append(image) }
                 return true
             }
             for var image in stale {

@@ -13,7 +13,7 @@ extension ImageCatalog {
         let now = UnixTime.now()
         return try await store.coordinator.submit { txn in
             let image = try self.writable(id, caller, in: txn)
-            guard image.visibility == "shared" else { throw CatalogError(.forbidden, "Only shared images have members.") }
+            guard image.visibility == .shared else { throw CatalogError(.forbidden, "Only shared images have members.") }
             if try self.members.get(image.id, member, in: txn) != nil {
                 throw CatalogError(.conflict, "Member \(member) already has access to image \(image.id).")
             }
@@ -31,7 +31,7 @@ extension ImageCatalog {
     public func listMembers(_ id: String, caller: Caller) throws -> [MemberRecord] {
         try store.environment.read { txn in
             let image = try visible(id, caller, in: txn)
-            guard image.visibility == "shared" else { throw CatalogError(.forbidden, "Only shared images have members.") }
+            guard image.visibility == .shared else { throw CatalogError(.forbidden, "Only shared images have members.") }
             let all = try members.all(of: image.id, in: txn)
             if canWrite(image, caller) { return all }
             return all.filter { $0.memberID == caller.projectID }

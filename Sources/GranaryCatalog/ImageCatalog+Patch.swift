@@ -51,7 +51,7 @@ extension ImageCatalog {
         if patchReadOnly.contains(key) { throw CatalogError(.forbidden, "Attribute '\(key)' is read-only.") }
         if ImageRules.reserved.contains(key) || key.hasPrefix("os_glance") { throw CatalogError(.forbidden, "Attribute '\(key)' is reserved.") }
         let isBase = baseAttributes.contains(key)
-        if (key == "container_format" || key == "disk_format") && image.status != "queued" && image.status != "importing" {
+        if (key == "container_format" || key == "disk_format") && image.status != .queued && image.status != .importing {
             throw CatalogError(.forbidden, "Attribute \(key) can be only replaced for a queued image.")
         }
         let exists = image.properties[key] != nil && protections.map { $0.allows(.read, key, caller) } ?? true

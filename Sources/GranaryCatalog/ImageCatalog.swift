@@ -68,8 +68,8 @@ public final class ImageCatalog: Sendable {
     /// their answer.
     func canSee(_ image: ImageRecord, _ caller: Caller, in txn: borrowing Transaction<some TransactionAccess>) throws -> Bool {
         if caller.isAdmin || image.owner == nil || image.owner == caller.projectID { return true }
-        if image.visibility == "public" || image.visibility == "community" { return true }
-        guard image.visibility == "shared", let project = caller.projectID else { return false }
+        if image.visibility == .public || image.visibility == .community { return true }
+        guard image.visibility == .shared, let project = caller.projectID else { return false }
         return try members.get(image.id, project, in: txn) != nil
     }
 
@@ -341,24 +341,24 @@ public final class ImageCatalog: Sendable {
     /// (Glance: glance/api/v2/images.py, `RequestDeserializer.index`): by default own images, public ones, and shared ones whose membership has
     /// the asked status; other people's community images only with `visibility=community`.
     func isListed(_ image: ImageRecord, _ caller: Caller, _ query: ImageQuery, in txn: borrowing Transaction<some TransactionAccess>) throws -> Bool {
-        guard image.status != "killed", query.matches(image) else { return false }
+        guard image.status != .killed, query.matches(image) else { return false }
         let own = image.owner != nil && image.owner == caller.projectID
         let unowned = image.owner == nil
         func memberOK() throws -> Bool {
-            guard image.visibility == "shared", let project = caller.projectID, !own else { return false }
+            guard image.visibility == .shared, let project = caller.projectID, !own else { return false }
             guard let member = try members.get(image.id, project, in: txn) else { return false }
             return query.memberStatus == "all" || member.status == query.memberStatus
         }
         switch query.visibility {
         case nil:
-            if image.visibility == "community" { return own }
-            return try own || unowned || caller.isAdmin || image.visibility == "public" || memberOK()
+            if image.visibility == .community { return own }
+            return try own || unowned || caller.isAdmin || image.visibility == .public || memberOK()
         case "community"?:
-            return image.visibility == "community"
+            return image.visibility == .community
         case "all"?:
-            return try own || unowned || caller.isAdmin || image.visibility == "public" || image.visibility == "community" || memberOK()
+            return try own || unowned || caller.isAdmin || image.visibility == .public || image.visibility == .community || memberOK()
         case let wanted?:
-            guard image.visibility == wanted else { return false }
+            guard image.visibility.rawValue == wanted else { return false }
             return try own || unowned || caller.isAdmin || wanted == "public" || (wanted == "shared" && memberOK())
         }
     }
@@ -385,9 +385,9 @@ public final class ImageCatalog: Sendable {
             var image = try self.writable(id, caller, in: txn)
             let previous = image
             switch (image.status, active) {
-            case ("active", true), ("deactivated", false): return
-            case ("deactivated", true): image.status = "active"
-            case ("active", false): image.status = "deactivated"
+            case (.active, true), (.deactivated, false): return
+            case (.deactivated, true): image.status = .active
+            case (.active, false): image.status = .deactivated
             default:
                 throw CatalogError(.forbidden, "Not allowed to \(active ? "reactivate" : "deactivate") image in status '\(image.status)'")
             }

@@ -66,8 +66,8 @@ extension ImageQuery {
         switch key {
         case "id": image.id
         case "name": image.name
-        case "status": image.status
-        case "visibility": image.visibility
+        case "status": image.status.rawValue
+        case "visibility": image.visibility.rawValue
         case "container_format": image.containerFormat
         case "disk_format": image.diskFormat
         case "checksum": image.checksum

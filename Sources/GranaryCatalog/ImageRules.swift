@@ -5,7 +5,6 @@ import GranaryParsing
 enum ImageRules {
     static let containerFormats: Set<String> = ["ami", "ari", "aki", "bare", "ovf", "ova", "docker", "compressed"]
     static let diskFormats: Set<String> = ["ami", "ari", "aki", "vhd", "vhdx", "vmdk", "raw", "qcow2", "vdi", "iso", "ploop"]
-    static let visibilities: Set<String> = ["public", "community", "shared", "private"]
     static let readOnly: Set<String> = [
         "direct_url", "self", "file", "schema", "stores", "created_at", "updated_at", "status", "checksum",
         "os_hash_algo", "os_hash_value", "size", "virtual_size",
@@ -46,11 +45,11 @@ enum ImageRules {
             default: throw invalid("\(value.typeName) is not of type 'null', 'string'")
             }
         case "visibility":
-            guard case .string(let s) = value, visibilities.contains(s) else {
-                throw invalid("must be one of \(visibilities.sorted().joined(separator: ", "))")
+            guard case .string(let s) = value, let visibility = ImageVisibility(rawValue: s) else {
+                throw invalid("must be one of \(ImageVisibility.allCases.map(\.rawValue).sorted().joined(separator: ", "))")
             }
-            if s == "public" && !caller.isAdmin { throw CatalogError(.forbidden, "You are not authorized to publicize this image.") }
-            record.visibility = s
+            if visibility == .public && !caller.isAdmin { throw CatalogError(.forbidden, "You are not authorized to publicize this image.") }
+            record.visibility = visibility
         case "protected", "os_hidden":
             guard case .bool(let b) = value else { throw invalid("\(value.typeName) is not of type 'boolean'") }
             if key == "protected" { record.protected = b } else { record.osHidden = b }

@@ -30,7 +30,7 @@ enum ImageJSON {
             case "schema": json.field(key, "/v2/schemas/image")
             case "self": json.field(key, "/v2/images/\(image.id)")
             case "size": json.field(key, image.size)
-            case "status": json.field(key, image.status)
+            case "status": json.field(key, image.status.rawValue)
             case "tags":
                 json.key(key)
                 json.beginArray()
@@ -38,7 +38,7 @@ enum ImageJSON {
                 json.endArray()
             case "updated_at": json.field(key, timestamp(image.updatedAt))
             case "virtual_size": json.field(key, image.virtualSize)
-            case "visibility": json.field(key, image.visibility)
+            case "visibility": json.field(key, image.visibility.rawValue)
             default: json.field(key, image.properties[key])
             }
         }

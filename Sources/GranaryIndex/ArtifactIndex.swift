@@ -32,7 +32,7 @@ public struct ArtifactRecord: Codable, Sendable, Equatable {
     public var version: String
     public var owner: String?
     public var visibility: String
-    public var status: String
+    public var status: ArtifactStatus
     public var description: String?
     public var tags: [String]
     public var metadata: [String: String]
@@ -51,7 +51,7 @@ public struct ArtifactRecord: Codable, Sendable, Equatable {
         self.version = version
         self.owner = owner
         self.visibility = "private"
-        self.status = "drafted"
+        self.status = .drafted
         self.tags = []
         self.metadata = [:]
         self.fields = [:]

@@ -61,7 +61,7 @@ extension ArtifactIndex {
             switch field {
             case "name": return .text(a.name)
             case "version": return .version(a.semanticVersion)
-            case "status": return .text(a.status)
+            case "status": return .text(a.status.rawValue)
             case "visibility": return .text(a.visibility)
             case "owner": return a.owner.map(Self.text) ?? .none
             case "id": return .text(a.id)

@@ -121,7 +121,7 @@ extension ImageIndex {
         var key = [column.field]
         switch column {
         case .name: appendString(record.name, to: &key)
-        case .status: appendString(record.status, to: &key)
+        case .status: appendString(record.status.rawValue, to: &key)
         case .containerFormat: appendString(record.containerFormat, to: &key)
         case .diskFormat: appendString(record.diskFormat, to: &key)
         case .id: appendString(record.id, to: &key)

@@ -90,6 +90,9 @@ public struct ImageIndex: Sendable {
 
     /// Stores `record`, keeping the secondary indexes in step with `previous` (nil for a new image).
     public func put(_ record: ImageRecord, previous: ImageRecord?, in txn: borrowing WriteTransaction) throws {
+        if let previous, !ImageLifecycle.allows(previous.status, to: record.status) {
+            throw ImageLifecycle.InvalidTransition(image: record.id, from: previous.status, to: record.status)
+        }
         if let previous, previous.createdAt != record.createdAt {
             try txn.delete(byCreated, Self.createdKey(previous))
         }
@@ -184,7 +187,9 @@ public struct ImageIndex: Sendable {
 
     /// The terms of the record's own columns.
     static func terms(of record: ImageRecord) -> Set<ListTerm> {
-        var terms: Set<ListTerm> = [.status(record.status), .visibility(record.visibility), .name(record.name ?? ""), .owner(record.owner)]
+        var terms: Set<ListTerm> = [
+            .status(record.status.rawValue), .visibility(record.visibility.rawValue), .name(record.name ?? ""), .owner(record.owner),
+        ]
         for tag in record.tags { terms.insert(.tag(tag)) }
         return terms
     }

@@ -4,8 +4,8 @@ import Foundation
 public struct ImageRecord: Codable, Sendable, Equatable {
     public var id: String
     public var name: String?
-    public var status: String
-    public var visibility: String
+    public var status: ImageStatus
+    public var visibility: ImageVisibility
     public var protected: Bool
     public var osHidden: Bool
     public var checksum: String?
@@ -31,8 +31,8 @@ public struct ImageRecord: Codable, Sendable, Equatable {
     public init(id: String, owner: String?, now: Int) {
         self.id = id
         self.name = nil
-        self.status = "queued"
-        self.visibility = "shared"
+        self.status = .queued
+        self.visibility = .shared
         self.protected = false
         self.osHidden = false
         self.owner = owner

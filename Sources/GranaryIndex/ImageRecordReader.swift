@@ -117,7 +117,8 @@ struct ImageRecordReader {
             }
         }
         skipSpace()
-        guard position == bytes.count, let id, let status, let visibility, let protected, let osHidden, let minDisk, let minRam,
+        guard position == bytes.count, let id, let status = status.flatMap(ImageStatus.init(rawValue:)),
+            let visibility = visibility.flatMap(ImageVisibility.init(rawValue:)), let protected, let osHidden, let minDisk, let minRam,
             let tags, let properties, let createdAt, let updatedAt
         else { throw Unexpected() }
         record.id = id

@@ -147,7 +147,7 @@ import Testing
         #expect(await fixture.code { _ = try await fixture.patch(artifact, [Self.op("replace", "/status", .string("active"))]) } == .forbidden)
         artifact = try await fixture.patch(
             artifact, [Self.op("replace", "/string_required", .string("here")), Self.op("replace", "/status", .string("active"))])
-        #expect(artifact.status == "active" && artifact.activatedAt != nil)
+        #expect(artifact.status == .active && artifact.activatedAt != nil)
         // Immutable fields are frozen once active; mutable ones are not.
         #expect(await fixture.code { _ = try await fixture.patch(artifact, [Self.op("replace", "/name", .string("other"))]) } == .forbidden)
         #expect(await fixture.code { _ = try await fixture.patch(artifact, [Self.op("replace", "/string_required", .string("x"))]) } == .forbidden)
@@ -315,7 +315,7 @@ import Testing
             if random(2) == 0, let active = try? await fixture.patch(artifact, [Self.op("replace", "/status", .string("active"))], as: owner) {
                 artifact = active
             }
-            if artifact.status == "active", random(2) == 0,
+            if artifact.status == .active, random(2) == 0,
                 let published = try? await fixture.patch(artifact, [Self.op("replace", "/visibility", .string("public"))], as: Fixture.admin)
             {
                 artifact = published

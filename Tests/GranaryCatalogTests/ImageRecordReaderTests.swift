@@ -17,8 +17,8 @@ import Testing
         func maybe<T>(_ value: @autoclosure () -> T) -> T? { Bool.random(using: &rng) ? value() : nil }
         var record = ImageRecord(id: UUID().uuidString.lowercased(), owner: maybe(text()), now: Int.random(in: 0..<2_000_000_000, using: &rng))
         record.name = maybe(text())
-        record.status = ["queued", "saving", "active", "deactivated"].randomElement(using: &rng)!
-        record.visibility = ["public", "private", "shared", "community"].randomElement(using: &rng)!
+        record.status = ImageStatus.allCases.randomElement(using: &rng)!
+        record.visibility = ImageVisibility.allCases.randomElement(using: &rng)!
         record.protected = Bool.random(using: &rng)
         record.osHidden = Bool.random(using: &rng)
         record.checksum = maybe(String(repeating: "ab", count: 16))

@@ -66,7 +66,7 @@ import Testing
         let id = try await fixture.newImage()
         try await fixture.stage(id, data)
         var image = try fixture.image(id)
-        #expect(image.status == "uploading")
+        #expect(image.status == .uploading)
         #expect(image.size == data.count)
         #expect(image.blob == nil)
         #expect(try fixture.refcount(image.staged?.blob) == 1)
@@ -77,14 +77,14 @@ import Testing
         await #expect(throws: CatalogError.self) {
             try await fixture.catalog.upload(id, caller: fixture.owner, declaredSize: nil) { sink in try await Fixture.feed(data, sink) }
         }
-        #expect(try fixture.image(id).status == "uploading")
+        #expect(try fixture.image(id).status == .uploading)
 
         let task = try await fixture.catalog.importImage(id, ImportRequest(body: Self.glanceDirect, requestID: "req-1"), caller: fixture.owner)
         #expect(task.status == "success")
         #expect(task.requestID == "req-1")
         #expect(task.expiresAt != nil)
         image = try fixture.image(id)
-        #expect(image.status == "active")
+        #expect(image.status == .active)
         #expect(image.staged == nil)
         #expect(image.properties["os_glance_import_task"] == nil)
         #expect(image.properties["os_glance_failed_import"] == "")
@@ -137,7 +137,7 @@ import Testing
         await #expect(throws: CatalogError.notFound(image: id)) {
             try await fixture.catalog.importImage(id, ImportRequest(body: Self.glanceDirect, requestID: nil), caller: other)
         }
-        #expect(try fixture.image(id).status == "uploading")
+        #expect(try fixture.image(id).status == .uploading)
         #expect(await importing(Self.glanceDirect) == nil)
         #expect(await importing(Self.glanceDirect) == .conflict)  // already active
     }
@@ -160,13 +160,13 @@ import Testing
         let id = try await fixture.newImage()
         let task = try await start(id)
         #expect(task.status == "processing")
-        #expect(try fixture.image(id).status == "importing")
+        #expect(try fixture.image(id).status == .importing)
         #expect(try fixture.image(id).properties["os_glance_import_task"] == task.id)
         await #expect(throws: CatalogError.self) { try await start(id) }  // the lock is held
         let ended = await catalog.completeImport(task.id) { sink in try await Fixture.feed(data, sink) }
         #expect(ended?.status == "success")
         let image = try fixture.image(id)
-        #expect(image.status == "active")
+        #expect(image.status == .active)
         #expect(image.properties["os_glance_import_task"] == nil)
         #expect(image.size == data.count && image.virtualSize == data.count)
         #expect(image.checksum == StreamingDigest.hash(.md5, data).hex)
@@ -196,7 +196,7 @@ import Testing
             #expect(failed?.status == "failure")
             #expect(failed?.message.contains(reason) == true, "\(failed?.message ?? "")")
             let requeued = try fixture.image(second)
-            #expect(requeued.status == "queued" && requeued.blob == nil && requeued.size == nil)
+            #expect(requeued.status == .queued && requeued.blob == nil && requeued.size == nil)
             #expect(requeued.properties["os_glance_import_task"] == nil)
             try fixture.expectConsistent()
         }
@@ -256,7 +256,7 @@ import Testing
         let ended = await catalog.completeImport(again.id, adopting: .init(sourceImage: raw)) { sink in try await Fixture.feed(data, sink) }
         #expect(ended?.status == "success")
         let image = try fixture.image(id)
-        #expect(image.status == "active" && image.diskFormat == "raw" && image.containerFormat == "bare")
+        #expect(image.status == .active && image.diskFormat == "raw" && image.containerFormat == "bare")
         #expect(image.properties["hw_cpu_cores"] == "5" && image.properties["trait:STORAGE_DISK_SSD"] == "required")
         #expect(image.properties["os_distro"] == "rhel" && image.properties["speed"] == nil)
         #expect(image.virtualSize == data.count && image.osHashValue == StreamingDigest.hash(.sha512, data).hex)
@@ -271,16 +271,16 @@ import Testing
         let id = try await fixture.newImage()
         await #expect(throws: CatalogError.self) { try await fixture.stage(id, [UInt8](repeating: 9, count: 300_000)) }
         let image = try fixture.image(id)
-        #expect(image.status == "queued")
+        #expect(image.status == .queued)
         #expect(image.staged == nil)
         #expect(try fixture.catalog.store.stats().blobs == 0)
         // The declared size must match too.
         await #expect(throws: CatalogError.self) {
             try await fixture.catalog.stage(id, caller: fixture.owner, declaredSize: 10) { sink in try await Fixture.feed([1, 2, 3], sink) }
         }
-        #expect(try fixture.image(id).status == "queued")
+        #expect(try fixture.image(id).status == .queued)
         try await fixture.stage(id, [1, 2, 3])
-        #expect(try fixture.image(id).status == "uploading")
+        #expect(try fixture.image(id).status == .uploading)
     }
 
     @Test func staleStagesAreReleasedAndDeletingAStagedImageReleasesItsData() async throws {
@@ -306,10 +306,10 @@ import Testing
         }
         #expect(try await fixture.catalog.expireStages() == [old])
         let expired = try fixture.image(old)
-        #expect(expired.status == "queued")
+        #expect(expired.status == .queued)
         #expect(expired.staged == nil && expired.size == nil)
         #expect(try fixture.refcount(oldBlob) == 0)
-        #expect(try fixture.image(kept).status == "uploading")
+        #expect(try fixture.image(kept).status == .uploading)
 
         let deletedBlob = try fixture.image(deleted).staged?.blob
         try await fixture.catalog.delete(deleted, caller: fixture.owner)
@@ -317,7 +317,7 @@ import Testing
         try fixture.expectConsistent()
         // The expired image can be staged again.
         try await fixture.stage(old, [7, 8, 9])
-        #expect(try fixture.image(old).status == "uploading")
+        #expect(try fixture.image(old).status == .uploading)
     }
 
     @Test func recoveryGivesInterruptedWorkItsDefinedState() async throws {
@@ -335,11 +335,11 @@ import Testing
         // between its two transactions (status importing, the lock and a processing task).
         let taskID = UUID().uuidString.lowercased()
         _ = try await catalog.store.coordinator.submit { txn in
-            for (id, status) in [(saving, "saving"), (uploading, "uploading"), (importing, "importing")] {
+            for (id, status) in [(saving, ImageStatus.saving), (uploading, .uploading), (importing, .importing)] {
                 var image = try catalog.index.get(id, in: txn)!
                 let previous = image
                 image.status = status
-                if status == "importing" { image.properties["os_glance_import_task"] = taskID }
+                if status == .importing { image.properties["os_glance_import_task"] = taskID }
                 try catalog.index.put(image, previous: previous, in: txn)
             }
             var task = TaskRecord(
@@ -350,11 +350,11 @@ import Testing
         let recovery = try await catalog.recoverInterruptedWork()
         #expect(Set(recovery.requeued) == [saving, uploading])
         #expect(recovery.imported == [importing])
-        #expect(try fixture.image(saving).status == "queued")
-        #expect(try fixture.image(uploading).status == "queued")
-        #expect(try fixture.image(staged).status == "uploading")  // a committed stage is a defined state
+        #expect(try fixture.image(saving).status == .queued)
+        #expect(try fixture.image(uploading).status == .queued)
+        #expect(try fixture.image(staged).status == .uploading)  // a committed stage is a defined state
         let imported = try fixture.image(importing)
-        #expect(imported.status == "active")
+        #expect(imported.status == .active)
         #expect(imported.osHashValue == StreamingDigest.hash(.sha512, data).hex)
         #expect(imported.properties["os_glance_import_task"] == nil)
         #expect(try catalog.tasks(of: importing, caller: fixture.owner).map(\.status) == ["success"])

@@ -16,8 +16,8 @@ import Testing
     static let longA = String(repeating: "n", count: 300) + "a"
     static let longB = String(repeating: "n", count: 300) + "b"
     static let names: [String?] = [nil, "", "alpha", "beta", "gamma", "a:b", "ünï", longA, longB]
-    static let statuses = ["queued", "saving", "active", "deactivated", "killed"]
-    static let visibilities = ["public", "private", "shared", "community"]
+    static let statuses: [ImageStatus] = [.queued, .saving, .active, .deactivated, .killed]
+    static let visibilities: [ImageVisibility] = [.public, .private, .shared, .community]
     static let tags = ["red", "green", "blue", "big", "small"]
     static let callers: [Caller] = [
         .noauthAdmin,
@@ -83,7 +83,7 @@ import Testing
         var images: [ImageRecord] = []
         for _ in 0..<count { images.append(randomImage(&rng)) }
         var members: [(member: MemberRecord, image: ImageRecord)] = []
-        for image in images where image.visibility == "shared" || Int.random(in: 0..<10, using: &rng) == 0 {
+        for image in images where image.visibility == .shared || Int.random(in: 0..<10, using: &rng) == 0 {
             for project in ["p1", "p2", "p3"] where Bool.random(using: &rng) {
                 let status = ["pending", "accepted", "rejected"].randomElement(using: &rng)!
                 members.append((MemberRecord(imageID: image.id, memberID: project, status: status, createdAt: 0, updatedAt: 0), image))
@@ -105,11 +105,11 @@ import Testing
             let picked = (0..<Int.random(in: 1...3, using: &rng)).map { _ in names.randomElement(using: &rng)! ?? "" }
             parameters.append(("name", picked.count == 1 ? "eq:" + picked[0] : "in:" + picked.map { "\"\($0)\"" }.joined(separator: ",")))
         }
-        if chance(25) { parameters.append(("status", chance(70) ? statuses.randomElement(using: &rng)! : "in:active,queued")) }
+        if chance(25) { parameters.append(("status", chance(70) ? statuses.randomElement(using: &rng)!.rawValue : "in:active,queued")) }
         if chance(30) { parameters.append(("tag", tags.randomElement(using: &rng)!)) }
         if chance(10) { parameters.append(("tag", tags.randomElement(using: &rng)!)) }
         if chance(15) { parameters.append(("owner", (projects.randomElement(using: &rng)! ?? "p9"))) }
-        if chance(35) { parameters.append(("visibility", (visibilities + ["all"]).randomElement(using: &rng)!)) }
+        if chance(35) { parameters.append(("visibility", (visibilities.map(\.rawValue) + ["all"]).randomElement(using: &rng)!)) }
         if chance(20) { parameters.append(("member_status", ["pending", "accepted", "rejected", "all"].randomElement(using: &rng)!)) }
         if chance(10) { parameters.append(("os_hidden", "true")) }
         if chance(10) { parameters.append(("protected", Bool.random(using: &rng) ? "true" : "false")) }
@@ -196,8 +196,8 @@ import Testing
     static func checkTerms(_ fixture: Fixture) throws {
         let records = try fixture.all()
         var terms: Set<ListTerm> = []
-        for status in statuses { terms.insert(.status(status)) }
-        for visibility in visibilities { terms.insert(.visibility(visibility)) }
+        for status in statuses { terms.insert(.status(status.rawValue)) }
+        for visibility in visibilities { terms.insert(.visibility(visibility.rawValue)) }
         for name in names { terms.insert(.name(name ?? "")) }
         for tag in tags { terms.insert(.tag(tag)) }
         for project in projects + ["p9"] { terms.insert(.owner(project)) }
@@ -207,8 +207,8 @@ import Testing
             for image in records { shares[image.id] = Set(try fixture.catalog.members.all(of: image.id, in: txn).map(\.memberID)) }
             func carries(_ image: ImageRecord, _ term: ListTerm) -> Bool {
                 switch term {
-                case .status(let v): image.status == v
-                case .visibility(let v): image.visibility == v
+                case .status(let v): image.status.rawValue == v
+                case .visibility(let v): image.visibility.rawValue == v
                 case .name(let v): (image.name ?? "") == v
                 case .tag(let v): image.tags.contains(v)
                 case .owner(let v): image.owner == v
@@ -251,13 +251,16 @@ import Testing
             let previous = images[i]
             switch Int.random(in: 0..<8, using: &rng) {
             case 0: images[i].name = Self.names.randomElement(using: &rng)!
-            case 1: images[i].status = Self.statuses.randomElement(using: &rng)!
+            // A status the state machine allows next (the index refuses any other).
+            case 1: images[i].status = Self.statuses.filter { ImageLifecycle.allows(previous.status, to: $0) }.randomElement(using: &rng)!
             case 2: images[i].tags.append(contentsOf: Self.tags.filter { !images[i].tags.contains($0) }.prefix(1))
             case 3: images[i].tags.removeAll { _ in Bool.random(using: &rng) }
             case 4: images[i].visibility = Self.visibilities.randomElement(using: &rng)!
             case 5: images[i].owner = Self.projects.randomElement(using: &rng)!
             case 6: images[i].createdAt += Int.random(in: -5...5, using: &rng)
-            default: Self.randomize(&images[i], &rng)
+            default:
+                Self.randomize(&images[i], &rng)
+                if !ImageLifecycle.allows(previous.status, to: images[i].status) { images[i].status = previous.status }
             }
             changes.append((images[i], previous))
         }
@@ -276,10 +279,10 @@ import Testing
             } else {
                 try await fixture.catalog.setTag(image.id, "red", present: true, caller: admin)
             }
-            if image.status == "active" { try await fixture.catalog.setActive(image.id, false, caller: admin) }
-            if image.status == "deactivated" { try await fixture.catalog.setActive(image.id, true, caller: admin) }
+            if image.status == .active { try await fixture.catalog.setActive(image.id, false, caller: admin) }
+            if image.status == .deactivated { try await fixture.catalog.setActive(image.id, true, caller: admin) }
         }
-        for image in images.dropFirst(40).prefix(60) where image.visibility == "shared" {
+        for image in images.dropFirst(40).prefix(60) where image.visibility == .shared {
             if try fixture.catalog.listMembers(image.id, caller: admin).contains(where: { $0.memberID == "p2" }) {
                 try await fixture.catalog.removeMember(image.id, member: "p2", caller: admin)
             } else {

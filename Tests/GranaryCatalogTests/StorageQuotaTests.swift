@@ -37,7 +37,7 @@ import Testing
         let second = try await fixture.newImage()
         #expect(await upload(second, bytes(500_000, 11), declared: true) == .payloadTooLarge)
         #expect(await upload(second, bytes(500_000, 11)) == .payloadTooLarge)
-        #expect(try fixture.image(second).status == "queued")
+        #expect(try fixture.image(second).status == .queued)
         try fixture.expectConsistent()
         // Exactly what is left fits; staged data counts too.
         #expect(await upload(second, bytes(400_000, 13)) == nil)
@@ -50,7 +50,7 @@ import Testing
         #expect(await upload(theirs, bytes(900_000, 17), as: other) == nil)
         try await catalog.delete(first, caller: fixture.owner)
         try await fixture.stage(third, bytes(600_000, 19))
-        #expect(try fixture.image(third).status == "uploading")
+        #expect(try fixture.image(third).status == .uploading)
         try fixture.expectConsistent()
     }
 
@@ -125,7 +125,7 @@ import Testing
             return await group.reduce(into: []) { $0.append($1) }
         }
         #expect(results.count == 2 && results.filter { $0 }.count == 1)
-        #expect(try ids.map { try fixture.image($0).status }.sorted() == ["active", "queued"])
+        #expect(try ids.map { try fixture.image($0).status.rawValue }.sorted() == ["active", "queued"])
         try fixture.expectConsistent()
     }
 }

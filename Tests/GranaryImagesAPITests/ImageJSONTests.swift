@@ -15,8 +15,8 @@ import Testing
         formatter.timeZone = TimeZone(identifier: "UTC")
         object["id"] = image.id
         object["name"] = nullable(image.name)
-        object["status"] = image.status
-        object["visibility"] = image.visibility
+        object["status"] = image.status.rawValue
+        object["visibility"] = image.visibility.rawValue
         object["protected"] = image.protected
         object["os_hidden"] = image.osHidden
         object["checksum"] = nullable(image.checksum)
@@ -42,7 +42,7 @@ import Testing
         var plain = ImageRecord(id: "0b2f6c2e-3b1d-4a57-9d0b-2c3d4e5f6a7b", owner: nil, now: 0)
         var full = ImageRecord(id: "1b2f6c2e-3b1d-4a57-9d0b-2c3d4e5f6a7b", owner: "p1", now: 1_764_620_000)
         full.name = "quote \" backslash \\ slash / newline \n tab \t bell \u{7} ünïcode 🚀"
-        full.status = "active"
+        full.status = .active
         full.size = 1 << 40
         full.virtualSize = 12
         full.checksum = "d41d8cd98f00b204e9800998ecf8427e"

@@ -86,16 +86,16 @@ while loaded < imageCount {
         // Four images per second: created_at ties, broken by id.
         var image = ImageRecord(id: uuid(), owner: projects.randomElement(using: &rng)!, now: 1_600_000_000 + i / 4)
         image.name = names.randomElement(using: &rng)!
-        image.status = weighted([("active", 80), ("queued", 10), ("deactivated", 5), ("saving", 3), ("killed", 2)])
-        image.visibility = weighted([("public", 20), ("private", 40), ("shared", 30), ("community", 10)])
+        image.status = ImageStatus(rawValue: weighted([("active", 80), ("queued", 10), ("deactivated", 5), ("saving", 3), ("killed", 2)])) ?? .active
+        image.visibility = ImageVisibility(rawValue: weighted([("public", 20), ("private", 40), ("shared", 30), ("community", 10)])) ?? .private
         image.tags = (0..<Int.random(in: 0...3, using: &rng)).map { _ in tags.randomElement(using: &rng)! }
         image.tags = Array(Set(image.tags)).sorted()
         image.diskFormat = "qcow2"
         image.containerFormat = "bare"
         image.size = Int.random(in: 1 << 20..<1 << 32, using: &rng)
         image.properties = ["os_distro": ["debian", "ubuntu", "fedora"].randomElement(using: &rng)!]
-        if image.visibility == "public" { publicIDs.append(image.id) }
-        if image.visibility == "shared", image.owner != memberProject, Int.random(in: 0..<50, using: &rng) == 0 {
+        if image.visibility == .public { publicIDs.append(image.id) }
+        if image.visibility == .shared, image.owner != memberProject, Int.random(in: 0..<50, using: &rng) == 0 {
             let status = weighted([("accepted", 80), ("pending", 20)])
             members.append(
                 MemberRecord(imageID: image.id, memberID: memberProject, status: status, createdAt: image.createdAt, updatedAt: image.createdAt))
