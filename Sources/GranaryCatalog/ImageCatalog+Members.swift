@@ -5,7 +5,6 @@ import GranaryStore
 
 extension ImageCatalog {
     static let memberQuota = 128
-    static let memberStatuses: Set<String> = ["pending", "accepted", "rejected"]
 
     /// Shares an image with a project (Glance: glance/api/v2/router.py): owner or admin, shared images only.
     public func addMember(_ id: String, member: String, caller: Caller) async throws -> MemberRecord {
@@ -20,7 +19,7 @@ extension ImageCatalog {
             guard try self.members.all(of: image.id, in: txn).count < Self.memberQuota else {
                 throw CatalogError(.payloadTooLarge, "Maximum number of image members (\(Self.memberQuota)) exceeded.")
             }
-            let record = MemberRecord(imageID: image.id, memberID: member, status: "pending", createdAt: now, updatedAt: now)
+            let record = MemberRecord(imageID: image.id, memberID: member, status: .pending, createdAt: now, updatedAt: now)
             try self.members.put(record, in: txn)
             try self.index.addMember(member, to: image, in: txn)
             return record
@@ -48,7 +47,7 @@ extension ImageCatalog {
 
     /// A member accepts, rejects or resets its share: only the member project itself, or an admin.
     public func setMemberStatus(_ id: String, member: String, status: String, caller: Caller) async throws -> MemberRecord {
-        guard Self.memberStatuses.contains(status) else {
+        guard let status = MemberStatus(rawValue: status) else {
             throw CatalogError(.badRequest, "Invalid status \(status): use pending, accepted or rejected")
         }
         let now = UnixTime.now()

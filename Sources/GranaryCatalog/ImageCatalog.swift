@@ -210,7 +210,7 @@ public final class ImageCatalog: Sendable {
                         // ranges are in the walk too): listed only for the asked member status.
                         guard let view, let project = caller.projectID, matched.filter(view.contains) == [.member(project)] else { return true }
                         guard let member = try members.get(id, project, in: txn) else { return false }
-                        return query.memberStatus == "all" || member.status == query.memberStatus
+                        return query.memberStatus == "all" || member.status.rawValue == query.memberStatus
                     }
                 ) { image in
                     if try isListed(image, caller, query, in: txn) { page.append(image) }
@@ -347,7 +347,7 @@ public final class ImageCatalog: Sendable {
         func memberOK() throws -> Bool {
             guard image.visibility == .shared, let project = caller.projectID, !own else { return false }
             guard let member = try members.get(image.id, project, in: txn) else { return false }
-            return query.memberStatus == "all" || member.status == query.memberStatus
+            return query.memberStatus == "all" || member.status.rawValue == query.memberStatus
         }
         switch query.visibility {
         case nil:

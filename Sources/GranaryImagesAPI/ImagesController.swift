@@ -100,7 +100,7 @@ struct ImagesController: Sendable {
 
     static func memberObject(_ member: MemberRecord) -> [String: Any] {
         [
-            "member_id": member.memberID, "image_id": member.imageID, "status": member.status,
+            "member_id": member.memberID, "image_id": member.imageID, "status": member.status.rawValue,
             "created_at": ImageJSON.timestamp(member.createdAt), "updated_at": ImageJSON.timestamp(member.updatedAt),
             "schema": "/v2/schemas/member",
         ]

@@ -5,12 +5,11 @@ public import GranaryLMDB
 public struct MemberRecord: Codable, Sendable, Equatable {
     public var imageID: String
     public var memberID: String
-    /// pending, accepted or rejected.
-    public var status: String
+    public var status: MemberStatus
     public var createdAt: Int
     public var updatedAt: Int
 
-    public init(imageID: String, memberID: String, status: String, createdAt: Int, updatedAt: Int) {
+    public init(imageID: String, memberID: String, status: MemberStatus, createdAt: Int, updatedAt: Int) {
         self.imageID = imageID
         self.memberID = memberID
         self.status = status

@@ -85,7 +85,7 @@ import Testing
         var members: [(member: MemberRecord, image: ImageRecord)] = []
         for image in images where image.visibility == .shared || Int.random(in: 0..<10, using: &rng) == 0 {
             for project in ["p1", "p2", "p3"] where Bool.random(using: &rng) {
-                let status = ["pending", "accepted", "rejected"].randomElement(using: &rng)!
+                let status = MemberStatus.allCases.randomElement(using: &rng)!
                 members.append((MemberRecord(imageID: image.id, memberID: project, status: status, createdAt: 0, updatedAt: 0), image))
             }
         }

@@ -96,7 +96,7 @@ while loaded < imageCount {
         image.properties = ["os_distro": ["debian", "ubuntu", "fedora"].randomElement(using: &rng)!]
         if image.visibility == .public { publicIDs.append(image.id) }
         if image.visibility == .shared, image.owner != memberProject, Int.random(in: 0..<50, using: &rng) == 0 {
-            let status = weighted([("accepted", 80), ("pending", 20)])
+            let status = MemberStatus(rawValue: weighted([("accepted", 80), ("pending", 20)])) ?? .accepted
             members.append(
                 MemberRecord(imageID: image.id, memberID: memberProject, status: status, createdAt: image.createdAt, updatedAt: image.createdAt))
         }
