@@ -18,7 +18,7 @@ public enum APIError {
         case let error as HTTPError: (error.status, error.body ?? error.status.reasonPhrase)
         case is NIOTooManyBytesError: (.contentTooLarge, "The request body is too large.")
         case is HTTPParserError: (.badRequest, "The request could not be parsed (bad HTTP framing).")
-        case let error as StoreError where error.code == .io && error.message.contains("No space left"):
+        case let error as StoreError where error.code == .noSpace:
             (.contentTooLarge, "Image storage media is full: \(error.message)")
         case let error as StoreError: (.internalServerError, "The store failed: \(error)")
         default: (.internalServerError, "\(error)")

@@ -7,12 +7,15 @@
 /// An error from the storage engine, with what an operator needs to fix it.
 public struct StoreError: Error, Sendable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
-        private enum Base: Hashable, Sendable { case locked, io, notFound, corrupt, invalidArgument, conflict }
+        private enum Base: Hashable, Sendable { case locked, io, noSpace, notFound, corrupt, invalidArgument, conflict }
         private let base: Base
         /// Another process holds the data directory's exclusive lock.
         public static let locked = Code(base: .locked)
         /// A file-system call failed.
         public static let io = Code(base: .io)
+        /// The file system is full, or the user's disk quota is spent (`ENOSPC`, `EDQUOT`): the
+        /// API answers 413 (Glance's "storage media is full"), not a server error.
+        public static let noSpace = Code(base: .noSpace)
         /// What was asked for does not exist.
         public static let notFound = Code(base: .notFound)
         /// Stored bytes fail their checksum or do not parse.
@@ -41,6 +44,7 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
 
     /// An error for a failed system call, naming the call, the path and `errno`'s text.
     static func system(_ call: String, path: String, errno code: Int32) -> StoreError {
-        StoreError(.io, "\(call)(\(path)) failed: \(String(cString: strerror(code))) (errno \(code))")
+        StoreError(
+            code == ENOSPC || code == EDQUOT ? .noSpace : .io, "\(call)(\(path)) failed: \(String(cString: strerror(code))) (errno \(code))")
     }
 }

@@ -11,7 +11,7 @@ import Testing
         do {
             let dir = try DataDirectory(path: path, access: .exclusive)
             #expect(dir.isExclusive)
-            FileManager.default.createFile(atPath: dir.tmpPath + "/leftover", contents: Data([1, 2, 3]))
+            #expect(FileManager.default.createFile(atPath: dir.tmpPath + "/leftover", contents: Data([1, 2, 3])))
         }
         for sub in ["index", "packs", "tmp"] {
             var isDir: ObjCBool = false

@@ -48,7 +48,7 @@ struct SmallDisk {
         defer { disk.remove() }
         // A filler file stands for other data on the disk; deleting it later gives space back.
         let filler = disk.mountPoint + "/filler"
-        FileManager.default.createFile(atPath: filler, contents: Data(count: 16 << 20))
+        #expect(FileManager.default.createFile(atPath: filler, contents: Data(count: 16 << 20)))
         var settings = StoreSettings()
         settings.indexMapSize = 64 << 20
         let t = try TestStore(settings: settings, path: disk.mountPoint + "/data")
@@ -64,7 +64,7 @@ struct SmallDisk {
             }
         }
         let error = try #require(failure as? StoreError, "the disk never filled up: \(String(describing: failure))")
-        #expect(error.code == .io)
+        #expect(error.code == .noSpace)
         #expect(error.description.contains("No space left on device"), "\(error)")
         #expect(!acknowledged.isEmpty)
         for (id, data) in acknowledged { #expect(try t.read(id) == data) }
@@ -100,7 +100,7 @@ struct SmallDisk {
         t.store.sealOpenPacks()
         // Fill what is left of the disk.
         let filler = disk.mountPoint + "/filler"
-        FileManager.default.createFile(atPath: filler, contents: nil)
+        #expect(FileManager.default.createFile(atPath: filler, contents: nil))
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: filler))
         let block = Data(count: 1 << 20)
         while (try? handle.write(contentsOf: block)) != nil {}
