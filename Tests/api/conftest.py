@@ -13,6 +13,11 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "keystone: needs the real Keystone of tools/keystone-peer (deselect with -m 'not keystone')")
+    config.addinivalue_line("markers", "slow: takes many seconds (process kills, CLI runs, random request runs)")
+
+
 def granary_binary():
     for candidate in (ROOT / ".build" / "debug" / "granary", ROOT / ".build" / "release" / "granary"):
         if candidate.exists():

@@ -7,11 +7,14 @@ import signal
 import threading
 import time
 
+import pytest
 import requests
 from glanceclient import Client
 
 from conftest import start_server, stop_server, granary_binary
 import subprocess
+
+pytestmark = [pytest.mark.slow]
 
 
 def test_sigkill_during_upload_then_restart(tmp_path):

@@ -627,6 +627,7 @@ def random_requests(seed, count, images, glare, auth=None):
         yield method, root + path + ("?" + q if q else ""), headers, body
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [1, 2])
 def test_random_hostile_requests_never_get_a_5xx(images, glare, seed):
     """New inputs of the same classes, at random (seeded): every answer is below 500."""
@@ -638,6 +639,7 @@ def test_random_hostile_requests_never_get_a_5xx(images, glare, seed):
     assert server_errors == []
 
 
+@pytest.mark.slow
 def test_random_hostile_requests_in_headers_mode(guarded):
     glare = ARTIFACTS[guarded]
     server_errors = []

@@ -13,6 +13,8 @@ import requests
 
 from conftest import ROOT, free_port, start_server, stop_server
 
+pytestmark = [pytest.mark.keystone, pytest.mark.slow]
+
 
 def admin_token(root, project="admin", user="admin", password="secret"):
     auth = {"auth": {"identity": {"methods": ["password"], "password": {"user": {"name": user, "domain": {"name": "Default"}, "password": password}}},

@@ -8,6 +8,10 @@ import subprocess
 import sys
 import uuid
 
+import pytest
+
+pytestmark = [pytest.mark.slow]
+
 OPENSTACK = os.path.join(os.path.dirname(sys.executable), "openstack")
 
 
