@@ -52,7 +52,7 @@ extension ImageCatalog {
         return try await store.coordinator.submit { txn in
             var image = try self.writable(id, caller, in: txn)
             let previous = image
-            guard image.status == .queued, ImageLifecycle.allows(image.status, to: status) else {
+            guard image.status == .queued else {
                 throw CatalogError(.conflict, "Image status transition from '\(image.status)' to '\(status)' is not allowed")
             }
             guard image.diskFormat != nil, image.containerFormat != nil else {

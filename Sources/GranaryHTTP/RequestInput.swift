@@ -1,4 +1,4 @@
-public import GranaryCatalog
+import GranaryCatalog
 public import GranaryParsing
 public import Hummingbird
 
@@ -19,12 +19,8 @@ extension Request {
 
     /// The query parameters in order, `+` a space and `%XX` decoded; more than
     /// ``QueryString/maxParameters`` is a 400.
-    public func queryItems() throws(CatalogError) -> [(String, String)] {
-        do {
-            return try QueryString.parameters(uri.query ?? "")
-        } catch {
-            throw CatalogError(.badRequest, error.description)
-        }
+    public func queryItems() throws(BadRequest) -> [(String, String)] {
+        try QueryString.parameters(uri.query ?? "")
     }
 }
 

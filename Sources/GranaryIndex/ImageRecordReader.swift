@@ -254,9 +254,6 @@ struct ImageRecordReader {
     }
 
     /// A whole number, as `JSONEncoder` writes an `Int` (no fraction, no exponent).
-    /// 10^0 … 10^18: a number of n digits without a leading zero is at least 10^(n-1).
-    private static let powersOfTen: [Int] = (0...18).reduce(into: []) { powers, n in powers.append(n == 0 ? 1 : powers[n - 1] * 10) }
-
     private mutating func integer() throws(Unexpected) -> Int {
         skipSpace()
         var negative = false
@@ -266,6 +263,7 @@ struct ImageRecordReader {
         }
         var value = 0
         var digits = 0
+        let leadingZero = peek() == UInt8(ascii: "0")
         while let byte = peek(), byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") {
             let (times, o1) = value.multipliedReportingOverflow(by: 10)
             let (sum, o2) = times.addingReportingOverflow(Int(byte - UInt8(ascii: "0")))
@@ -276,7 +274,7 @@ struct ImageRecordReader {
         }
         if let byte = peek(), byte == UInt8(ascii: ".") || byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") { throw Unexpected() }
         // JSON has no leading zeros (`JSONDecoder` refuses `01`).
-        guard digits > 0, digits == 1 || value >= Self.powersOfTen[min(digits - 1, 18)] else { throw Unexpected() }
+        guard digits > 0, digits == 1 || !leadingZero else { throw Unexpected() }
         return negative ? -value : value
     }
 

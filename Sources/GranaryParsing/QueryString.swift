@@ -5,14 +5,10 @@ public enum QueryString {
     /// Most parameters one request may carry (Glance's clients send a handful).
     public static let maxParameters = 100
 
-    public struct TooManyParameters: Error, Sendable, CustomStringConvertible {
-        public var description: String { "A request may carry at most \(QueryString.maxParameters) query parameters." }
-    }
-
-    public static func parameters(_ query: String) throws(TooManyParameters) -> [(String, String)] {
+    public static func parameters(_ query: String) throws(BadRequest) -> [(String, String)] {
         var result: [(String, String)] = []
         for pair in Array(query.utf8).split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
-            guard result.count < maxParameters else { throw TooManyParameters() }
+            guard result.count < maxParameters else { throw BadRequest("A request may carry at most \(maxParameters) query parameters.") }
             if let equals = pair.firstIndex(of: UInt8(ascii: "=")) {
                 result.append((decode(pair[..<equals]), decode(pair[pair.index(after: equals)...])))
             } else {
