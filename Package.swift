@@ -24,6 +24,7 @@ let package = Package(
         .library(name: "GranaryHTTP", targets: ["GranaryHTTP"]),
         .library(name: "GranaryImagesAPI", targets: ["GranaryImagesAPI"]),
         .library(name: "GranaryArtifactsAPI", targets: ["GranaryArtifactsAPI"]),
+        .library(name: "GranaryServer", targets: ["GranaryServer"]),
         .library(name: "GranaryBench", targets: ["GranaryBench"]),
     ],
     dependencies: [
@@ -84,14 +85,16 @@ let package = Package(
             ]
         ),
 
-        // MARK: Outbound HTTP (web-download imports, artifact external locations), guarded against SSRF
+        // MARK: Outbound HTTP: the one client setup (deadlines, one error type) and the fetchers of
+        // external data (web-download imports, artifact external locations), guarded against SSRF
         .target(
             name: "GranaryFetch",
             dependencies: [
-                "GranaryCatalog", "GranaryCodec", "GranaryParsing",
+                "GranaryCodec", "GranaryParsing",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
             ]
         ),
 
@@ -100,7 +103,7 @@ let package = Package(
         .target(
             name: "GranaryHTTP",
             dependencies: [
-                "GranaryCatalog", "GranaryStore", "GranaryCodec", "GranaryParsing",
+                "GranaryCatalog", "GranaryStore", "GranaryCodec", "GranaryParsing", "GranaryFetch",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -110,7 +113,7 @@ let package = Package(
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
-                // Keystone token validation (keystone auth mode).
+                // Keystone token validation (keystone auth mode), over GranaryFetch's client.
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
@@ -145,39 +148,66 @@ let package = Package(
             ]
         ),
 
-        // MARK: Executable
-        .executableTarget(
-            name: "granary",
+        // MARK: The composition root: settings, both listeners and every background service
+        .target(
+            name: "GranaryServer",
             dependencies: [
-                "GranaryStore", "GranaryCatalog", "GranaryFetch", "GranaryHTTP", "GranaryImagesAPI", "GranaryArtifactsAPI", "GranaryBench",
-                "GranaryParsing",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Configuration", package: "swift-configuration"),
+                "GranaryStore", "GranaryCatalog", "GranaryFetch", "GranaryHTTP", "GranaryImagesAPI", "GranaryArtifactsAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
 
-        // MARK: Tests (Swift Testing, real LMDB / zstd / OpenSSL / loopback HTTP)
-        .testTarget(name: "GranaryLMDBTests", dependencies: ["GranaryLMDB"]),
-        .testTarget(name: "GranaryCodecTests", dependencies: ["GranaryCodec"]),
+        // MARK: Test support: temporary directories checked and removed after each test, seeded data,
+        // the store and server fixtures (the app `granary serve` runs)
+        .target(
+            name: "GranaryTesting",
+            dependencies: [
+                "GranaryServer", "GranaryStore", "GranaryCatalog", "GranaryCodec", "GranaryBench",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
+        // MARK: Executable
+        .executableTarget(
+            name: "granary",
+            dependencies: [
+                "GranaryServer", "GranaryStore", "GranaryIndex", "GranaryCatalog", "GranaryFetch", "GranaryHTTP", "GranaryImagesAPI",
+                "GranaryArtifactsAPI",
+                "GranaryBench", "GranaryParsing", "GranaryCodec",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Configuration", package: "swift-configuration"),
+            ]
+        ),
+
+        // MARK: Tests (Swift Testing, real LMDB / zstd / OpenSSL / loopback HTTP; GranaryTesting checks
+        // every store a test leaves and removes its directories)
+        .testTarget(name: "GranaryLMDBTests", dependencies: ["GranaryLMDB", "GranaryTesting"]),
+        .testTarget(name: "GranaryCodecTests", dependencies: ["GranaryCodec", "GranaryTesting"]),
         .testTarget(name: "GranaryParsingTests", dependencies: ["GranaryParsing"]),
-        .testTarget(name: "GranaryStoreTests", dependencies: ["GranaryStore", "GranaryLMDB", "GranaryCodec"]),
-        // Runs the load against a real Granary server and a faulty Glance-like peer on loopback.
+        .testTarget(name: "GranaryStoreTests", dependencies: ["GranaryStore", "GranaryLMDB", "GranaryCodec", "GranaryTesting"]),
+        // Runs the load against the real Granary application and a faulty Glance-like peer on loopback.
         .testTarget(
             name: "GranaryBenchTests",
             dependencies: [
-                "GranaryBench", "GranaryCodec", "GranaryHTTP", "GranaryImagesAPI", "GranaryCatalog", "GranaryStore",
+                "GranaryBench", "GranaryCodec", "GranaryTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         // Kills the real `granary` executable at random points; needs it built (`swift build`).
-        .testTarget(name: "GranaryCrashTests", dependencies: ["GranaryStore", "GranaryBench", "GranaryCodec"]),
+        .testTarget(name: "GranaryCrashTests", dependencies: ["GranaryStore", "GranaryBench", "GranaryCodec", "GranaryTesting"]),
         .testTarget(
             name: "GranaryCatalogTests",
-            dependencies: ["GranaryCatalog", "GranaryIndex", "GranaryStore", "GranaryLMDB", "GranaryCodec", "GranaryParsing"]),
+            dependencies: ["GranaryCatalog", "GranaryIndex", "GranaryStore", "GranaryLMDB", "GranaryCodec", "GranaryParsing", "GranaryTesting"]),
         .testTarget(
             name: "GranaryFetchTests",
             dependencies: ["GranaryFetch", .product(name: "AsyncHTTPClient", package: "async-http-client")]
@@ -185,8 +215,7 @@ let package = Package(
         .testTarget(
             name: "GranaryImagesAPITests",
             dependencies: [
-                "GranaryHTTP", "GranaryImagesAPI", "GranaryCatalog", "GranaryStore", "GranaryCodec",
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                "GranaryImagesAPI", "GranaryCatalog", "GranaryStore", "GranaryCodec", "GranaryTesting",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]

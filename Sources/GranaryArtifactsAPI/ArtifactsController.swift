@@ -198,7 +198,7 @@ struct ArtifactsController: Sendable {
                 try checkClaims(try await opened.read { buffer in try await UploadBody.write(buffer, into: sink) })
             }
             return try json(view(artifact))
-        } catch let refused as ExternalFetcher.Refused {
+        } catch let refused as OutboundError where refused.kind != .tooLarge {
             throw GlareError(.badRequest, "External location refused: \(refused)")
         }
     }

@@ -172,7 +172,7 @@ public struct DataGenerator: Sendable {
 }
 
 /// SplitMix64: small, fast, deterministic; for choosing segments and test workloads.
-public struct SplitMix: Sendable {
+public struct SplitMix: RandomNumberGenerator, Sendable {
     public var state: UInt64
     public init(state: UInt64) { self.state = state }
     public mutating func next() -> UInt64 {

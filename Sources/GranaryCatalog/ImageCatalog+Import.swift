@@ -23,7 +23,7 @@ extension ImageCatalog {
     /// the upload digests, kept as the image's staged data (its own store reference) until an
     /// import or the stage time-to-live. A failure restores `queued` with nothing referenced.
     public func stage(_ id: String, caller: Caller, declaredSize: Int?, feed: (UploadSink) async throws -> Void) async throws {
-        guard settings.importMethods.contains("glance-direct") else {
+        guard settings.importMethods.contains(.glanceDirect) else {
             throw CatalogError(.notFound, "The glance-direct import method is not enabled: staging is not available.")
         }
         let uploading = try await moveQueued(id, to: .uploading, caller: caller)
@@ -65,13 +65,9 @@ extension ImageCatalog {
     /// - Returns: the task, finished for glance-direct.
     @discardableResult
     public func importImage(_ id: String, _ request: ImportRequest, caller: Caller) async throws -> TaskRecord {
-        let method = try Self.importMethod(request.body)
-        guard settings.importMethods.contains(method) else {
-            throw CatalogError(
-                .badRequest, "Import method \(method) is not enabled here (enabled: \(settings.importMethods.joined(separator: ", "))).")
-        }
-        if method == "web-download" { _ = try Self.webDownloadURI(request.body) }
-        if method == "glance-download" { _ = try Self.glanceDownloadSource(request.body) }
+        let method = try Self.importMethod(request.body, enabled: settings.importMethods)
+        if method == .webDownload { _ = try Self.webDownloadURI(request.body) }
+        if method == .glanceDownload { _ = try Self.glanceDownloadSource(request.body) }
         let input = try Self.taskInput(imageID: id.lowercased(), request.body)
         let now = UnixTime.now()
         let task = try await store.coordinator.submit { txn in
@@ -80,7 +76,7 @@ extension ImageCatalog {
             if let holder = image.properties["os_glance_import_task"], !holder.isEmpty {
                 throw CatalogError(.conflict, "Image \(id) has an import in progress (task \(holder)).")
             }
-            if method != "glance-direct" {
+            if method != .glanceDirect {
                 guard image.status == .queued else {
                     throw CatalogError(.conflict, "Image \(id) is '\(image.status)': a \(method) import needs a 'queued' image.")
                 }
@@ -104,7 +100,7 @@ extension ImageCatalog {
             try self.index.put(image, previous: previous, in: txn)
             return task
         }
-        guard method == "glance-direct" else { return task }
+        guard method == .glanceDirect else { return task }
         return try await store.coordinator.submit { txn in try self.finishImport(task.id, in: txn) }
     }
 
@@ -368,10 +364,15 @@ extension ImageCatalog {
         return (id.lowercased(), region, text("glance_service_interface") ?? "public")
     }
 
-    /// `method.name` of an import body; 400 when missing or malformed (Glance: glance/api/v2/images.py, `import_image`).
-    public static func importMethod(_ body: [String: JSONValue]) throws -> String {
-        guard case .object(let method)? = body["method"], case .string(let name)? = method["name"] else {
+    /// `method.name` of an import body; 400 when missing, malformed or not one of `enabled`
+    /// (Glance: glance/api/v2/images.py, `import_image`).
+    public static func importMethod(_ body: [String: JSONValue], enabled: [ImportMethod]) throws -> ImportMethod {
+        guard case .object(let request)? = body["method"], case .string(let name)? = request["name"] else {
             throw CatalogError(.badRequest, "Import request requires a 'method' object with a 'name'.")
+        }
+        guard let method = ImportMethod(rawValue: name), enabled.contains(method) else {
+            let names = enabled.map(\.rawValue).joined(separator: ", ")
+            throw CatalogError(.badRequest, "Import method \(name) is not enabled here (enabled: \(names)).")
         }
         for flag in ["all_stores", "all_stores_must_succeed"] {
             switch body[flag] {
@@ -385,7 +386,7 @@ extension ImageCatalog {
         if case .array(let stores)? = body["stores"], !stores.isEmpty {
             throw CatalogError(.conflict, "Multiple stores are not enabled here: do not name 'stores'.")
         }
-        return name
+        return method
     }
 
     /// Glance's task input for an import: `{"image_id", "import_req", "backend"}` as JSON text.

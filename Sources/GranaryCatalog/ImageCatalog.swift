@@ -13,19 +13,15 @@ public struct ImagesSettings: Sendable {
     public var hashAlgorithm = DigestAlgorithm.sha512
     /// Whether to compute the legacy md5 `checksum` (clients then verify with `os_hash_value`).
     public var legacyChecksum = true
-    /// Import methods offered (`/info/import`, the create response header), of
-    /// ``ImagesSettings/servedImportMethods``: `glance-direct` (stage, then import) and
-    /// `web-download` (the server fetches a URI), Glance's defaults without multi-store's copy-image.
-    public var importMethods = ["glance-direct", "web-download"]
+    /// Import methods offered (`/info/import`, the create response header): Glance's defaults
+    /// without multi-store's copy-image; the server adds `glance-download` with Keystone auth.
+    public var importMethods: [ImportMethod] = [.glanceDirect, .webDownload]
     /// Glance's `user_storage_quota`: bytes of image data (uploaded or staged) one owner may
     /// hold in all, counted on the images' sizes; 0: unlimited. Past it, an upload is a 413.
     public var userStorageQuota = 0
     /// Glance's `require_image_format_match`: the data of a `bare` image must be what its
     /// `disk_format` says, and pass that format's safety check (``InspectedImage``), else 415.
     public var requireFormatMatch = true
-    /// `glance-download` (another region's Glance, found in the caller's Keystone catalog) is
-    /// served with Keystone auth only; the server adds it to the defaults then.
-    public static let servedImportMethods = ["glance-direct", "web-download", "glance-download"]
     /// Seconds a stage may wait for its import before it is released (default one day).
     public var stageTimeToLive = 86_400
     /// Seconds a finished task is kept visible (Glance's `task_time_to_live`, 48 h).

@@ -1,6 +1,5 @@
 import AsyncHTTPClient
 import Foundation
-import GranaryCatalog
 import GranaryCodec
 import GranaryParsing
 public import NIOCore
@@ -76,20 +75,8 @@ public struct FetchedData: Sendable, Equatable {
 public final class ExternalFetcher: Sendable {
     public let policy: ExternalFetchPolicy
 
-    /// One client for the process, redirects off (they are checked here).
-    static let client = HTTPClient(
-        eventLoopGroupProvider: .singleton,
-        configuration: HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(10), read: .seconds(30))))
-
     public init(policy: ExternalFetchPolicy) {
         self.policy = policy
-    }
-
-    /// A refused or failed fetch, with the reason a user can act on.
-    public struct Refused: Error, CustomStringConvertible {
-        public let description: String
-        /// The remote could not be reached or answered an error (as opposed to a refused URL).
-        public let unreachable: Bool
     }
 
     /// Fetches `text` (following checked redirects) and hashes its bytes.
@@ -127,22 +114,22 @@ public final class ExternalFetcher: Sendable {
         /// - Returns: the body's size.
         ///
         /// #### Errors
-        /// 413 (``CatalogError``) past the cap, ``Refused`` when the remote stops sending, and
-        /// whatever `each` throws.
+        /// ``OutboundError``: `tooLarge` past the cap, `unreachable` when the remote stops
+        /// sending; and whatever `each` throws.
         public func stream(_ each: (ByteBuffer) async throws -> Void) async throws -> Int {
             var size = 0
-            do {
-                for try await buffer in response.body {
-                    size += buffer.readableBytes
-                    if size > cap {
-                        throw CatalogError(.payloadTooLarge, "\(url) holds more than the \(cap) bytes allowed here.")
-                    }
-                    try await each(buffer)
+            var body = response.body.makeAsyncIterator()
+            while true {
+                let next: ByteBuffer?
+                do {
+                    next = try await body.next()
+                } catch {
+                    throw OutboundError(.unreachable, "\(url) stopped sending: \(error)")
                 }
-            } catch let error as CatalogError {
-                throw error
-            } catch {
-                throw Refused(description: "\(url) stopped sending: \(error)", unreachable: true)
+                guard let buffer = next else { break }
+                size += buffer.readableBytes
+                if size > cap { throw OutboundError(.tooLarge, "\(url) holds more than the \(cap) bytes allowed here.") }
+                try await each(buffer)
             }
             return size
         }
@@ -155,26 +142,21 @@ public final class ExternalFetcher: Sendable {
         for _ in 0...policy.maxRedirects {
             var (request, host) = try checkedRequest(current)
             for (name, value) in headers { request.headers.replaceOrAdd(name: name, value: value) }
-            let response: HTTPClientResponse
-            do {
-                response = try await Self.client.execute(request, deadline: deadline)
-            } catch {
-                throw Refused(description: "\(current) could not be fetched: \(error)", unreachable: true)
-            }
+            let response = try await OutboundHTTP.send(request, deadline: deadline, service: current)
             if [301, 302, 303, 307, 308].contains(response.status.code) {
                 guard let location = response.headers.first(name: "Location"), let next = URL(string: location, relativeTo: URL(string: current))
                 else {
-                    throw Refused(description: "\(current) redirects without a usable Location", unreachable: true)
+                    throw OutboundError(.unreachable, "\(current) redirects without a usable Location")
                 }
                 current = next.absoluteString
                 continue
             }
             guard response.status.code == 200 else {
-                throw Refused(description: "\(current) answered HTTP \(response.status.code) (from \(host))", unreachable: true)
+                throw OutboundError(.unreachable, "\(current) answered HTTP \(response.status.code) (from \(host))")
             }
             return Opened(url: current, contentType: response.headers.first(name: "Content-Type"), response: response, cap: cap)
         }
-        throw Refused(description: "\(text) redirects more than \(policy.maxRedirects) times", unreachable: true)
+        throw OutboundError(.unreachable, "\(text) redirects more than \(policy.maxRedirects) times")
     }
 
     /// Applies the URL rules and the address checks to `text` without connecting: a web-download
@@ -189,17 +171,16 @@ public final class ExternalFetcher: Sendable {
         do {
             url = try FetchURL(text, allowHTTP: policy.allowHTTP, allowedPorts: policy.allowedPorts)
         } catch {
-            throw Refused(description: error.description, unreachable: false)
+            throw OutboundError(.refused, error.description)
         }
         let (scheme, host, port) = (url.scheme, url.host, url.port)
         let allowed = policy.allowedHosts.contains(host.lowercased()) || policy.allowedHosts.contains("\(host.lowercased()):\(port)")
         let addresses = Self.resolve(host, port: port)
-        guard let first = addresses.first else { throw Refused(description: "\(host) does not resolve", unreachable: true) }
+        guard let first = addresses.first else { throw OutboundError(.unreachable, "\(host) does not resolve") }
         if policy.publicAddressesOnly, !allowed, addresses.contains(where: { !Self.isPublic($0) }) {
-            throw Refused(
+            throw OutboundError(
                 // Which address it was is not said: that would tell callers what internal names resolve to.
-                description: "\(host) resolves to a non-public address; only public addresses are fetched unless the host is allow-listed",
-                unreachable: false)
+                .refused, "\(host) resolves to a non-public address; only public addresses are fetched unless the host is allow-listed")
         }
         var request = HTTPClientRequest(url: text)
         if scheme == "http", var components = URLComponents(string: text) {

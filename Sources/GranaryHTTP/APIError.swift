@@ -1,4 +1,5 @@
 public import GranaryCatalog
+import GranaryFetch
 import GranaryParsing
 import GranaryStore
 public import HTTPTypes
@@ -14,6 +15,8 @@ public enum APIError {
         switch error {
         case let error as CatalogError: (error.code.httpStatus, error.message)
         case let error as BadRequest: (.badRequest, error.description)
+        // A URL a client named that could not be fetched is the client's to fix.
+        case let error as OutboundError: (error.kind == .tooLarge ? .contentTooLarge : .badRequest, error.description)
         // Hummingbird's own: a body over the collect limit (413) and the like.
         case let error as HTTPError: (error.status, error.body ?? error.status.reasonPhrase)
         case is NIOTooManyBytesError: (.contentTooLarge, "The request body is too large.")

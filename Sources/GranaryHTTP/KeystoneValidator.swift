@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 public import GranaryCatalog
+import GranaryFetch
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
@@ -30,15 +31,9 @@ public final class KeystoneValidator: Sendable {
         }
     }
 
-    /// Keystone could not be asked (keystonemiddleware answers 503 then).
-    public struct Unavailable: Error, CustomStringConvertible {
-        public let description: String
-    }
-
     /// The v3 root, e.g. `http://127.0.0.1:5000/v3`.
     public let url: String
     let credentials: ServiceCredentials?
-    let client: HTTPClient
     let cacheSeconds: Double
     private let serviceToken = Mutex<(token: String, expires: Date)?>(nil)
     private let cache = Mutex<[String: (caller: Caller, expires: Date)]>([:])
@@ -50,7 +45,6 @@ public final class KeystoneValidator: Sendable {
         self.url = root
         self.credentials = credentials
         self.cacheSeconds = cacheSeconds
-        self.client = HTTPClient.shared
     }
 
     /// The caller `token` stands for, or nil when Keystone says it is not a valid token.
@@ -80,11 +74,11 @@ public final class KeystoneValidator: Sendable {
         request.headers.add(name: "X-Auth-Token", value: asking)
         request.headers.add(name: "X-Subject-Token", value: token)
         request.headers.add(name: "Accept", value: "application/json")
-        let (status, body) = try await send(request)
-        if status == 404 || status == 401 || status == 403 { return nil }
-        guard status == 200 else { throw Unavailable(description: "Keystone answered \(status) validating a token at \(url)") }
-        guard let parsed = try? JSONDecoder().decode(TokenBody.self, from: body) else {
-            throw Unavailable(description: "Keystone's token validation answer at \(url) is not a v3 token")
+        let answer = try await send(request)
+        if answer.status == 404 || answer.status == 401 || answer.status == 403 { return nil }
+        guard answer.status == 200 else { throw OutboundError(.unreachable, "Keystone answered \(answer.status) validating a token at \(url)") }
+        guard let parsed = try? JSONDecoder().decode(TokenBody.self, from: answer.body) else {
+            throw OutboundError(.unreachable, "Keystone's token validation answer at \(url) is not a v3 token")
         }
         let token = parsed.token
         let caller = Caller(projectID: token.project?.id, userID: token.user?.id, roles: Set((token.roles ?? []).map(\.name)))
@@ -110,28 +104,19 @@ public final class KeystoneValidator: Sendable {
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         request.body = .bytes(ByteBuffer(data: try JSONSerialization.data(withJSONObject: auth)))
-        let response = try await client.execute(request, timeout: .seconds(15))
-        let body = try await response.body.collect(upTo: 1 << 20)
-        guard response.status.code == 201, let token = response.headers.first(name: "X-Subject-Token") else {
-            throw Unavailable(
-                description: "Keystone at \(url) refused the service credentials of user '\(credentials.username)' (status \(response.status.code))")
+        let answer = try await send(request)
+        guard answer.status == 201, let token = answer.headers.first(name: "X-Subject-Token") else {
+            throw OutboundError(
+                .unreachable, "Keystone at \(url) refused the service credentials of user '\(credentials.username)' (status \(answer.status))")
         }
-        let expires = (try? JSONDecoder().decode(TokenBody.self, from: Data(buffer: body))).flatMap { Self.date($0.token.expiresAt) }
+        let expires = (try? JSONDecoder().decode(TokenBody.self, from: answer.body)).flatMap { Self.date($0.token.expiresAt) }
         let value = (token: token, expires: expires ?? Date().addingTimeInterval(cacheSeconds))
         serviceToken.withLock { $0 = value }
         return token
     }
 
-    private func send(_ request: HTTPClientRequest) async throws -> (Int, Data) {
-        do {
-            let response = try await client.execute(request, timeout: .seconds(15))
-            let body = try await response.body.collect(upTo: 4 << 20)
-            return (Int(response.status.code), Data(buffer: body))  // checked: a UInt widened from three digits
-        } catch let error as Unavailable {
-            throw error
-        } catch {
-            throw Unavailable(description: "Keystone at \(url) could not be reached: \(error)")
-        }
+    private func send(_ request: HTTPClientRequest) async throws(OutboundError) -> OutboundResponse {
+        try await OutboundHTTP.exchange(request, timeout: 15, limit: 4 << 20, service: "Keystone at \(url)")
     }
 
     /// Keystone's `expires_at`: `2026-12-01T20:00:00.000000Z` (or without fraction).

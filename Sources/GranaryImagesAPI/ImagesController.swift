@@ -46,7 +46,7 @@ struct ImagesController: Sendable {
         let location = "http://\(request.head.authority ?? "127.0.0.1:9292")/v2/images/\(image.id)"
         var headers: HTTPFields = [.location: location]
         if !catalog.settings.importMethods.isEmpty {
-            headers[.importMethods] = catalog.settings.importMethods.joined(separator: ",")
+            headers[.importMethods] = catalog.settings.importMethods.map(\.rawValue).joined(separator: ",")
         }
         return jsonResponse(bytes: ImageJSON.bytes(image), status: .created, headers: headers)
     }

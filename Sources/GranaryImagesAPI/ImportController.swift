@@ -40,21 +40,20 @@ struct ImportController: Sendable {
     @Sendable func importImage(_ request: Request, context: APIRequestContext) async throws -> Response {
         let body = try await requestJSONObject(request)
         let requestID = request.headers[RequestIDMiddleware<APIRequestContext>.headerName]
-        let method = try ImageCatalog.importMethod(body)
-        let enabled = catalog.settings.importMethods.contains(method)
+        let method = try ImageCatalog.importMethod(body, enabled: catalog.settings.importMethods)
         var uri: String?
-        if method == "web-download" && enabled {
+        if method == .webDownload {
             try catalog.authorizeImport(try context.pathParameter("id"), caller: context.caller)
             let text = try ImageCatalog.webDownloadURI(body)
             do {
                 try imports.webFetcher.check(text)
-            } catch let refused as ExternalFetcher.Refused {
+            } catch let refused as OutboundError {
                 throw GlanceError(.badRequest, "URI for web-download does not pass filtering: \(text) (\(refused))")
             }
             uri = text
         }
         let token = request.headers[.authToken]
-        if method == "glance-download" && enabled && (imports.keystoneURL == nil || token == nil) {
+        if method == .glanceDownload && (imports.keystoneURL == nil || token == nil) {
             throw GlanceError(.badRequest, "glance-download needs Keystone auth: the other region's Glance is found in the caller's catalog.")
         }
         let task = try await catalog.importImage(
@@ -62,7 +61,7 @@ struct ImportController: Sendable {
         if task.status == "processing" {
             if let uri {
                 imports.startWebDownload(uri, task: task.id, catalog: catalog, logger: context.logger)
-            } else if method == "glance-download", let token {
+            } else if method == .glanceDownload, let token {
                 imports.startGlanceDownload(
                     try ImageCatalog.glanceDownloadSource(body), token: token, task: task.id, catalog: catalog, logger: context.logger)
             }
@@ -108,7 +107,7 @@ struct ImportController: Sendable {
 
     @Sendable func infoImport(_ request: Request, context: APIRequestContext) async throws -> Response {
         try jsonResponse([
-            "import-methods": ["description": "Import methods available.", "type": "array", "value": catalog.settings.importMethods]
+            "import-methods": ["description": "Import methods available.", "type": "array", "value": catalog.settings.importMethods.map(\.rawValue)]
         ])
     }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GranaryBench
 import GranaryCodec
+import GranaryServer
 import GranaryStore
 import Logging
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import GranaryServer
 
 /// `granary`: the server and every operator tool, one binary.
 struct GranaryCommand: AsyncParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GranaryCatalog
+import GranaryServer
 import GranaryStore
 
 /// `granary gc`: reclaim dead chunks' space, online (beside a live server or not).
@@ -109,7 +110,6 @@ struct FsckCommand: AsyncParsableCommand {
     func run() async throws {
         let settings = try await Settings.load(common: common)
         let store = try openStore(settings, logger: makeLogger(level: settings.logLevel))
-        let catalog = try ImageCatalog(store: store)
         let bar = ProgressLine(label: scrub ? "fsck --scrub" : "fsck")
         let total = try store.stats().storedBytes
         let show: (Int) -> Void = { bar.show(done: $0, total: total, detail: "") }
@@ -117,31 +117,17 @@ struct FsckCommand: AsyncParsableCommand {
         var report = repair ? try await store.repair(scrub: scrub, progress: show) : try store.check(scrub: scrub, progress: show)
         bar.finish()
         // Above the store: every blob an image or artifact holds exists and counts at least its holders.
-        let (images, imageHolders) = try catalog.dataHolders()
-        let artifactHolders = try ArtifactCatalog(store: store).dataHolders()
-        var holders = imageHolders.mapValues { $0.map { "image " + $0 } }
-        for (blob, ids) in artifactHolders { holders[blob, default: []] += ids.map { "artifact " + $0 } }
-        for (blob, ids) in holders.sorted(by: { $0.key < $1.key }) {
-            guard let info = try store.info(blob) else {
-                report.errors.append("\(ids.joined(separator: ", ")) hold\(ids.count > 1 ? "" : "s") blob \(blob), which is missing")
-                continue
-            }
-            if info.refcount < ids.count {
-                if repair, try await store.raiseHolders(blob, to: ids.count) {
-                    report.repaired.append("blob \(blob) now counts its \(ids.count) holders")
-                } else {
-                    report.errors.append("blob \(blob) is held by \(ids.count) records but counts \(info.refcount) holders")
-                }
-            }
-        }
-        let records = report.records + images + Set(artifactHolders.values.joined()).count
+        let catalogs = try await CatalogCheck.run(on: store, repair: repair)
+        report.errors += catalogs.errors
+        report.repaired += catalogs.repaired
+        let records = report.records + catalogs.records
         if json {
             try printJSON(Report(ok: report.ok, records: records, chunks: report.chunks, errors: report.errors, repaired: report.repaired))
         } else {
             for line in report.repaired { print("repaired: \(line)") }
             for line in report.errors { print("error: \(line)") }
             print(
-                "\(report.ok ? "ok" : "PROBLEMS"): \(records) records (\(images) images, \(report.records) blobs), \(report.chunks) chunks, "
+                "\(report.ok ? "ok" : "PROBLEMS"): \(records) records (\(catalogs.images) images, \(report.records) blobs), \(report.chunks) chunks, "
                     + "\(report.bytesScanned) pack bytes read in \((report.seconds * 100).rounded() / 100) s")
         }
         if !report.ok { throw ExitCode.failure }

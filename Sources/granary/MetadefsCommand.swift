@@ -3,6 +3,7 @@ import Foundation
 import GranaryCatalog
 import GranaryIndex
 import GranaryParsing
+import GranaryServer
 
 /// `granary metadefs load`: Glance's `glance-manage db_load_metadefs`, reading the same
 /// namespace files (Glance ships them in `etc/metadefs/`), so that UIs find the usual catalog.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import GranaryImagesAPI
+import GranaryServer
 import GranaryStore
 
 /// `granary stats`: what the store holds and how well it dedups.

@@ -1,4 +1,5 @@
 import Foundation
+import GranaryServer
 import GranaryStore
 import Logging
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GranaryCodec
+import GranaryServer
 import GranaryStore
 
 #if canImport(Glibc)

@@ -4,6 +4,7 @@ import GranaryArtifactsAPI
 import GranaryCatalog
 import GranaryFetch
 import GranaryIndex
+import GranaryServer
 
 /// `granary verify-external`: re-fetches every external artifact location under the same
 /// rules as when it was set and compares the bytes with what was recorded.

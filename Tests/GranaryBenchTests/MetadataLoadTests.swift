@@ -1,9 +1,10 @@
 import Foundation
 import GranaryBench
+import GranaryTesting
 import Testing
 
 /// The metadata load end to end against a real Granary server on loopback.
-@Suite struct MetadataLoadTests {
+@Suite(.consistencyChecked) struct MetadataLoadTests {
     @Test func createsListsPatchesAndDeletes() async throws {
         try await withGranaryServer { port, client in
             var options = MetadataLoadOptions(endpoint: try GlanceEndpoint(url: "http://127.0.0.1:\(port)"), count: 25, concurrency: 3)

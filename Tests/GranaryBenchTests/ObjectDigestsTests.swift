@@ -1,12 +1,12 @@
 import Foundation
 import GranaryBench
 import GranaryCodec
+import GranaryTesting
 import Testing
 
-@Suite struct ObjectDigestsTests {
+@Suite(.consistencyChecked) struct ObjectDigestsTests {
     @Test func precomputedDigestsAreTheBytesDigestsAndComeBackFromTheCache() async throws {
-        let directory = NSTemporaryDirectory() + "granary-digests-" + UUID().uuidString
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let directory = TemporaryDirectory("granary-digests").path
         let series = ImageSeries(seed: 3, size: 2_500_000, count: 3, dupRatio: 0.5)
         let first = await ObjectDigests.precompute(series, cache: DigestCache(directory: directory))
         #expect(first.computed == 3)

@@ -1,9 +1,10 @@
 import Foundation
 import GranaryBench
+import GranaryTesting
 import Testing
 
 /// The upload load end to end against a real Granary server on loopback.
-@Suite struct UploadLoadTests {
+@Suite(.consistencyChecked) struct UploadLoadTests {
     static let size = 3_000_001
 
     func options(port: Int, keep: Bool) throws -> UploadLoadOptions {

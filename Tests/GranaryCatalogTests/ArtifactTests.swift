@@ -3,6 +3,7 @@ import GranaryCodec
 import GranaryLMDB
 import GranaryParsing
 import GranaryStore
+import GranaryTesting
 import Testing
 
 @testable import GranaryCatalog
@@ -10,9 +11,9 @@ import Testing
 
 /// The artifact domain on a real LMDB store: semver order, uniqueness in the transaction,
 /// lifecycle rules, blobs and their references, lists.
-@Suite struct ArtifactTests {
+@Suite(.consistencyChecked) struct ArtifactTests {
     struct Fixture {
-        let path = NSTemporaryDirectory() + "granary-artifacts-" + UUID().uuidString
+        let path = TemporaryDirectory("granary-artifacts").path
         let catalog: ArtifactCatalog
         static let alice = Caller(projectID: "alice", userID: "a", roles: ["member", "reader"])
         static let bob = Caller(projectID: "bob", userID: "b", roles: ["member", "reader"])
@@ -23,8 +24,6 @@ import Testing
             settings.durableIndex = false
             catalog = try ArtifactCatalog(store: try BlobStore(directory: DataDirectory(path: path, access: .exclusive), settings: settings))
         }
-
-        func remove() { try? FileManager.default.removeItem(atPath: path) }
 
         func create(_ fields: [String: JSONValue], type: String = "sample_artifact", as caller: Caller = alice) async throws -> ArtifactRecord {
             try await catalog.create(type, fields, caller: caller)
@@ -118,7 +117,6 @@ import Testing
 
     @Test func concurrentDuplicateCreatesLeaveExactlyOneWinner() async throws {
         let fixture = try Fixture()
-        defer { fixture.remove() }
         let outcomes = await withTaskGroup(of: Bool.self) { group in
             for _ in 0..<24 {
                 group.addTask { (try? await fixture.create(["name": .string("app"), "version": .string("1.0")])) != nil }
@@ -141,7 +139,6 @@ import Testing
 
     @Test func lifecycleRulesHold() async throws {
         let fixture = try Fixture()
-        defer { fixture.remove() }
         var artifact = try await fixture.create(["name": .string("tpl"), "str1": .string("s")])
         // Required on activate: string_required is unset.
         #expect(await fixture.code { _ = try await fixture.patch(artifact, [Self.op("replace", "/status", .string("active"))]) } == .forbidden)
@@ -177,7 +174,6 @@ import Testing
 
     @Test func blobsAreReferencedReplacedAndReleased() async throws {
         let fixture = try Fixture()
-        defer { fixture.remove() }
         var artifact = try await fixture.create(["name": .string("b")])
         let first = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 7) }
         artifact = try await fixture.upload(artifact, BlobSlot(field: "blob", key: nil), first)
@@ -222,7 +218,6 @@ import Testing
 
     @Test func interruptedUploadsGetTheirCommittedDataBack() async throws {
         let fixture = try Fixture()
-        defer { fixture.remove() }
         var artifact = try await fixture.create(["name": .string("r")])
         artifact = try await fixture.upload(artifact, BlobSlot(field: "blob", key: nil), [1, 2, 3])
         // What a crash mid-upload leaves: the slots marked saving.
@@ -242,7 +237,6 @@ import Testing
 
     @Test func listsFilterByVersionRangesLatestTagsAndPage() async throws {
         let fixture = try Fixture()
-        defer { fixture.remove() }
         for version in ["0.9.0", "1.0.0-rc.1", "1.0.0", "1.5.2", "2.0.0"] {
             _ = try await fixture.create([
                 "name": .string("svc"), "version": .string(version), "tags": .array([.string(version.hasPrefix("1") ? "one" : "other")]),
@@ -285,7 +279,6 @@ import Testing
     /// created_at second, public and private, patched and deleted), queries, callers and pages.
     @Test func indexListsAgreeWithAScanForRandomQueries() async throws {
         let fixture = try Fixture()
-        defer { fixture.remove() }
         var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
         func random(_ n: Int) -> Int {
             seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
@@ -369,7 +362,6 @@ import Testing
     /// fields changed (an edited types file) rebuilds it, so sorting by a newly sortable field works.
     @Test func changedSortableFieldsRebuildTheListIndex() async throws {
         let fixture = try Fixture()
-        defer { fixture.remove() }
         var types = ArtifactTypeRegistry.builtin
         let sample = types.firstIndex { $0.name == "sample_artifact" }!
         for j in types[sample].fields.indices where types[sample].fields[j].name == "str1" { types[sample].fields[j].sortable = false }
@@ -384,7 +376,6 @@ import Testing
 
     @Test func quotasLimitCountAndBytesPerProjectAndType() async throws {
         let fixture = try Fixture()
-        defer { fixture.remove() }
         let quotas: JSONValue = .array([
             .object([
                 "project_id": .string("alice"),

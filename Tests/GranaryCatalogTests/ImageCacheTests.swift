@@ -2,23 +2,22 @@ import Foundation
 import GranaryIndex
 import GranaryParsing
 import GranaryStore
+import GranaryTesting
 import Testing
 
 @testable import GranaryCatalog
 
 /// Glance's cache API over the page cache: who may use it, what may be queued, the listing as
 /// images come in, hits, removal and clearing, on a real LMDB store.
-@Suite struct ImageCacheTests {
+@Suite(.consistencyChecked) struct ImageCacheTests {
     static let admin = Caller(projectID: "ops", userID: "a", roles: ["admin"])
     static let member = Caller(projectID: "ops", userID: "m", roles: ["member", "reader"])
 
     struct Fixture {
-        let path = NSTemporaryDirectory() + "granary-cache-" + UUID().uuidString
+        let path = TemporaryDirectory("granary-cache").path
         let catalog: ImageCatalog
 
         init() throws { catalog = try makeTestCatalog(at: path) }
-
-        func remove() { try? FileManager.default.removeItem(atPath: path) }
 
         func image(bytes: Int) async throws -> String {
             let body: [String: JSONValue] = ["name": .string("i"), "disk_format": .string("raw"), "container_format": .string("bare")]
@@ -51,7 +50,6 @@ import Testing
 
     @Test func onlyAdminsQueueActiveImagesTheyCanSee() async throws {
         let f = try Fixture()
-        defer { f.remove() }
         #expect(performing: { try f.catalog.cacheListing(caller: Self.member) }, throws: Self.code(.forbidden))
         let queued = try await f.image(bytes: 0)
         #expect(performing: { try f.catalog.queueForCache(queued, caller: Self.admin) }, throws: Self.code(.badRequest))
@@ -63,7 +61,6 @@ import Testing
 
     @Test func queuedImagesAreListedCachedWithTheirHitsUntilRemoved() async throws {
         let f = try Fixture()
-        defer { f.remove() }
         let first = try await f.image(bytes: 3 << 20)
         let second = try await f.image(bytes: 2 << 20)
         try f.catalog.queueForCache(first, caller: Self.admin)

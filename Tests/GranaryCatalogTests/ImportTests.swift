@@ -3,6 +3,7 @@ import GranaryCodec
 import GranaryLMDB
 import GranaryParsing
 import GranaryStore
+import GranaryTesting
 import Testing
 
 @testable import GranaryCatalog
@@ -10,15 +11,13 @@ import Testing
 
 /// Interoperable import (stage, then glance-direct import), stale stages and the recovery of
 /// images a crash left mid-work, on a real LMDB store.
-@Suite struct ImportTests {
+@Suite(.consistencyChecked) struct ImportTests {
     struct Fixture {
-        let path = NSTemporaryDirectory() + "granary-import-" + UUID().uuidString
+        let path = TemporaryDirectory("granary-import").path
         let catalog: ImageCatalog
         let owner = Caller(projectID: "p1", userID: "u1", roles: ["member", "reader"])
 
         init(settings: ImagesSettings = ImagesSettings()) throws { catalog = try makeTestCatalog(at: path, settings: settings) }
-
-        func remove() { try? FileManager.default.removeItem(atPath: path) }
 
         func newImage() async throws -> String {
             let body: [String: JSONValue] = ["name": .string("i"), "disk_format": .string("raw"), "container_format": .string("bare")]
@@ -61,7 +60,6 @@ import Testing
 
     @Test func stageThenImportMakesTheStagedDataTheImage() async throws {
         let fixture = try Fixture()
-        defer { fixture.remove() }
         let data = (0..<700_000).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 9) }
         let id = try await fixture.newImage()
         try await fixture.stage(id, data)
@@ -114,7 +112,6 @@ import Testing
 
     @Test func importChecksItsPreconditions() async throws {
         let fixture = try Fixture()
-        defer { fixture.remove() }
         let id = try await fixture.newImage()
         func importing(_ body: [String: JSONValue]) async -> CatalogError.Code? {
             do {
@@ -150,7 +147,6 @@ import Testing
         var settings = ImagesSettings()
         settings.imageSizeCap = 300_000
         let fixture = try Fixture(settings: settings)
-        defer { fixture.remove() }
         let catalog = fixture.catalog
         let data = (0..<250_000).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ $0 >> 7) }
         func start(_ id: String) async throws -> TaskRecord {
@@ -218,9 +214,8 @@ import Testing
 
     @Test func glanceDownloadAdoptsTheSourceFormatsAndGlancesPropertiesWithTheData() async throws {
         var settings = ImagesSettings()
-        settings.importMethods.append("glance-download")
+        settings.importMethods.append(.glanceDownload)
         let fixture = try Fixture(settings: settings)
-        defer { fixture.remove() }
         let catalog = fixture.catalog
         func method(_ fields: [String: String]) -> [String: JSONValue] {
             ["method": .object(fields.mapValues(JSONValue.string).merging(["name": .string("glance-download")]) { a, _ in a })]
@@ -267,7 +262,6 @@ import Testing
         var settings = ImagesSettings()
         settings.imageSizeCap = 100_000
         let fixture = try Fixture(settings: settings)
-        defer { fixture.remove() }
         let id = try await fixture.newImage()
         await #expect(throws: CatalogError.self) { try await fixture.stage(id, [UInt8](repeating: 9, count: 300_000)) }
         let image = try fixture.image(id)
@@ -287,7 +281,6 @@ import Testing
         var settings = ImagesSettings()
         settings.stageTimeToLive = 3600
         let fixture = try Fixture(settings: settings)
-        defer { fixture.remove() }
         let old = try await fixture.newImage()
         let kept = try await fixture.newImage()
         let deleted = try await fixture.newImage()
@@ -322,7 +315,6 @@ import Testing
 
     @Test func recoveryGivesInterruptedWorkItsDefinedState() async throws {
         let fixture = try Fixture()
-        defer { fixture.remove() }
         let catalog = fixture.catalog
         let saving = try await fixture.newImage()
         let uploading = try await fixture.newImage()

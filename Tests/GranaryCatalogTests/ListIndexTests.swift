@@ -2,6 +2,7 @@ import Foundation
 import GranaryLMDB
 import GranaryParsing
 import GranaryStore
+import GranaryTesting
 import Testing
 
 @testable import GranaryCatalog
@@ -10,7 +11,7 @@ import Testing
 /// Index-served lists against the reference scan, on a real LMDB store with a few hundred random
 /// images: every random query and caller must get the same pages, marker by marker, before and
 /// after updates and deletes, and after the term index is rebuilt for an old data directory.
-@Suite struct ListIndexTests {
+@Suite(.consistencyChecked) struct ListIndexTests {
     static let projects: [String?] = [nil, "p1", "p2", "p3"]
     /// Two long names that only differ after the 256 bytes kept in a key.
     static let longA = String(repeating: "n", count: 300) + "a"
@@ -30,14 +31,12 @@ import Testing
 
     /// A catalog on a store in a fresh temporary directory.
     struct Fixture {
-        let path = NSTemporaryDirectory() + "granary-catalog-" + UUID().uuidString
+        let path = TemporaryDirectory("granary-catalog").path
         let catalog: ImageCatalog
 
         init() throws { catalog = try makeTestCatalog(at: path) }
 
         var environment: Environment { catalog.store.environment }
-
-        func remove() { try? FileManager.default.removeItem(atPath: path) }
 
         func all() throws -> [ImageRecord] {
             var records: [ImageRecord] = []
@@ -51,7 +50,7 @@ import Testing
         }
     }
 
-    static func uuid(_ rng: inout Seeded) -> String {
+    static func uuid(_ rng: inout SeededRandom) -> String {
         let hex = (0..<16).map { _ in String(UInt8.random(in: 0...255, using: &rng), radix: 16).leftPadded(2) }.joined()
         let groups = [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { range in
             String(hex.dropFirst(range.lowerBound).prefix(range.count))
@@ -59,14 +58,14 @@ import Testing
         return groups.joined(separator: "-")
     }
 
-    static func randomImage(_ rng: inout Seeded) -> ImageRecord {
+    static func randomImage(_ rng: inout SeededRandom) -> ImageRecord {
         // created_at from a narrow range, so many images tie and the id breaks the tie.
         var image = ImageRecord(id: uuid(&rng), owner: projects.randomElement(using: &rng)!, now: 1_700_000_000 + Int.random(in: 0..<40, using: &rng))
         randomize(&image, &rng)
         return image
     }
 
-    static func randomize(_ image: inout ImageRecord, _ rng: inout Seeded) {
+    static func randomize(_ image: inout ImageRecord, _ rng: inout SeededRandom) {
         image.name = names.randomElement(using: &rng)!
         image.status = statuses.randomElement(using: &rng)!
         image.visibility = visibilities.randomElement(using: &rng)!
@@ -79,7 +78,7 @@ import Testing
     }
 
     /// Puts `count` random images, and members (of any status) on some of them.
-    static func populate(_ fixture: Fixture, count: Int, _ rng: inout Seeded) throws {
+    static func populate(_ fixture: Fixture, count: Int, _ rng: inout SeededRandom) throws {
         var images: [ImageRecord] = []
         for _ in 0..<count { images.append(randomImage(&rng)) }
         var members: [(member: MemberRecord, image: ImageRecord)] = []
@@ -98,7 +97,7 @@ import Testing
         }
     }
 
-    static func randomQuery(_ rng: inout Seeded, ids: [String]) -> [(String, String)] {
+    static func randomQuery(_ rng: inout SeededRandom, ids: [String]) -> [(String, String)] {
         var parameters: [(String, String)] = []
         func chance(_ percent: Int) -> Bool { Int.random(in: 0..<100, using: &rng) < percent }
         if chance(30) {
@@ -143,7 +142,8 @@ import Testing
 
     /// Pages through `parameters` on both paths (marker = last id of each page), requiring equal
     /// pages; then one page after a random visible image that the filters may not match.
-    static func compare(_ catalog: ImageCatalog, _ parameters: [(String, String)], _ caller: Caller, ids: [String], _ rng: inout Seeded) throws {
+    static func compare(_ catalog: ImageCatalog, _ parameters: [(String, String)], _ caller: Caller, ids: [String], _ rng: inout SeededRandom) throws
+    {
         var query = try ImageQuery(parameters: parameters)
         var seen = 0
         for _ in 0..<100 {
@@ -171,7 +171,7 @@ import Testing
         }
     }
 
-    static func differential(_ fixture: Fixture, queries: Int, _ rng: inout Seeded) throws {
+    static func differential(_ fixture: Fixture, queries: Int, _ rng: inout SeededRandom) throws {
         let ids = try fixture.all().map(\.id)
         for _ in 0..<queries { try randomComparison(fixture, ids: ids, &rng) }
     }
@@ -179,7 +179,7 @@ import Testing
     /// The same, yielding after each query: in a debug build hundreds of queries hold a thread
     /// of the small cooperative pool for a minute, and the in-process HTTP servers of tests
     /// running beside this one would stall past their clients' timeouts.
-    static func differential(_ fixture: Fixture, queries: Int, _ rng: inout Seeded) async throws {
+    static func differential(_ fixture: Fixture, queries: Int, _ rng: inout SeededRandom) async throws {
         let ids = try fixture.all().map(\.id)
         for _ in 0..<queries {
             try randomComparison(fixture, ids: ids, &rng)
@@ -187,7 +187,7 @@ import Testing
         }
     }
 
-    static func randomComparison(_ fixture: Fixture, ids: [String], _ rng: inout Seeded) throws {
+    static func randomComparison(_ fixture: Fixture, ids: [String], _ rng: inout SeededRandom) throws {
         let parameters = randomQuery(&rng, ids: ids)
         try compare(fixture.catalog, parameters, callers.randomElement(using: &rng)!, ids: ids, &rng)
     }
@@ -233,8 +233,7 @@ import Testing
 
     @Test func indexedListsEqualTheScan() async throws {
         let fixture = try Fixture()
-        defer { fixture.remove() }
-        var rng = Seeded(state: 1)
+        var rng = SeededRandom(seed: 1)
         try Self.populate(fixture, count: 300, &rng)
         try Self.checkTerms(fixture)
         try await Self.differential(fixture, queries: 400, &rng)
@@ -242,8 +241,7 @@ import Testing
 
     @Test func indexesFollowUpdatesAndDeletes() async throws {
         let fixture = try Fixture()
-        defer { fixture.remove() }
-        var rng = Seeded(state: 2)
+        var rng = SeededRandom(seed: 2)
         try Self.populate(fixture, count: 250, &rng)
         var images = try fixture.all()
         var changes: [(record: ImageRecord, previous: ImageRecord)] = []
@@ -298,8 +296,7 @@ import Testing
 
     @Test func openingBuildsMissingIndexesOnce() throws {
         let fixture = try Fixture()
-        defer { fixture.remove() }
-        var rng = Seeded(state: 3)
+        var rng = SeededRandom(seed: 3)
         try Self.populate(fixture, count: 150, &rng)
         let index = fixture.catalog.index
         // A data directory from before `images.by_term` and `images.by_sort`: records and
@@ -336,18 +333,6 @@ import Testing
         #expect(stored == Array(ImageIndex.termsVersion.utf8))
         let storedSort = try fixture.environment.read { txn in try txn.value(index.meta, Array("sort".utf8)) }
         #expect(storedSort == Array(ImageIndex.sortVersion.utf8))
-    }
-}
-
-/// SplitMix64: a seeded generator, so a failing case can be replayed.
-struct Seeded: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 

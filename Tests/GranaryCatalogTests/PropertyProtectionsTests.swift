@@ -3,13 +3,14 @@ import GranaryIndex
 import GranaryLMDB
 import GranaryParsing
 import GranaryStore
+import GranaryTesting
 import Testing
 
 @testable import GranaryCatalog
 
 /// Glance's property protections (roles format): the file's rules, and the catalog enforcing
 /// them on create, show, list and patch, on a real LMDB store.
-@Suite struct PropertyProtectionsTests {
+@Suite(.consistencyChecked) struct PropertyProtectionsTests {
     /// Glance's sample rules, plus a read-only and a closed section.
     static let rules = """
         # first match wins
@@ -85,7 +86,7 @@ import Testing
     }
 
     struct Fixture {
-        let path = NSTemporaryDirectory() + "granary-protections-" + UUID().uuidString
+        let path = TemporaryDirectory("granary-protections").path
         let catalog: ImageCatalog
 
         init() throws {
@@ -93,8 +94,6 @@ import Testing
             settings.propertyProtections = try PropertyProtections(parsing: PropertyProtectionsTests.rules, file: "rules.conf")
             catalog = try makeTestCatalog(at: path, settings: settings)
         }
-
-        func remove() { try? FileManager.default.removeItem(atPath: path) }
 
         func patch(_ id: String, _ kind: ImagePatchOperation.Kind, _ key: String, _ value: String? = nil, as caller: Caller) async throws {
             let operation = ImagePatchOperation(kind: kind, path: "/" + key, value: value.map(JSONValue.string))
@@ -115,7 +114,6 @@ import Testing
 
     @Test func createNeedsTheCreateRoleForEveryProperty() async throws {
         let f = try Fixture()
-        defer { f.remove() }
         await #expect(
             performing: {
                 _ = try await f.catalog.create(["name": .string("a"), "x_secret_key": .string("k")], caller: Self.member)
@@ -127,7 +125,6 @@ import Testing
 
     @Test func unreadablePropertiesAreHiddenAndDoNotExistForTheCaller() async throws {
         let f = try Fixture()
-        defer { f.remove() }
         let id = try await f.catalog.create(
             ["name": .string("a"), "x_secret_key": .string("k"), "x_readonly_tier": .string("gold"), "x_note": .string("n")], caller: Self.admin
         ).id
@@ -154,7 +151,6 @@ import Testing
 
     @Test func patchNeedsUpdateToChangeAndDeleteToRemove() async throws {
         let f = try Fixture()
-        defer { f.remove() }
         let id = try await f.catalog.create(["name": .string("a"), "x_readonly_tier": .string("gold")], caller: Self.admin).id
         await #expect(
             performing: { try await f.patch(id, .replace, "x_readonly_tier", "tin", as: Self.member) }, throws: Self.forbidden("x_readonly_tier"))

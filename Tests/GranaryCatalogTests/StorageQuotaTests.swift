@@ -3,18 +3,18 @@ import GranaryCodec
 import GranaryLMDB
 import GranaryParsing
 import GranaryStore
+import GranaryTesting
 import Testing
 
 @testable import GranaryCatalog
 @testable import GranaryIndex
 
 /// `user_storage_quota`: what one owner's images may hold in all, on a real LMDB store.
-@Suite struct StorageQuotaTests {
+@Suite(.consistencyChecked) struct StorageQuotaTests {
     @Test func uploadsPastTheQuotaAreRefusedAndLeaveNothing() async throws {
         var settings = ImagesSettings()
         settings.userStorageQuota = 1_000_000
         let fixture = try ImportTests.Fixture(settings: settings)
-        defer { fixture.remove() }
         let catalog = fixture.catalog
         let other = Caller(projectID: "p2", userID: "u2", roles: ["member", "reader"])
         func bytes(_ count: Int, _ seed: Int) -> [UInt8] { (0..<count).map { UInt8(truncatingIfNeeded: $0 &* seed &+ $0 >> 5) } }
@@ -56,7 +56,6 @@ import Testing
 
     @Test func theOwnerByteCountsFollowEveryChange() async throws {
         let fixture = try ImportTests.Fixture()
-        defer { fixture.remove() }
         let catalog = fixture.catalog
         let other = Caller(projectID: "p2", userID: "u2", roles: ["member", "reader"])
         /// Every owner's count equals the sum over its images, before and after a rebuild.
@@ -105,7 +104,6 @@ import Testing
         var settings = ImagesSettings()
         settings.userStorageQuota = 1_000_000
         let fixture = try ImportTests.Fixture(settings: settings)
-        defer { fixture.remove() }
         let ids = [try await fixture.newImage(), try await fixture.newImage()]
         // Both start with the whole quota left; the second to commit finds the first's bytes.
         let results = await withTaskGroup(of: Bool.self) { group in

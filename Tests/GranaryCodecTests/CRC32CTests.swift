@@ -1,4 +1,5 @@
 import GranaryCodec
+import GranaryTesting
 import Testing
 
 @Suite struct CRC32CTests {
@@ -13,8 +14,7 @@ import Testing
     }
 
     @Test func continuingEqualsWhole() {
-        var generator = SplitMix(seed: 3)
-        let data = (0..<10_007).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+        let data = randomBytes(10_007, seed: 3)
         for split in [0, 1, 5, 8, 4096, 10_006] {
             let first = CRC32C.checksum(Array(data[..<split]))
             #expect(CRC32C.checksum(Array(data[split...]), continuing: first) == CRC32C.checksum(data))
@@ -32,8 +32,7 @@ import Testing
             }
             return ~crc
         }
-        var generator = SplitMix(seed: 11)
-        let data = (0..<80_000).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+        let data = randomBytes(80_000, seed: 11)
         let lengths = [0, 1, 7, 8, 9, 767, 768, 769, 1_536, 24_575, 24_576, 24_577, 24_576 + 768 + 13, 49_152, 65_536, 79_990]
         for offset in [0, 1, 3, 8] {
             for length in lengths {
@@ -46,8 +45,7 @@ import Testing
     /// The fused copy-and-checksum gives the plain checksum and copies exactly the source's
     /// bytes, not one more, at every block edge and misalignment of source or destination.
     @Test func copyingChecksumsAndCopiesExactly() {
-        var generator = SplitMix(seed: 12)
-        let data = (0..<80_000).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+        let data = randomBytes(80_000, seed: 12)
         let lengths = [0, 1, 7, 8, 9, 767, 768, 769, 24_575, 24_576, 24_577, 24_576 + 768 + 13, 65_536, 79_990]
         var target = [UInt8](repeating: 0xEE, count: 80_016)
         for (sourceOffset, targetOffset) in [(0, 0), (1, 0), (0, 5), (3, 8), (8, 3)] {

@@ -1,8 +1,9 @@
 import Foundation
 import GranaryCodec
+import GranaryTesting
 import Testing
 
-@Suite struct DigestTests {
+@Suite(.consistencyChecked) struct DigestTests {
     /// FIPS 180 / RFC 1321 / RFC 3174 vectors for "abc".
     static let abc: [(DigestAlgorithm, String)] = [
         (.md5, "900150983cd24fb0d6963f7d28e17f72"),
@@ -27,8 +28,7 @@ import Testing
     }
 
     @Test func piecewiseFeedingEqualsOneShotAndResetReuses() {
-        var generator = SplitMix(seed: 42)
-        let data = (0..<300_001).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+        let data = randomBytes(300_001, seed: 42)
         for algorithm in DigestAlgorithm.allCases {
             let digest = StreamingDigest(algorithm)
             var offset = 0
@@ -50,11 +50,9 @@ import Testing
     }
 
     @Test func matchesCoreutilsSha256sum() throws {
-        var generator = SplitMix(seed: 7)
-        let data = Data((0..<1_000_000).map { _ in UInt8(truncatingIfNeeded: generator.next()) })
-        let path = NSTemporaryDirectory() + "granary-digest-\(UUID().uuidString)"
+        let data = Data(randomBytes(1_000_000, seed: 7))
+        let path = TemporaryDirectory("granary-digest").path + "/data"
         try data.write(to: URL(fileURLWithPath: path))
-        defer { try? FileManager.default.removeItem(atPath: path) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
         process.arguments = [path]
@@ -91,18 +89,5 @@ import Testing
         #expect(Hex.decode("00017F80ABff") == bytes)
         #expect(Hex.decode("abc") == nil)
         #expect(Hex.decode("zz") == nil)
-    }
-}
-
-/// A small deterministic generator for test data.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,12 +1,8 @@
 import GranaryCodec
+import GranaryTesting
 import Testing
 
 @Suite struct GearChunkerTests {
-    func randomBytes(_ count: Int, seed: UInt64) -> [UInt8] {
-        var generator = SplitMix(seed: seed)
-        return (0..<count).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
-    }
-
     @Test func chunkSizesRespectTheLimitsAndAverageNearTheTarget() {
         let data = randomBytes(16 << 20, seed: 11)
         let lengths = data.withUnsafeBytes { GearChunker.chunkLengths(of: $0) }

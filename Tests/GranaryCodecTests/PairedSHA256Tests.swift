@@ -1,11 +1,12 @@
 import GranaryCodec
+import GranaryTesting
 import Testing
 
 @Suite struct PairedSHA256Tests {
     /// A running stream fed beside batches (a whole object's SHA-256 beside its chunks'),
     /// with pieces longer and shorter than the batch, ends with OpenSSL's digest of all of it.
     @Test func aStreamFedBesideBatchesGivesTheWholeDigest() {
-        var generator = SplitMix(seed: 10)
+        var generator = SeededRandom(seed: 10)
         let data = (0..<400_000).map { _ in UInt8.random(in: 0...255, using: &generator) }
         let hashes = PairedSHA256()
         let stream = SHA256Stream()
@@ -42,7 +43,7 @@ import Testing
     /// and padding edges, chunk-sized ones, segment ends mid-block) give OpenSSL's digests.
     @Test func batchesGiveOpenSSLsDigests() {
         #expect(PairedSHA256.isAccelerated, "this project's machines have the SHA extensions")
-        var generator = SplitMix(seed: 9)
+        var generator = SeededRandom(seed: 9)
         let data = (0..<600_000).map { _ in UInt8.random(in: 0...255, using: &generator) }
         let edges = [0, 1, 55, 56, 63, 64, 65, 119, 120, 128, 1_000, 65_536, 262_144]
         let hashes = PairedSHA256()

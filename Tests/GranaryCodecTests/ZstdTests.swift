@@ -1,4 +1,5 @@
 import GranaryCodec
+import GranaryTesting
 import Testing
 
 @Suite struct ZstdTests {
@@ -22,8 +23,7 @@ import Testing
     }
 
     @Test func incompressibleDataDoesNotFitARawSizedBuffer() throws {
-        var generator = SplitMix(seed: 1)
-        let random = (0..<65_536).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+        let random = randomBytes(65_536, seed: 1)
         var small = [UInt8](repeating: 0, count: random.count - 1)
         let compressor = ZstdCompressor()
         let error = #expect(throws: CodecError.self) {

@@ -2,6 +2,7 @@ import Foundation
 import GranaryBench
 import GranaryCodec
 import GranaryStore
+import GranaryTesting
 import Testing
 
 /// The `granary` executable built next to this test bundle.
@@ -58,7 +59,7 @@ final class LineCollector: @unchecked Sendable {
     var compacted: Int { lock.withLock { compactions } }
 }
 
-@Suite(.serialized) struct CrashRecoveryTests {
+@Suite(.serialized, .consistencyChecked) struct CrashRecoveryTests {
     /// SIGKILL a writer at random points, 25 times; after each, the store must recover with every
     /// acknowledged blob intact (byte-exact against independently regenerated data) and verify clean.
     @Test func acknowledgedBlobsSurviveSIGKILL() async throws {
@@ -81,8 +82,7 @@ final class LineCollector: @unchecked Sendable {
     /// read back what was acknowledged.
     func killRepeatedly(rounds: Int, gc: Bool) async throws -> (kills: Int, survivors: Int, compactions: Int) {
         let executable = try granaryExecutable()
-        let data = NSTemporaryDirectory() + "granary-crash-" + UUID().uuidString
-        defer { try? FileManager.default.removeItem(atPath: data) }
+        let data = TemporaryDirectory("granary-crash").path
         var random = SystemRandomNumberGenerator()
         var survivors: [String: Acknowledged] = [:]
         var released: Set<String> = []

@@ -19,10 +19,20 @@ import Testing
         #expect(ExternalFetcher.isPublic("172.32.0.1") && ExternalFetcher.isPublic("100.128.0.1"))
     }
 
+    /// Whether `attempt` is refused by the rules, before anything is sent.
+    func refused(_ attempt: () throws -> Void) -> Bool {
+        do {
+            try attempt()
+            return false
+        } catch {
+            return (error as? OutboundError)?.kind == .refused
+        }
+    }
+
     @Test func urlsAreCheckedBeforeAnyConnection() throws {
         let strict = ExternalFetcher(policy: ExternalFetchPolicy())
         for url in ["http://127.0.0.1/x", "https://127.0.0.1/x", "https://user:pw@example.com/x", "ftp://example.com/x", "/relative"] {
-            #expect(throws: ExternalFetcher.Refused.self, "\(url)") { try strict.checkedRequest(url) }
+            #expect(refused({ _ = try strict.checkedRequest(url) }), "\(url)")
         }
         var policy = ExternalFetchPolicy()
         policy.allowHTTP = true
@@ -31,13 +41,13 @@ import Testing
         let (request, address) = try lenient.checkedRequest("http://127.0.0.1:8080/tpl")
         #expect(address == "127.0.0.1" && request.url == "http://127.0.0.1:8080/tpl")
         // The allow-list names a host and port: another port of it stays refused.
-        #expect(throws: ExternalFetcher.Refused.self) { try lenient.checkedRequest("http://127.0.0.1:9090/tpl") }
+        #expect(refused({ _ = try lenient.checkedRequest("http://127.0.0.1:9090/tpl") }))
     }
 
     @Test func theWebDownloadPolicyIsGlancesFilterWithAddressChecks() throws {
         let glance = ExternalFetcher(policy: .webDownload)
         for url in ["http://127.0.0.1/x", "http://10.0.0.1/x", "http://169.254.169.254/latest/", "http://8.8.8.8:8080/x", "ftp://8.8.8.8/x"] {
-            #expect(throws: ExternalFetcher.Refused.self, "\(url)") { try glance.check(url) }
+            #expect(refused({ try glance.check(url) }), "\(url)")
         }
         // Ports 80 and 443, said or implied, of a public address pass (nothing is connected to).
         for url in ["http://8.8.8.8/disk.img", "http://8.8.8.8:80/disk.img", "https://8.8.8.8/disk.img", "https://8.8.8.8:443/x"] {
@@ -47,7 +57,7 @@ import Testing
         policy.allowedHosts = ["127.0.0.1:8000"]
         let lenient = ExternalFetcher(policy: policy)
         // An allow-listed host still needs its port allowed.
-        #expect(throws: ExternalFetcher.Refused.self) { try lenient.check("http://127.0.0.1:8000/x") }
+        #expect(refused({ try lenient.check("http://127.0.0.1:8000/x") }))
         policy.allowedPorts?.insert(8000)
         try ExternalFetcher(policy: policy).check("http://127.0.0.1:8000/x")
     }

@@ -3,6 +3,7 @@ import GranaryCatalog
 import GranaryCodec
 import GranaryImagesAPI
 import GranaryStore
+import GranaryTesting
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -10,14 +11,9 @@ import NIOCore
 import Testing
 
 /// The images API over real loopback HTTP on a real store.
-@Suite struct ImagesTests {
-    func withServer(_ test: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
-        let path = NSTemporaryDirectory() + "granary-api-" + UUID().uuidString
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let store = try BlobStore(directory: DataDirectory(path: path, access: .exclusive))
-        let catalog = try ImageCatalog(store: store)
-        let app = Application(router: buildImagesRouter(catalog: catalog), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
-        try await app.test(.live, test)
+@Suite(.consistencyChecked) struct ImagesTests {
+    func withServer(_ test: @Sendable (LoopbackClient) async throws -> Void) async throws {
+        try await withTestServer { try await test($0.images) }
     }
 
     func object(_ buffer: ByteBuffer) throws -> [String: Any] {

@@ -1,12 +1,10 @@
 import Foundation
-import GranaryImagesAPI
+import GranaryTesting
 import HTTPTypes
-import Hummingbird
-import HummingbirdTesting
 import NIOCore
 import Testing
 
-@Suite struct VersionsTests {
+@Suite(.consistencyChecked) struct VersionsTests {
     struct Document: Decodable {
         struct Version: Decodable {
             struct Link: Decodable { let rel: String; let href: String }
@@ -19,8 +17,8 @@ import Testing
 
     /// Over real loopback HTTP, as clients see it.
     @Test func versionsAnswers200AndRootAnswers300() async throws {
-        let app = Application(router: buildImagesRouter(), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
-        try await app.test(.live) { client in
+        try await withTestServer { server in
+            let client = server.images
             try await client.execute(uri: "/versions", method: .get) { response in
                 #expect(response.status == .ok)
                 #expect(response.headers[.contentType] == "application/json")
@@ -39,9 +37,9 @@ import Testing
     }
 
     @Test func everyResponseCarriesARequestID() async throws {
-        let app = Application(router: buildImagesRouter(), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
         let header = HTTPField.Name("x-openstack-request-id")!
-        try await app.test(.live) { client in
+        try await withTestServer { server in
+            let client = server.images
             try await client.execute(uri: "/versions", method: .get) { response in
                 let id = try #require(response.headers[header])
                 #expect(id.hasPrefix("req-") && id.count == 40)
@@ -51,6 +49,11 @@ import Testing
             }
             // Errors (an unknown route) carry it too.
             try await client.execute(uri: "/no-such-thing", method: .get) { response in
+                #expect(response.status == .notFound)
+                #expect(response.headers[header]?.hasPrefix("req-") == true)
+            }
+            // The artifacts listener of the same application, in Glare's error format.
+            try await server.artifacts.execute(uri: "/artifacts/no_such_type", method: .get) { response in
                 #expect(response.status == .notFound)
                 #expect(response.headers[header]?.hasPrefix("req-") == true)
             }

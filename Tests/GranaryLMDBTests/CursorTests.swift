@@ -1,7 +1,8 @@
 import GranaryLMDB
+import GranaryTesting
 import Testing
 
-@Suite struct CursorTests {
+@Suite(.consistencyChecked) struct CursorTests {
     /// A database holding keys 0, 10, 20, …, 990 with the number as value.
     func tensDatabase(_ dir: TemporaryDirectory) throws -> (Environment, Database) {
         let env = try Environment(directory: dir.path)
@@ -17,8 +18,7 @@ import Testing
     }
 
     @Test func rangeSeekLandsOnTheNextKey() throws {
-        let dir = try TemporaryDirectory()
-        defer { dir.remove() }
+        let dir = TemporaryDirectory()
         let (env, db) = try tensDatabase(dir)
         let found = try env.read { txn in
             try txn.withCursor(db) { cursor -> [Int] in
@@ -35,8 +35,7 @@ import Testing
     }
 
     @Test func seeksAtTheEnds() throws {
-        let dir = try TemporaryDirectory()
-        defer { dir.remove() }
+        let dir = TemporaryDirectory()
         let (env, db) = try tensDatabase(dir)
         let seen: [Int?] = try env.read { txn in
             try txn.withCursor(db) { cursor in
@@ -57,8 +56,7 @@ import Testing
     }
 
     @Test func forEachStopsWhenAsked() throws {
-        let dir = try TemporaryDirectory()
-        defer { dir.remove() }
+        let dir = TemporaryDirectory()
         let (env, db) = try tensDatabase(dir)
         var visited: [Int] = []
         try env.read { txn in
@@ -71,8 +69,7 @@ import Testing
     }
 
     @Test func deletingThroughAWriteCursor() throws {
-        let dir = try TemporaryDirectory()
-        defer { dir.remove() }
+        let dir = TemporaryDirectory()
         let (env, db) = try tensDatabase(dir)
         try env.write { txn in
             try txn.withCursor(db) { cursor in

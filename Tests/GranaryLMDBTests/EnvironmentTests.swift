@@ -1,15 +1,15 @@
 import Dispatch
 import Foundation
 import GranaryLMDB
+import GranaryTesting
 import Testing
 
 /// Big-endian bytes of `n`, so key order is numeric order.
 func key(_ n: Int) -> [UInt8] { withUnsafeBytes(of: UInt32(n).bigEndian) { Array($0) } }
 
-@Suite struct EnvironmentTests {
+@Suite(.consistencyChecked) struct EnvironmentTests {
     @Test func committedWritesAreVisibleToLaterReads() throws {
-        let dir = try TemporaryDirectory()
-        defer { dir.remove() }
+        let dir = TemporaryDirectory()
         let env = try Environment(directory: dir.path)
         let db = try env.openDatabase("items")
         try env.write { txn in
@@ -22,8 +22,7 @@ func key(_ n: Int) -> [UInt8] { withUnsafeBytes(of: UInt32(n).bigEndian) { Array
     }
 
     @Test func committedDataSurvivesReopen() throws {
-        let dir = try TemporaryDirectory()
-        defer { dir.remove() }
+        let dir = TemporaryDirectory()
         do {
             let env = try Environment(directory: dir.path)
             let db = try env.openDatabase("items")
@@ -37,8 +36,7 @@ func key(_ n: Int) -> [UInt8] { withUnsafeBytes(of: UInt32(n).bigEndian) { Array
     struct Boom: Error {}
 
     @Test func aThrowingWriteLeavesNothingBehind() throws {
-        let dir = try TemporaryDirectory()
-        defer { dir.remove() }
+        let dir = TemporaryDirectory()
         let env = try Environment(directory: dir.path)
         let db = try env.openDatabase("items")
         #expect(throws: Boom.self) {
@@ -51,8 +49,7 @@ func key(_ n: Int) -> [UInt8] { withUnsafeBytes(of: UInt32(n).bigEndian) { Array
     }
 
     @Test func noOverwriteInsertKeepsTheFirstValue() throws {
-        let dir = try TemporaryDirectory()
-        defer { dir.remove() }
+        let dir = TemporaryDirectory()
         let env = try Environment(directory: dir.path)
         let db = try env.openDatabase("items")
         let results = try env.write { txn in
@@ -67,8 +64,7 @@ func key(_ n: Int) -> [UInt8] { withUnsafeBytes(of: UInt32(n).bigEndian) { Array
     }
 
     @Test func deleteRemovesOnlyWhatExists() throws {
-        let dir = try TemporaryDirectory()
-        defer { dir.remove() }
+        let dir = TemporaryDirectory()
         let env = try Environment(directory: dir.path)
         let db = try env.openDatabase("items")
         let outcome = try env.write { txn in
@@ -80,8 +76,7 @@ func key(_ n: Int) -> [UInt8] { withUnsafeBytes(of: UInt32(n).bigEndian) { Array
     }
 
     @Test func reserveWritesInPlace() throws {
-        let dir = try TemporaryDirectory()
-        defer { dir.remove() }
+        let dir = TemporaryDirectory()
         let env = try Environment(directory: dir.path)
         let db = try env.openDatabase("items")
         try env.write { txn in
@@ -93,8 +88,7 @@ func key(_ n: Int) -> [UInt8] { withUnsafeBytes(of: UInt32(n).bigEndian) { Array
     }
 
     @Test func aFullMapIsAClearError() throws {
-        let dir = try TemporaryDirectory()
-        defer { dir.remove() }
+        let dir = TemporaryDirectory()
         var options = Environment.Options()
         options.mapSize = 1 << 20
         let env = try Environment(directory: dir.path, options: options)
@@ -113,8 +107,7 @@ func key(_ n: Int) -> [UInt8] { withUnsafeBytes(of: UInt32(n).bigEndian) { Array
     }
 
     @Test func readersSeeASnapshotWhileAWriteIsOpen() throws {
-        let dir = try TemporaryDirectory()
-        defer { dir.remove() }
+        let dir = TemporaryDirectory()
         let env = try Environment(directory: dir.path)
         let db = try env.openDatabase("items")
         try env.write { txn in try txn.put(db, key(1), Array("old".utf8)) }

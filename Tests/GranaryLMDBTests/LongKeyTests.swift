@@ -1,12 +1,12 @@
 import GranaryLMDB
+import GranaryTesting
 import Testing
 
 /// Keys longer than LMDB stores come from requests (an id, a marker): lookups must answer
 /// "not there" and seeks the right neighbour, not fail.
-@Suite struct LongKeyTests {
+@Suite(.consistencyChecked) struct LongKeyTests {
     @Test func lookupsAndDeletesOfLongKeysFindNothing() throws {
-        let dir = try TemporaryDirectory()
-        defer { dir.remove() }
+        let dir = TemporaryDirectory()
         let env = try Environment(directory: dir.path)
         let db = try env.openDatabase("long")
         let longest = [UInt8](repeating: 0x61, count: Environment.maxKeySize)
@@ -22,8 +22,7 @@ import Testing
     }
 
     @Test func seeksPastTheLimitLandOnTheNextStoredKey() throws {
-        let dir = try TemporaryDirectory()
-        defer { dir.remove() }
+        let dir = TemporaryDirectory()
         let env = try Environment(directory: dir.path)
         let db = try env.openDatabase("long")
         let prefix = [UInt8](repeating: 0x61, count: Environment.maxKeySize)

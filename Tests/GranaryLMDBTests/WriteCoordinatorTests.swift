@@ -1,10 +1,10 @@
 import GranaryLMDB
+import GranaryTesting
 import Testing
 
-@Suite struct WriteCoordinatorTests {
+@Suite(.consistencyChecked) struct WriteCoordinatorTests {
     @Test func concurrentSubmissionsShareCommits() async throws {
-        let dir = try TemporaryDirectory()
-        defer { dir.remove() }
+        let dir = TemporaryDirectory()
         let env = try Environment(directory: dir.path)
         let db = try env.openDatabase("items")
         let coordinator = WriteCoordinator(environment: env)
@@ -32,8 +32,7 @@ import Testing
     struct Rejected: Error {}
 
     @Test func aFailingJobRollsBackOnlyItsOwnWrites() async throws {
-        let dir = try TemporaryDirectory()
-        defer { dir.remove() }
+        let dir = TemporaryDirectory()
         let env = try Environment(directory: dir.path)
         let db = try env.openDatabase("items")
         let coordinator = WriteCoordinator(environment: env)
@@ -60,8 +59,7 @@ import Testing
     }
 
     @Test func resultsArriveAfterTheCommitIsVisible() async throws {
-        let dir = try TemporaryDirectory()
-        defer { dir.remove() }
+        let dir = TemporaryDirectory()
         let env = try Environment(directory: dir.path)
         let db = try env.openDatabase("items")
         let coordinator = WriteCoordinator(environment: env)

@@ -1,12 +1,12 @@
 import Foundation
 import GranaryCodec
 import GranaryStore
+import GranaryTesting
 import Testing
 
-@Suite struct BlobStoreTests {
+@Suite(.consistencyChecked) struct BlobStoreTests {
     @Test func putThenReadBackWithEveryDigest() async throws {
         let t = try TestStore()
-        defer { t.remove() }
         let data = randomBytes(5_000_017, seed: 1)
         let result = try await t.put(data, digests: DigestAlgorithm.allCases)
         #expect(result.blob.size == data.count)
@@ -21,7 +21,6 @@ import Testing
 
     @Test func theBlobIDDoesNotDependOnHowBytesArrive() async throws {
         let t = try TestStore()
-        defer { t.remove() }
         let data = randomBytes(3_333_333, seed: 2)
         let a = try await t.put(data, pieceSize: 1_000)
         let b = try await t.put(data, pieceSize: 1 << 20)
@@ -35,7 +34,6 @@ import Testing
 
     @Test func sharedContentIsStoredOnce() async throws {
         let t = try TestStore()
-        defer { t.remove() }
         let base = randomBytes(4 << 20, seed: 3)
         let first = try await t.put(base)
         var edited = base
@@ -55,7 +53,6 @@ import Testing
 
     @Test func zeroChunksStoreNoData() async throws {
         let t = try TestStore()
-        defer { t.remove() }
         var data = [UInt8](repeating: 0, count: 6 << 20)
         data.replaceSubrange(3 << 20..<(3 << 20) + 100_000, with: randomBytes(100_000, seed: 4))
         let result = try await t.put(data)
@@ -65,7 +62,6 @@ import Testing
 
     @Test func emptyBlob() async throws {
         let t = try TestStore()
-        defer { t.remove() }
         let result = try await t.put([])
         #expect(result.blob.size == 0)
         #expect(result.blob.digests[.sha256]?.hex == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
@@ -74,7 +70,6 @@ import Testing
 
     @Test func rangesReadExactlyTheAskedBytes() async throws {
         let t = try TestStore()
-        defer { t.remove() }
         let data = randomBytes(2_500_000, seed: 5)
         let id = try await t.put(data).blob.id
         var generator = SystemRandomNumberGenerator()
@@ -91,7 +86,6 @@ import Testing
 
     @Test func releasingTheLastHolderDeletesTheBlobAndCountsDeadBytes() async throws {
         let t = try TestStore()
-        defer { t.remove() }
         let data = randomBytes(2 << 20, seed: 6)
         let first = try await t.put(data)
         _ = try await t.put(data)
@@ -110,7 +104,6 @@ import Testing
 
     @Test func aDeadChunkIsWrittenAgainNotResurrected() async throws {
         let t = try TestStore()
-        defer { t.remove() }
         let data = randomBytes(1 << 20, seed: 7)
         let first = try await t.put(data)
         try await t.store.release(first.blob.id)
@@ -125,7 +118,6 @@ import Testing
         var settings = StoreSettings()
         settings.compression = .inline
         let t = try TestStore(settings: settings)
-        defer { t.remove() }
         let text = Array(String(repeating: "granary keeps many versions of large images. ", count: 100_000).utf8)
         let result = try await t.put(text)
         #expect(result.bytesWritten < text.count / 5)
@@ -144,7 +136,6 @@ import Testing
         var settings = StoreSettings()
         settings.compression = .inline
         let t = try TestStore(settings: settings)
-        defer { t.remove() }
         let random = randomBytes(8 << 20, seed: 21)
         let text = Array(String(repeating: "version after version, most bytes are shared. ", count: 90_000).utf8)
         let session = t.store.beginIngest(digests: [.sha256])
@@ -158,8 +149,7 @@ import Testing
     }
 
     @Test func aFlippedByteIsDetectedAndNamed() async throws {
-        let t = try TestStore()
-        defer { t.remove() }
+        let t = try TestStore(check: false)
         let data = randomBytes(1 << 20, seed: 9)
         let id = try await t.put(data).blob.id
         let pack = t.path + "/packs/" + t.packFiles[0]
@@ -180,8 +170,7 @@ import Testing
     @Test func aDamagedCompressedRecordIsDetectedWhenChecksRunInParallel() async throws {
         var settings = StoreSettings()
         settings.compression = .inline
-        let t = try TestStore(settings: settings)
-        defer { t.remove() }
+        let t = try TestStore(settings: settings, check: false)
         let words = ["pack", "chunk", "record", "image", "version", "manifest", "commit", "blob", "digest", "store"].map { Array(($0 + " ").utf8) }
         var text: [UInt8] = []
         for choice in randomBytes(1 << 20, seed: 17) { text += words[Int(choice) % words.count] }
@@ -215,7 +204,6 @@ import Testing
         let path = t.path
         _ = consume t
         let reopened = try TestStore(path: path)
-        defer { reopened.remove() }
         #expect(try FileManager.default.attributesOfItem(atPath: pack)[.size] as! Int == committedSize)
         #expect(reopened.packFiles == [URL(fileURLWithPath: pack).lastPathComponent])
         #expect(try reopened.read(id) == data)
@@ -223,7 +211,6 @@ import Testing
 
     @Test func anAbortedUploadLeavesNothingBehind() async throws {
         let t = try TestStore()
-        defer { t.remove() }
         let kept = try await t.put(randomBytes(1 << 20, seed: 12))
         let sizeBefore = try t.store.stats().storedBytes
         let session = t.store.beginIngest(digests: [.md5])

@@ -1,13 +1,13 @@
 import Foundation
 import GranaryStore
+import GranaryTesting
 import Testing
 
-@Suite struct DataDirectoryTests {
-    func temporaryPath() -> String { NSTemporaryDirectory() + "granary-data-" + UUID().uuidString }
+@Suite(.consistencyChecked) struct DataDirectoryTests {
+    func temporaryPath() -> String { TemporaryDirectory("granary-data").path }
 
     @Test func createsTheLayoutAndEmptiesTmp() throws {
         let path = temporaryPath()
-        defer { try? FileManager.default.removeItem(atPath: path) }
         do {
             let dir = try DataDirectory(path: path, access: .exclusive)
             #expect(dir.isExclusive)
@@ -27,7 +27,6 @@ import Testing
     /// contends like another process would.
     @Test func aSecondExclusiveOpenFailsWithTheHoldersPid() throws {
         let path = temporaryPath()
-        defer { try? FileManager.default.removeItem(atPath: path) }
         let first = try DataDirectory(path: path, access: .exclusive)
         #expect(first.isExclusive)
         let error = #expect(throws: StoreError.self) { _ = try DataDirectory(path: path, access: .exclusive) }
@@ -41,7 +40,6 @@ import Testing
 
     @Test func theLockIsReleasedWhenTheHolderGoes() throws {
         let path = temporaryPath()
-        defer { try? FileManager.default.removeItem(atPath: path) }
         do { _ = try DataDirectory(path: path, access: .exclusive) }
         let again = try DataDirectory(path: path, access: .exclusive)
         #expect(again.isExclusive)

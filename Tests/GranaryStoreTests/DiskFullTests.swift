@@ -1,6 +1,7 @@
 import Foundation
 import GranaryCodec
 import GranaryStore
+import GranaryTesting
 import Testing
 
 /// A small ext4 file system on a loop device: a real disk that fills up.
@@ -41,7 +42,7 @@ struct SmallDisk {
     }
 }
 
-@Suite struct DiskFullTests {
+@Suite(.consistencyChecked) struct DiskFullTests {
     @Test(.enabled(if: SmallDisk.available, "needs root to mount a loop device"))
     func aFullDiskFailsUploadsCleanlyAndTheStoreRecovers() async throws {
         let disk = try SmallDisk(megabytes: 64)

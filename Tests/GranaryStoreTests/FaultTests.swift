@@ -1,6 +1,7 @@
 import Foundation
 import GranaryCodec
 import GranaryStore
+import GranaryTesting
 import Testing
 
 /// Simulates a power cut at the I/O layer: it remembers every write to files under `root` that
@@ -55,12 +56,11 @@ final class PowerCut: FaultInjector, @unchecked Sendable {
 }
 
 /// Tests that install a process-wide fault injector run one at a time.
-@Suite(.serialized) struct FaultTests {
+@Suite(.serialized, .consistencyChecked) struct FaultTests {
     @Test func aPowerCutLosesNoAcknowledgedUpload() async throws {
         var total = 0
         for round in 0..<5 {
-            let path = NSTemporaryDirectory() + "granary-powercut-" + UUID().uuidString
-            defer { try? FileManager.default.removeItem(atPath: path) }
+            let path = TemporaryDirectory("granary-powercut").path
             let acknowledged = try await uploadUntilThePowerGoes(path: path, round: round)
             total += acknowledged.count
 
@@ -114,8 +114,7 @@ final class PowerCut: FaultInjector, @unchecked Sendable {
     @Test func aPowerCutDuringGCLosesNothing() async throws {
         var compactions = 0
         for round in 0..<5 {
-            let path = NSTemporaryDirectory() + "granary-powercut-gc-" + UUID().uuidString
-            defer { try? FileManager.default.removeItem(atPath: path) }
+            let path = TemporaryDirectory("granary-powercut-gc").path
             var settings = StoreSettings()
             settings.packSizeLimit = 2 << 20
             let t = try TestStore(settings: settings, path: path)
@@ -186,7 +185,6 @@ final class PowerCut: FaultInjector, @unchecked Sendable {
 
     @Test func injectedWriteErrorsFailTheUploadAndLeaveTheStoreIntact() async throws {
         let t = try TestStore()
-        defer { t.remove() }
         let kept = randomBytes(1 << 20, seed: 77)
         let keptID = try await t.put(kept).blob.id
         let power = PowerCut(root: t.path)

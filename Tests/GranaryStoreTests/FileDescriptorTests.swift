@@ -1,4 +1,5 @@
 import Foundation
+import GranaryTesting
 import Testing
 
 @testable import GranaryStore
@@ -7,12 +8,11 @@ import Testing
 /// holds at any offset, on disk and on tmpfs (which kernels before 6.6 refuse `O_DIRECT` on, so
 /// the plain read is used there), reads of 2 MiB or more (split in two reads at once) too, and a
 /// clear error for a range past the end.
-@Suite struct FileDescriptorTests {
+@Suite(.consistencyChecked) struct FileDescriptorTests {
     func withFile(in directory: String, _ body: (FileDescriptor, [UInt8]) throws -> Void) throws {
-        let path = directory + "/granary-fd-\(UUID().uuidString)"
+        let path = TemporaryDirectory("granary-fd", in: directory).path + "/pack"
         let bytes = randomBytes(3 * 4096 * 260, seed: 77)  // 3 MiB and more, block-aligned as packs are
         try Data(bytes).write(to: URL(fileURLWithPath: path))
-        defer { try? FileManager.default.removeItem(atPath: path) }
         try body(try FileDescriptor.open(path, writable: false), bytes)
     }
 

@@ -1,9 +1,10 @@
 import Foundation
 import GranaryCodec
 import GranaryStore
+import GranaryTesting
 import Testing
 
-@Suite struct GarbageCollectorTests {
+@Suite(.consistencyChecked) struct GarbageCollectorTests {
     private func reclaimNow() -> GCOptions {
         var options = GCOptions()
         options.grace = 0
@@ -12,7 +13,6 @@ import Testing
 
     @Test func deadChunksAreReclaimedAndLiveOnesMoved() async throws {
         let t = try TestStore()
-        defer { t.remove() }
         let shared = randomBytes(2 << 20, seed: 20)
         let a = try await t.put(shared + randomBytes(3 << 20, seed: 21))
         let b = try await t.put(shared + randomBytes(1 << 20, seed: 22))
@@ -40,7 +40,6 @@ import Testing
 
     @Test func theGracePeriodAndDryRunKeepEverything() async throws {
         let t = try TestStore()
-        defer { t.remove() }
         let a = try await t.put(randomBytes(3 << 20, seed: 23))
         _ = try await t.put(randomBytes(1 << 20, seed: 24))
         try await t.store.release(a.blob.id)
@@ -60,7 +59,6 @@ import Testing
 
     @Test func packsStillOpenForAppendingAreLeftAlone() async throws {
         let t = try TestStore()
-        defer { t.remove() }
         let a = try await t.put(randomBytes(2 << 20, seed: 25))
         try await t.store.release(a.blob.id)
         // The pack is still this store's open pack: uploads may append to it.
@@ -76,7 +74,6 @@ import Testing
     /// lets go and GC runs before the upload commits.
     @Test func anInFlightUploadProtectsTheChunksItReferences() async throws {
         let t = try TestStore()
-        defer { t.remove() }
         let data = randomBytes(3 << 20, seed: 26)
         let first = try await t.put(data)
         t.store.sealOpenPacks()
@@ -100,7 +97,6 @@ import Testing
 
     @Test func aReaderPlannedBeforeCompactionStillReadsTheRightBytes() async throws {
         let t = try TestStore()
-        defer { t.remove() }
         let a = try await t.put(randomBytes(3 << 20, seed: 27))
         let kept = randomBytes(3 << 20, seed: 28)
         let b = try await t.put(kept)
@@ -116,7 +112,6 @@ import Testing
 
     @Test func theThrottleCapsTheCopyRate() async throws {
         let t = try TestStore()
-        defer { t.remove() }
         let a = try await t.put(randomBytes(1 << 20, seed: 31))
         let kept = try await t.put(randomBytes(3 << 20, seed: 32))
         try await t.store.release(a.blob.id)
@@ -135,7 +130,6 @@ import Testing
         var settings = StoreSettings()
         settings.compression = .deferred
         let t = try TestStore(settings: settings)
-        defer { t.remove() }
         // Text-like data compresses well.
         let text = Array((0..<200_000).map { "line \($0) of a log that repeats itself\n" }.joined().utf8)
         let put = try await t.put(text)
@@ -153,8 +147,7 @@ import Testing
     }
 
     @Test func aDamagedRecordStopsCompactionOfItsPackOnly() async throws {
-        let t = try TestStore()
-        defer { t.remove() }
+        let t = try TestStore(check: false)
         let a = try await t.put(randomBytes(2 << 20, seed: 29))
         let b = try await t.put(randomBytes(2 << 20, seed: 30))
         try await t.store.release(a.blob.id)
@@ -181,7 +174,6 @@ import Testing
         var settings = StoreSettings()
         settings.packSizeLimit = 4 << 20
         let t = try TestStore(settings: settings)
-        defer { t.remove() }
         let pool = (0..<6).map { randomBytes(1 << 20, seed: 100 + UInt64($0)) }
         func content(_ n: Int) -> [UInt8] {
             // Blobs share 1 MiB pieces of the pool, so chunks die and come back all the time.

@@ -1,5 +1,6 @@
 import Foundation
 import GranaryCodec
+import GranaryTesting
 import Testing
 
 @testable import GranaryStore
@@ -7,14 +8,13 @@ import Testing
 /// Records appended with the CRC32C computed while the data is copied in: the header written in
 /// front of its data afterwards, also where header or data straddle a buffer boundary (the
 /// buffer holding header bytes must not reach the disk before the header is in place).
-@Suite struct PackAppenderTests {
+@Suite(.consistencyChecked) struct PackAppenderTests {
     static let headerSize = 64
 
     /// Appends `records` (each after `gap` plain bytes) and returns the file's bytes and the
     /// offset of each record.
     func appendAndRead(_ records: [(gap: Int, data: [UInt8])], direct: Bool) throws -> (file: [UInt8], offsets: [Int]) {
-        let path = NSTemporaryDirectory() + "granary-appender-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: path) }
+        let path = TemporaryDirectory("granary-appender").path + "/pack"
         let file = try #require(try FileDescriptor.createExclusive(path, direct: direct))
         let appender = PackAppender(file: file, offset: 0)
         var offsets: [Int] = []

@@ -1,10 +1,11 @@
 import Foundation
 import GranaryStore
+import GranaryTesting
 import Testing
 
 /// A blob's records in the page cache: counted, read in ahead of a download and let go, on a
 /// real data directory (packs written `O_DIRECT`, so nothing is cached after the upload).
-@Suite struct PageCacheTests {
+@Suite(.consistencyChecked) struct PageCacheTests {
     /// Random bytes, then the first MiB again (a repeated chunk is one record) and 1 MiB of zeros (none).
     static func content() -> [UInt8] {
         var generator = SystemRandomNumberGenerator()
@@ -23,7 +24,6 @@ import Testing
 
     @Test func warmedBlobsBecomeResidentAndEvictedOnesLeave() async throws {
         let t = try TestStore()
-        defer { t.remove() }
         let content = Self.content()
         let put = try await t.put(content)
         let id = put.blob.id

@@ -1,26 +1,15 @@
 import Configuration
 import Foundation
-import GranaryArtifactsAPI
 import GranaryCatalog
 import GranaryCodec
 import GranaryFetch
 import GranaryHTTP
-import GranaryImagesAPI
+import GranaryServer
 import GranaryStore
 import Logging
 import SystemPackage
 
-/// How the images and artifacts APIs authenticate callers.
-enum AuthMode: String, CaseIterable, Sendable {
-    /// Every caller is an admin with no project (development; Glance's noauth).
-    case noauth
-    /// Trust X-Roles / X-Project-Id / X-User-Id / X-Identity-Status set by a keystonemiddleware proxy.
-    case headers
-    /// Validate X-Auth-Token against Keystone v3 at `keystone_url`.
-    case keystone
-}
-
-/// Everything configurable, resolved from the config file, then `GRANARY_*` environment
+/// Settings resolved from the config file, then `GRANARY_*` environment
 /// variables, then command-line flags (each layer overrides the one before).
 ///
 /// Keys (file key / environment variable):
@@ -61,32 +50,7 @@ enum AuthMode: String, CaseIterable, Sendable {
 /// `client_header_timeout` / `GRANARY_CLIENT_HEADER_TIMEOUT` / `--client-header-timeout` (seconds a
 /// client has to send a whole request head, default 60, as nginx's option; a client that trickles
 /// its headers is cut off).
-struct Settings: Sendable {
-    var dataDirectory = "./data"
-    var host = "127.0.0.1"
-    var port = 9292
-    var artifactsPort = 9494
-    var auth = AuthMode.noauth
-    var keystoneURL: String?
-    var keystoneCredentials: KeystoneValidator.ServiceCredentials?
-    var clientSocketTimeout: Int? = 900
-    var clientHeaderTimeout = 60
-    var artifactTypesFile: String?
-    var externalFetch = ExternalFetchPolicy()
-    var webDownload = ExternalFetchPolicy.webDownload
-    /// Server-wide artifact quotas (`max_artifact_number`, `max_uploaded_data`); absent: unlimited.
-    var artifactQuotas: [String: Int] = [:]
-    var logLevel = Logger.Level.info
-    var store = StoreSettings()
-    var gc = GCSettings()
-    var images = ImagesSettings()
-
-    /// Garbage collection: what each run may do, and how often the server runs one.
-    struct GCSettings: Sendable {
-        var options = GCOptions()
-        var interval = 3600
-    }
-
+extension Settings {
     /// A configuration value that is present but unusable.
     struct Invalid: Error, CustomStringConvertible {
         let description: String
@@ -170,13 +134,11 @@ struct Settings: Sendable {
         settings.externalFetch.allowedHosts = Set(list(reader, "artifacts.external.allowed_hosts")?.map { $0.lowercased() } ?? [])
         let configuredMethods = list(reader, "images.import_methods")
         if let methods = configuredMethods {
-            if let unknown = methods.first(where: { !ImagesSettings.servedImportMethods.contains($0) }) {
-                throw Invalid(
-                    description:
-                        "images.import_methods: '\(unknown)' is not an import method served here (\(ImagesSettings.servedImportMethods.joined(separator: ", ")))"
-                )
+            if let unknown = methods.first(where: { ImportMethod(rawValue: $0) == nil }) {
+                let served = ImportMethod.allCases.map(\.rawValue).joined(separator: ", ")
+                throw Invalid(description: "images.import_methods: '\(unknown)' is not an import method served here (\(served))")
             }
-            settings.images.importMethods = methods
+            settings.images.importMethods = methods.compactMap(ImportMethod.init(rawValue:))
         }
         settings.webDownload.allowHTTP = try boolean(reader, "images.web_download.allow_http") ?? settings.webDownload.allowHTTP
         settings.webDownload.timeout = try integer(reader, "images.web_download.timeout", range: 1...Int(Int32.max)) ?? settings.webDownload.timeout
@@ -202,8 +164,8 @@ struct Settings: Sendable {
             throw Invalid(description: "auth keystone needs keystone_url (--keystone-url or GRANARY_KEYSTONE_URL)")
         }
         // glance-download finds the other region through the caller's Keystone catalog.
-        if settings.auth == .keystone && configuredMethods == nil { settings.images.importMethods.append("glance-download") }
-        if settings.auth != .keystone, settings.images.importMethods.contains("glance-download") {
+        if settings.auth == .keystone && configuredMethods == nil { settings.images.importMethods.append(.glanceDownload) }
+        if settings.auth != .keystone, settings.images.importMethods.contains(.glanceDownload) {
             throw Invalid(description: "images.import_methods: glance-download needs auth keystone")
         }
         return settings

@@ -1,0 +1,44 @@
+import Foundation
+public import GranaryCodec
+public import GranaryStore
+
+/// A store in a test's temporary directory (checked and removed when the test ends).
+public struct TestStore: Sendable {
+    public let path: String
+    public let store: BlobStore
+
+    /// A new store, or the one at `path` reopened (recovery runs, as after a restart).
+    public init(settings: StoreSettings = StoreSettings(), path: String? = nil, check: Bool = true) throws {
+        let directory = path.map { TemporaryDirectory(existing: $0, check: check) } ?? TemporaryDirectory("granary-store", check: check)
+        self.path = directory.path
+        store = try BlobStore(directory: DataDirectory(path: directory.path, access: .exclusive), settings: settings)
+    }
+
+    /// Puts `data`, fed in pieces of `pieceSize` bytes.
+    public func put(_ data: [UInt8], digests: [DigestAlgorithm] = [.sha256], pieceSize: Int = 100_000) async throws -> PutResult {
+        let session = store.beginIngest(digests: digests)
+        var offset = 0
+        do {
+            while offset < data.count {
+                let end = min(data.count, offset + pieceSize)
+                try await session.write(Array(data[offset..<end]))
+                offset = end
+            }
+        } catch {
+            // As a server does when an upload fails: let the lanes finish and cut the appends off.
+            await session.abort()
+            throw error
+        }
+        return try await store.commit(try await session.finish())
+    }
+
+    public func read(_ id: SHA256Key, range: Range<Int>? = nil) throws -> [UInt8] {
+        var out: [UInt8] = []
+        try store.read(id, range: range) { out.append(contentsOf: $0) }
+        return out
+    }
+
+    public var packFiles: [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: path + "/packs")) ?? []).filter { $0.hasSuffix(".pack") }.sorted()
+    }
+}
