@@ -1,8 +1,8 @@
 public import AsyncHTTPClient
 public import Foundation
-public import NIOHTTP1
 public import NIOCore
 import NIOFoundationCompat
+public import NIOHTTP1
 
 /// The process's one outbound HTTP setup: one client (redirects off: the fetchers follow them by
 /// hand, re-checking each), every call bounded by a deadline, every failure an ``OutboundError``.
