@@ -12,20 +12,10 @@ import PackageDescription
 let package = Package(
     name: "granary",
     platforms: [.macOS(.v15)],
+    // Only the server is a product: the libraries are this package's own rooms, their API is
+    // `package`, not `public` (the benchmarks are targets of this package, below).
     products: [
-        .executable(name: "granary", targets: ["granary"]),
-        .library(name: "GranaryLMDB", targets: ["GranaryLMDB"]),
-        .library(name: "GranaryCodec", targets: ["GranaryCodec"]),
-        .library(name: "GranaryStore", targets: ["GranaryStore"]),
-        .library(name: "GranaryParsing", targets: ["GranaryParsing"]),
-        .library(name: "GranaryIndex", targets: ["GranaryIndex"]),
-        .library(name: "GranaryCatalog", targets: ["GranaryCatalog"]),
-        .library(name: "GranaryFetch", targets: ["GranaryFetch"]),
-        .library(name: "GranaryHTTP", targets: ["GranaryHTTP"]),
-        .library(name: "GranaryImagesAPI", targets: ["GranaryImagesAPI"]),
-        .library(name: "GranaryArtifactsAPI", targets: ["GranaryArtifactsAPI"]),
-        .library(name: "GranaryServer", targets: ["GranaryServer"]),
-        .library(name: "GranaryBench", targets: ["GranaryBench"]),
+        .executable(name: "granary", targets: ["granary"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -232,4 +222,27 @@ for target in package.targets where target.type != .system && !target.name.hasPr
         .enableUpcomingFeature("InternalImportsByDefault"),
     ])
     target.swiftSettings = settings
+}
+
+// Benchmarks: targets of this package (so they reach its `package` API), built only with
+// GRANARY_BENCHMARKS=1 so that normal builds and CI never fetch or compile the harness.
+// Run: `GRANARY_BENCHMARKS=1 swift package --scratch-path .build-bench benchmark --target CodecBenchmarks`.
+if Context.environment["GRANARY_BENCHMARKS"] == "1" {
+    package.dependencies.append(.package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]))
+    let benchmark = Target.Dependency.product(name: "Benchmark", package: "benchmark")
+    let harness = [Target.PluginUsage.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+    package.targets += [
+        .executableTarget(
+            name: "CodecBenchmarks", dependencies: [benchmark, "GranaryCodec"], path: "benchmarks/Benchmarks/CodecBenchmarks", plugins: harness),
+        .executableTarget(
+            name: "StoreBenchmarks", dependencies: [benchmark, "GranaryStore", "GranaryBench", "GranaryCodec"],
+            path: "benchmarks/Benchmarks/StoreBenchmarks", plugins: harness),
+        .executableTarget(
+            name: "LMDBBenchmarks", dependencies: [benchmark, "GranaryLMDB"], path: "benchmarks/Benchmarks/LMDBBenchmarks", plugins: harness),
+        // Not an ordo-one benchmark: a bulk loader of 1M image records plus its own page timer
+        // (the load must happen once per run, outside any measured iteration).
+        .executableTarget(
+            name: "ListBench", dependencies: ["GranaryCatalog", "GranaryIndex", "GranaryParsing", "GranaryStore", "GranaryLMDB"],
+            path: "benchmarks/ListBench"),
+    ]
 }

@@ -1,14 +1,14 @@
 import Foundation
-public import GranaryCatalog
-public import GranaryFetch
-public import GranaryHTTP
+package import GranaryCatalog
+package import GranaryFetch
+package import GranaryHTTP
 import HTTPTypes
-public import Hummingbird
+package import Hummingbird
 import NIOCore
 
 /// Builds the artifacts API (Glare v1) router on its own listener: Glare's version document at
 /// `/` and `/versions` (300), the shared auth modes and request ids, and the artifact routes.
-public func buildArtifactsRouter(
+package func buildArtifactsRouter(
     catalog: ArtifactCatalog, auth: AuthMode = .noauth, external: ExternalFetchPolicy = ExternalFetchPolicy()
 ) -> Router<APIRequestContext> {
     let router = Router(context: APIRequestContext.self)

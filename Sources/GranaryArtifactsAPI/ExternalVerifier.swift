@@ -1,25 +1,25 @@
-public import GranaryCatalog
-public import GranaryFetch
+package import GranaryCatalog
+package import GranaryFetch
 import GranaryIndex
 
 /// One external blob re-fetched: `ok`, `changed` (other size or sha256 than recorded) or
 /// `unreachable`, with why.
-public struct ExternalCheck: Sendable, Encodable {
-    public let artifact: String
-    public let type: String
-    public let blob: String
-    public let url: String
-    public let status: String
+package struct ExternalCheck: Sendable, Encodable {
+    package let artifact: String
+    package let type: String
+    package let blob: String
+    package let url: String
+    package let status: String
     /// What changed or why it could not be fetched (not part of the JSON line).
-    public let detail: String
+    package let detail: String
 
     enum CodingKeys: String, CodingKey { case artifact, type, blob, url, status }
 }
 
 /// Re-fetches every external blob under the fetcher's rules and compares the bytes with what
 /// was recorded when the location was set (`granary verify-external`, `POST /admin/verify-external`).
-public enum ExternalVerifier {
-    public static func verify(_ catalog: ArtifactCatalog, with fetcher: ExternalFetcher) async throws -> [ExternalCheck] {
+package enum ExternalVerifier {
+    package static func verify(_ catalog: ArtifactCatalog, with fetcher: ExternalFetcher) async throws -> [ExternalCheck] {
         var checks: [ExternalCheck] = []
         for (artifact, slot, blob) in try catalog.externalBlobs() {
             guard let url = blob.url else { continue }

@@ -1,17 +1,17 @@
 import Foundation
-public import GranaryHTTP
-public import HTTPTypes
-public import Hummingbird
+package import GranaryHTTP
+package import HTTPTypes
+package import Hummingbird
 import NIOCore
 
 /// An error in Glare's body format (`glare/api/middleware/fault.py`):
 /// `{"code", "title", "explanation", "error": {"message", "type"}}`.
-public struct GlareError: APIErrorResponse, Sendable {
-    public let status: HTTPResponse.Status
-    public let message: String
-    public var headers: HTTPFields = [:]
+package struct GlareError: APIErrorResponse, Sendable {
+    package let status: HTTPResponse.Status
+    package let message: String
+    package var headers: HTTPFields = [:]
 
-    public init(_ status: HTTPResponse.Status, _ message: String) {
+    package init(_ status: HTTPResponse.Status, _ message: String) {
         self.status = status
         self.message = message
     }
@@ -31,7 +31,7 @@ public struct GlareError: APIErrorResponse, Sendable {
         }
     }
 
-    public func response(from request: Request, context: some RequestContext) throws -> Response {
+    package func response(from request: Request, context: some RequestContext) throws -> Response {
         let body: [String: Any] = [
             "code": status.code, "title": status.reasonPhrase, "explanation": message, "error": ["message": message, "type": type],
         ]
@@ -44,5 +44,5 @@ public struct GlareError: APIErrorResponse, Sendable {
 
 extension ErrorFormat {
     /// The artifacts API's errors: Glare's bodies.
-    public static let glare = ErrorFormat { GlareError($0, $1) }
+    package static let glare = ErrorFormat { GlareError($0, $1) }
 }

@@ -1,7 +1,7 @@
 /// What went wrong in a load run, with a message a user can act on. ``key`` is how the error
 /// is counted in a report: the HTTP status as text, `checksum`, `size` or `connection`.
-public struct BenchError: Error, Sendable, CustomStringConvertible {
-    public struct Code: Sendable, Hashable, CustomStringConvertible {
+package struct BenchError: Error, Sendable, CustomStringConvertible {
+    package struct Code: Sendable, Hashable, CustomStringConvertible {
         private enum Internal: Hashable, Sendable {
             case badURL, connection, status(Int), checksum, size, protocolViolation, missingFromList
         }
@@ -9,22 +9,22 @@ public struct BenchError: Error, Sendable, CustomStringConvertible {
         private init(_ value: Internal) { self.value = value }
 
         /// The URL is not an `http://host[:port][/path]` service root.
-        public static let badURL = Code(.badURL)
+        package static let badURL = Code(.badURL)
         /// Connecting failed, or the connection broke during an exchange.
-        public static let connection = Code(.connection)
+        package static let connection = Code(.connection)
         /// The server answered with an unexpected HTTP status.
-        public static func status(_ code: Int) -> Code { Code(.status(code)) }
+        package static func status(_ code: Int) -> Code { Code(.status(code)) }
         /// A digest the server reports (or a downloaded object's) differs from what was sent.
-        public static let checksum = Code(.checksum)
+        package static let checksum = Code(.checksum)
         /// The size the server reports (or a download's) differs from what was sent.
-        public static let size = Code(.size)
+        package static let size = Code(.size)
         /// The server's answer is not the Glance v2 JSON it should be.
-        public static let protocolViolation = Code(.protocolViolation)
+        package static let protocolViolation = Code(.protocolViolation)
         /// A created image did not appear in a full listing.
-        public static let missingFromList = Code(.missingFromList)
+        package static let missingFromList = Code(.missingFromList)
 
         /// The report's error key.
-        public var description: String {
+        package var description: String {
             switch value {
             case .badURL: "bad_url"
             case .connection: "connection"
@@ -37,14 +37,14 @@ public struct BenchError: Error, Sendable, CustomStringConvertible {
         }
     }
 
-    public let code: Code
-    public let message: String
+    package let code: Code
+    package let message: String
 
-    public init(_ code: Code, _ message: String) {
+    package init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message
     }
 
-    public var key: String { code.description }
-    public var description: String { message }
+    package var key: String { code.description }
+    package var description: String { message }
 }

@@ -1,35 +1,35 @@
-public import Foundation
+package import Foundation
 
 /// The result of `granary bench upload`. The first keys are the contract operators' scripts
 /// read (`mbps` … `errors`); the rest are extra detail after them.
-public struct UploadReport: Sendable {
+package struct UploadReport: Sendable {
     /// Uploaded bytes (10^6 per MB) per second of the timed run (create, upload, verify).
-    public let mbps: Double
-    public let imagesPerSecond: Double
+    package let mbps: Double
+    package let imagesPerSecond: Double
     /// Bytes of the uploads that succeeded.
-    public let bytes: Int
-    public let count: Int
-    public let concurrency: Int
-    public let createMs: LatencySummary
-    public let uploadMs: LatencySummary
-    public let downloadMs: LatencySummary
+    package let bytes: Int
+    package let count: Int
+    package let concurrency: Int
+    package let createMs: LatencySummary
+    package let uploadMs: LatencySummary
+    package let downloadMs: LatencySummary
     /// Count by HTTP status ("409"), `checksum`, `size`, `connection`, …; empty when none.
-    public let errors: [String: Int]
+    package let errors: [String: Int]
 
-    public let seconds: Double
-    public let imagesUploaded: Int
-    public let downloadMbps: Double
+    package let seconds: Double
+    package let imagesUploaded: Int
+    package let downloadMbps: Double
     /// This process's CPU during the timed run, and per 10^9 bytes uploaded: the client's cost.
-    public let clientCPUSeconds: Double
-    public let clientCPUSecondsPerGB: Double
-    public let downloadClientCPUSeconds: Double
-    public let precomputeSeconds: Double
-    public let osHashAlgo: String?
+    package let clientCPUSeconds: Double
+    package let clientCPUSecondsPerGB: Double
+    package let downloadClientCPUSeconds: Double
+    package let precomputeSeconds: Double
+    package let osHashAlgo: String?
 
-    public var hasErrors: Bool { !errors.isEmpty }
+    package var hasErrors: Bool { !errors.isEmpty }
 
     /// The one JSON object `--json` prints, keys in the documented order.
-    public func json() -> Data {
+    package func json() -> Data {
         BenchJSON.object([
             ("mbps", .number(mbps)), ("images_per_s", .number(imagesPerSecond)), ("bytes", .integer(bytes)),
             ("count", .integer(count)), ("concurrency", .integer(concurrency)), ("create_ms", .latency(createMs)),
@@ -44,28 +44,28 @@ public struct UploadReport: Sendable {
 }
 
 /// The result of `granary bench metadata`: rates of data-less image calls.
-public struct MetadataReport: Sendable {
-    public let createsPerSecond: Double
+package struct MetadataReport: Sendable {
+    package let createsPerSecond: Double
     /// Page requests (`GET /v2/images?limit=…`, following `next`) per second.
-    public let listsPerSecond: Double
-    public let patchesPerSecond: Double
-    public let deletesPerSecond: Double
-    public let count: Int
-    public let concurrency: Int
-    public let createMs: LatencySummary
-    public let listMs: LatencySummary
-    public let patchMs: LatencySummary
-    public let deleteMs: LatencySummary
-    public let errors: [String: Int]
+    package let listsPerSecond: Double
+    package let patchesPerSecond: Double
+    package let deletesPerSecond: Double
+    package let count: Int
+    package let concurrency: Int
+    package let createMs: LatencySummary
+    package let listMs: LatencySummary
+    package let patchMs: LatencySummary
+    package let deleteMs: LatencySummary
+    package let errors: [String: Int]
 
-    public let listPages: Int
-    public let listPasses: Int
-    public let clientCPUSeconds: Double
+    package let listPages: Int
+    package let listPasses: Int
+    package let clientCPUSeconds: Double
 
-    public var hasErrors: Bool { !errors.isEmpty }
+    package var hasErrors: Bool { !errors.isEmpty }
 
     /// The one JSON object `--json` prints, keys in the documented order.
-    public func json() -> Data {
+    package func json() -> Data {
         BenchJSON.object([
             ("creates_per_s", .number(createsPerSecond)), ("lists_per_s", .number(listsPerSecond)),
             ("patches_per_s", .number(patchesPerSecond)), ("deletes_per_s", .number(deletesPerSecond)),

@@ -8,29 +8,29 @@
 /// Given `earlier` streams (the images uploaded before this one, see ``ImageSeries``), a repeat
 /// may copy their unique bytes instead, so dedup across objects can be measured.
 /// The same (seed, size, dupRatio, earlier) always gives the same bytes.
-public struct DataGenerator: Sendable {
+package struct DataGenerator: Sendable {
     /// The unique bytes of an earlier stream: offsets `0 ..< uniqueLength` of seed's virtual stream.
-    public struct Source: Sendable, Equatable {
-        public let seed: UInt64
-        public let uniqueLength: Int
-        public init(seed: UInt64, uniqueLength: Int) {
+    package struct Source: Sendable, Equatable {
+        package let seed: UInt64
+        package let uniqueLength: Int
+        package init(seed: UInt64, uniqueLength: Int) {
             self.seed = seed
             self.uniqueLength = uniqueLength
         }
     }
 
-    public let seed: UInt64
-    public let size: Int
-    public let dupRatio: Double
+    package let seed: UInt64
+    package let size: Int
+    package let dupRatio: Double
     /// Streams a repeat may copy from, besides this one's own earlier bytes.
-    public let earlier: ArraySlice<Source>
+    package let earlier: ArraySlice<Source>
 
     /// Bytes produced so far.
-    public private(set) var position = 0
+    package private(set) var position = 0
     /// Bytes that repeated earlier content (of this stream or of an earlier one).
-    public private(set) var repeatedBytes = 0
+    package private(set) var repeatedBytes = 0
     /// Of ``repeatedBytes``, those copied from an earlier stream.
-    public private(set) var repeatedFromEarlier = 0
+    package private(set) var repeatedFromEarlier = 0
 
     private var uniqueCursor = 0
     private var segmentRemaining = 0
@@ -38,7 +38,7 @@ public struct DataGenerator: Sendable {
     private var segmentSource = 0
     private var choices: SplitMix
 
-    public init(seed: UInt64, size: Int, dupRatio: Double = 0, earlier: ArraySlice<Source> = []) {
+    package init(seed: UInt64, size: Int, dupRatio: Double = 0, earlier: ArraySlice<Source> = []) {
         precondition(size >= 0 && dupRatio >= 0 && dupRatio <= 1)
         self.seed = seed
         self.size = size
@@ -48,13 +48,13 @@ public struct DataGenerator: Sendable {
         self.choices = SplitMix(state: seed ^ 0xD1B5_4A32_D192_ED03)
     }
 
-    public var isFinished: Bool { position >= size }
+    package var isFinished: Bool { position >= size }
 
     /// This stream's own new bytes so far; at the end, what a later stream may repeat.
-    public var uniqueLength: Int { uniqueCursor }
+    package var uniqueLength: Int { uniqueCursor }
 
     /// Fills as much of `buffer` as the stream has left; returns the count (0 at the end).
-    public mutating func fill(_ buffer: UnsafeMutableRawBufferPointer) -> Int {
+    package mutating func fill(_ buffer: UnsafeMutableRawBufferPointer) -> Int {
         var written = 0
         while written < buffer.count && position < size {
             if segmentRemaining == 0 { startSegment() }
@@ -69,7 +69,7 @@ public struct DataGenerator: Sendable {
 
     /// Runs through the rest of the stream without producing bytes: the segment choices alone
     /// tell ``uniqueLength``, which a later stream needs to know what it may repeat.
-    public mutating func skipToEnd() {
+    package mutating func skipToEnd() {
         while position < size {
             if segmentRemaining == 0 { startSegment() }
             advance(min(segmentRemaining, size - position))
@@ -172,10 +172,10 @@ public struct DataGenerator: Sendable {
 }
 
 /// SplitMix64: small, fast, deterministic; for choosing segments and test workloads.
-public struct SplitMix: RandomNumberGenerator, Sendable {
-    public var state: UInt64
-    public init(state: UInt64) { self.state = state }
-    public mutating func next() -> UInt64 {
+package struct SplitMix: RandomNumberGenerator, Sendable {
+    package var state: UInt64
+    package init(state: UInt64) { self.state = state }
+    package mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9

@@ -1,15 +1,15 @@
 import Foundation
 
 /// A Glance v2 service root, as `glance --os-image-url` takes it: `http://host[:port][/prefix]`.
-public struct GlanceEndpoint: Sendable {
-    public let host: String
-    public let port: Int
+package struct GlanceEndpoint: Sendable {
+    package let host: String
+    package let port: Int
     /// Path prefix before `/v2`, without a trailing slash (usually empty).
-    public let basePath: String
+    package let basePath: String
     /// Sent as `X-Auth-Token` when set.
-    public let token: String?
+    package let token: String?
 
-    public init(url text: String, token: String? = nil) throws(BenchError) {
+    package init(url text: String, token: String? = nil) throws(BenchError) {
         guard let components = URLParts(text) else {
             throw BenchError(.badURL, "--url '\(text)' is not a service root such as http://127.0.0.1:9292")
         }

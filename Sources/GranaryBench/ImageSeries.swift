@@ -4,16 +4,16 @@
 ///
 /// Deterministic: the same (seed, size, dupRatio) gives the same bytes for image `i` whatever
 /// the count, so digests cached for one run serve the next.
-public struct ImageSeries: Sendable {
-    public let seed: UInt64
-    public let size: Int
-    public let dupRatio: Double
-    public let count: Int
+package struct ImageSeries: Sendable {
+    package let seed: UInt64
+    package let size: Int
+    package let dupRatio: Double
+    package let count: Int
     /// What each image leaves for later ones to repeat; known by running the segment choices
     /// alone (no bytes), in order, since image `i` may repeat any image before it.
     private let sources: [DataGenerator.Source]
 
-    public init(seed: UInt64, size: Int, count: Int, dupRatio: Double = 0) {
+    package init(seed: UInt64, size: Int, count: Int, dupRatio: Double = 0) {
         precondition(size >= 0 && count >= 0 && (0...1).contains(dupRatio))
         self.seed = seed
         self.size = size
@@ -31,13 +31,13 @@ public struct ImageSeries: Sendable {
     }
 
     /// A fresh generator of image `index`'s bytes.
-    public func generator(_ index: Int) -> DataGenerator {
+    package func generator(_ index: Int) -> DataGenerator {
         DataGenerator(seed: sources[index].seed, size: size, dupRatio: dupRatio, earlier: sources[..<index])
     }
 
     /// Names image `index`'s content, for caching its digests (`g2`: the generator's second
     /// byte stream, a random table XOR a key per block).
-    public func contentKey(_ index: Int) -> String {
+    package func contentKey(_ index: Int) -> String {
         "g2-s\(seed)-i\(index)-n\(size)-r\(dupRatio)"
     }
 

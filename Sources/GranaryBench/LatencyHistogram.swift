@@ -2,24 +2,24 @@ import Histogram
 
 /// Latencies of one kind of call, in microseconds, in an HdrHistogram (3 significant digits up
 /// to an hour): constant memory and cost per sample, exact enough for p99 and max.
-public struct LatencyHistogram: Sendable {
+package struct LatencyHistogram: Sendable {
     private var histogram = Histogram<UInt64>(highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .three)
 
-    public init() {}
+    package init() {}
 
-    public var count: Int { Int(histogram.totalCount) }
+    package var count: Int { Int(histogram.totalCount) }
 
-    public mutating func record(_ duration: Duration) {
+    package mutating func record(_ duration: Duration) {
         let micros = max(0, duration.seconds * 1e6)
         histogram.record(min(histogram.highestTrackableValue, UInt64(micros.rounded())))
     }
 
-    public mutating func add(_ other: LatencyHistogram) {
+    package mutating func add(_ other: LatencyHistogram) {
         histogram.add(other.histogram)
     }
 
     /// p50, p90, p99 and max in milliseconds; zeros when nothing was recorded.
-    public var summary: LatencySummary {
+    package var summary: LatencySummary {
         guard histogram.totalCount > 0 else { return LatencySummary(p50: 0, p90: 0, p99: 0, max: 0) }
         func ms(_ micros: UInt64) -> Double { (Double(micros) / 1000 * 1000).rounded() / 1000 }
         return LatencySummary(
@@ -29,13 +29,13 @@ public struct LatencyHistogram: Sendable {
 }
 
 /// Percentiles of a latency histogram, in milliseconds.
-public struct LatencySummary: Codable, Sendable, Equatable {
-    public let p50: Double
-    public let p90: Double
-    public let p99: Double
-    public let max: Double
+package struct LatencySummary: Codable, Sendable, Equatable {
+    package let p50: Double
+    package let p90: Double
+    package let p99: Double
+    package let max: Double
 
-    public init(p50: Double, p90: Double, p99: Double, max: Double) {
+    package init(p50: Double, p90: Double, p99: Double, max: Double) {
         self.p50 = p50
         self.p90 = p90
         self.p99 = p99

@@ -1,7 +1,7 @@
 import Synchronization
 
 /// The calls a load times.
-public enum LoadOperation: Sendable, Hashable, CaseIterable {
+package enum LoadOperation: Sendable, Hashable, CaseIterable {
     case create, upload, download, list, patch, delete
 }
 
@@ -57,10 +57,10 @@ final class LoadRecorder: Sendable {
 }
 
 /// Progress of a running load, as the progress line shows it.
-public struct LoadProgress: Sendable {
-    public let phase: String
+package struct LoadProgress: Sendable {
+    package let phase: String
     /// Bytes (upload, download) or calls (metadata) done, and of how many.
-    public let done: Int
-    public let total: Int
-    public let errors: Int
+    package let done: Int
+    package let total: Int
+    package let errors: Int
 }

@@ -1,15 +1,15 @@
 import Synchronization
 
 /// What `granary bench metadata` runs.
-public struct MetadataLoadOptions: Sendable {
-    public var endpoint: GlanceEndpoint
-    public var count: Int
-    public var concurrency: Int
+package struct MetadataLoadOptions: Sendable {
+    package var endpoint: GlanceEndpoint
+    package var count: Int
+    package var concurrency: Int
     /// Full listings, each following `next` from the first page to the last.
-    public var listPasses = 3
-    public var pageLimit = 1000
+    package var listPasses = 3
+    package var pageLimit = 1000
 
-    public init(endpoint: GlanceEndpoint, count: Int, concurrency: Int) {
+    package init(endpoint: GlanceEndpoint, count: Int, concurrency: Int) {
         self.endpoint = endpoint
         self.count = count
         self.concurrency = concurrency
@@ -19,14 +19,14 @@ public struct MetadataLoadOptions: Sendable {
 /// The metadata load: rates of data-less image calls, each phase timed on its own —
 /// `count` creates, `listPasses` full listings (run side by side, up to `concurrency`),
 /// a PATCH adding a property to each image, a DELETE of each.
-public struct MetadataLoad: Sendable {
-    public let options: MetadataLoadOptions
+package struct MetadataLoad: Sendable {
+    package let options: MetadataLoadOptions
 
-    public init(_ options: MetadataLoadOptions) {
+    package init(_ options: MetadataLoadOptions) {
         self.options = options
     }
 
-    public func run(
+    package func run(
         progress: (@Sendable (LoadProgress) -> Void)? = nil, note: @Sendable (String) -> Void = { _ in }
     ) async -> MetadataReport {
         let options = options

@@ -1,5 +1,5 @@
 import Foundation
-public import GranaryCodec
+package import GranaryCodec
 
 #if canImport(Glibc)
     import Glibc
@@ -7,19 +7,19 @@ public import GranaryCodec
 
 /// Whole-object digests of generated images, computed once before a timed run (and cached on
 /// disk) so that verifying what a server reports costs the client nothing while it is measured.
-public struct ObjectDigests: Sendable {
+package struct ObjectDigests: Sendable {
     /// Lower-case hex digests by algorithm, one dictionary per image of the series.
-    public private(set) var images: [[DigestAlgorithm: String]]
+    package private(set) var images: [[DigestAlgorithm: String]]
     /// Images whose digests had to be computed (the rest came from the disk cache).
-    public let computed: Int
-    public let seconds: Double
+    package let computed: Int
+    package let seconds: Double
 
     /// The digests a Glance server may report (md5 `checksum`, sha512 or sha256 `os_hash_value`);
     /// sha256 is also the cheapest here, so downloads are verified with it.
-    public static let defaultAlgorithms: [DigestAlgorithm] = [.md5, .sha256, .sha512]
+    package static let defaultAlgorithms: [DigestAlgorithm] = [.md5, .sha256, .sha512]
 
     /// Computes (or loads) the digests of every image of `series`, `parallelism` images at a time.
-    public static func precompute(
+    package static func precompute(
         _ series: ImageSeries, algorithms: [DigestAlgorithm] = defaultAlgorithms, cache: DigestCache?,
         parallelism: Int? = nil
     ) async -> ObjectDigests {
@@ -50,7 +50,7 @@ public struct ObjectDigests: Sendable {
     }
 
     /// Adds `algorithm` for the images in `indices` (a server reporting a digest not precomputed).
-    public mutating func add(_ algorithm: DigestAlgorithm, series: ImageSeries, for indices: [Int]) {
+    package mutating func add(_ algorithm: DigestAlgorithm, series: ImageSeries, for indices: [Int]) {
         for index in indices where images[index][algorithm] == nil {
             images[index][algorithm] = Self.digest(series, index, [algorithm])[algorithm]
         }
@@ -74,16 +74,16 @@ public struct ObjectDigests: Sendable {
 /// Digests of generated objects on disk, one small JSON file per object under
 /// `$XDG_CACHE_HOME/granary/bench` (default `~/.cache/granary/bench`). A bad or missing file is
 /// simply recomputed.
-public struct DigestCache: Sendable {
-    public let directory: String
+package struct DigestCache: Sendable {
+    package let directory: String
 
-    public init(directory: String) {
+    package init(directory: String) {
         self.directory = directory
     }
 
     /// The default place; the generator's version is in the name, so a changed generator never
     /// reads digests of other bytes.
-    public static var standard: DigestCache {
+    package static var standard: DigestCache {
         let environment = ProcessInfo.processInfo.environment
         let base = environment["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.cache")
         return DigestCache(directory: base + "/granary/bench/digests-v1")

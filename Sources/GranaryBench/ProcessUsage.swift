@@ -3,7 +3,7 @@
 #endif
 
 /// User + system CPU seconds of this process so far.
-public func cpuSeconds() -> Double {
+package func cpuSeconds() -> Double {
     var usage = rusage()
     getrusage(RUSAGE_SELF.rawValue, &usage)
     return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec)
@@ -11,7 +11,7 @@ public func cpuSeconds() -> Double {
 }
 
 /// Peak resident set size of this process, in bytes.
-public func peakRSS() -> Int {
+package func peakRSS() -> Int {
     var usage = rusage()
     getrusage(RUSAGE_SELF.rawValue, &usage)
     return usage.ru_maxrss * 1024

@@ -4,21 +4,21 @@ import NIOCore
 import Synchronization
 
 /// What `granary bench upload` runs.
-public struct UploadLoadOptions: Sendable {
-    public var endpoint: GlanceEndpoint
-    public var concurrency: Int
-    public var size: Int
-    public var count: Int
-    public var dupRatio = 0.0
-    public var seed: UInt64 = 1
-    public var verifyDownload = false
-    public var keep = false
+package struct UploadLoadOptions: Sendable {
+    package var endpoint: GlanceEndpoint
+    package var concurrency: Int
+    package var size: Int
+    package var count: Int
+    package var dupRatio = 0.0
+    package var seed: UInt64 = 1
+    package var verifyDownload = false
+    package var keep = false
     /// `Transfer-Encoding: chunked` instead of a Content-Length.
-    public var chunked = false
+    package var chunked = false
     /// Where digests of generated objects persist between runs; nil keeps them in memory only.
-    public var digestCache: DigestCache?
+    package var digestCache: DigestCache?
 
-    public init(endpoint: GlanceEndpoint, concurrency: Int, size: Int, count: Int) {
+    package init(endpoint: GlanceEndpoint, concurrency: Int, size: Int, count: Int) {
         self.endpoint = endpoint
         self.concurrency = concurrency
         self.size = size
@@ -32,16 +32,16 @@ public struct UploadLoadOptions: Sendable {
 ///
 /// Only create → upload → check is timed (the throughput); downloads are a phase of their own
 /// (`download_mbps`), so one never muddles the other.
-public struct UploadLoad: Sendable {
-    public let options: UploadLoadOptions
+package struct UploadLoad: Sendable {
+    package let options: UploadLoadOptions
 
-    public init(_ options: UploadLoadOptions) {
+    package init(_ options: UploadLoadOptions) {
         self.options = options
     }
 
     /// Runs the load. `progress` is called as bytes go out; `note` gets lines for the user
     /// (precompute time, the first message of each kind of error).
-    public func run(
+    package func run(
         progress: (@Sendable (LoadProgress) -> Void)? = nil, note: @Sendable (String) -> Void = { _ in }
     ) async -> UploadReport {
         let options = options

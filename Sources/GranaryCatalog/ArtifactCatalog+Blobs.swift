@@ -1,20 +1,20 @@
 import Foundation
 import GranaryCodec
-public import GranaryIndex
+package import GranaryIndex
 import GranaryLMDB
-public import GranaryStore
+package import GranaryStore
 
 /// Where a blob lives in an artifact: a blob field, or one key of a folder.
-public struct BlobSlot: Sendable, Equatable, CustomStringConvertible {
-    public var field: String
-    public var key: String?
+package struct BlobSlot: Sendable, Equatable, CustomStringConvertible {
+    package var field: String
+    package var key: String?
 
-    public init(field: String, key: String?) {
+    package init(field: String, key: String?) {
         self.field = field
         self.key = key
     }
 
-    public var description: String { key.map { "\(field)/\($0)" } ?? field }
+    package var description: String { key.map { "\(field)/\($0)" } ?? field }
 }
 
 extension ArtifactRecord {
@@ -58,7 +58,7 @@ extension ArtifactCatalog {
     /// capped by the field's and the folder's limits (413), and one commit makes the new data
     /// the slot's and releases the data it replaces (Glare leaked it). A failure restores the
     /// slot as it was.
-    public func upload(
+    package func upload(
         _ typeName: String, _ id: String, _ slot: BlobSlot, caller: Caller, contentType: String?, declaredSize: Int?,
         feed: (UploadSink) async throws -> Void
     ) async throws -> ArtifactRecord {
@@ -130,7 +130,7 @@ extension ArtifactCatalog {
 
     /// Checks that `slot` may be set to an external location now (before anything is fetched)
     /// and returns the size cap for it.
-    public func externalCap(_ typeName: String, _ id: String, _ slot: BlobSlot, caller: Caller) throws -> Int {
+    package func externalCap(_ typeName: String, _ id: String, _ slot: BlobSlot, caller: Caller) throws -> Int {
         try store.environment.read { txn in
             let artifact = try visible(typeName, id, caller, in: txn)
             guard canChange(artifact, caller) else { throw CatalogError(.forbidden, "You are not allowed to change artifact \(id).") }
@@ -143,7 +143,7 @@ extension ArtifactCatalog {
 
     /// Records an external location whose bytes the server fetched and hashed: the real size and
     /// digests, `external`, no store data (deleting the artifact never touches the remote).
-    public func recordExternal(
+    package func recordExternal(
         _ typeName: String, _ id: String, _ slot: BlobSlot, caller: Caller, url: String, size: Int, md5: String, sha1: String,
         sha256: String, contentType: String?
     ) async throws -> ArtifactRecord {
@@ -165,7 +165,7 @@ extension ArtifactCatalog {
     }
 
     /// Every external blob: (artifact, slot, value), for `verify-external`.
-    public func externalBlobs() throws -> [(artifact: ArtifactRecord, slot: BlobSlot, blob: ArtifactBlob)] {
+    package func externalBlobs() throws -> [(artifact: ArtifactRecord, slot: BlobSlot, blob: ArtifactBlob)] {
         try store.environment.read { txn in
             var found: [(ArtifactRecord, BlobSlot, ArtifactBlob)] = []
             try index.newestFirst(type: nil, in: txn) { artifact in
@@ -182,7 +182,7 @@ extension ArtifactCatalog {
     /// The blob of `slot` and a reader of it (or of `range`), for `GET …/{blob}[/{key}]`:
     /// anyone who sees the artifact may download (public ones included); a deactivated
     /// artifact only an admin.
-    public func download(
+    package func download(
         _ typeName: String, _ id: String, _ slot: BlobSlot, caller: Caller, range: Range<Int>?
     ) throws -> (ArtifactBlob, BlobReader?) {
         let artifact = try show(typeName, id, caller: caller)
@@ -200,7 +200,7 @@ extension ArtifactCatalog {
 
     /// `DELETE …/{blob}[/{key}]`: unsets the slot and releases its data (drafted artifacts, or
     /// mutable fields of active ones).
-    public func deleteBlob(_ typeName: String, _ id: String, _ slot: BlobSlot, caller: Caller) async throws -> ArtifactRecord {
+    package func deleteBlob(_ typeName: String, _ id: String, _ slot: BlobSlot, caller: Caller) async throws -> ArtifactRecord {
         try await modify(typeName, id, caller: caller) { artifact, txn in
             let field = try self.blobField(slot, of: artifact)
             try self.requireChangeable(field, of: artifact)
@@ -215,7 +215,7 @@ extension ArtifactCatalog {
     /// Slots a crash left `saving` get their last committed data back (or are unset when they
     /// had none). Run by the data directory's lock holder at start.
     /// - Returns: "artifact/slot" of each slot fixed.
-    public func recoverInterruptedUploads() async throws -> [String] {
+    package func recoverInterruptedUploads() async throws -> [String] {
         try await store.coordinator.submit { txn in
             var stuck: [ArtifactRecord] = []
             try self.index.newestFirst(type: nil, in: txn) { artifact in

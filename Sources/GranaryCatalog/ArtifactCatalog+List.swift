@@ -1,12 +1,12 @@
 import Foundation
-public import GranaryIndex
+package import GranaryIndex
 import GranaryLMDB
-public import GranaryParsing
+package import GranaryParsing
 import GranaryStore
 
 extension ArtifactQuery {
     /// Parses a list request for `type` (nil: every type, `/artifacts/all`).
-    public init(parameters: [(String, String)], type: ArtifactType?) throws(BadRequest) {
+    package init(parameters: [(String, String)], type: ArtifactType?) throws(BadRequest) {
         try self.init(parameters: parameters) { name in
             type?.field(name).map { FieldRules(operators: $0.operators, sortable: $0.sortable) }
         }
@@ -171,7 +171,7 @@ extension ArtifactCatalog {
     /// are shown, or that a filter must look at, are read: a page from many costs the page's
     /// records plus a walk over index keys (for `total_count`). `version=latest` walks
     /// `artifacts.by_name` (``listLatest(_:_:caller:)``).
-    public func list(_ typeName: String, _ query: ArtifactQuery, caller: Caller) throws -> (artifacts: [ArtifactRecord], total: Int, more: Bool) {
+    package func list(_ typeName: String, _ query: ArtifactQuery, caller: Caller) throws -> (artifacts: [ArtifactRecord], total: Int, more: Bool) {
         let all = typeName == ArtifactTypeRegistry.all
         if !all { _ = try registry.type(typeName) }
         guard let plan = query.plan else { return try listLatest(typeName, query, caller: caller) }

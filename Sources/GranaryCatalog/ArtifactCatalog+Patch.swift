@@ -1,7 +1,7 @@
 import Foundation
-public import GranaryIndex
+package import GranaryIndex
 import GranaryLMDB
-public import GranaryParsing
+package import GranaryParsing
 
 extension ArtifactCatalog {
     /// The part of an artifact a patch may address: base fields users set and the type's
@@ -24,7 +24,7 @@ extension ArtifactCatalog {
     /// then each changed field is checked and set: read-only and system fields 403, removed
     /// fields 400, fields that are not mutable 403 once the artifact is active, status and
     /// visibility through their transitions (Glare: glare/objects/base.py and glare/engine.py). All in one transaction.
-    public func update(_ typeName: String, _ id: String, patch: JSONValue, caller: Caller) async throws -> ArtifactRecord {
+    package func update(_ typeName: String, _ id: String, patch: JSONValue, caller: Caller) async throws -> ArtifactRecord {
         try await modify(typeName, id, caller: caller) { artifact, txn in
             let type = try self.registry.type(artifact.typeName)
             let before = Self.editable(artifact, type)

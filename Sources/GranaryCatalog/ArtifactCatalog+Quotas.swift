@@ -1,7 +1,7 @@
 import Foundation
 import GranaryIndex
 import GranaryLMDB
-public import GranaryParsing
+package import GranaryParsing
 import GranaryStore
 
 /// Per-project quotas (reference glare.md §1.2): `max_artifact_number` and `max_uploaded_data`,
@@ -9,7 +9,7 @@ import GranaryStore
 /// wins over the server default (`artifacts.max_artifact_number`, …). Usage is counted by the
 /// index in the same transactions that change it, so a check is a key read, not a scan.
 extension ArtifactCatalog {
-    public static let quotaNames = ["max_artifact_number", "max_uploaded_data"]
+    package static let quotaNames = ["max_artifact_number", "max_uploaded_data"]
 
     /// Checks a quota name (`name` or `name:type` with a known type).
     func validQuotaName(_ name: String) -> Bool {
@@ -48,7 +48,7 @@ extension ArtifactCatalog {
     }
 
     /// `PUT /quotas` (admin): replaces every quota of each project listed.
-    public func setQuotas(_ body: JSONValue, caller: Caller) async throws {
+    package func setQuotas(_ body: JSONValue, caller: Caller) async throws {
         guard caller.isAdmin else { throw CatalogError(.forbidden, "Only administrators set quotas.") }
         guard case .array(let entries) = body else {
             throw CatalogError(.badRequest, "Quotas are a list of {\"project_id\", \"project_quotas\": [{\"quota_name\", \"quota_value\"}]}.")
@@ -76,7 +76,7 @@ extension ArtifactCatalog {
     }
 
     /// `GET /quotas` (admin): every project's quotas and the server defaults.
-    public func allQuotas(caller: Caller) throws -> (projects: [(String, [String: Int])], defaults: [String: Int]) {
+    package func allQuotas(caller: Caller) throws -> (projects: [(String, [String: Int])], defaults: [String: Int]) {
         guard caller.isAdmin else { throw CatalogError(.forbidden, "Only administrators list all quotas.") }
         return try store.environment.read { txn in
             (try index.quotaProjects(in: txn).map { ($0, try index.quotas(of: $0, in: txn)) }, defaultQuotas)
@@ -85,7 +85,7 @@ extension ArtifactCatalog {
 
     /// `GET /project-quotas[/{project}]`: the quotas that apply to a project (the defaults with
     /// its own values over them); one's own project, or any for an admin.
-    public func projectQuotas(_ project: String?, caller: Caller) throws -> (String, [String: Int]) {
+    package func projectQuotas(_ project: String?, caller: Caller) throws -> (String, [String: Int]) {
         guard let project = project ?? caller.projectID else { throw CatalogError(.badRequest, "Name a project: the caller has none.") }
         guard caller.isAdmin || project == caller.projectID else {
             throw CatalogError(.forbidden, "Only administrators read another project's quotas.")

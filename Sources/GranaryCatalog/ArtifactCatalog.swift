@@ -1,22 +1,22 @@
 import Foundation
 import GranaryCodec
-public import GranaryIndex
+package import GranaryIndex
 import GranaryLMDB
-public import GranaryParsing
-public import GranaryStore
+package import GranaryParsing
+package import GranaryStore
 
 /// The Glare artifact domain (reference glare.md §2): typed, versioned artifacts with named
 /// blobs, their lifecycle, the uniqueness of (type, name, version) per scope, and Glare's
 /// default policy, except that public artifacts are downloadable by everyone.
-public final class ArtifactCatalog: Sendable {
-    public let store: BlobStore
-    public let index: ArtifactIndex
-    public let registry: ArtifactTypeRegistry
+package final class ArtifactCatalog: Sendable {
+    package let store: BlobStore
+    package let index: ArtifactIndex
+    package let registry: ArtifactTypeRegistry
     /// Server-wide quota values (`max_artifact_number`, `max_uploaded_data[:type]`); a project's
     /// own values override them.
-    public let defaultQuotas: [String: Int]
+    package let defaultQuotas: [String: Int]
 
-    public init(store: BlobStore, registry: ArtifactTypeRegistry = ArtifactTypeRegistry(), defaultQuotas: [String: Int] = [:]) throws {
+    package init(store: BlobStore, registry: ArtifactTypeRegistry = ArtifactTypeRegistry(), defaultQuotas: [String: Int] = [:]) throws {
         self.store = store
         self.index = try ArtifactIndex(
             environment: store.environment, sortableFields: registry.types.mapValues { $0.fields.filter(\.sortable).map(\.name) })
@@ -130,7 +130,7 @@ public final class ArtifactCatalog: Sendable {
     // MARK: Artifacts
 
     /// `POST /artifacts/{type}`: a drafted, private artifact owned by the caller's project.
-    public func create(_ typeName: String, _ body: [String: JSONValue], caller: Caller) async throws -> ArtifactRecord {
+    package func create(_ typeName: String, _ body: [String: JSONValue], caller: Caller) async throws -> ArtifactRecord {
         let type = try registry.type(typeName)
         guard caller.isAdmin || caller.roles.contains("member") || caller.projectID != nil else {
             throw CatalogError(.forbidden, "Anonymous callers cannot create artifacts.")
@@ -154,13 +154,13 @@ public final class ArtifactCatalog: Sendable {
         )
     }
 
-    public func show(_ type: String, _ id: String, caller: Caller) throws -> ArtifactRecord {
+    package func show(_ type: String, _ id: String, caller: Caller) throws -> ArtifactRecord {
         try store.environment.read { txn in try visible(type, id, caller, in: txn) }
     }
 
     /// `DELETE /artifacts/{type}/{id}`: the record and its blobs' references go in one commit
     /// (external data, when there is some, is never touched).
-    public func delete(_ type: String, _ id: String, caller: Caller) async throws {
+    package func delete(_ type: String, _ id: String, caller: Caller) async throws {
         try await store.coordinator.submit { txn in
             let artifact = try self.changeable(type, id, caller, in: txn)
             if artifact.status == .deactivated && !caller.isAdmin {
@@ -188,7 +188,7 @@ public final class ArtifactCatalog: Sendable {
     }
 
     /// Which store blobs are held by artifacts (fsck marks from them).
-    public func dataHolders() throws -> [SHA256Key: [String]] {
+    package func dataHolders() throws -> [SHA256Key: [String]] {
         try store.environment.read { txn in
             var holders: [SHA256Key: [String]] = [:]
             try index.newestFirst(type: nil, in: txn) { artifact in

@@ -1,10 +1,10 @@
 import Foundation
 import GranaryIndex
-public import GranaryParsing
+package import GranaryParsing
 
 /// One field of an artifact type, with Glare's attributes (Glare: glare/objects/base.py and glare/engine.py).
-public struct ArtifactField: Sendable, Codable, Equatable {
-    public enum Kind: String, Sendable, Codable {
+package struct ArtifactField: Sendable, Codable, Equatable {
+    package enum Kind: String, Sendable, Codable {
         case string, integer, number, boolean
         /// A list of strings.
         case list
@@ -16,20 +16,20 @@ public struct ArtifactField: Sendable, Codable, Equatable {
         case folder
     }
 
-    public var name: String
-    public var type: Kind
-    public var mutable = false
-    public var requiredOnActivate = false
-    public var sortable = false
-    public var filterOps: [String]?
-    public var allowedValues: [String]?
-    public var maxLength: Int?
-    public var pattern: String?
-    public var minimum: Double?
-    public var maximum: Double?
-    public var maxBlobSize: Int?
-    public var maxFolderSize: Int?
-    public var description: String?
+    package var name: String
+    package var type: Kind
+    package var mutable = false
+    package var requiredOnActivate = false
+    package var sortable = false
+    package var filterOps: [String]?
+    package var allowedValues: [String]?
+    package var maxLength: Int?
+    package var pattern: String?
+    package var minimum: Double?
+    package var maximum: Double?
+    package var maxBlobSize: Int?
+    package var maxFolderSize: Int?
+    package var description: String?
 
     enum CodingKeys: String, CodingKey {
         case name, type, mutable, sortable, pattern, minimum, maximum, description
@@ -41,7 +41,7 @@ public struct ArtifactField: Sendable, Codable, Equatable {
         case maxFolderSize = "max_folder_size"
     }
 
-    public init(
+    package init(
         _ name: String, _ type: Kind, mutable: Bool = false, requiredOnActivate: Bool = false, sortable: Bool = false,
         allowedValues: [String]? = nil, maxLength: Int? = nil, minimum: Double? = nil, maxBlobSize: Int? = nil, maxFolderSize: Int? = nil
     ) {
@@ -57,7 +57,7 @@ public struct ArtifactField: Sendable, Codable, Equatable {
         self.maxFolderSize = maxFolderSize
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         name = try c.decode(String.self, forKey: .name)
         type = try c.decode(Kind.self, forKey: .type)
@@ -75,10 +75,10 @@ public struct ArtifactField: Sendable, Codable, Equatable {
         description = try c.decodeIfPresent(String.self, forKey: .description)
     }
 
-    public var isBlob: Bool { type == .blob || type == .folder }
+    package var isBlob: Bool { type == .blob || type == .folder }
 
     /// The operators a list filter may use on this field (Glare's defaults by type).
-    public var operators: [String] {
+    package var operators: [String] {
         if let filterOps { return filterOps }
         switch type {
         case .string, .list, .dict: return ["eq", "neq", "in"]
@@ -89,11 +89,11 @@ public struct ArtifactField: Sendable, Codable, Equatable {
     }
 
     /// Glare's default blob limits: 10 MiB a blob, 2550 MiB a folder.
-    public var blobLimit: Int { maxBlobSize ?? 10 << 20 }
-    public var folderLimit: Int { maxFolderSize ?? 2550 << 20 }
+    package var blobLimit: Int { maxBlobSize ?? 10 << 20 }
+    package var folderLimit: Int { maxFolderSize ?? 2550 << 20 }
 
     /// Checks a value the client set; the error names the field and the rule.
-    public func validate(_ value: JSONValue) throws {
+    package func validate(_ value: JSONValue) throws {
         func fail(_ why: String) -> CatalogError { CatalogError(.badRequest, "Field \(name): \(why).") }
         switch (type, value) {
         case (_, .null): return
@@ -131,24 +131,24 @@ public struct ArtifactField: Sendable, Codable, Equatable {
 }
 
 /// An artifact type: its name (plural, snake case, as in URLs), display name and fields.
-public struct ArtifactType: Sendable, Codable, Equatable {
-    public var name: String
-    public var displayName: String
-    public var version = "1.0"
-    public var fields: [ArtifactField]
+package struct ArtifactType: Sendable, Codable, Equatable {
+    package var name: String
+    package var displayName: String
+    package var version = "1.0"
+    package var fields: [ArtifactField]
 
     enum CodingKeys: String, CodingKey {
         case name, version, fields
         case displayName = "display_name"
     }
 
-    public init(name: String, displayName: String, fields: [ArtifactField]) {
+    package init(name: String, displayName: String, fields: [ArtifactField]) {
         self.name = name
         self.displayName = displayName
         self.fields = fields
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         name = try c.decode(String.self, forKey: .name)
         displayName = try c.decodeIfPresent(String.self, forKey: .displayName) ?? name
@@ -156,30 +156,30 @@ public struct ArtifactType: Sendable, Codable, Equatable {
         fields = try c.decodeIfPresent([ArtifactField].self, forKey: .fields) ?? []
     }
 
-    public func field(_ name: String) -> ArtifactField? { fields.first { $0.name == name } }
+    package func field(_ name: String) -> ArtifactField? { fields.first { $0.name == name } }
 }
 
 /// The artifact types a server offers: the built-in ones (Glare's) and any an operator
 /// declares in a JSON file (`{"types": [{"name", "display_name", "fields": [...]}]}`), so a new
 /// type needs no code.
-public struct ArtifactTypeRegistry: Sendable {
-    public private(set) var types: [String: ArtifactType]
+package struct ArtifactTypeRegistry: Sendable {
+    package private(set) var types: [String: ArtifactType]
 
     /// The meta-type that lists artifacts of every type.
-    public static let all = "all"
+    package static let all = "all"
 
     /// Base field names (Glare: glare/objects/base.py and glare/engine.py); a type may not redefine them.
-    public static let baseFields: Set<String> = [
+    package static let baseFields: Set<String> = [
         "id", "name", "owner", "status", "visibility", "version", "description", "tags", "metadata", "created_at", "updated_at",
         "activated_at", "display_type_name", "type_name",
     ]
 
-    public init(types: [ArtifactType] = Self.builtin) {
+    package init(types: [ArtifactType] = Self.builtin) {
         self.types = Dictionary(uniqueKeysWithValues: types.map { ($0.name, $0) })
     }
 
     /// The built-in types plus those of `file`.
-    public init(loading file: String) throws {
+    package init(loading file: String) throws {
         self.init()
         struct Document: Decodable { let types: [ArtifactType] }
         let data: Data
@@ -204,12 +204,12 @@ public struct ArtifactTypeRegistry: Sendable {
         }
     }
 
-    public func type(_ name: String) throws -> ArtifactType {
+    package func type(_ name: String) throws -> ArtifactType {
         guard let type = types[name] else { throw CatalogError(.notFound, "There is no artifact type '\(name)'.") }
         return type
     }
 
-    public static let builtin: [ArtifactType] = [
+    package static let builtin: [ArtifactType] = [
         ArtifactType(
             name: "heat_templates", displayName: "Heat Template",
             fields: [

@@ -1,20 +1,20 @@
-public import GranaryStore
+package import GranaryStore
 
 /// What fsck checks above the store: every blob an image or artifact holds exists and counts
 /// at least its holders (a lower count would free data that records still use).
-public struct CatalogCheck: Sendable {
+package struct CatalogCheck: Sendable {
     /// Image and artifact records marked from.
-    public var records = 0
+    package var records = 0
     /// Images among ``records``.
-    public var images = 0
+    package var images = 0
     /// Problems, one sentence each, naming the records and the blob.
-    public var errors: [String] = []
+    package var errors: [String] = []
     /// What repair changed.
-    public var repaired: [String] = []
+    package var repaired: [String] = []
 
     /// Marks from every image and artifact to its blobs in `store`; with `repair`, raises counts
     /// that are too low (never lowers one: holders the catalogs cannot see would lose their data).
-    public static func run(on store: BlobStore, repair: Bool = false) async throws -> CatalogCheck {
+    package static func run(on store: BlobStore, repair: Bool = false) async throws -> CatalogCheck {
         var check = CatalogCheck()
         let (images, imageHolders) = try ImageCatalog(store: store).dataHolders()
         let artifactHolders = try ArtifactCatalog(store: store).dataHolders()

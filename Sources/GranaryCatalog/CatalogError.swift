@@ -1,19 +1,19 @@
 /// A domain error: what the client did wrong or what state forbids it, with Glance's wording
 /// where clients or tests depend on it. The HTTP layer maps codes to statuses.
-public struct CatalogError: Error, Sendable, CustomStringConvertible, Equatable {
-    public enum Code: Sendable, Equatable {
+package struct CatalogError: Error, Sendable, CustomStringConvertible, Equatable {
+    package enum Code: Sendable, Equatable {
         case badRequest, forbidden, notFound, conflict, gone, payloadTooLarge, unsupportedMediaType, rangeNotSatisfiable
     }
 
-    public let code: Code
-    public let message: String
+    package let code: Code
+    package let message: String
 
-    public init(_ code: Code, _ message: String) {
+    package init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message
     }
 
-    public var description: String { message }
+    package var description: String { message }
 
     static func notFound(image id: String) -> CatalogError { CatalogError(.notFound, "No image found with ID \(id)") }
 }

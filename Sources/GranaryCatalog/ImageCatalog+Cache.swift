@@ -5,19 +5,19 @@ import GranaryStore
 import Synchronization
 
 /// An image in Glance's cache listing (`GET /v2/cache`).
-public struct CachedImage: Sendable, Equatable {
-    public let imageID: String
+package struct CachedImage: Sendable, Equatable {
+    package let imageID: String
     /// Downloads of the image since it was queued.
-    public let hits: Int
+    package let hits: Int
     /// Seconds since 1970 of the last download, or of queueing when there was none.
-    public let lastAccessed: Double
+    package let lastAccessed: Double
     /// Seconds since 1970 when the image was queued for caching.
-    public let lastModified: Double
-    public let size: Int
+    package let lastModified: Double
+    package let size: Int
 }
 
 /// What `DELETE /v2/cache` clears (`x-image-cache-clear-target`).
-public enum CacheClearTarget: String, Sendable {
+package enum CacheClearTarget: String, Sendable {
     case cache, queue
 }
 
@@ -54,7 +54,7 @@ extension ImageCatalog {
     }
 
     /// Queues image `id` for caching: it must exist and be active.
-    public func queueForCache(_ id: String, caller: Caller) throws {
+    package func queueForCache(_ id: String, caller: Caller) throws {
         try requireCacheAdmin(caller)
         let image = try show(id, caller: caller)
         guard image.status == .active, let blob = image.blob.flatMap(SHA256Key.init(hex:)) else {
@@ -91,7 +91,7 @@ extension ImageCatalog {
     }
 
     /// The queued images whose records are all in the page cache, and those still coming in.
-    public func cacheListing(caller: Caller) throws -> (cached: [CachedImage], queued: [String]) {
+    package func cacheListing(caller: Caller) throws -> (cached: [CachedImage], queued: [String]) {
         try requireCacheAdmin(caller)
         var cached: [CachedImage] = []
         var queued: [String] = []
@@ -122,7 +122,7 @@ extension ImageCatalog {
     }
 
     /// Forgets image `id` and lets the page cache drop its records.
-    public func removeFromCache(_ id: String, caller: Caller) throws {
+    package func removeFromCache(_ id: String, caller: Caller) throws {
         try requireCacheAdmin(caller)
         let image = try show(id, caller: caller)
         guard let entry = cache.entries.withLock({ $0.removeValue(forKey: image.id) }) else { return }
@@ -130,7 +130,7 @@ extension ImageCatalog {
     }
 
     /// Clears the cached images, the queued ones, or (nil) both.
-    public func clearCache(_ target: CacheClearTarget?, caller: Caller) throws {
+    package func clearCache(_ target: CacheClearTarget?, caller: Caller) throws {
         let listing = try cacheListing(caller: caller)
         var ids: [String] = []
         if target != .queue { ids += listing.cached.map(\.imageID) }

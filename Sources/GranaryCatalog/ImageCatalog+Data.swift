@@ -1,8 +1,8 @@
 import Foundation
 import GranaryCodec
-public import GranaryIndex
+package import GranaryIndex
 import GranaryLMDB
-public import GranaryStore
+package import GranaryStore
 import Synchronization
 
 extension ImageCatalog {
@@ -13,7 +13,7 @@ extension ImageCatalog {
     /// - Parameters:
     ///   - declaredSize: `x-openstack-image-size` or `Content-Length`; a different byte count is a 400.
     ///   - feed: sends the request body into the sink.
-    public func upload(_ id: String, caller: Caller, declaredSize: Int?, feed: (UploadSink) async throws -> Void) async throws -> ImageRecord {
+    package func upload(_ id: String, caller: Caller, declaredSize: Int?, feed: (UploadSink) async throws -> Void) async throws -> ImageRecord {
         let saving = try await moveQueued(id, to: .saving, caller: caller)
         do {
             return try await receive(declaredSize: declaredSize, formatsOf: saving, feed: feed) { txn, blob, virtualSize in
@@ -136,7 +136,7 @@ extension ImageCatalog {
 
     /// The image and a reader of its data (nil when it has none: 204), checking visibility and
     /// that non-admins do not read deactivated images (Glance: glance/domain/__init__.py and glance/api/v2/image_data.py).
-    public func download(_ id: String, caller: Caller, range: Range<Int>?) throws -> (image: ImageRecord, reader: BlobReader?) {
+    package func download(_ id: String, caller: Caller, range: Range<Int>?) throws -> (image: ImageRecord, reader: BlobReader?) {
         let image = try show(id, caller: caller)
         if image.status == .deactivated && !caller.isAdmin {
             throw CatalogError(.forbidden, "The requested image has been deactivated. Image data download is forbidden.")

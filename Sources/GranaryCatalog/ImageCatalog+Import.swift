@@ -1,18 +1,18 @@
 import Foundation
 import GranaryCodec
-public import GranaryIndex
+package import GranaryIndex
 import GranaryLMDB
-public import GranaryParsing
+package import GranaryParsing
 import GranaryStore
 
 /// Who asked for an import, for the task record tempest checks.
-public struct ImportRequest: Sendable {
+package struct ImportRequest: Sendable {
     /// The `POST /import` body as the client sent it.
-    public var body: [String: JSONValue]
+    package var body: [String: JSONValue]
     /// The response's `x-openstack-request-id`.
-    public var requestID: String?
+    package var requestID: String?
 
-    public init(body: [String: JSONValue], requestID: String?) {
+    package init(body: [String: JSONValue], requestID: String?) {
         self.body = body
         self.requestID = requestID
     }
@@ -22,7 +22,7 @@ extension ImageCatalog {
     /// `PUT /stage` (Glance: glance/api/v2/image_data.py, `stage`): queued → uploading, the bytes through the store with
     /// the upload digests, kept as the image's staged data (its own store reference) until an
     /// import or the stage time-to-live. A failure restores `queued` with nothing referenced.
-    public func stage(_ id: String, caller: Caller, declaredSize: Int?, feed: (UploadSink) async throws -> Void) async throws {
+    package func stage(_ id: String, caller: Caller, declaredSize: Int?, feed: (UploadSink) async throws -> Void) async throws {
         guard settings.importMethods.contains(.glanceDirect) else {
             throw CatalogError(.notFound, "The glance-direct import method is not enabled: staging is not available.")
         }
@@ -51,7 +51,7 @@ extension ImageCatalog {
 
     /// 404 or 403 unless `caller` may change image `id`: checked before an import's URI is
     /// looked at, so that what the URI filter says reaches only those who may import.
-    public func authorizeImport(_ id: String, caller: Caller) throws {
+    package func authorizeImport(_ id: String, caller: Caller) throws {
         _ = try store.environment.read { txn in try writable(id, caller, in: txn) }
     }
 
@@ -64,7 +64,7 @@ extension ImageCatalog {
     /// ``completeImport(_:adopting:feed:)``.
     /// - Returns: the task, finished for glance-direct.
     @discardableResult
-    public func importImage(_ id: String, _ request: ImportRequest, caller: Caller) async throws -> TaskRecord {
+    package func importImage(_ id: String, _ request: ImportRequest, caller: Caller) async throws -> TaskRecord {
         let method = try Self.importMethod(request.body, enabled: settings.importMethods)
         if method == .webDownload { _ = try Self.webDownloadURI(request.body) }
         if method == .glanceDownload { _ = try Self.glanceDownloadSource(request.body) }
@@ -106,14 +106,14 @@ extension ImageCatalog {
 
     /// What a glance-download import takes from the source image besides its data: its formats
     /// and the properties Glance copies (`[glance_download_properties] extra_properties`).
-    public struct AdoptedMetadata: Sendable {
-        public var diskFormat: String?
-        public var containerFormat: String?
-        public var properties: [String: String]
+    package struct AdoptedMetadata: Sendable {
+        package var diskFormat: String?
+        package var containerFormat: String?
+        package var properties: [String: String]
 
         /// From the source image's JSON: `hw_*` and `trait:*` properties, `os_distro`,
         /// `os_secure_boot` and `os_type`.
-        public init(sourceImage: [String: JSONValue]) {
+        package init(sourceImage: [String: JSONValue]) {
             func text(_ key: String) -> String? {
                 if case .string(let value)? = sourceImage[key] { return value }
                 return nil
@@ -134,7 +134,7 @@ extension ImageCatalog {
     /// cap, a full disk, the image deleted meanwhile) goes to ``failImport(_:reason:)``.
     /// - Returns: the ended task (nil when it is gone).
     @discardableResult
-    public func completeImport(
+    package func completeImport(
         _ taskID: String, adopting metadata: AdoptedMetadata? = nil, feed: (UploadSink) async throws -> Void
     ) async -> TaskRecord? {
         do {
@@ -176,7 +176,7 @@ extension ImageCatalog {
     /// with `reason`, which `GET /images/{id}/tasks` shows.
     /// - Returns: the failed task (nil when it is gone).
     @discardableResult
-    public func failImport(_ taskID: String, reason: String) async -> TaskRecord? {
+    package func failImport(_ taskID: String, reason: String) async -> TaskRecord? {
         try? await store.coordinator.submit { txn in
             guard var task = try self.tasks.get(taskID, in: txn) else { return nil }
             if var image = try self.index.get(task.imageID, in: txn), image.status == .importing,
@@ -232,7 +232,7 @@ extension ImageCatalog {
     }
 
     /// The tasks of an image the caller may see, oldest first (`GET /images/{id}/tasks`).
-    public func tasks(of id: String, caller: Caller) throws -> [TaskRecord] {
+    package func tasks(of id: String, caller: Caller) throws -> [TaskRecord] {
         try store.environment.read { txn in
             let image = try visible(id, caller, in: txn)
             return try tasks.all(of: image.id, in: txn)
@@ -241,7 +241,7 @@ extension ImageCatalog {
 
     /// The legacy tasks API (`/v2/tasks`, admin only as Glance's `tasks_api_access`): every task,
     /// newest first, optionally of one type and status.
-    public func listTasks(caller: Caller, type: String?, status: String?) throws -> [TaskRecord] {
+    package func listTasks(caller: Caller, type: String?, status: String?) throws -> [TaskRecord] {
         guard caller.isAdmin else { throw CatalogError(.forbidden, "You are not authorized to list tasks (admin only).") }
         return try store.environment.read { txn in
             try tasks.all(in: txn).filter { (type == nil || $0.type == type) && (status == nil || $0.status == status) }
@@ -250,7 +250,7 @@ extension ImageCatalog {
     }
 
     /// One task of the tasks API (admin only).
-    public func task(_ id: String, caller: Caller) throws -> TaskRecord {
+    package func task(_ id: String, caller: Caller) throws -> TaskRecord {
         guard caller.isAdmin else { throw CatalogError(.forbidden, "You are not authorized to show tasks (admin only).") }
         guard let task = try store.environment.read({ txn in try tasks.get(id.lowercased(), in: txn) }) else {
             throw CatalogError(.notFound, "Task with the given ID \(id) not found")
@@ -262,7 +262,7 @@ extension ImageCatalog {
     /// Granary leaves to the interoperable import (web-download, or stage and glance-direct).
     /// The request is checked as Glance checks it, then refused with 400 at create time, as
     /// newer Glance refuses URLs it will not fetch.
-    public func createTask(_ body: [String: JSONValue], caller: Caller) throws -> Never {
+    package func createTask(_ body: [String: JSONValue], caller: Caller) throws -> Never {
         guard caller.isAdmin else { throw CatalogError(.forbidden, "You are not authorized to create tasks (admin only).") }
         guard case .string(let type)? = body["type"] else { throw CatalogError(.badRequest, "Task type is required.") }
         guard type == "import" else { throw CatalogError(.badRequest, "Task type '\(type)' is not supported: use 'import'.") }
@@ -276,18 +276,18 @@ extension ImageCatalog {
     }
 
     /// What ``recoverInterruptedWork()`` did.
-    public struct Recovery: Sendable, Equatable {
+    package struct Recovery: Sendable, Equatable {
         /// Images left `saving` or `uploading` without staged data: back to `queued`.
-        public var requeued: [String] = []
+        package var requeued: [String] = []
         /// Images left `importing` with their staged data: import finished, now `active`.
-        public var imported: [String] = []
+        package var imported: [String] = []
     }
 
     /// Gives images left mid-work by a crash their defined state back (Glance: glance/domain/__init__.py and glance/api/v2/image_data.py): an
     /// interrupted upload or stage never committed data, so the image is `queued` again; an
     /// interrupted glance-direct import has its staged data, so it is finished. Run by the data
     /// directory's lock holder at start, before it serves.
-    public func recoverInterruptedWork() async throws -> Recovery {
+    package func recoverInterruptedWork() async throws -> Recovery {
         try await store.coordinator.submit { txn in
             var stuck: [ImageRecord] = []
             for status in [ImageStatus.saving, .uploading, .importing] {
@@ -322,7 +322,7 @@ extension ImageCatalog {
     /// Releases stages nobody imported within `settings.stageTimeToLive` seconds: the image goes
     /// back to `queued` and its staged data to GC (stale work must not pin space forever).
     /// - Returns: the ids of the images whose stage expired.
-    public func expireStages(now: Int = UnixTime.now()) async throws -> [String] {
+    package func expireStages(now: Int = UnixTime.now()) async throws -> [String] {
         let deadline = now - settings.stageTimeToLive
         return try await store.coordinator.submit { txn in
             var stale: [ImageRecord] = []
@@ -342,7 +342,7 @@ extension ImageCatalog {
     }
 
     /// `method.uri` of a web-download import body; 400 when missing.
-    public static func webDownloadURI(_ body: [String: JSONValue]) throws -> String {
+    package static func webDownloadURI(_ body: [String: JSONValue]) throws -> String {
         guard case .object(let method)? = body["method"], case .string(let uri)? = method["uri"], !uri.isEmpty else {
             throw CatalogError(.badRequest, "The web-download import method needs 'uri' in 'method'.")
         }
@@ -352,7 +352,7 @@ extension ImageCatalog {
     /// Where a glance-download import fetches from: `method.glance_image_id` (400 unless
     /// UUID-like), `method.glance_region` (400 when missing) and `method.glance_service_interface`
     /// (default `public`).
-    public static func glanceDownloadSource(_ body: [String: JSONValue]) throws -> (imageID: String, region: String, interface: String) {
+    package static func glanceDownloadSource(_ body: [String: JSONValue]) throws -> (imageID: String, region: String, interface: String) {
         guard case .object(let method)? = body["method"] else { throw CatalogError(.badRequest, "Import request requires a 'method' object.") }
         func text(_ key: String) -> String? {
             if case .string(let value)? = method[key], !value.isEmpty { return value }
@@ -366,7 +366,7 @@ extension ImageCatalog {
 
     /// `method.name` of an import body; 400 when missing, malformed or not one of `enabled`
     /// (Glance: glance/api/v2/images.py, `import_image`).
-    public static func importMethod(_ body: [String: JSONValue], enabled: [ImportMethod]) throws -> ImportMethod {
+    package static func importMethod(_ body: [String: JSONValue], enabled: [ImportMethod]) throws -> ImportMethod {
         guard case .object(let request)? = body["method"], case .string(let name)? = request["name"] else {
             throw CatalogError(.badRequest, "Import request requires a 'method' object with a 'name'.")
         }

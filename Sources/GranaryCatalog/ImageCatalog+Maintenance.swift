@@ -1,11 +1,11 @@
 import GranaryIndex
 import GranaryLMDB
-public import GranaryStore
+package import GranaryStore
 
 extension ImageCatalog {
     /// Which images hold which store blob (their data and their staged data): what fsck marks
     /// from, above the store.
-    public func dataHolders() throws -> (images: Int, holders: [SHA256Key: [String]]) {
+    package func dataHolders() throws -> (images: Int, holders: [SHA256Key: [String]]) {
         try store.environment.read { txn in
             var images = 0
             var holders: [SHA256Key: [String]] = [:]

@@ -1,5 +1,5 @@
 import Foundation
-public import GranaryIndex
+package import GranaryIndex
 import GranaryLMDB
 import GranaryStore
 
@@ -7,7 +7,7 @@ extension ImageCatalog {
     static let memberQuota = 128
 
     /// Shares an image with a project (Glance: glance/api/v2/router.py): owner or admin, shared images only.
-    public func addMember(_ id: String, member: String, caller: Caller) async throws -> MemberRecord {
+    package func addMember(_ id: String, member: String, caller: Caller) async throws -> MemberRecord {
         guard !member.isEmpty, member.count <= 255 else { throw CatalogError(.badRequest, "Member to be added not specified") }
         let now = UnixTime.now()
         return try await store.coordinator.submit { txn in
@@ -27,7 +27,7 @@ extension ImageCatalog {
     }
 
     /// The members the caller may see: all for the owner or an admin, only their own for a member.
-    public func listMembers(_ id: String, caller: Caller) throws -> [MemberRecord] {
+    package func listMembers(_ id: String, caller: Caller) throws -> [MemberRecord] {
         try store.environment.read { txn in
             let image = try visible(id, caller, in: txn)
             guard image.visibility == .shared else { throw CatalogError(.forbidden, "Only shared images have members.") }
@@ -37,7 +37,7 @@ extension ImageCatalog {
         }
     }
 
-    public func getMember(_ id: String, member: String, caller: Caller) throws -> MemberRecord {
+    package func getMember(_ id: String, member: String, caller: Caller) throws -> MemberRecord {
         let visibleMembers = try? listMembers(id, caller: caller)
         guard let record = visibleMembers?.first(where: { $0.memberID == member }) else {
             throw CatalogError(.notFound, "Member \(member) not found for image \(id)")
@@ -46,7 +46,7 @@ extension ImageCatalog {
     }
 
     /// A member accepts, rejects or resets its share: only the member project itself, or an admin.
-    public func setMemberStatus(_ id: String, member: String, status: String, caller: Caller) async throws -> MemberRecord {
+    package func setMemberStatus(_ id: String, member: String, status: String, caller: Caller) async throws -> MemberRecord {
         guard let status = MemberStatus(rawValue: status) else {
             throw CatalogError(.badRequest, "Invalid status \(status): use pending, accepted or rejected")
         }
@@ -66,7 +66,7 @@ extension ImageCatalog {
         }
     }
 
-    public func removeMember(_ id: String, member: String, caller: Caller) async throws {
+    package func removeMember(_ id: String, member: String, caller: Caller) async throws {
         try await store.coordinator.submit { txn in
             let image = try self.writable(id, caller, in: txn)
             guard try self.members.get(image.id, member, in: txn) != nil else {

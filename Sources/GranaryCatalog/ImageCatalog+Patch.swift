@@ -1,7 +1,7 @@
 import Foundation
-public import GranaryIndex
+package import GranaryIndex
 import GranaryLMDB
-public import GranaryParsing
+package import GranaryParsing
 import GranaryStore
 
 extension ImageCatalog {
@@ -9,7 +9,7 @@ extension ImageCatalog {
     ///
     /// - Parameter draft4: the operations came as `application/openstack-images-v2.0-json-patch`
     ///   (tempest's media type), where `add` on an existing custom property is a 409.
-    public func update(_ id: String, operations: [ImagePatchOperation], draft4: Bool, caller: Caller) async throws -> ImageRecord {
+    package func update(_ id: String, operations: [ImagePatchOperation], draft4: Bool, caller: Caller) async throws -> ImageRecord {
         let now = UnixTime.now()
         let protections = settings.propertyProtections
         let updated = try await store.coordinator.submit { txn in

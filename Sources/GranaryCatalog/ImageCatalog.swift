@@ -1,52 +1,52 @@
 import Foundation
-public import GranaryCodec
-public import GranaryIndex
+package import GranaryCodec
+package import GranaryIndex
 import GranaryLMDB
-public import GranaryParsing
-public import GranaryStore
+package import GranaryParsing
+package import GranaryStore
 
 /// Settings of the images API's domain.
-public struct ImagesSettings: Sendable {
+package struct ImagesSettings: Sendable {
     /// Largest upload accepted (Glance's `image_size_cap`, default 1 TiB).
-    public var imageSizeCap = 1 << 40
+    package var imageSizeCap = 1 << 40
     /// The `os_hash_algo` of uploads (Glance's `hashing_algorithm`, default sha512).
-    public var hashAlgorithm = DigestAlgorithm.sha512
+    package var hashAlgorithm = DigestAlgorithm.sha512
     /// Whether to compute the legacy md5 `checksum` (clients then verify with `os_hash_value`).
-    public var legacyChecksum = true
+    package var legacyChecksum = true
     /// Import methods offered (`/info/import`, the create response header): Glance's defaults
     /// without multi-store's copy-image; the server adds `glance-download` with Keystone auth.
-    public var importMethods: [ImportMethod] = [.glanceDirect, .webDownload]
+    package var importMethods: [ImportMethod] = [.glanceDirect, .webDownload]
     /// Glance's `user_storage_quota`: bytes of image data (uploaded or staged) one owner may
     /// hold in all, counted on the images' sizes; 0: unlimited. Past it, an upload is a 413.
-    public var userStorageQuota = 0
+    package var userStorageQuota = 0
     /// Glance's `require_image_format_match`: the data of a `bare` image must be what its
     /// `disk_format` says, and pass that format's safety check (``InspectedImage``), else 415.
-    public var requireFormatMatch = true
+    package var requireFormatMatch = true
     /// Seconds a stage may wait for its import before it is released (default one day).
-    public var stageTimeToLive = 86_400
+    package var stageTimeToLive = 86_400
     /// Seconds a finished task is kept visible (Glance's `task_time_to_live`, 48 h).
-    public var taskTimeToLive = 48 * 3600
+    package var taskTimeToLive = 48 * 3600
     /// Who may create, read, update and delete which custom properties (Glance's
     /// `property_protection_file`); nil: every caller who may change an image may change all.
-    public var propertyProtections: PropertyProtections?
+    package var propertyProtections: PropertyProtections?
 
-    public init() {}
+    package init() {}
 }
 
 /// The Glance image domain: lifecycles, visibility and ownership rules, data through the store.
 /// No HTTP here: the API layer maps ``CatalogError`` codes to statuses.
-public final class ImageCatalog: Sendable {
-    public let store: BlobStore
-    public let index: ImageIndex
-    public let members: MemberIndex
-    public let tasks: TaskIndex
+package final class ImageCatalog: Sendable {
+    package let store: BlobStore
+    package let index: ImageIndex
+    package let members: MemberIndex
+    package let tasks: TaskIndex
     /// The metadata-definitions catalog beside the images (same store and environment).
-    public let metadefs: MetadefCatalog
-    public let settings: ImagesSettings
+    package let metadefs: MetadefCatalog
+    package let settings: ImagesSettings
     /// The images queued for the page cache (``queueForCache(_:caller:)``).
     let cache = CacheRegistry()
 
-    public init(store: BlobStore, settings: ImagesSettings = ImagesSettings()) throws {
+    package init(store: BlobStore, settings: ImagesSettings = ImagesSettings()) throws {
         self.store = store
         self.index = try ImageIndex(environment: store.environment)
         self.members = try MemberIndex(environment: store.environment)
@@ -111,7 +111,7 @@ public final class ImageCatalog: Sendable {
     // MARK: Records
 
     /// Creates an image from a create request (Glance: glance/api/v2/router.py; glance/api/v2/images.py, `get_base_properties`).
-    public func create(_ body: [String: JSONValue], caller: Caller) async throws -> ImageRecord {
+    package func create(_ body: [String: JSONValue], caller: Caller) async throws -> ImageRecord {
         var id = UUID().uuidString.lowercased()
         if let given = body["id"] {
             guard case .string(let text) = given, ImageRules.isUUID(text) else {
@@ -139,7 +139,7 @@ public final class ImageCatalog: Sendable {
         return shown(image, to: caller)
     }
 
-    public func show(_ id: String, caller: Caller) throws -> ImageRecord {
+    package func show(_ id: String, caller: Caller) throws -> ImageRecord {
         shown(try store.environment.read { txn in try visible(id, caller, in: txn) }, to: caller)
     }
 
@@ -167,7 +167,7 @@ public final class ImageCatalog: Sendable {
     ///
     /// Under property protections, a filter on a property the caller may not read matches
     /// nothing (the property does not exist for that caller: its values are not to be probed).
-    public func list(_ query: ImageQuery, caller: Caller) throws -> (images: [ImageRecord], more: Bool) {
+    package func list(_ query: ImageQuery, caller: Caller) throws -> (images: [ImageRecord], more: Bool) {
         if let protections = settings.propertyProtections, query.filteredProperties.contains(where: { !protections.allows(.read, $0, caller) }) {
             try requireRole(caller, write: false)
             return ([], false)
@@ -360,7 +360,7 @@ public final class ImageCatalog: Sendable {
     }
 
     /// Deletes the image and releases its data in the same transaction (Glance: glance/domain/__init__.py and glance/api/v2/image_data.py).
-    public func delete(_ id: String, caller: Caller) async throws {
+    package func delete(_ id: String, caller: Caller) async throws {
         let store = self.store
         try await store.coordinator.submit { txn in
             let image = try self.writable(id, caller, in: txn)
@@ -375,7 +375,7 @@ public final class ImageCatalog: Sendable {
     }
 
     /// Moves an image between `active` and `deactivated` (Glance: glance/domain/__init__.py and glance/api/v2/image_data.py).
-    public func setActive(_ id: String, _ active: Bool, caller: Caller) async throws {
+    package func setActive(_ id: String, _ active: Bool, caller: Caller) async throws {
         let now = self.now
         try await store.coordinator.submit { txn in
             var image = try self.writable(id, caller, in: txn)
@@ -393,7 +393,7 @@ public final class ImageCatalog: Sendable {
     }
 
     /// Adds or removes a tag (Glance: glance/api/v2/router.py).
-    public func setTag(_ id: String, _ tag: String, present: Bool, caller: Caller) async throws {
+    package func setTag(_ id: String, _ tag: String, present: Bool, caller: Caller) async throws {
         guard tag.count <= 255 else { throw CatalogError(.badRequest, "Tag is longer than 255 characters.") }
         let now = self.now
         try await store.coordinator.submit { txn in

@@ -4,20 +4,20 @@ import Foundation
 /// keeps an upload declared `qcow2` from being random bytes, and a qcow2 or VMDK that points a
 /// hypervisor at other files (a backing file, an external data file, extents elsewhere) from
 /// being accepted at all. Only headers are read: ``headLength`` bytes from the start.
-public struct InspectedImage: Sendable, Equatable {
+package struct InspectedImage: Sendable, Equatable {
     /// `qcow2`, `vmdk`, `vhd`, `vhdx`, `vdi`, `iso`, or `raw` when nothing else is recognised.
-    public var format: String
+    package var format: String
     /// The disk size the guest sees, when the header tells it.
-    public var virtualSize: Int?
+    package var virtualSize: Int?
     /// Why the content is unsafe to hand to a hypervisor; nil when it is not.
-    public var unsafe: String?
+    package var unsafe: String?
 
     /// Bytes inspected: the headers of every format, the ISO volume descriptor at 32 KiB and a
     /// VMDK descriptor right after its header.
-    public static let headLength = 64 << 10
+    package static let headLength = 64 << 10
 
     /// Inspects `head` (the first bytes of an image of `size` bytes).
-    public static func inspect(_ head: [UInt8], size: Int) -> InspectedImage {
+    package static func inspect(_ head: [UInt8], size: Int) -> InspectedImage {
         let bytes = Header(head)
         if bytes.matches([0x51, 0x46, 0x49, 0xFB], at: 0) { return qcow2(bytes) }
         if bytes.matches(Array("KDMV".utf8), at: 0) { return vmdk(bytes) }

@@ -1,6 +1,6 @@
 /// Glance's image import methods (`method.name` of `POST /v2/images/{id}/import`) that Granary
 /// serves; which are offered is a setting (``ImagesSettings/importMethods``).
-public enum ImportMethod: String, CaseIterable, Sendable {
+package enum ImportMethod: String, CaseIterable, Sendable {
     /// The data was staged (`PUT …/stage`); the import makes it the image's.
     case glanceDirect = "glance-direct"
     /// The server fetches the image from a URI.

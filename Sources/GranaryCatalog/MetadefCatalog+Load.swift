@@ -1,6 +1,6 @@
 import GranaryIndex
 import GranaryLMDB
-public import GranaryParsing
+package import GranaryParsing
 import GranaryStore
 
 /// Loading namespace files in Glance's catalog format (`etc/metadefs/*.json`, what
@@ -9,7 +9,7 @@ import GranaryStore
 extension MetadefCatalog {
     /// What to do with a namespace that exists already (Glance's `--merge`, `--prefer_new`,
     /// `--overwrite`).
-    public enum LoadMode: Sendable {
+    package enum LoadMode: Sendable {
         /// Leave it as it is (Glance's default).
         case skipExisting
         /// Add the resource types, properties, objects and tags it lacks; with `preferNew`, the
@@ -19,13 +19,13 @@ extension MetadefCatalog {
         case overwrite
     }
 
-    public enum LoadOutcome: String, Sendable, Encodable {
+    package enum LoadOutcome: String, Sendable, Encodable {
         case created, skipped, merged, overwritten
     }
 
     /// Loads one namespace file's parsed JSON, in one transaction. A malformed namespace is a
     /// ``CatalogError`` (bad request) naming the field; nothing is stored for it.
-    public func load(_ body: [String: JSONValue], mode: LoadMode) async throws -> (namespace: String, outcome: LoadOutcome) {
+    package func load(_ body: [String: JSONValue], mode: LoadMode) async throws -> (namespace: String, outcome: LoadOutcome) {
         var owner: String?
         if let value = body["owner"] { owner = try Self.optionalString(value, "owner") }
         let loaded = try Self.namespace(from: body, owner: owner, now: now)

@@ -1,23 +1,23 @@
 import Foundation
-public import GranaryIndex
+package import GranaryIndex
 import GranaryLMDB
-public import GranaryParsing
-public import GranaryStore
+package import GranaryParsing
+package import GranaryStore
 
 /// Glance's metadata-definitions catalog (`/v2/metadefs`): namespaces of property vocabularies
 /// that UIs offer when tagging images. Rules as Glance's default policy: anyone may read public
 /// namespaces, the owner and admins private ones; only admins change anything.
-public final class MetadefCatalog: Sendable {
+package final class MetadefCatalog: Sendable {
     let store: BlobStore
     let index: MetadefIndex
 
     /// The resource types a namespace can be associated with (Glance seeds these).
-    public static let builtinResourceTypes = [
+    package static let builtinResourceTypes = [
         "OS::Cinder::Volume", "OS::Glance::Image", "OS::Glance::Snapshot", "OS::Nova::Aggregate", "OS::Nova::Flavor",
         "OS::Nova::Server", "OS::Trove::Instance",
     ]
 
-    public init(store: BlobStore) throws {
+    package init(store: BlobStore) throws {
         self.store = store
         self.index = try MetadefIndex(environment: store.environment)
     }
@@ -39,13 +39,13 @@ public final class MetadefCatalog: Sendable {
     // MARK: Namespaces
 
     /// Every namespace `caller` may see, in name order.
-    public func all(caller: Caller) throws -> [MetadefNamespace] {
+    package func all(caller: Caller) throws -> [MetadefNamespace] {
         try store.environment.read { txn in try index.all(in: txn).filter { canSee($0, caller) } }
     }
 
     /// One page of the namespaces `caller` may see that match `query`, and the marker of the
     /// next page when this one is full. A marker the caller cannot see is a 404, as in Glance.
-    public func list(caller: Caller, query: MetadefNamespaceQuery) throws -> (page: [MetadefNamespace], next: String?) {
+    package func list(caller: Caller, query: MetadefNamespaceQuery) throws -> (page: [MetadefNamespace], next: String?) {
         let visible = try all(caller: caller)
         var matching = visible.filter(query.matches).sorted(by: query.precedes)
         if let marker = query.marker {
@@ -56,7 +56,7 @@ public final class MetadefCatalog: Sendable {
         return (page, page.count == query.limit && matching.count > page.count ? page.last?.namespace : nil)
     }
 
-    public func show(_ name: String, caller: Caller) throws -> MetadefNamespace {
+    package func show(_ name: String, caller: Caller) throws -> MetadefNamespace {
         guard let namespace = try store.environment.read({ txn in try index.get(name, in: txn) }), canSee(namespace, caller) else {
             throw Self.notFound(name)
         }
@@ -65,7 +65,7 @@ public final class MetadefCatalog: Sendable {
 
     /// Creates a namespace from `POST /metadefs/namespaces` (with any resource types,
     /// properties, objects and tags in the body).
-    public func create(_ body: [String: JSONValue], caller: Caller) async throws -> MetadefNamespace {
+    package func create(_ body: [String: JSONValue], caller: Caller) async throws -> MetadefNamespace {
         try requireAdmin(caller)
         let created = try Self.namespace(from: body, owner: caller.projectID, now: now)
         return try await store.coordinator.submit { txn in
@@ -103,7 +103,7 @@ public final class MetadefCatalog: Sendable {
     }
 
     /// `PUT /metadefs/namespaces/{ns}`: new name, display name, description, visibility, protection.
-    public func update(_ name: String, _ body: [String: JSONValue], caller: Caller) async throws -> MetadefNamespace {
+    package func update(_ name: String, _ body: [String: JSONValue], caller: Caller) async throws -> MetadefNamespace {
         try requireAdmin(caller)
         let now = self.now
         return try await store.coordinator.submit { txn in
@@ -123,7 +123,7 @@ public final class MetadefCatalog: Sendable {
         }
     }
 
-    public func delete(_ name: String, caller: Caller) async throws {
+    package func delete(_ name: String, caller: Caller) async throws {
         try requireAdmin(caller)
         try await store.coordinator.submit { txn in
             guard let namespace = try self.index.get(name, in: txn) else { throw Self.notFound(name) }
@@ -136,7 +136,7 @@ public final class MetadefCatalog: Sendable {
 
     /// Changes one namespace in a write transaction (admin only): `change` edits it in place and
     /// returns what the caller answers with.
-    public func modify<R: Sendable>(
+    package func modify<R: Sendable>(
         _ name: String, caller: Caller, _ change: @escaping @Sendable (inout MetadefNamespace, Int) throws -> R
     ) async throws -> R {
         try requireAdmin(caller)
@@ -175,7 +175,7 @@ public final class MetadefCatalog: Sendable {
         }
     }
 
-    public static func items(_ value: JSONValue?, _ field: String) throws -> [JSONValue] {
+    package static func items(_ value: JSONValue?, _ field: String) throws -> [JSONValue] {
         switch value {
         case nil, .null?: return []
         case .array(let items)?: return items
@@ -183,7 +183,7 @@ public final class MetadefCatalog: Sendable {
         }
     }
 
-    public static func association(_ value: JSONValue, now: Int) throws -> MetadefResourceTypeAssociation {
+    package static func association(_ value: JSONValue, now: Int) throws -> MetadefResourceTypeAssociation {
         guard case .object(let body) = value, case .string(let name)? = body["name"], !name.isEmpty else {
             throw CatalogError(.badRequest, "A resource type association needs a 'name'.")
         }
@@ -194,7 +194,7 @@ public final class MetadefCatalog: Sendable {
 
     /// A property definition: an object with at least `title` and `type` (Glance's schema), kept
     /// as sent without its `name` (the name is its key).
-    public static func property(_ value: JSONValue, name: String) throws -> JSONValue {
+    package static func property(_ value: JSONValue, name: String) throws -> JSONValue {
         guard case .object(var body) = value else { throw CatalogError(.badRequest, "Property \(name) must be an object.") }
         guard case .string? = body["title"] else { throw CatalogError(.badRequest, "Property \(name) needs a 'title'.") }
         let types = ["array", "boolean", "integer", "number", "object", "string"]
@@ -205,7 +205,7 @@ public final class MetadefCatalog: Sendable {
         return .object(body)
     }
 
-    public static func object(_ value: JSONValue, now: Int) throws -> MetadefObject {
+    package static func object(_ value: JSONValue, now: Int) throws -> MetadefObject {
         guard case .object(let body) = value, case .string(let name)? = body["name"], !name.isEmpty else {
             throw CatalogError(.badRequest, "An object needs a 'name'.")
         }
@@ -223,7 +223,7 @@ public final class MetadefCatalog: Sendable {
             properties: properties, now: now)
     }
 
-    public static func tagName(_ value: JSONValue) throws -> String {
+    package static func tagName(_ value: JSONValue) throws -> String {
         guard case .object(let body) = value, case .string(let name)? = body["name"], !name.isEmpty, name.count <= 255 else {
             throw CatalogError(.badRequest, "A tag needs a 'name' of 1 to 255 characters.")
         }
@@ -231,12 +231,12 @@ public final class MetadefCatalog: Sendable {
     }
 
     /// Throws 404 naming what is missing inside a namespace.
-    public static func missing(_ kind: String, _ name: String, in namespace: String) -> CatalogError {
+    package static func missing(_ kind: String, _ name: String, in namespace: String) -> CatalogError {
         CatalogError(.notFound, "Metadata definition \(kind)=\(name) not found in namespace=\(namespace).")
     }
 
     /// Throws 409 for a duplicate inside a namespace.
-    public static func duplicate(_ kind: String, _ name: String, in namespace: String) -> CatalogError {
+    package static func duplicate(_ kind: String, _ name: String, in namespace: String) -> CatalogError {
         CatalogError(.conflict, "A metadata definition \(kind) with name=\(name) already exists in namespace=\(namespace).")
     }
 }

@@ -5,24 +5,24 @@ import GranaryParsing
 /// 1000), `marker` (a namespace name), `sort_key` (a namespace column, default `created_at`),
 /// `sort_dir` (`asc`/`desc`, default `desc`), `visibility` (`public`/`private`) and
 /// `resource_types` (comma list; a namespace associated with any of them matches).
-public struct MetadefNamespaceQuery: Sendable {
-    public var limit = 25
-    public var marker: String?
-    public var sortKey = "created_at"
-    public var descending = true
-    public var visibility: String?
-    public var resourceTypes: [String] = []
+package struct MetadefNamespaceQuery: Sendable {
+    package var limit = 25
+    package var marker: String?
+    package var sortKey = "created_at"
+    package var descending = true
+    package var visibility: String?
+    package var resourceTypes: [String] = []
 
     /// The columns a list can be sorted by (Glance sorts by any column of its namespace table).
-    public static let sortKeys: Set<String> = [
+    package static let sortKeys: Set<String> = [
         "namespace", "display_name", "description", "visibility", "protected", "owner", "created_at", "updated_at",
     ]
 
-    public init() {}
+    package init() {}
 
     /// Parses the query parameters; a malformed one is a 400 naming it. Unknown parameters are
     /// ignored, as Glance does.
-    public init(parameters: [(String, String)]) throws(CatalogError) {
+    package init(parameters: [(String, String)]) throws(CatalogError) {
         func bad(_ text: String) -> CatalogError { CatalogError(.badRequest, text) }
         for (name, value) in parameters {
             switch name {

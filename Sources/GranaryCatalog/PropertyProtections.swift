@@ -10,8 +10,8 @@ import Foundation
 /// section matches. Base attributes (name, visibility, …) are never subject to these rules.
 /// A property the caller may not read is left out of what it is shown and, to that caller,
 /// does not exist.
-public struct PropertyProtections: Sendable {
-    public enum Operation: String, Sendable, CaseIterable {
+package struct PropertyProtections: Sendable {
+    package enum Operation: String, Sendable, CaseIterable {
         case create, read, update, delete
     }
 
@@ -24,12 +24,12 @@ public struct PropertyProtections: Sendable {
     let rules: [Rule]
 
     /// Why a protections file was refused: the file, the line and what is wrong there.
-    public struct Invalid: Error, CustomStringConvertible {
-        public let description: String
+    package struct Invalid: Error, CustomStringConvertible {
+        package let description: String
     }
 
     /// Parses a protections file's text; `file` names it in errors.
-    public init(parsing text: String, file: String) throws(Invalid) {
+    package init(parsing text: String, file: String) throws(Invalid) {
         struct Section {
             let name: String
             let line: Int
@@ -74,7 +74,7 @@ public struct PropertyProtections: Sendable {
     }
 
     /// Reads and parses the file at `path`.
-    public init(contentsOf path: String) throws(Invalid) {
+    package init(contentsOf path: String) throws(Invalid) {
         let text: String
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
@@ -85,7 +85,7 @@ public struct PropertyProtections: Sendable {
     }
 
     /// Whether `caller` may do `operation` on the custom property `name`.
-    public func allows(_ operation: Operation, _ name: String, _ caller: Caller) -> Bool {
+    package func allows(_ operation: Operation, _ name: String, _ caller: Caller) -> Bool {
         let range = NSRange(name.startIndex..., in: name)
         guard let rule = rules.first(where: { $0.pattern.firstMatch(in: name, range: range) != nil }) else { return false }
         let roles = rule.roles[operation] ?? []

@@ -1,8 +1,8 @@
 import Foundation
 
 /// Timestamps of records: whole seconds since 1970 from the server's clock.
-public enum UnixTime {
-    public static func now() -> Int {
+package enum UnixTime {
+    package static func now() -> Int {
         Int(Date().timeIntervalSince1970)  // checked: the clock, not request input, and far within Int
     }
 }

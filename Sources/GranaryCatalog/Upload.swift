@@ -3,15 +3,15 @@ import GranaryLMDB
 import GranaryStore
 
 /// Where an upload's bytes go: counts them against the size cap on the way into the store.
-public final class UploadSink: @unchecked Sendable {
+package final class UploadSink: @unchecked Sendable {
     // Safe because one upload task feeds a sink, sequentially.
     let session: IngestSession
     let cap: Int
     /// What the cap is, for the 413 (`image_size_cap`, a blob field's limit, …).
     let limit: String
-    public private(set) var received = 0
+    package private(set) var received = 0
     /// The first bytes (up to ``InspectedImage/headLength``), for the format inspection.
-    public private(set) var head: [UInt8] = []
+    package private(set) var head: [UInt8] = []
 
     init(session: IngestSession, cap: Int, limit: String) {
         self.session = session
@@ -20,7 +20,7 @@ public final class UploadSink: @unchecked Sendable {
     }
 
     /// Lends free ingest space to `body`, which copies bytes in and returns how many.
-    public func fill(_ body: (UnsafeMutableRawBufferPointer) throws -> Int) async throws {
+    package func fill(_ body: (UnsafeMutableRawBufferPointer) throws -> Int) async throws {
         let n = try await session.fill { space in
             let n = try body(space)
             if head.count < InspectedImage.headLength {

@@ -1,23 +1,23 @@
 /// A finished digest: its algorithm and bytes.
-public struct Digest: Sendable, Hashable, CustomStringConvertible {
-    public let algorithm: DigestAlgorithm
-    public let bytes: [UInt8]
+package struct Digest: Sendable, Hashable, CustomStringConvertible {
+    package let algorithm: DigestAlgorithm
+    package let bytes: [UInt8]
 
-    public init(algorithm: DigestAlgorithm, bytes: [UInt8]) {
+    package init(algorithm: DigestAlgorithm, bytes: [UInt8]) {
         self.algorithm = algorithm
         self.bytes = bytes
     }
 
     /// Lower-case hexadecimal, as Glance and Glare print digests.
-    public var hex: String { Hex.encode(bytes) }
-    public var description: String { "\(algorithm):\(hex)" }
+    package var hex: String { Hex.encode(bytes) }
+    package var description: String { "\(algorithm):\(hex)" }
 }
 
 /// Lower-case hexadecimal encoding and decoding.
-public enum Hex {
+package enum Hex {
     private static let digits = Array("0123456789abcdef".utf8)
 
-    public static func encode(_ bytes: some Sequence<UInt8>) -> String {
+    package static func encode(_ bytes: some Sequence<UInt8>) -> String {
         var out: [UInt8] = []
         out.reserveCapacity(bytes.underestimatedCount * 2)
         for b in bytes {
@@ -28,7 +28,7 @@ public enum Hex {
     }
 
     /// Decodes hex (either case); nil when the text is not hex of even length.
-    public static func decode(_ text: String) -> [UInt8]? {
+    package static func decode(_ text: String) -> [UInt8]? {
         let utf8 = Array(text.utf8)
         guard utf8.count % 2 == 0 else { return nil }
         var out = [UInt8]()

@@ -1,10 +1,10 @@
 /// A whole-object digest the APIs report: Glance wants md5 + sha512 (configurable), Glare md5,
 /// sha1 and sha256.
-public enum DigestAlgorithm: String, Sendable, CaseIterable, Hashable, Codable, CustomStringConvertible {
+package enum DigestAlgorithm: String, Sendable, CaseIterable, Hashable, Codable, CustomStringConvertible {
     case md5, sha1, sha256, sha384, sha512
 
     /// Output length in bytes.
-    public var byteCount: Int {
+    package var byteCount: Int {
         switch self {
         case .md5: 16
         case .sha1: 20
@@ -14,10 +14,10 @@ public enum DigestAlgorithm: String, Sendable, CaseIterable, Hashable, Codable, 
         }
     }
 
-    public var description: String { rawValue }
+    package var description: String { rawValue }
 
     /// Parses a comma-separated list such as `md5,sha512`; `none` (or an empty string) is no digest.
-    public static func parseList(_ text: String) throws(CodecError) -> [DigestAlgorithm] {
+    package static func parseList(_ text: String) throws(CodecError) -> [DigestAlgorithm] {
         let names = text.split(separator: ",").map { $0.filter { !$0.isWhitespace }.lowercased() }
         if names.isEmpty || names == ["none"] { return [] }
         var result: [DigestAlgorithm] = []

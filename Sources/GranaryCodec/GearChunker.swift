@@ -1,15 +1,15 @@
 /// Parameters of content-defined chunking. They are recorded in the store when it is created
 /// and checked at every open: changing them would silently forfeit dedup against stored data.
-public struct ChunkerParameters: Sendable, Equatable {
-    public var minSize: Int
-    public var averageSize: Int
-    public var maxSize: Int
+package struct ChunkerParameters: Sendable, Equatable {
+    package var minSize: Int
+    package var averageSize: Int
+    package var maxSize: Int
 
     /// 16 KiB / 64 KiB / 256 KiB (casync's defaults): keeps cross-version dedup of raw and qcow2
     /// images high (docs/architecture.md) at about 16k chunks per GB.
-    public static let standard = ChunkerParameters(minSize: 16 << 10, averageSize: 64 << 10, maxSize: 256 << 10)
+    package static let standard = ChunkerParameters(minSize: 16 << 10, averageSize: 64 << 10, maxSize: 256 << 10)
 
-    public init(minSize: Int, averageSize: Int, maxSize: Int) {
+    package init(minSize: Int, averageSize: Int, maxSize: Int) {
         precondition(minSize > 0 && minSize < averageSize && averageSize < maxSize, "chunk sizes must satisfy min < avg < max")
         precondition(averageSize & (averageSize - 1) == 0, "the average chunk size must be a power of two")
         self.minSize = minSize
@@ -18,7 +18,7 @@ public struct ChunkerParameters: Sendable, Equatable {
     }
 
     /// A stable text naming the algorithm and every parameter, stored in the index.
-    public var fingerprint: String {
+    package var fingerprint: String {
         "fastcdc-gear-nc1-v2:min=\(minSize),avg=\(averageSize),max=\(maxSize)"
     }
 }
@@ -29,8 +29,8 @@ public struct ChunkerParameters: Sendable, Equatable {
 /// The chunker is a value carrying its state across buffers, so a stream can be fed in slabs of
 /// any size and finds the same boundaries as if it were one buffer. The inner loop works on a
 /// typed pointer with wrapping arithmetic: no bounds checks, no allocation.
-public struct GearChunker: Sendable {
-    public let parameters: ChunkerParameters
+package struct GearChunker: Sendable {
+    package let parameters: ChunkerParameters
     private let maskSmall: UInt64
     private let maskLarge: UInt64
     /// The masks shifted left by one, to test the hash after the first byte of a pair.
@@ -39,9 +39,9 @@ public struct GearChunker: Sendable {
     /// The running Gear hash of the current chunk (only bytes past the minimum size feed it).
     private var hash: UInt64 = 0
     /// Bytes of the current chunk seen so far.
-    public private(set) var pendingLength = 0
+    package private(set) var pendingLength = 0
 
-    public init(parameters: ChunkerParameters = .standard) {
+    package init(parameters: ChunkerParameters = .standard) {
         self.parameters = parameters
         let bits = parameters.averageSize.trailingZeroBitCount
         maskSmall = Self.mask(bits: bits + 1)
@@ -55,7 +55,7 @@ public struct GearChunker: Sendable {
     /// - Returns: the offset just past the chunk's last byte, after which a new chunk starts; or
     ///   nil when the buffer ran out first (the state carries into the next call).
     @inline(__always)
-    public mutating func nextBoundary(in bytes: UnsafeRawBufferPointer, from start: Int) -> Int? {
+    package mutating func nextBoundary(in bytes: UnsafeRawBufferPointer, from start: Int) -> Int? {
         guard let base = bytes.baseAddress else { return nil }
         let p = base.assumingMemoryBound(to: UInt8.self)
         let table = GearTable.values
@@ -136,7 +136,7 @@ public struct GearChunker: Sendable {
     }
 
     /// Every chunk length of `bytes` taken as a whole stream (convenience for tests and tools).
-    public static func chunkLengths(of bytes: UnsafeRawBufferPointer, parameters: ChunkerParameters = .standard) -> [Int] {
+    package static func chunkLengths(of bytes: UnsafeRawBufferPointer, parameters: ChunkerParameters = .standard) -> [Int] {
         var chunker = GearChunker(parameters: parameters)
         var lengths: [Int] = []
         var last = 0

@@ -5,14 +5,14 @@ import CGranarySHA256
 /// One SHA-256 stream is a single dependency chain, so it leaves the CPU's SHA unit idle half
 /// the time; two streams side by side run ~1.9× as fast here (`sha256_pair.c`). Where the CPU
 /// lacks the SHA extensions, each message goes through OpenSSL in turn. One owner at a time.
-public final class PairedSHA256 {
+package final class PairedSHA256 {
     private let contexts = UnsafeMutablePointer<cgranary_sha256>.allocate(capacity: 2)
     private let fallback: StreamingDigest?
 
     /// Whether the two-stream path runs here (false: OpenSSL, one message at a time).
-    public static let isAccelerated = cgranary_sha256_pair_available() != 0
+    package static let isAccelerated = cgranary_sha256_pair_available() != 0
 
-    public init() {
+    package init() {
         contexts.initialize(repeating: cgranary_sha256(), count: 2)
         fallback = Self.isAccelerated ? nil : StreamingDigest(.sha256)
     }
@@ -22,7 +22,7 @@ public final class PairedSHA256 {
     /// Writes the digest of each message (its segments taken together) to `out`, 32 bytes each,
     /// in the messages' order. With `stream`, `streamBytes` are added to that running digest
     /// too, its blocks paired with the messages' (a whole object's SHA-256 beside its chunks').
-    public func digests(
+    package func digests(
         of messages: [[UnsafeRawBufferPointer]], into out: UnsafeMutableRawBufferPointer,
         alongside stream: SHA256Stream? = nil, streamBytes: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0)
     ) {
@@ -117,11 +117,11 @@ public final class PairedSHA256 {
 
 /// A whole object's running SHA-256 whose blocks ``PairedSHA256`` can compress beside chunk
 /// messages (OpenSSL where the CPU lacks the SHA extensions). One owner at a time.
-public final class SHA256Stream {
+package final class SHA256Stream {
     let context = UnsafeMutablePointer<cgranary_sha256>.allocate(capacity: 1)
     private let fallback: StreamingDigest?
 
-    public init() {
+    package init() {
         context.initialize(to: cgranary_sha256())
         cgranary_sha256_init(context)
         fallback = PairedSHA256.isAccelerated ? nil : StreamingDigest(.sha256)
@@ -130,14 +130,14 @@ public final class SHA256Stream {
     deinit { context.deallocate() }
 
     /// Feeds `bytes` on its own.
-    public func update(_ bytes: UnsafeRawBufferPointer) {
+    package func update(_ bytes: UnsafeRawBufferPointer) {
         if let fallback { return fallback.update(bytes) }
         guard let base = bytes.baseAddress else { return }
         cgranary_sha256_update(context, base, bytes.count)
     }
 
     /// The digest of everything fed; starts over.
-    public func finalize() -> Digest {
+    package func finalize() -> Digest {
         if let fallback { return fallback.finalize() }
         var bytes = [UInt8](repeating: 0, count: 32)
         cgranary_sha256_final(context, &bytes)

@@ -30,11 +30,11 @@ private enum FetchedDigests {
 ///
 /// Feeding reads straight from the caller's memory (a NIO buffer, a mapped chunk): no copies.
 /// One owner at a time; ``reset()`` reuses the context for the next object (per-chunk SHA-256).
-public final class StreamingDigest {
-    public let algorithm: DigestAlgorithm
+package final class StreamingDigest {
+    package let algorithm: DigestAlgorithm
     private let context: OpaquePointer
 
-    public init(_ algorithm: DigestAlgorithm) {
+    package init(_ algorithm: DigestAlgorithm) {
         self.algorithm = algorithm
         // Safe because EVP_MD_CTX_new only fails on allocation failure, which Swift treats as fatal anyway.
         self.context = EVP_MD_CTX_new()!
@@ -44,26 +44,26 @@ public final class StreamingDigest {
     deinit { EVP_MD_CTX_free(context) }
 
     /// Starts over, keeping the context's memory.
-    public func reset() {
+    package func reset() {
         let ok = EVP_DigestInit_ex2(context, FetchedDigests.md(algorithm), nil)
         precondition(ok == 1, "EVP_DigestInit_ex2(\(algorithm)) failed")
     }
 
     /// Feeds `bytes`.
     @inline(__always)
-    public func update(_ bytes: UnsafeRawBufferPointer) {
+    package func update(_ bytes: UnsafeRawBufferPointer) {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
         let ok = EVP_DigestUpdate(context, base, bytes.count)
         precondition(ok == 1, "EVP_DigestUpdate(\(algorithm)) failed")
     }
 
     /// Feeds an array (convenience off the hot path).
-    public func update(_ bytes: [UInt8]) {
+    package func update(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { update($0) }
     }
 
     /// Writes the digest into `output` (at least ``DigestAlgorithm/byteCount`` bytes) and resets.
-    public func finalize(into output: UnsafeMutableRawBufferPointer) {
+    package func finalize(into output: UnsafeMutableRawBufferPointer) {
         precondition(output.count >= algorithm.byteCount, "digest output buffer too small")
         var length: UInt32 = 0
         let ok = cgranary_digest_final(context, output.baseAddress, &length)
@@ -72,7 +72,7 @@ public final class StreamingDigest {
     }
 
     /// Returns the digest and resets.
-    public func finalize() -> Digest {
+    package func finalize() -> Digest {
         let bytes = [UInt8](unsafeUninitializedCapacity: algorithm.byteCount) { buffer, count in
             finalize(into: UnsafeMutableRawBufferPointer(buffer))
             count = algorithm.byteCount
@@ -81,32 +81,32 @@ public final class StreamingDigest {
     }
 
     /// One-shot digest of `bytes`.
-    public static func hash(_ algorithm: DigestAlgorithm, _ bytes: UnsafeRawBufferPointer) -> Digest {
+    package static func hash(_ algorithm: DigestAlgorithm, _ bytes: UnsafeRawBufferPointer) -> Digest {
         let digest = StreamingDigest(algorithm)
         digest.update(bytes)
         return digest.finalize()
     }
 
     /// One-shot digest of an array.
-    public static func hash(_ algorithm: DigestAlgorithm, _ bytes: [UInt8]) -> Digest {
+    package static func hash(_ algorithm: DigestAlgorithm, _ bytes: [UInt8]) -> Digest {
         bytes.withUnsafeBytes { hash(algorithm, $0) }
     }
 }
 
 /// Several whole-object digests fed together, as an upload needs (e.g. md5 + sha512 for Glance).
-public final class DigestSet {
-    public let digests: [StreamingDigest]
+package final class DigestSet {
+    package let digests: [StreamingDigest]
 
-    public init(_ algorithms: [DigestAlgorithm]) {
+    package init(_ algorithms: [DigestAlgorithm]) {
         digests = algorithms.map(StreamingDigest.init)
     }
 
-    public func update(_ bytes: UnsafeRawBufferPointer) {
+    package func update(_ bytes: UnsafeRawBufferPointer) {
         for digest in digests { digest.update(bytes) }
     }
 
     /// The finished digests keyed by algorithm.
-    public func finalize() -> [DigestAlgorithm: Digest] {
+    package func finalize() -> [DigestAlgorithm: Digest] {
         Dictionary(uniqueKeysWithValues: digests.map { ($0.algorithm, $0.finalize()) })
     }
 }

@@ -3,11 +3,11 @@ import CGranaryZstd
 /// A reusable zstd compression context at a fixed level.
 ///
 /// Creating a context costs far more than compressing one 64 KiB chunk, so each worker keeps one.
-public final class ZstdCompressor {
-    public let level: Int32
+package final class ZstdCompressor {
+    package let level: Int32
     private let context: OpaquePointer
 
-    public init(level: Int32 = 1) {
+    package init(level: Int32 = 1) {
         self.level = level
         // Safe because ZSTD_createCCtx only fails on allocation failure.
         self.context = ZSTD_createCCtx()!
@@ -16,14 +16,14 @@ public final class ZstdCompressor {
     deinit { ZSTD_freeCCtx(context) }
 
     /// The largest output compressing `count` bytes can produce.
-    public static func maxCompressedSize(_ count: Int) -> Int { ZSTD_compressBound(count) }
+    package static func maxCompressedSize(_ count: Int) -> Int { ZSTD_compressBound(count) }
 
     /// Compresses `source` into `destination`; returns the compressed length.
     ///
     /// Uses `ZSTD_compressCCtx`. Size `destination` with ``maxCompressedSize(_:)`` to never fail
     /// for lack of room; a smaller one fails with ``CodecError/Code/outputTooSmall``, which callers
     /// use to keep incompressible chunks raw without a full-size scratch buffer.
-    public func compress(_ source: UnsafeRawBufferPointer, into destination: UnsafeMutableRawBufferPointer) throws(CodecError) -> Int {
+    package func compress(_ source: UnsafeRawBufferPointer, into destination: UnsafeMutableRawBufferPointer) throws(CodecError) -> Int {
         let rc = ZSTD_compressCCtx(context, destination.baseAddress, destination.count, source.baseAddress, source.count, level)
         if cgranary_zstd_is_error(rc) != 0 {
             let name = String(cString: ZSTD_getErrorName(rc))
@@ -36,7 +36,7 @@ public final class ZstdCompressor {
     }
 
     /// Compresses an array (convenience off the hot path).
-    public func compress(_ source: [UInt8]) throws -> [UInt8] {
+    package func compress(_ source: [UInt8]) throws -> [UInt8] {
         var output = [UInt8](repeating: 0, count: Self.maxCompressedSize(source.count))
         let n = try source.withUnsafeBytes { src in
             try output.withUnsafeMutableBytes { dst in try compress(src, into: dst) }
@@ -47,10 +47,10 @@ public final class ZstdCompressor {
 }
 
 /// A reusable zstd decompression context.
-public final class ZstdDecompressor {
+package final class ZstdDecompressor {
     private let context: OpaquePointer
 
-    public init() {
+    package init() {
         // Safe because ZSTD_createDCtx only fails on allocation failure.
         self.context = ZSTD_createDCtx()!
     }
@@ -60,7 +60,7 @@ public final class ZstdDecompressor {
     /// Decompresses one frame from `source` into `destination`; returns the decompressed length.
     ///
     /// Uses `ZSTD_decompressDCtx`. Corrupt input fails with ``CodecError/Code/corruptInput``.
-    public func decompress(_ source: UnsafeRawBufferPointer, into destination: UnsafeMutableRawBufferPointer) throws(CodecError) -> Int {
+    package func decompress(_ source: UnsafeRawBufferPointer, into destination: UnsafeMutableRawBufferPointer) throws(CodecError) -> Int {
         let rc = ZSTD_decompressDCtx(context, destination.baseAddress, destination.count, source.baseAddress, source.count)
         if cgranary_zstd_is_error(rc) != 0 {
             let name = String(cString: ZSTD_getErrorName(rc))
@@ -73,7 +73,7 @@ public final class ZstdDecompressor {
     }
 
     /// Decompresses an array whose decompressed size is known.
-    public func decompress(_ source: [UInt8], rawCount: Int) throws -> [UInt8] {
+    package func decompress(_ source: [UInt8], rawCount: Int) throws -> [UInt8] {
         var output = [UInt8](repeating: 0, count: rawCount)
         let n = try source.withUnsafeBytes { src in
             try output.withUnsafeMutableBytes { dst in try decompress(src, into: dst) }

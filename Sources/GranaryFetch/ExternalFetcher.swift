@@ -2,7 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import GranaryCodec
 import GranaryParsing
-public import NIOCore
+package import NIOCore
 import NIOHTTP1
 
 #if canImport(Glibc)
@@ -11,29 +11,29 @@ import NIOHTTP1
 
 /// What the server may fetch: an artifact blob set to an external URL (reference glare.md
 /// §4.3), or the URI of a web-download image import (glance-api.md §7.6).
-public struct ExternalFetchPolicy: Sendable {
+package struct ExternalFetchPolicy: Sendable {
     /// Plain http is refused unless allowed (https is the default scheme).
-    public var allowHTTP = false
+    package var allowHTTP = false
     /// Hosts (`host` or `host:port`) that may resolve to loopback, private or link-local
     /// addresses; nothing else may.
-    public var allowedHosts: Set<String> = []
+    package var allowedHosts: Set<String> = []
     /// Ports a URL may name (Glance's `allowed_ports` for web-download: 80 and 443); nil: any.
-    public var allowedPorts: Set<Int>?
+    package var allowedPorts: Set<Int>?
     /// Whether names must resolve to public addresses only. Off only for URLs the operator
     /// configured, not a client (another region's Glance, from the Keystone catalog).
-    public var publicAddressesOnly = true
+    package var publicAddressesOnly = true
     /// Seconds for the whole fetch, redirects included.
-    public var timeout = 30
-    public var maxRedirects = 3
+    package var timeout = 30
+    package var maxRedirects = 3
     /// Copy the fetched bytes into the store (the blob then is an ordinary internal one, served
     /// from here) instead of keeping only the record (`artifacts.external.copy`).
-    public var copy = false
+    package var copy = false
 
-    public init() {}
+    package init() {}
 
     /// For another region's Glance (glance-download): its URL comes from the Keystone catalog,
     /// which the operator keeps, so any address and port; an hour for the whole fetch.
-    public static var catalogEndpoint: ExternalFetchPolicy {
+    package static var catalogEndpoint: ExternalFetchPolicy {
         var policy = ExternalFetchPolicy()
         policy.allowHTTP = true
         policy.publicAddressesOnly = false
@@ -44,7 +44,7 @@ public struct ExternalFetchPolicy: Sendable {
 
     /// Glance's web-download filter (`[import_filtering_opts]`): http and https, ports 80 and
     /// 443; and an hour for the whole fetch, as images are large.
-    public static var webDownload: ExternalFetchPolicy {
+    package static var webDownload: ExternalFetchPolicy {
         var policy = ExternalFetchPolicy()
         policy.allowHTTP = true
         policy.allowedPorts = [80, 443]
@@ -54,13 +54,13 @@ public struct ExternalFetchPolicy: Sendable {
 }
 
 /// What a fetch found: the real size and digests of the bytes behind the URL.
-public struct FetchedData: Sendable, Equatable {
-    public var url: String
-    public var size: Int
-    public var md5: String
-    public var sha1: String
-    public var sha256: String
-    public var contentType: String?
+package struct FetchedData: Sendable, Equatable {
+    package var url: String
+    package var size: Int
+    package var md5: String
+    package var sha1: String
+    package var sha256: String
+    package var contentType: String?
 }
 
 /// Fetches what a client names by URL: an artifact's external location, once, through md5, sha1
@@ -72,29 +72,29 @@ public struct FetchedData: Sendable, Equatable {
 /// allow-listed, redirects followed by hand and re-checked (at most `maxRedirects`), one
 /// deadline for everything, and a size cap counted on the bytes (Content-Length is not
 /// trusted). For http the connection goes to the checked address.
-public final class ExternalFetcher: Sendable {
-    public let policy: ExternalFetchPolicy
+package final class ExternalFetcher: Sendable {
+    package let policy: ExternalFetchPolicy
 
-    public init(policy: ExternalFetchPolicy) {
+    package init(policy: ExternalFetchPolicy) {
         self.policy = policy
     }
 
     /// Fetches `text` (following checked redirects) and hashes its bytes.
-    public func fetch(_ text: String, cap: Int) async throws -> FetchedData {
+    package func fetch(_ text: String, cap: Int) async throws -> FetchedData {
         try await open(text, cap: cap).read()
     }
 
     /// An answered fetch whose body has not been read yet: what a copy into the store needs
     /// first (the content type), and then the bytes.
-    public struct Opened: Sendable {
+    package struct Opened: Sendable {
         /// The URL that answered (after redirects).
-        public let url: String
-        public let contentType: String?
+        package let url: String
+        package let contentType: String?
         let response: HTTPClientResponse
         let cap: Int
 
         /// Reads the body through md5, sha1 and sha256, handing each buffer to `each` as well.
-        public func read(_ each: (ByteBuffer) async throws -> Void = { _ in }) async throws -> FetchedData {
+        package func read(_ each: (ByteBuffer) async throws -> Void = { _ in }) async throws -> FetchedData {
             let md5 = StreamingDigest(.md5)
             let sha1 = StreamingDigest(.sha1)
             let sha256 = StreamingDigest(.sha256)
@@ -116,7 +116,7 @@ public final class ExternalFetcher: Sendable {
         /// #### Errors
         /// ``OutboundError``: `tooLarge` past the cap, `unreachable` when the remote stops
         /// sending; and whatever `each` throws.
-        public func stream(_ each: (ByteBuffer) async throws -> Void) async throws -> Int {
+        package func stream(_ each: (ByteBuffer) async throws -> Void) async throws -> Int {
             var size = 0
             var body = response.body.makeAsyncIterator()
             while true {
@@ -136,7 +136,7 @@ public final class ExternalFetcher: Sendable {
     }
 
     /// Requests `text`, following redirects (each re-checked), up to the answer's headers.
-    public func open(_ text: String, cap: Int, headers: [(String, String)] = []) async throws -> Opened {
+    package func open(_ text: String, cap: Int, headers: [(String, String)] = []) async throws -> Opened {
         let deadline = NIODeadline.now() + .seconds(Int64(policy.timeout))  // checked: settings cap it
         var current = text
         for _ in 0...policy.maxRedirects {
@@ -161,7 +161,7 @@ public final class ExternalFetcher: Sendable {
 
     /// Applies the URL rules and the address checks to `text` without connecting: a web-download
     /// URI is refused at once (400), as Glance's import filter does.
-    public func check(_ text: String) throws {
+    package func check(_ text: String) throws {
         _ = try checkedRequest(text)
     }
 

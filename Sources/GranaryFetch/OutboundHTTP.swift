@@ -1,21 +1,21 @@
-public import AsyncHTTPClient
-public import Foundation
-public import NIOCore
+package import AsyncHTTPClient
+package import Foundation
+package import NIOCore
 import NIOFoundationCompat
-public import NIOHTTP1
+package import NIOHTTP1
 
 /// The process's one outbound HTTP setup: one client (redirects off: the fetchers follow them by
 /// hand, re-checking each), every call bounded by a deadline, every failure an ``OutboundError``.
 /// The external-data fetchers (``ExternalFetcher``, with the address policy) and the protocol
 /// clients (Keystone token validation; later Swift, S3 and Barbican) build on it.
-public enum OutboundHTTP {
+package enum OutboundHTTP {
     static let client = HTTPClient(
         eventLoopGroupProvider: .singleton,
         configuration: HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(10), read: .seconds(30))))
 
     /// Sends `request` and answers the response once its head has arrived, by `deadline`.
     /// `service` names the other side in the error ("Keystone at http://…").
-    public static func send(_ request: HTTPClientRequest, deadline: NIODeadline, service: String) async throws(OutboundError)
+    package static func send(_ request: HTTPClientRequest, deadline: NIODeadline, service: String) async throws(OutboundError)
         -> HTTPClientResponse
     {
         do {
@@ -27,7 +27,7 @@ public enum OutboundHTTP {
 
     /// A whole exchange: `request` sent and at most `limit` bytes of the answer read, within
     /// `timeout` seconds.
-    public static func exchange(_ request: HTTPClientRequest, timeout: Int, limit: Int, service: String) async throws(OutboundError)
+    package static func exchange(_ request: HTTPClientRequest, timeout: Int, limit: Int, service: String) async throws(OutboundError)
         -> OutboundResponse
     {
         let deadline = NIODeadline.now() + .seconds(Int64(timeout))  // checked: callers pass seconds from settings or constants
@@ -42,15 +42,15 @@ public enum OutboundHTTP {
 }
 
 /// An answer read whole.
-public struct OutboundResponse: Sendable {
-    public let status: Int
-    public let headers: HTTPHeaders
-    public let body: Data
+package struct OutboundResponse: Sendable {
+    package let status: Int
+    package let headers: HTTPHeaders
+    package let body: Data
 }
 
 /// Why an outbound request gave nothing usable, in words a user can act on.
-public struct OutboundError: Error, Sendable, CustomStringConvertible {
-    public enum Kind: Sendable {
+package struct OutboundError: Error, Sendable, CustomStringConvertible {
+    package enum Kind: Sendable {
         /// Granary's own rules refused the URL (scheme, port, address); nothing was sent.
         case refused
         /// The other side could not be reached, answered an error, or stopped sending.
@@ -58,10 +58,10 @@ public struct OutboundError: Error, Sendable, CustomStringConvertible {
         /// The other side sent more than the cap allows.
         case tooLarge
     }
-    public let kind: Kind
-    public let description: String
+    package let kind: Kind
+    package let description: String
 
-    public init(_ kind: Kind, _ description: String) {
+    package init(_ kind: Kind, _ description: String) {
         self.kind = kind
         self.description = description
     }

@@ -1,8 +1,8 @@
-public import GranaryCatalog
+package import GranaryCatalog
 import GranaryFetch
 import GranaryParsing
 import GranaryStore
-public import HTTPTypes
+package import HTTPTypes
 import Hummingbird
 import NIOCore
 import NIOHTTP1
@@ -10,8 +10,8 @@ import NIOHTTP1
 /// The one mapping of errors to an HTTP status and a message, shared by both APIs' error
 /// formats: a domain error says what the client did; framework and framing errors are the
 /// client's too; anything else is the server's, and its text is kept out of the answer.
-public enum APIError {
-    public static func classify(_ error: any Error) -> (HTTPResponse.Status, String) {
+package enum APIError {
+    package static func classify(_ error: any Error) -> (HTTPResponse.Status, String) {
         switch error {
         case let error as CatalogError: (error.code.httpStatus, error.message)
         case let error as BadRequest: (.badRequest, error.description)
@@ -31,7 +31,7 @@ public enum APIError {
 
 extension CatalogError.Code {
     /// The HTTP status of a domain error, the same for the images and the artifacts API.
-    public var httpStatus: HTTPResponse.Status {
+    package var httpStatus: HTTPResponse.Status {
         switch self {
         case .badRequest: .badRequest
         case .forbidden: .forbidden

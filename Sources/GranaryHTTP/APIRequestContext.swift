@@ -1,26 +1,26 @@
 import Foundation
-public import GranaryCatalog
+package import GranaryCatalog
 import GranaryParsing
 import HTTPTypes
-public import Hummingbird
-public import NIOCore
+package import Hummingbird
+package import NIOCore
 
 /// The request context of the images API: the core context plus who is calling.
-public struct APIRequestContext: RequestContext {
-    public var coreContext: CoreRequestContextStorage
+package struct APIRequestContext: RequestContext {
+    package var coreContext: CoreRequestContextStorage
     /// Set by ``AuthMiddleware``; noauth's admin until then.
-    public var caller: Caller = .noauthAdmin
+    package var caller: Caller = .noauthAdmin
     /// The connection, for zero-copy downloads (``BlobResponse``).
-    public let channel: any Channel
+    package let channel: any Channel
 
-    public init(source: Source) {
+    package init(source: Source) {
         coreContext = .init(source: source)
         channel = source.channel
     }
 }
 
 /// How callers are identified.
-public enum AuthMode: Sendable {
+package enum AuthMode: Sendable {
     /// Every caller is an admin with no project (Glance's default paste flavor).
     case noauth
     /// Trust `X-Identity-Status`, `X-Roles`, `X-Project-Id`, `X-User-Id` from a keystonemiddleware
@@ -37,18 +37,18 @@ public enum AuthMode: Sendable {
 /// without a project (a domain-scoped token) may read but not write, as Glance's
 /// project-scoped policies decide; admins and `noauth` are not limited. Once the caller is
 /// known, a waiting `Expect: 100-continue` is answered (``ExpectContinueHandler``).
-public struct AuthMiddleware: RouterMiddleware {
-    public typealias Context = APIRequestContext
+package struct AuthMiddleware: RouterMiddleware {
+    package typealias Context = APIRequestContext
     let mode: AuthMode
     /// The listener's error format (Glance's or Glare's).
     let format: ErrorFormat
 
-    public init(mode: AuthMode, format: ErrorFormat) {
+    package init(mode: AuthMode, format: ErrorFormat) {
         self.mode = mode
         self.format = format
     }
 
-    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    package func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         switch mode {
         case .noauth:

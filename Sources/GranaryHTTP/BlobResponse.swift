@@ -1,8 +1,8 @@
-public import GranaryCatalog
+package import GranaryCatalog
 import GranaryParsing
-public import GranaryStore
-public import Hummingbird
-public import Logging
+package import GranaryStore
+package import Hummingbird
+package import Logging
 import NIOCore
 import NIOPosix
 
@@ -13,10 +13,10 @@ import NIOPosix
 /// (``FileRegionWriter``); with `store.verify_reads = false` it is not checked, and sent so
 /// even when cold. Other groups (cold, or holding compressed chunks) are read into one buffer
 /// and sent as slices of it (record headers skipped); all-zero chunks are copied.
-public enum BlobResponse {
+package enum BlobResponse {
     /// A read that fails mid-body (a damaged chunk, a vanished pack) cuts the response short,
     /// the status being sent already; `logger` records why, with the request id.
-    public static func body(_ reader: BlobReader, channel: any Channel, logger: Logger) -> ResponseBody {
+    package static func body(_ reader: BlobReader, channel: any Channel, logger: Logger) -> ResponseBody {
         let box = ReaderBox(reader)
         return ResponseBody(contentLength: reader.count) { writer in
             let regions = try? await channel.pipeline.handler(type: FileRegionWriter.self).get()
@@ -86,10 +86,10 @@ final class ReaderBox: @unchecked Sendable {
 
 /// The bytes of a download a request's `Range` header asks for (``ByteRangeHeader``'s rules),
 /// for image and artifact downloads alike.
-public enum DownloadRange {
+package enum DownloadRange {
     /// nil: the whole body (200), also for a header that is no byte range. Several ranges are
     /// a 400 (as Glance answers), a range past the end a 416.
-    public static func requested(_ request: Request, size: Int) throws(CatalogError) -> Range<Int>? {
+    package static func requested(_ request: Request, size: Int) throws(CatalogError) -> Range<Int>? {
         guard let header = request.headers[.range] else { return nil }
         switch ByteRangeHeader.parse(header, size: size) {
         case .partial(let range): return range

@@ -1,5 +1,5 @@
-public import GranaryStore
-public import NIOCore
+package import GranaryStore
+package import NIOCore
 import Synchronization
 
 /// Sends pack file regions with `sendfile`, below Hummingbird.
@@ -11,17 +11,17 @@ import Synchronization
 /// chunks (not per chunk) keeps the HTTP handlers' per-write work out of the per-chunk cost.
 /// The pack descriptor is kept open by the regions until the writes complete. Bodies carrying
 /// placeholders must have a Content-Length (a chunked encoder would count the 16 bytes).
-public final class FileRegionWriter: ChannelOutboundHandler, RemovableChannelHandler, Sendable {
-    public typealias OutboundIn = IOData
-    public typealias OutboundOut = IOData
+package final class FileRegionWriter: ChannelOutboundHandler, RemovableChannelHandler, Sendable {
+    package typealias OutboundIn = IOData
+    package typealias OutboundOut = IOData
 
     private static let tag = UInt64.random(in: 1...UInt64.max)
     private let pending = Mutex<(next: UInt64, runs: [UInt64: [PackFileRegion]])>((0, [:]))
 
-    public init() {}
+    package init() {}
 
     /// The placeholder to write in place of `regions` (one group's: one pack), sent in order.
-    public func placeholder(for regions: [PackFileRegion]) -> ByteBuffer {
+    package func placeholder(for regions: [PackFileRegion]) -> ByteBuffer {
         // checked: not empty, tested first
         precondition(!regions.isEmpty && regions.allSatisfy { $0.descriptor == regions[0].descriptor }, "a run is one pack's regions")
         let id = pending.withLock { state in
@@ -36,7 +36,7 @@ public final class FileRegionWriter: ChannelOutboundHandler, RemovableChannelHan
         return buffer
     }
 
-    public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+    package func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         guard case .byteBuffer(let buffer) = unwrapOutboundIn(data), buffer.readableBytes == 16,
             buffer.getInteger(at: buffer.readerIndex, as: UInt64.self) == Self.tag,
             let id = buffer.getInteger(at: buffer.readerIndex + 8, as: UInt64.self),
@@ -63,7 +63,7 @@ public final class FileRegionWriter: ChannelOutboundHandler, RemovableChannelHan
         }
     }
 
-    public func handlerRemoved(context: ChannelHandlerContext) {
+    package func handlerRemoved(context: ChannelHandlerContext) {
         pending.withLock { $0.runs.removeAll() }
     }
 }

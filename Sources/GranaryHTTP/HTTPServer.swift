@@ -1,7 +1,7 @@
 import HTTPTypes
-public import HummingbirdCore
-public import NIOCore
-public import NIOHTTPTypes
+package import HummingbirdCore
+package import NIOCore
+package import NIOHTTPTypes
 
 /// Answers `Expect: 100-continue` with `100 Continue` once the request is authenticated.
 ///
@@ -11,26 +11,26 @@ public import NIOHTTPTypes
 /// unauthenticated upload gets its 401 without being invited to send the body, and since the
 /// client may then send it anyway, a final response to a request still waiting for its
 /// `100 Continue` closes the connection rather than reading a body nobody asked for.
-public final class ExpectContinueHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    public typealias InboundIn = HTTPRequestPart
-    public typealias InboundOut = HTTPRequestPart
-    public typealias OutboundIn = HTTPResponsePart
-    public typealias OutboundOut = HTTPResponsePart
+package final class ExpectContinueHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    package typealias InboundIn = HTTPRequestPart
+    package typealias InboundOut = HTTPRequestPart
+    package typealias OutboundIn = HTTPResponsePart
+    package typealias OutboundOut = HTTPResponsePart
 
     /// A request head carried `Expect: 100-continue` and no answer was sent yet.
     private var waiting = false
     private var closeAfterResponse = false
 
-    public init() {}
+    package init() {}
 
-    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if case .head(let head) = unwrapInboundIn(data) {
             waiting = head.headerFields[.expect]?.lowercased() == "100-continue"
         }
         context.fireChannelRead(data)
     }
 
-    public func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
+    package func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
         guard event is ExpectContinue else { return context.triggerUserOutboundEvent(event, promise: promise) }
         if waiting {
             waiting = false
@@ -40,7 +40,7 @@ public final class ExpectContinueHandler: ChannelDuplexHandler, RemovableChannel
         }
     }
 
-    public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+    package func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         switch unwrapOutboundIn(data) {
         case .head(var head) where waiting && head.status.kind != .informational:
             waiting = false
@@ -59,8 +59,8 @@ public final class ExpectContinueHandler: ChannelDuplexHandler, RemovableChannel
 }
 
 /// The outbound event that sends a waiting `100 Continue` (nothing when none is waiting).
-public struct ExpectContinue: Sendable {
-    public static let send = ExpectContinue()
+package struct ExpectContinue: Sendable {
+    package static let send = ExpectContinue()
 }
 
 /// Closes a connection whose client has not sent a whole request head within `timeout`
@@ -131,7 +131,7 @@ final class HeaderTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler 
 /// without a read or a write (Glance's `client_socket_timeout`). Closing a stalled upload's
 /// connection fails its body, so the upload is cleaned up like any cut-off one (image back to
 /// `queued`, write session ended) instead of holding its session, and so GC's horizon, forever.
-public func apiServer(idleTimeout: Int? = nil, headerTimeout: Int = 60) -> HTTPServerBuilder {
+package func apiServer(idleTimeout: Int? = nil, headerTimeout: Int = 60) -> HTTPServerBuilder {
     .http1(
         configuration: .init(
             additionalChannelHandlers: {

@@ -6,37 +6,37 @@
 /// of a thousand images): Foundation's JSONSerialization and a date formatter per timestamp
 /// cost hundreds of milliseconds per page on Linux. Output matches what the API promises:
 /// UTF-8, `/` unescaped, keys in the order written (callers write them sorted).
-public struct JSONWriter {
-    public private(set) var bytes: [UInt8] = []
+package struct JSONWriter {
+    package private(set) var bytes: [UInt8] = []
     /// Whether the next value in the current object or array needs a comma before it.
     private var needsComma = false
 
-    public init(capacity: Int = 1024) { bytes.reserveCapacity(capacity) }
+    package init(capacity: Int = 1024) { bytes.reserveCapacity(capacity) }
 
-    public mutating func beginObject() { separate(); bytes.append(UInt8(ascii: "{")); needsComma = false }
-    public mutating func endObject() { bytes.append(UInt8(ascii: "}")); needsComma = true }
-    public mutating func beginArray() { separate(); bytes.append(UInt8(ascii: "[")); needsComma = false }
-    public mutating func endArray() { bytes.append(UInt8(ascii: "]")); needsComma = true }
+    package mutating func beginObject() { separate(); bytes.append(UInt8(ascii: "{")); needsComma = false }
+    package mutating func endObject() { bytes.append(UInt8(ascii: "}")); needsComma = true }
+    package mutating func beginArray() { separate(); bytes.append(UInt8(ascii: "[")); needsComma = false }
+    package mutating func endArray() { bytes.append(UInt8(ascii: "]")); needsComma = true }
 
     /// An object key; the value written next belongs to it.
-    public mutating func key(_ name: String) {
+    package mutating func key(_ name: String) {
         separate()
         quoted(name)
         bytes.append(UInt8(ascii: ":"))
         needsComma = false
     }
 
-    public mutating func string(_ value: String) { separate(); quoted(value); needsComma = true }
-    public mutating func string(_ value: String?) { if let value { string(value) } else { null() } }
-    public mutating func int(_ value: Int) { separate(); bytes.append(contentsOf: String(value).utf8); needsComma = true }
-    public mutating func int(_ value: Int?) { if let value { int(value) } else { null() } }
-    public mutating func bool(_ value: Bool) { separate(); bytes.append(contentsOf: (value ? "true" : "false").utf8); needsComma = true }
-    public mutating func null() { separate(); bytes.append(contentsOf: "null".utf8); needsComma = true }
+    package mutating func string(_ value: String) { separate(); quoted(value); needsComma = true }
+    package mutating func string(_ value: String?) { if let value { string(value) } else { null() } }
+    package mutating func int(_ value: Int) { separate(); bytes.append(contentsOf: String(value).utf8); needsComma = true }
+    package mutating func int(_ value: Int?) { if let value { int(value) } else { null() } }
+    package mutating func bool(_ value: Bool) { separate(); bytes.append(contentsOf: (value ? "true" : "false").utf8); needsComma = true }
+    package mutating func null() { separate(); bytes.append(contentsOf: "null".utf8); needsComma = true }
 
     /// `key` then `value`, for the common case.
-    public mutating func field(_ name: String, _ value: String?) { key(name); string(value) }
-    public mutating func field(_ name: String, _ value: Int?) { key(name); int(value) }
-    public mutating func field(_ name: String, _ value: Bool) { key(name); bool(value) }
+    package mutating func field(_ name: String, _ value: String?) { key(name); string(value) }
+    package mutating func field(_ name: String, _ value: Int?) { key(name); int(value) }
+    package mutating func field(_ name: String, _ value: Bool) { key(name); bool(value) }
 
     private mutating func separate() {
         if needsComma { bytes.append(UInt8(ascii: ",")) }
@@ -62,7 +62,7 @@ public struct JSONWriter {
     }
 
     /// `YYYY-MM-DDTHH:MM:SSZ` (UTC, whole seconds) without a date formatter.
-    public static func timestamp(_ seconds: Int) -> String {
+    package static func timestamp(_ seconds: Int) -> String {
         var time = time_t(seconds)
         var parts = tm()
         gmtime_r(&time, &parts)

@@ -1,6 +1,6 @@
 import AsyncHTTPClient
 import Foundation
-public import GranaryCatalog
+package import GranaryCatalog
 import GranaryFetch
 import NIOCore
 import NIOFoundationCompat
@@ -13,16 +13,16 @@ import Synchronization
 /// credentials each token validates itself (Keystone lets a token's subject read it).
 /// Answers are cached until the token expires, at most ``cacheSeconds``, so a busy client costs
 /// Keystone one call per token per few minutes, not one per request.
-public final class KeystoneValidator: Sendable {
+package final class KeystoneValidator: Sendable {
     /// The service user Granary authenticates as (keystonemiddleware's `[keystone_authtoken]`).
-    public struct ServiceCredentials: Sendable {
-        public var username: String
-        public var password: String
-        public var project: String
-        public var userDomain: String
-        public var projectDomain: String
+    package struct ServiceCredentials: Sendable {
+        package var username: String
+        package var password: String
+        package var project: String
+        package var userDomain: String
+        package var projectDomain: String
 
-        public init(username: String, password: String, project: String, userDomain: String = "Default", projectDomain: String = "Default") {
+        package init(username: String, password: String, project: String, userDomain: String = "Default", projectDomain: String = "Default") {
             self.username = username
             self.password = password
             self.project = project
@@ -32,14 +32,14 @@ public final class KeystoneValidator: Sendable {
     }
 
     /// The v3 root, e.g. `http://127.0.0.1:5000/v3`.
-    public let url: String
+    package let url: String
     let credentials: ServiceCredentials?
     let cacheSeconds: Double
     private let serviceToken = Mutex<(token: String, expires: Date)?>(nil)
     private let cache = Mutex<[String: (caller: Caller, expires: Date)]>([:])
     static let cacheLimit = 10_000
 
-    public init(url: String, credentials: ServiceCredentials?, cacheSeconds: Double = 300) {
+    package init(url: String, credentials: ServiceCredentials?, cacheSeconds: Double = 300) {
         var root = url.hasSuffix("/") ? String(url.dropLast()) : url
         if !root.hasSuffix("/v3") { root += "/v3" }
         self.url = root
@@ -48,7 +48,7 @@ public final class KeystoneValidator: Sendable {
     }
 
     /// The caller `token` stands for, or nil when Keystone says it is not a valid token.
-    public func caller(for token: String) async throws -> Caller? {
+    package func caller(for token: String) async throws -> Caller? {
         let now = Date()
         if let hit = cache.withLock({ $0[token] }), hit.expires > now { return hit.caller }
         var asking = try await serviceTokenValue() ?? token

@@ -1,6 +1,6 @@
 import Foundation
-public import HTTPTypes
-public import Hummingbird
+package import HTTPTypes
+package import Hummingbird
 import Logging
 
 /// Puts `x-openstack-request-id: req-<uuid>` on every response, as Glance's context middleware
@@ -10,13 +10,13 @@ import Logging
 ///
 /// Every error that reaches it, a handler's or the router's, is answered in the listener's
 /// ``ErrorFormat``.
-public struct RequestIDMiddleware<Context: RequestContext>: RouterMiddleware {
-    public static var headerName: HTTPField.Name { .requestID }
+package struct RequestIDMiddleware<Context: RequestContext>: RouterMiddleware {
+    package static var headerName: HTTPField.Name { .requestID }
     let format: ErrorFormat
 
-    public init(format: ErrorFormat) { self.format = format }
+    package init(format: ErrorFormat) { self.format = format }
 
-    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    package func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let id = Self.requestID(sentByClient: request.headers[Self.headerName])
         // Handlers read the id from the request (an import's task records it).
         var head = request.head

@@ -1,16 +1,16 @@
-public import GranaryCatalog
-public import Hummingbird
-public import NIOCore
+package import GranaryCatalog
+package import Hummingbird
+package import NIOCore
 
 /// Request bodies that carry data (image uploads and stages, artifact blobs).
-public enum UploadBody {
+package enum UploadBody {
     /// Copies the request body into the upload sink, buffer by buffer, as it arrives.
-    public static func stream(_ request: Request, into sink: UploadSink) async throws {
+    package static func stream(_ request: Request, into sink: UploadSink) async throws {
         for try await buffer in request.body { try await write(buffer, into: sink) }
     }
 
     /// Copies one buffer into the upload sink.
-    public static func write(_ buffer: ByteBuffer, into sink: UploadSink) async throws {
+    package static func write(_ buffer: ByteBuffer, into sink: UploadSink) async throws {
         var buffer = buffer
         while buffer.readableBytes > 0 {
             try await sink.fill { space in

@@ -1,7 +1,7 @@
 import Foundation
 import GranaryCatalog
 import GranaryHTTP
-public import GranaryStore
+package import GranaryStore
 import HTTPTypes
 import Hummingbird
 import NIOCore
@@ -130,7 +130,7 @@ private struct GCStatusDocument: Encodable {
 }
 
 /// `GET /admin/stats` and `granary stats --json --detail`: the `granary stats --json` figures and more.
-public struct StatsDocument: Encodable {
+package struct StatsDocument: Encodable {
     struct Pack: Encodable {
         let pack: String
         let bytes: Int
@@ -164,7 +164,7 @@ public struct StatsDocument: Encodable {
         case lastGC = "last_gc"
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(blobs, forKey: .blobs)
         try c.encode(logicalBytes, forKey: .logicalBytes)
@@ -178,7 +178,7 @@ public struct StatsDocument: Encodable {
         try c.encode(lastGC, forKey: .lastGC)
     }
 
-    public init(_ stats: StoreStats, lastGC: GCReport?) {
+    package init(_ stats: StoreStats, lastGC: GCReport?) {
         blobs = stats.blobs
         logicalBytes = stats.logicalBytes
         storedBytes = stats.storedBytes

@@ -1,12 +1,12 @@
 import Foundation
 import GranaryCatalog
-public import GranaryFetch
+package import GranaryFetch
 import GranaryHTTP
 import GranaryIndex
 import GranaryParsing
 import Logging
 import NIOCore
-public import ServiceLifecycle
+import ServiceLifecycle
 import Synchronization
 
 /// The imports whose data is fetched in the background (an import answers 202 at once, as
@@ -15,7 +15,7 @@ import Synchronization
 /// shutdown each fetch is cancelled and waited for, so that its import fails cleanly (the image
 /// `queued` again, the task failed with the reason) before the process exits. A process killed
 /// meanwhile leaves that to the next start (``ImageCatalog/recoverInterruptedWork()``).
-public final class BackgroundImports: Service, Sendable {
+package final class BackgroundImports: Service, Sendable {
     /// Fetches web-download URIs under the import filter.
     let webFetcher: ExternalFetcher
     /// Fetches from endpoints of the Keystone catalog, which the operator keeps.
@@ -24,7 +24,7 @@ public final class BackgroundImports: Service, Sendable {
     let keystoneURL: String?
     private let running = Mutex<(tasks: [UUID: Task<Void, Never>], stopping: Bool)>(([:], false))
 
-    public init(webDownload policy: ExternalFetchPolicy = .webDownload, keystoneURL: String? = nil) {
+    package init(webDownload policy: ExternalFetchPolicy = .webDownload, keystoneURL: String? = nil) {
         webFetcher = ExternalFetcher(policy: policy)
         self.keystoneURL = keystoneURL
     }
@@ -129,7 +129,7 @@ public final class BackgroundImports: Service, Sendable {
 
     /// Waits for graceful shutdown, then cancels the fetches still running and waits for their
     /// imports to be failed.
-    public func run() async throws {
+    package func run() async throws {
         try? await gracefulShutdown()
         let tasks = running.withLock { state in
             state.stopping = true

@@ -1,22 +1,22 @@
 import Foundation
-public import GranaryHTTP
-public import HTTPTypes
-public import Hummingbird
+package import GranaryHTTP
+package import HTTPTypes
+package import Hummingbird
 import NIOCore
 
 /// An error answered the way Glance (WebOb) answers it: the body's form is chosen by `Accept`
 /// (Glance: glance/common/wsgi.py and keystonemiddleware). glanceclient sends `*/*` and parses HTML or text; flat JSON would break it.
-public struct GlanceError: APIErrorResponse, Sendable {
-    public let status: HTTPResponse.Status
-    public let explanation: String
-    public var headers: HTTPFields = [:]
+package struct GlanceError: APIErrorResponse, Sendable {
+    package let status: HTTPResponse.Status
+    package let explanation: String
+    package var headers: HTTPFields = [:]
 
-    public init(_ status: HTTPResponse.Status, _ explanation: String) {
+    package init(_ status: HTTPResponse.Status, _ explanation: String) {
         self.status = status
         self.explanation = explanation
     }
 
-    public func response(from request: Request, context: some RequestContext) throws -> Response {
+    package func response(from request: Request, context: some RequestContext) throws -> Response {
         let title = "\(status.code) \(status.reasonPhrase)"
         let accept = request.headers[.accept] ?? ""
         var headers = self.headers
@@ -59,5 +59,5 @@ extension GlanceError {
 
 extension ErrorFormat {
     /// The images API's errors: Glance's bodies.
-    public static let glance = ErrorFormat { GlanceError($0, $1) }
+    package static let glance = ErrorFormat { GlanceError($0, $1) }
 }

@@ -1,14 +1,14 @@
 import Foundation
-public import GranaryCatalog
-public import GranaryHTTP
-public import GranaryStore
+package import GranaryCatalog
+package import GranaryHTTP
+package import GranaryStore
 import HTTPTypes
-public import Hummingbird
+package import Hummingbird
 import NIOCore
 
 /// Builds the images API (Glance v2) router: version discovery and, given a catalog, `/v2/images`.
 /// With a GC runner, the admin routes (`/admin/stats`, `/admin/gc`) join too.
-public func buildImagesRouter(
+package func buildImagesRouter(
     catalog: ImageCatalog? = nil, auth: AuthMode = .noauth, gc: GCRunner? = nil, imports: BackgroundImports = BackgroundImports()
 ) -> Router<APIRequestContext> {
     let router = Router(context: APIRequestContext.self)

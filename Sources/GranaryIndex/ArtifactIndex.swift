@@ -1,50 +1,50 @@
 import Foundation
-public import GranaryLMDB
-public import GranaryParsing
+package import GranaryLMDB
+package import GranaryParsing
 
 /// A blob field's value: data in the store (by content address) or, later, an external URL.
-public struct ArtifactBlob: Codable, Sendable, Equatable {
+package struct ArtifactBlob: Codable, Sendable, Equatable {
     /// The store blob (64 hex digits) holding the data.
-    public var blob: String?
+    package var blob: String?
     /// The URL of an external blob (fetched and hashed once when set; never stored here).
-    public var url: String?
-    public var size: Int?
-    public var md5: String?
-    public var sha1: String?
-    public var sha256: String?
-    public var external: Bool
+    package var url: String?
+    package var size: Int?
+    package var md5: String?
+    package var sha1: String?
+    package var sha256: String?
+    package var external: Bool
     /// saving while an upload runs, then active.
-    public var status: String
-    public var contentType: String?
+    package var status: String
+    package var contentType: String?
 
-    public init(status: String) {
+    package init(status: String) {
         self.external = false
         self.status = status
     }
 }
 
 /// A Glare artifact as stored: base fields, the type's own fields, its blobs and folders.
-public struct ArtifactRecord: Codable, Sendable, Equatable {
-    public var id: String
-    public var typeName: String
-    public var name: String
+package struct ArtifactRecord: Codable, Sendable, Equatable {
+    package var id: String
+    package var typeName: String
+    package var name: String
     /// The normalized semantic version (build metadata kept).
-    public var version: String
-    public var owner: String?
-    public var visibility: String
-    public var status: ArtifactStatus
-    public var description: String?
-    public var tags: [String]
-    public var metadata: [String: String]
+    package var version: String
+    package var owner: String?
+    package var visibility: String
+    package var status: ArtifactStatus
+    package var description: String?
+    package var tags: [String]
+    package var metadata: [String: String]
     /// The type's non-blob fields that are set.
-    public var fields: [String: JSONValue]
-    public var blobs: [String: ArtifactBlob]
-    public var folders: [String: [String: ArtifactBlob]]
-    public var createdAt: Int
-    public var updatedAt: Int
-    public var activatedAt: Int?
+    package var fields: [String: JSONValue]
+    package var blobs: [String: ArtifactBlob]
+    package var folders: [String: [String: ArtifactBlob]]
+    package var createdAt: Int
+    package var updatedAt: Int
+    package var activatedAt: Int?
 
-    public init(id: String, typeName: String, name: String, version: String, owner: String?, now: Int) {
+    package init(id: String, typeName: String, name: String, version: String, owner: String?, now: Int) {
         self.id = id
         self.typeName = typeName
         self.name = name
@@ -62,22 +62,22 @@ public struct ArtifactRecord: Codable, Sendable, Equatable {
     }
 
     /// Every store blob the artifact holds (blob fields and folder entries).
-    public var storeBlobs: [String] {
+    package var storeBlobs: [String] {
         (blobs.values.compactMap(\.blob) + folders.values.flatMap { $0.values.compactMap(\.blob) })
     }
 
     /// Whether an upload into one of its blob slots is in progress.
-    public var isSaving: Bool {
+    package var isSaving: Bool {
         blobs.values.contains { $0.status == "saving" } || folders.values.contains { $0.values.contains { $0.status == "saving" } }
     }
 
     /// Bytes of the store data its blobs hold (external blobs hold none): what quotas count.
-    public var storedBytes: Int {
+    package var storedBytes: Int {
         blobs.values.filter { $0.blob != nil }.reduce(0) { $0 + ($1.size ?? 0) }
             + folders.values.flatMap(\.values).filter { $0.blob != nil }.reduce(0) { $0 + ($1.size ?? 0) }
     }
 
-    public var semanticVersion: SemanticVersion { SemanticVersion(version) ?? SemanticVersion("0.0.0")! }
+    package var semanticVersion: SemanticVersion { SemanticVersion(version) ?? SemanticVersion("0.0.0")! }
 }
 
 /// Artifacts in LMDB.
@@ -97,7 +97,7 @@ public struct ArtifactRecord: Codable, Sendable, Equatable {
 /// (type, name, version) rule in the public scope part of the write transaction: the second of
 /// two concurrent creates finds the key taken, with no list-then-insert race.
 /// `artifacts.by_name` lists one name's versions in semver order (version ranges, latest).
-public struct ArtifactIndex: Sendable {
+package struct ArtifactIndex: Sendable {
     let artifacts: Database
     let byCreated: Database
     let byName: Database
@@ -114,7 +114,7 @@ public struct ArtifactIndex: Sendable {
 
     /// Opens the artifact databases, (re)building `artifacts.by_value` when a data directory
     /// predates it or the types' sortable fields changed (in one write transaction).
-    public init(environment: Environment, sortableFields: [String: [String]] = [:]) throws {
+    package init(environment: Environment, sortableFields: [String: [String]] = [:]) throws {
         self.sortableFields = sortableFields.filter { !$0.value.isEmpty }
         valuesVersion = (["2"] + self.sortableFields.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.sorted().joined(separator: ","))" })
             .joined(separator: ";")
@@ -157,7 +157,7 @@ public struct ArtifactIndex: Sendable {
     static func usageKey(_ owner: String, _ type: String?) -> [UInt8] { KeySegment.encode(owner) + [0] + Array((type ?? "").utf8) }
 
     /// How many artifacts `owner` has and the bytes they store, of `type` or of all types.
-    public func usage(owner: String, type: String?, in txn: borrowing Transaction<some TransactionAccess>) throws -> (count: Int, bytes: Int) {
+    package func usage(owner: String, type: String?, in txn: borrowing Transaction<some TransactionAccess>) throws -> (count: Int, bytes: Int) {
         guard let value = try txn.value(usageDB, Self.usageKey(owner, type)), value.count == 16 else { return (0, 0) }
         let count = value[0..<8].reduce(0) { $0 << 8 | Int($1) }
         let bytes = value[8..<16].reduce(0) { $0 << 8 | Int($1) }
@@ -175,7 +175,7 @@ public struct ArtifactIndex: Sendable {
     }
 
     /// The quotas set for `project` (name → value).
-    public func quotas(of project: String, in txn: borrowing Transaction<some TransactionAccess>) throws -> [String: Int] {
+    package func quotas(of project: String, in txn: borrowing Transaction<some TransactionAccess>) throws -> [String: Int] {
         let prefix = Array(project.utf8) + [0]
         var result: [String: Int] = [:]
         try txn.forEach(quotas, from: prefix) { key, value in
@@ -187,7 +187,7 @@ public struct ArtifactIndex: Sendable {
     }
 
     /// Every project that has quotas set.
-    public func quotaProjects(in txn: borrowing Transaction<some TransactionAccess>) throws -> [String] {
+    package func quotaProjects(in txn: borrowing Transaction<some TransactionAccess>) throws -> [String] {
         var projects: [String] = []
         try txn.forEach(quotas) { key, _ in
             if let cut = key.firstIndex(of: 0) {
@@ -200,7 +200,7 @@ public struct ArtifactIndex: Sendable {
     }
 
     /// Replaces all quotas of `project`.
-    public func setQuotas(_ values: [String: Int], of project: String, in txn: borrowing WriteTransaction) throws {
+    package func setQuotas(_ values: [String: Int], of project: String, in txn: borrowing WriteTransaction) throws {
         for name in try quotas(of: project, in: txn).keys { try txn.delete(quotas, Array(project.utf8) + [0] + Array(name.utf8)) }
         for (name, value) in values {
             let bytes = withUnsafeBytes(of: UInt64(bitPattern: Int64(value)).bigEndian, Array.init)
@@ -225,14 +225,14 @@ public struct ArtifactIndex: Sendable {
         return namePrefix(a.typeName, a.name) + Array(a.version.utf8) + [0] + scope
     }
 
-    public func get(_ id: String, in txn: borrowing Transaction<some TransactionAccess>) throws -> ArtifactRecord? {
+    package func get(_ id: String, in txn: borrowing Transaction<some TransactionAccess>) throws -> ArtifactRecord? {
         try txn.value(artifacts, Array(id.utf8)).map { try JSONDecoderBox.decode(ArtifactRecord.self, $0) }
     }
 
     /// Stores `artifact`, moving its index entries from `previous`.
     /// - Throws: ``UniquenessConflict`` when another artifact holds its (type, name, version)
     ///   in its scope.
-    public func put(_ artifact: ArtifactRecord, previous: ArtifactRecord?, in txn: borrowing WriteTransaction) throws {
+    package func put(_ artifact: ArtifactRecord, previous: ArtifactRecord?, in txn: borrowing WriteTransaction) throws {
         let newUnique = Self.uniqueKey(artifact)
         if let previous {
             let oldUnique = Self.uniqueKey(previous)
@@ -255,13 +255,13 @@ public struct ArtifactIndex: Sendable {
     }
 
     /// Whether the public scope already holds (type, name, version) (publishing must not clash).
-    public func publicTaken(_ artifact: ArtifactRecord, in txn: borrowing Transaction<some TransactionAccess>) throws -> Bool {
+    package func publicTaken(_ artifact: ArtifactRecord, in txn: borrowing Transaction<some TransactionAccess>) throws -> Bool {
         var probe = artifact
         probe.visibility = "public"
         return try txn.contains(unique, Self.uniqueKey(probe))
     }
 
-    public func delete(_ artifact: ArtifactRecord, in txn: borrowing WriteTransaction) throws {
+    package func delete(_ artifact: ArtifactRecord, in txn: borrowing WriteTransaction) throws {
         try account(artifact, count: -1, bytes: -artifact.storedBytes, in: txn)
         try txn.delete(artifacts, Array(artifact.id.utf8))
         try txn.delete(byCreated, Self.createdKey(artifact))
@@ -271,7 +271,7 @@ public struct ArtifactIndex: Sendable {
     }
 
     /// Artifacts of `type`, newest first (every type, in id order, when nil); `body` returns false to stop.
-    public func newestFirst(
+    package func newestFirst(
         type: String?, in txn: borrowing Transaction<some TransactionAccess>, _ body: (ArtifactRecord) throws -> Bool
     ) throws {
         guard let type else {
@@ -294,7 +294,7 @@ public struct ArtifactIndex: Sendable {
     /// Per (type, name) of `type` (every type when nil), the highest version that `admit`
     /// accepts (equal precedence: the larger id), walking `artifacts.by_name` down from each
     /// name's highest version: records are read only until each name has its answer.
-    public func latestVersions(
+    package func latestVersions(
         type: String?, in txn: borrowing Transaction<some TransactionAccess>, admit: (ArtifactRecord) throws -> Bool
     ) throws -> [ArtifactRecord] {
         let prefix = type.map(Self.typePrefix) ?? []
@@ -321,7 +321,7 @@ public struct ArtifactIndex: Sendable {
     }
 
     /// The artifacts of one (type, name), in version order (lowest first).
-    public func versions(
+    package func versions(
         type: String, name: String, in txn: borrowing Transaction<some TransactionAccess>
     ) throws -> [ArtifactRecord] {
         let prefix = Self.namePrefix(type, name)
@@ -337,6 +337,6 @@ public struct ArtifactIndex: Sendable {
 }
 
 /// Another artifact already holds this (type, name, version) in the scope.
-public struct UniquenessConflict: Error, Sendable {
-    public let artifact: ArtifactRecord
+package struct UniquenessConflict: Error, Sendable {
+    package let artifact: ArtifactRecord
 }

@@ -1,5 +1,5 @@
-public import GranaryLMDB
-public import GranaryParsing
+package import GranaryLMDB
+package import GranaryParsing
 
 /// `artifacts.by_value`: every artifact under each value of each field lists filter or sort on,
 /// so a list walks one field's entries in value order (a sort) or one value's entries (an `eq`
@@ -16,7 +16,7 @@ public import GranaryParsing
 extension ArtifactIndex {
     /// A field's value as lists compare it, and its order-preserving key: the index and the
     /// in-memory filters and sorts share it, so they cannot disagree.
-    public enum IndexedValue: Sendable, Hashable, Comparable {
+    package enum IndexedValue: Sendable, Hashable, Comparable {
         case none
         case number(Double)
         case text(String)
@@ -24,7 +24,7 @@ extension ArtifactIndex {
 
         /// Texts compare as bytes (as keys do), not by Unicode canonical equivalence; versions by
         /// precedence and then build metadata; no value sorts first.
-        public static func == (a: Self, b: Self) -> Bool {
+        package static func == (a: Self, b: Self) -> Bool {
             switch (a, b) {
             case (.number(let x), .number(let y)): x == y
             case (.text(let x), .text(let y)): x.utf8.elementsEqual(y.utf8)
@@ -34,7 +34,7 @@ extension ArtifactIndex {
             }
         }
 
-        public func hash(into hasher: inout Hasher) {
+        package func hash(into hasher: inout Hasher) {
             switch self {
             case .none: hasher.combine(0)
             case .number(let n): hasher.combine(n)
@@ -44,7 +44,7 @@ extension ArtifactIndex {
         }
 
         /// Values of different kinds (never in one field) are unordered.
-        public static func < (a: Self, b: Self) -> Bool {
+        package static func < (a: Self, b: Self) -> Bool {
             switch (a, b) {
             case (.number(let x), .number(let y)): x < y
             case (.text(let x), .text(let y)): x.utf8.lexicographicallyPrecedes(y.utf8)
@@ -57,7 +57,7 @@ extension ArtifactIndex {
 
         /// `field` of `a`: base fields by kind; a type's own field as text (strings, booleans)
         /// or number, else no value.
-        public static func of(_ a: ArtifactRecord, _ field: String) -> Self {
+        package static func of(_ a: ArtifactRecord, _ field: String) -> Self {
             switch field {
             case "name": return .text(a.name)
             case "version": return .version(a.semanticVersion)
@@ -80,7 +80,7 @@ extension ArtifactIndex {
 
         /// Values longer than this are cut (their order among equal prefixes then comes from
         /// the records, which lists re-check anyway); keeps keys under LMDB's 511 bytes.
-        public static let maxTextBytes = 200
+        package static let maxTextBytes = 200
 
         var key: [UInt8] {
             switch self {
@@ -105,16 +105,16 @@ extension ArtifactIndex {
     }
 
     /// One entry of a walk.
-    public struct ValueEntry: Sendable {
-        public let id: String
-        public let createdAt: Int
+    package struct ValueEntry: Sendable {
+        package let id: String
+        package let createdAt: Int
         /// The encoded value: entries with equal ones are a group whose order the caller decides.
-        public let valueKey: [UInt8]
-        public let isPublic: Bool
-        public let owner: String?
+        package let valueKey: [UInt8]
+        package let isPublic: Bool
+        package let owner: String?
     }
 
-    public static let baseListFields = ["name", "version", "status", "visibility", "owner", "id", "created_at", "updated_at", "activated_at"]
+    package static let baseListFields = ["name", "version", "status", "visibility", "owner", "id", "created_at", "updated_at", "activated_at"]
 
     /// The keys `artifact` is indexed under, for the type scope and the `all` scope.
     func indexedValues(_ a: ArtifactRecord) -> (type: Set<[UInt8]>, all: Set<[UInt8]>) {
@@ -148,7 +148,7 @@ extension ArtifactIndex {
     }
 
     /// Drops and refills `artifacts.by_value` from `artifacts` (a data directory from before it existed).
-    public func rebuildValues(in txn: borrowing WriteTransaction) throws {
+    package func rebuildValues(in txn: borrowing WriteTransaction) throws {
         try txn.removeAll(byValue)
         try txn.forEach(artifacts) { _, value in
             try updateValues(of: try JSONDecoderBox.decode(ArtifactRecord.self, Array(value)), previous: nil, in: txn)
@@ -160,7 +160,7 @@ extension ArtifactIndex {
     /// Walks the entries of `field` in `type` (every type when nil) in value order, or only
     /// those whose value is `only` (then in created_at order), ascending or descending, calling
     /// `visit` until it returns false.
-    public func walkValues<Access: TransactionAccess>(
+    package func walkValues<Access: TransactionAccess>(
         type: String?,
         field: String,
         only: IndexedValue? = nil,

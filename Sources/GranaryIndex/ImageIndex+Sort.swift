@@ -1,8 +1,8 @@
 import Foundation
-public import GranaryLMDB
+package import GranaryLMDB
 
 /// A column a list can be sorted by, other than created_at (`images.by_created` holds that order).
-public enum SortColumn: String, Sendable, CaseIterable {
+package enum SortColumn: String, Sendable, CaseIterable {
     case name
     case status
     case containerFormat = "container_format"
@@ -40,7 +40,7 @@ extension ImageIndex {
     static let sortVersion = "1"
 
     /// Drops and refills `images.by_sort` from `images`.
-    public func rebuildSortIndex(in txn: borrowing WriteTransaction) throws {
+    package func rebuildSortIndex(in txn: borrowing WriteTransaction) throws {
         try txn.removeAll(bySort)
         try txn.forEach(images) { _, value in
             let record = try ImageRecord.decode(value)
@@ -71,7 +71,7 @@ extension ImageIndex {
     /// strictly after `marker`'s place, calling `visit` until it returns false. Each call hands
     /// over one image, or all the images whose `column` values share a cut prefix (in no
     /// particular order: the caller sorts them and drops those not after the marker).
-    public func walkSorted<Access: TransactionAccess>(
+    package func walkSorted<Access: TransactionAccess>(
         by column: SortColumn,
         descending: Bool,
         after marker: ImageRecord?,

@@ -1,4 +1,4 @@
-public import GranaryLMDB
+package import GranaryLMDB
 
 /// `images.owner_bytes`: per owner, the sum of its images' `size` (uploaded or staged data), as
 /// owner term prefix (``ListTerm/owner(_:)``) → u64 big-endian. `put` and `delete` keep it in
@@ -9,7 +9,7 @@ extension ImageIndex {
     static let usageVersion = "1"
 
     /// Bytes of image data `owner`'s images hold (nil: the images without owner).
-    public func bytes(of owner: String?, in txn: borrowing Transaction<some TransactionAccess>) throws -> Int {
+    package func bytes(of owner: String?, in txn: borrowing Transaction<some TransactionAccess>) throws -> Int {
         let stored = try ListTerm.owner(owner).prefix.withUnsafeBytes { key in
             try txn.withValue(ownerBytes, key) { value in value.count == 8 ? value.loadUnaligned(as: UInt64.self).bigEndian : 0 }
         }
@@ -17,7 +17,7 @@ extension ImageIndex {
     }
 
     /// Drops and refills `images.owner_bytes` from `images`.
-    public func rebuildUsage(in txn: borrowing WriteTransaction) throws {
+    package func rebuildUsage(in txn: borrowing WriteTransaction) throws {
         try txn.removeAll(ownerBytes)
         try txn.forEach(images) { _, value in
             try updateUsage(of: try ImageRecord.decode(value), previous: nil, in: txn)

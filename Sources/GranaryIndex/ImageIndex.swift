@@ -1,4 +1,4 @@
-public import GranaryLMDB
+package import GranaryLMDB
 
 /// The images keyspace in LMDB.
 ///
@@ -27,7 +27,7 @@ public import GranaryLMDB
 /// (member terms: ``addMember(_:to:in:)`` and ``removeMember(_:from:in:)``); opening builds
 /// `images.by_term` once from `images` and `image.members` (and `images.by_sort` and
 /// `images.owner_bytes` from `images`) when a data directory predates it.
-public struct ImageIndex: Sendable {
+package struct ImageIndex: Sendable {
     let images: Database
     let byCreated: Database
     let byTerm: Database
@@ -46,7 +46,7 @@ public struct ImageIndex: Sendable {
 
     /// Opens the images databases, building `images.by_term` from `images` when it is missing
     /// (a data directory from before it existed), in one write transaction.
-    public init(environment: Environment) throws {
+    package init(environment: Environment) throws {
         images = try environment.openDatabase("images")
         byCreated = try environment.openDatabase("images.by_created")
         byTerm = try environment.openDatabase("images.by_term")
@@ -73,7 +73,7 @@ public struct ImageIndex: Sendable {
 
     /// Drops and refills `images.by_term` and its counts from the `images` and `image.members`
     /// tables: what opening an older data directory does (public for repairs and benchmarks).
-    public func rebuildTerms(in txn: borrowing WriteTransaction) throws {
+    package func rebuildTerms(in txn: borrowing WriteTransaction) throws {
         try txn.removeAll(byTerm)
         try txn.removeAll(termCounts)
         try txn.forEach(images) { _, value in
@@ -84,12 +84,12 @@ public struct ImageIndex: Sendable {
     }
 
     /// The image `id`, or nil.
-    public func get(_ id: String, in txn: borrowing Transaction<some TransactionAccess>) throws -> ImageRecord? {
+    package func get(_ id: String, in txn: borrowing Transaction<some TransactionAccess>) throws -> ImageRecord? {
         try Array(id.utf8).withUnsafeBytes { key in try txn.withValue(images, key) { try ImageRecord.decode($0) } }
     }
 
     /// Stores `record`, keeping the secondary indexes in step with `previous` (nil for a new image).
-    public func put(_ record: ImageRecord, previous: ImageRecord?, in txn: borrowing WriteTransaction) throws {
+    package func put(_ record: ImageRecord, previous: ImageRecord?, in txn: borrowing WriteTransaction) throws {
         if let previous, !ImageLifecycle.allows(previous.status, to: record.status) {
             throw ImageLifecycle.InvalidTransition(image: record.id, from: previous.status, to: record.status)
         }
@@ -104,7 +104,7 @@ public struct ImageIndex: Sendable {
     }
 
     /// Removes `record` and its index entries.
-    public func delete(_ record: ImageRecord, in txn: borrowing WriteTransaction) throws {
+    package func delete(_ record: ImageRecord, in txn: borrowing WriteTransaction) throws {
         try txn.delete(images, Array(record.id.utf8))
         try txn.delete(byCreated, Self.createdKey(record))
         for term in try terms(of: record, in: txn) { try removeTerm(term, of: record, in: txn) }
@@ -114,14 +114,14 @@ public struct ImageIndex: Sendable {
 
     /// Indexes `record` as shared with `project`: call it with ``MemberIndex/put(_:in:)`` of a
     /// new member, so the images shared with a project are one range (`.member(project)`).
-    public func addMember(_ project: String, to record: ImageRecord, in txn: borrowing WriteTransaction) throws {
+    package func addMember(_ project: String, to record: ImageRecord, in txn: borrowing WriteTransaction) throws {
         if try txn.insert(byTerm, ListTerm.member(project).prefix + Self.suffix(record), []) {
             try addCount(ListTerm.member(project).prefix, 1, in: txn)
         }
     }
 
     /// Undoes ``addMember(_:to:in:)``: call it with ``MemberIndex/delete(_:_:in:)``.
-    public func removeMember(_ project: String, from record: ImageRecord, in txn: borrowing WriteTransaction) throws {
+    package func removeMember(_ project: String, from record: ImageRecord, in txn: borrowing WriteTransaction) throws {
         try removeTerm(.member(project), of: record, in: txn)
     }
 
@@ -197,14 +197,14 @@ public struct ImageIndex: Sendable {
     // MARK: Reading
 
     /// How many images carry `term` (every image when nil): one lookup, for choosing an index.
-    public func count(_ term: ListTerm?, in txn: borrowing Transaction<some TransactionAccess>) throws -> Int {
+    package func count(_ term: ListTerm?, in txn: borrowing Transaction<some TransactionAccess>) throws -> Int {
         guard let term else { return try txn.count(images) }
         return try count(prefix: term.prefix, in: txn)
     }
 
     /// Images newest first, starting after `marker` (an image id), calling `visit` until it
     /// returns false.
-    public func newestFirst<Access: TransactionAccess>(
+    package func newestFirst<Access: TransactionAccess>(
         after marker: ImageRecord?,
         in txn: borrowing Transaction<Access>,
         _ visit: (ImageRecord) throws -> Bool
@@ -218,7 +218,7 @@ public struct ImageIndex: Sendable {
     ///
     /// Each term is a range of `images.by_term`; several are merged on their (created_at, id)
     /// suffix, so a page costs one seek per term and per row, whatever the number of images.
-    public func walk<Access: TransactionAccess>(
+    package func walk<Access: TransactionAccess>(
         _ terms: [ListTerm]?,
         descending: Bool,
         after marker: ImageRecord?,
@@ -237,7 +237,7 @@ public struct ImageIndex: Sendable {
     /// `admit` is asked first with the candidate's id and the terms (of all groups) whose ranges
     /// hold it: a false answer skips the candidate without reading its record (a caller that
     /// knows what those terms imply rejects cheaply).
-    public func walk<Access: TransactionAccess>(
+    package func walk<Access: TransactionAccess>(
         matchingAll groups: [[ListTerm]]?,
         descending: Bool,
         after marker: ImageRecord?,
@@ -346,7 +346,7 @@ public struct ImageIndex: Sendable {
 }
 
 /// One value of one indexed column: an `images.by_term` range.
-public enum ListTerm: Sendable, Hashable {
+package enum ListTerm: Sendable, Hashable {
     case status(String)
     case visibility(String)
     /// A missing name is indexed as "" (Glance's `name=` filter matches it).

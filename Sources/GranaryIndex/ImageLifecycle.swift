@@ -1,18 +1,18 @@
 /// An image's status, as Glance names them (`glance/domain/__init__.py`). Stored and shown as
 /// its raw value.
-public enum ImageStatus: String, Codable, Sendable, CaseIterable, CustomStringConvertible {
+package enum ImageStatus: String, Codable, Sendable, CaseIterable, CustomStringConvertible {
     case queued, saving, uploading, importing, active, deactivated, killed, deleted
     case pendingDelete = "pending_delete"
 
-    public var description: String { rawValue }
+    package var description: String { rawValue }
 }
 
 /// Glance's image state machine (`glance/domain/__init__.py`, `Image.status` and its
 /// `valid_state_targets`): which status may follow which. The catalog asks it before every
 /// status change, so a transition it does not list never reaches a record.
-public enum ImageLifecycle {
+package enum ImageLifecycle {
     /// The statuses each status may move to.
-    public static let transitions: [ImageStatus: Set<ImageStatus>] = [
+    package static let transitions: [ImageStatus: Set<ImageStatus>] = [
         .queued: [.saving, .uploading, .importing, .active, .deleted],
         .saving: [.active, .killed, .deleted, .queued],
         .uploading: [.importing, .queued, .deleted],
@@ -24,30 +24,30 @@ public enum ImageLifecycle {
         .deleted: [],
     ]
 
-    public static func allows(_ from: ImageStatus, to: ImageStatus) -> Bool {
+    package static func allows(_ from: ImageStatus, to: ImageStatus) -> Bool {
         from == to || transitions[from]?.contains(to) == true
     }
 
     /// A status change the machine does not allow reached the index: a bug in the caller, refused
     /// before anything is written (``ImageIndex/put(_:previous:in:)`` checks every record).
-    public struct InvalidTransition: Error, Sendable, CustomStringConvertible {
-        public let image: String
-        public let from: ImageStatus
-        public let to: ImageStatus
-        public var description: String { "Image \(image) cannot go from '\(from)' to '\(to)'." }
+    package struct InvalidTransition: Error, Sendable, CustomStringConvertible {
+        package let image: String
+        package let from: ImageStatus
+        package let to: ImageStatus
+        package var description: String { "Image \(image) cannot go from '\(from)' to '\(to)'." }
     }
 }
 
 /// Who may see an image.
-public enum ImageVisibility: String, Codable, Sendable, CaseIterable, CustomStringConvertible {
+package enum ImageVisibility: String, Codable, Sendable, CaseIterable, CustomStringConvertible {
     case `public`, community, shared, `private`
 
-    public var description: String { rawValue }
+    package var description: String { rawValue }
 }
 
 /// A member's answer to an image shared with its project.
-public enum MemberStatus: String, Codable, Sendable, CaseIterable, CustomStringConvertible {
+package enum MemberStatus: String, Codable, Sendable, CaseIterable, CustomStringConvertible {
     case pending, accepted, rejected
 
-    public var description: String { rawValue }
+    package var description: String { rawValue }
 }

@@ -1,34 +1,34 @@
 import Foundation
 
 /// A Glance image as stored: every base attribute, custom properties, and the blob holding its data.
-public struct ImageRecord: Codable, Sendable, Equatable {
-    public var id: String
-    public var name: String?
-    public var status: ImageStatus
-    public var visibility: ImageVisibility
-    public var protected: Bool
-    public var osHidden: Bool
-    public var checksum: String?
-    public var osHashAlgo: String?
-    public var osHashValue: String?
-    public var owner: String?
-    public var size: Int?
-    public var virtualSize: Int?
-    public var containerFormat: String?
-    public var diskFormat: String?
-    public var minDisk: Int
-    public var minRam: Int
-    public var tags: [String]
-    public var properties: [String: String]
+package struct ImageRecord: Codable, Sendable, Equatable {
+    package var id: String
+    package var name: String?
+    package var status: ImageStatus
+    package var visibility: ImageVisibility
+    package var protected: Bool
+    package var osHidden: Bool
+    package var checksum: String?
+    package var osHashAlgo: String?
+    package var osHashValue: String?
+    package var owner: String?
+    package var size: Int?
+    package var virtualSize: Int?
+    package var containerFormat: String?
+    package var diskFormat: String?
+    package var minDisk: Int
+    package var minRam: Int
+    package var tags: [String]
+    package var properties: [String: String]
     /// Seconds since 1970, UTC (Glance shows whole seconds).
-    public var createdAt: Int
-    public var updatedAt: Int
+    package var createdAt: Int
+    package var updatedAt: Int
     /// The store blob holding the image data (64 hex digits), when there is data.
-    public var blob: String?
+    package var blob: String?
     /// Data staged by `PUT /stage` and not yet imported (it holds a store reference of its own).
-    public var staged: StagedData?
+    package var staged: StagedData?
 
-    public init(id: String, owner: String?, now: Int) {
+    package init(id: String, owner: String?, now: Int) {
         self.id = id
         self.name = nil
         self.status = .queued
@@ -61,18 +61,18 @@ public struct ImageRecord: Codable, Sendable, Equatable {
 
 /// Data staged for an interoperable import: the blob and what the upload computed, so that
 /// the import is a metadata change and a stale stage can be found and released.
-public struct StagedData: Codable, Sendable, Equatable {
-    public var blob: String
-    public var size: Int
-    public var checksum: String?
-    public var osHashAlgo: String
-    public var osHashValue: String?
+package struct StagedData: Codable, Sendable, Equatable {
+    package var blob: String
+    package var size: Int
+    package var checksum: String?
+    package var osHashAlgo: String
+    package var osHashValue: String?
     /// Seconds since 1970 when the stage was committed.
-    public var stagedAt: Int
+    package var stagedAt: Int
     /// What the format inspection found (absent in stages of older versions).
-    public var virtualSize: Int?
+    package var virtualSize: Int?
 
-    public init(blob: String, size: Int, checksum: String?, osHashAlgo: String, osHashValue: String?, stagedAt: Int, virtualSize: Int? = nil) {
+    package init(blob: String, size: Int, checksum: String?, osHashAlgo: String, osHashValue: String?, stagedAt: Int, virtualSize: Int? = nil) {
         self.blob = blob
         self.size = size
         self.checksum = checksum

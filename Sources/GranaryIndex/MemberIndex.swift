@@ -1,15 +1,15 @@
 import Foundation
-public import GranaryLMDB
+package import GranaryLMDB
 
 /// An image member (a project an image is shared with) and its answer.
-public struct MemberRecord: Codable, Sendable, Equatable {
-    public var imageID: String
-    public var memberID: String
-    public var status: MemberStatus
-    public var createdAt: Int
-    public var updatedAt: Int
+package struct MemberRecord: Codable, Sendable, Equatable {
+    package var imageID: String
+    package var memberID: String
+    package var status: MemberStatus
+    package var createdAt: Int
+    package var updatedAt: Int
 
-    public init(imageID: String, memberID: String, status: MemberStatus, createdAt: Int, updatedAt: Int) {
+    package init(imageID: String, memberID: String, status: MemberStatus, createdAt: Int, updatedAt: Int) {
         self.imageID = imageID
         self.memberID = memberID
         self.status = status
@@ -26,11 +26,11 @@ public struct MemberRecord: Codable, Sendable, Equatable {
 ///
 /// An image's members are one range seek on the image id. The images shared with a project are
 /// the `.member` term of ``ImageIndex`` (kept by ``ImageIndex/addMember(_:to:in:)``).
-public struct MemberIndex: Sendable {
+package struct MemberIndex: Sendable {
     static let databaseName = "image.members"
     let members: Database
 
-    public init(environment: Environment) throws {
+    package init(environment: Environment) throws {
         members = try environment.openDatabase(Self.databaseName)
     }
 
@@ -40,20 +40,20 @@ public struct MemberIndex: Sendable {
         prefix(imageID) + KeySegment.encode(memberID)
     }
 
-    public func get(_ imageID: String, _ memberID: String, in txn: borrowing Transaction<some TransactionAccess>) throws -> MemberRecord? {
+    package func get(_ imageID: String, _ memberID: String, in txn: borrowing Transaction<some TransactionAccess>) throws -> MemberRecord? {
         try txn.value(members, Self.key(imageID, memberID)).map { try JSONDecoderBox.decode(MemberRecord.self, $0) }
     }
 
-    public func put(_ member: MemberRecord, in txn: borrowing WriteTransaction) throws {
+    package func put(_ member: MemberRecord, in txn: borrowing WriteTransaction) throws {
         try txn.put(members, Self.key(member.imageID, member.memberID), try JSONDecoderBox.encode(member))
     }
 
-    public func delete(_ imageID: String, _ memberID: String, in txn: borrowing WriteTransaction) throws {
+    package func delete(_ imageID: String, _ memberID: String, in txn: borrowing WriteTransaction) throws {
         try txn.delete(members, Self.key(imageID, memberID))
     }
 
     /// Every member of `imageID`, in member id order.
-    public func all<Access: TransactionAccess>(of imageID: String, in txn: borrowing Transaction<Access>) throws -> [MemberRecord] {
+    package func all<Access: TransactionAccess>(of imageID: String, in txn: borrowing Transaction<Access>) throws -> [MemberRecord] {
         let prefix = Self.prefix(imageID)
         var result: [MemberRecord] = []
         try txn.forEach(members, from: prefix) { key, value in

@@ -1,33 +1,33 @@
 import Foundation
-public import GranaryLMDB
-public import GranaryParsing
+package import GranaryLMDB
+package import GranaryParsing
 
 /// A metadata-definition namespace (Glance's metadefs catalog: vocabularies of image
 /// properties), with everything in it: resource-type associations, property definitions,
 /// objects and tags. Namespaces are small, so one record holds the whole namespace.
-public struct MetadefNamespace: Codable, Sendable, Equatable {
-    public var namespace: String
-    public var displayName: String?
-    public var description: String?
+package struct MetadefNamespace: Codable, Sendable, Equatable {
+    package var namespace: String
+    package var displayName: String?
+    package var description: String?
     /// public or private.
-    public var visibility: String
-    public var protected: Bool
-    public var owner: String?
-    public var createdAt: Int
-    public var updatedAt: Int
-    public var resourceTypes: [MetadefResourceTypeAssociation] = []
+    package var visibility: String
+    package var protected: Bool
+    package var owner: String?
+    package var createdAt: Int
+    package var updatedAt: Int
+    package var resourceTypes: [MetadefResourceTypeAssociation] = []
     /// Property definitions by name (JSON-schema-like objects, kept as the client sent them).
-    public var properties: [String: JSONValue] = [:]
-    public var objects: [String: MetadefObject] = [:]
-    public var tags: [String: MetadefTag] = [:]
+    package var properties: [String: JSONValue] = [:]
+    package var objects: [String: MetadefObject] = [:]
+    package var tags: [String: MetadefTag] = [:]
 
     /// The named entries a namespace holds.
-    public enum Section: String, Sendable {
+    package enum Section: String, Sendable {
         case property, object, tag
     }
 
     /// Removes entry `name` of `section`; false when there is none.
-    public mutating func remove(_ name: String, from section: Section) -> Bool {
+    package mutating func remove(_ name: String, from section: Section) -> Bool {
         switch section {
         case .property: properties.removeValue(forKey: name) != nil
         case .object: objects.removeValue(forKey: name) != nil
@@ -35,7 +35,7 @@ public struct MetadefNamespace: Codable, Sendable, Equatable {
         }
     }
 
-    public mutating func removeAll(_ section: Section) {
+    package mutating func removeAll(_ section: Section) {
         switch section {
         case .property: properties = [:]
         case .object: objects = [:]
@@ -43,7 +43,7 @@ public struct MetadefNamespace: Codable, Sendable, Equatable {
         }
     }
 
-    public init(namespace: String, visibility: String, protected: Bool, owner: String?, now: Int) {
+    package init(namespace: String, visibility: String, protected: Bool, owner: String?, now: Int) {
         self.namespace = namespace
         self.visibility = visibility
         self.protected = protected
@@ -53,14 +53,14 @@ public struct MetadefNamespace: Codable, Sendable, Equatable {
     }
 }
 
-public struct MetadefResourceTypeAssociation: Codable, Sendable, Equatable {
-    public var name: String
-    public var prefix: String?
-    public var propertiesTarget: String?
-    public var createdAt: Int
-    public var updatedAt: Int
+package struct MetadefResourceTypeAssociation: Codable, Sendable, Equatable {
+    package var name: String
+    package var prefix: String?
+    package var propertiesTarget: String?
+    package var createdAt: Int
+    package var updatedAt: Int
 
-    public init(name: String, prefix: String?, propertiesTarget: String?, now: Int) {
+    package init(name: String, prefix: String?, propertiesTarget: String?, now: Int) {
         self.name = name
         self.prefix = prefix
         self.propertiesTarget = propertiesTarget
@@ -69,15 +69,15 @@ public struct MetadefResourceTypeAssociation: Codable, Sendable, Equatable {
     }
 }
 
-public struct MetadefObject: Codable, Sendable, Equatable {
-    public var name: String
-    public var description: String?
-    public var required: [String]
-    public var properties: [String: JSONValue]
-    public var createdAt: Int
-    public var updatedAt: Int
+package struct MetadefObject: Codable, Sendable, Equatable {
+    package var name: String
+    package var description: String?
+    package var required: [String]
+    package var properties: [String: JSONValue]
+    package var createdAt: Int
+    package var updatedAt: Int
 
-    public init(name: String, description: String?, required: [String], properties: [String: JSONValue], now: Int) {
+    package init(name: String, description: String?, required: [String], properties: [String: JSONValue], now: Int) {
         self.name = name
         self.description = description
         self.required = required
@@ -87,12 +87,12 @@ public struct MetadefObject: Codable, Sendable, Equatable {
     }
 }
 
-public struct MetadefTag: Codable, Sendable, Equatable {
-    public var name: String
-    public var createdAt: Int
-    public var updatedAt: Int
+package struct MetadefTag: Codable, Sendable, Equatable {
+    package var name: String
+    package var createdAt: Int
+    package var updatedAt: Int
 
-    public init(name: String, now: Int) {
+    package init(name: String, now: Int) {
         self.name = name
         self.createdAt = now
         self.updatedAt = now
@@ -104,27 +104,27 @@ public struct MetadefTag: Codable, Sendable, Equatable {
 /// | database | key | value |
 /// |---|---|---|
 /// | `metadefs.namespaces` | namespace name | ``MetadefNamespace`` as JSON |
-public struct MetadefIndex: Sendable {
+package struct MetadefIndex: Sendable {
     let namespaces: Database
 
-    public init(environment: Environment) throws {
+    package init(environment: Environment) throws {
         namespaces = try environment.openDatabase("metadefs.namespaces")
     }
 
-    public func get(_ name: String, in txn: borrowing Transaction<some TransactionAccess>) throws -> MetadefNamespace? {
+    package func get(_ name: String, in txn: borrowing Transaction<some TransactionAccess>) throws -> MetadefNamespace? {
         try txn.value(namespaces, Array(name.utf8)).map { try JSONDecoderBox.decode(MetadefNamespace.self, $0) }
     }
 
-    public func put(_ namespace: MetadefNamespace, in txn: borrowing WriteTransaction) throws {
+    package func put(_ namespace: MetadefNamespace, in txn: borrowing WriteTransaction) throws {
         try txn.put(namespaces, Array(namespace.namespace.utf8), try JSONDecoderBox.encode(namespace))
     }
 
-    public func delete(_ name: String, in txn: borrowing WriteTransaction) throws {
+    package func delete(_ name: String, in txn: borrowing WriteTransaction) throws {
         try txn.delete(namespaces, Array(name.utf8))
     }
 
     /// Every namespace, in name order.
-    public func all<Access: TransactionAccess>(in txn: borrowing Transaction<Access>) throws -> [MetadefNamespace] {
+    package func all<Access: TransactionAccess>(in txn: borrowing Transaction<Access>) throws -> [MetadefNamespace] {
         var result: [MetadefNamespace] = []
         try txn.forEach(namespaces) { _, value in
             result.append(try JSONDecoderBox.decode(MetadefNamespace.self, Array(value)))

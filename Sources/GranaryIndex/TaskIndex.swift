@@ -1,26 +1,26 @@
 import Foundation
-public import GranaryLMDB
+package import GranaryLMDB
 
 /// A Glance task: the record of one asynchronous import (`api_image_import`), as
 /// `GET /v2/images/{id}/tasks` shows it and tempest checks it (status, request id, input).
-public struct TaskRecord: Codable, Sendable, Equatable {
-    public var id: String
-    public var type: String
+package struct TaskRecord: Codable, Sendable, Equatable {
+    package var id: String
+    package var type: String
     /// pending, processing, success or failure.
-    public var status: String
-    public var owner: String?
-    public var imageID: String
-    public var requestID: String?
-    public var userID: String?
+    package var status: String
+    package var owner: String?
+    package var imageID: String
+    package var requestID: String?
+    package var userID: String?
     /// The import request as the client sent it, as JSON text (shown as `input.import_req`).
-    public var input: String
-    public var message: String
-    public var createdAt: Int
-    public var updatedAt: Int
+    package var input: String
+    package var message: String
+    package var createdAt: Int
+    package var updatedAt: Int
     /// Set when the task finishes: finish time plus the task time-to-live.
-    public var expiresAt: Int?
+    package var expiresAt: Int?
 
-    public init(
+    package init(
         id: String, type: String, owner: String?, imageID: String, requestID: String?, userID: String?, input: String, now: Int
     ) {
         self.id = id
@@ -45,11 +45,11 @@ public struct TaskRecord: Codable, Sendable, Equatable {
 /// | `tasks.by_image` | image id, 0x00, created_at (8 bytes big-endian), task id | empty |
 ///
 /// An image's tasks, oldest first, are one range seek on the image id.
-public struct TaskIndex: Sendable {
+package struct TaskIndex: Sendable {
     let tasks: Database
     let byImage: Database
 
-    public init(environment: Environment) throws {
+    package init(environment: Environment) throws {
         tasks = try environment.openDatabase("tasks")
         byImage = try environment.openDatabase("tasks.by_image")
     }
@@ -60,18 +60,18 @@ public struct TaskIndex: Sendable {
         prefix(task.imageID) + withUnsafeBytes(of: UInt64(max(0, task.createdAt)).bigEndian, Array.init) + Array(task.id.utf8)
     }
 
-    public func get(_ id: String, in txn: borrowing Transaction<some TransactionAccess>) throws -> TaskRecord? {
+    package func get(_ id: String, in txn: borrowing Transaction<some TransactionAccess>) throws -> TaskRecord? {
         try txn.value(tasks, Array(id.utf8)).map { try JSONDecoderBox.decode(TaskRecord.self, $0) }
     }
 
     /// Stores `task` (new or updated; its image and creation time never change).
-    public func put(_ task: TaskRecord, in txn: borrowing WriteTransaction) throws {
+    package func put(_ task: TaskRecord, in txn: borrowing WriteTransaction) throws {
         try txn.put(tasks, Array(task.id.utf8), try JSONDecoderBox.encode(task))
         try txn.put(byImage, Self.imageKey(task), [])
     }
 
     /// Every task of `imageID`, oldest first.
-    public func all<Access: TransactionAccess>(of imageID: String, in txn: borrowing Transaction<Access>) throws -> [TaskRecord] {
+    package func all<Access: TransactionAccess>(of imageID: String, in txn: borrowing Transaction<Access>) throws -> [TaskRecord] {
         let prefix = Self.prefix(imageID)
         var ids: [String] = []
         try txn.forEach(byImage, from: prefix) { key, _ in
@@ -83,7 +83,7 @@ public struct TaskIndex: Sendable {
     }
 
     /// Every task, in no particular order (the tasks API sorts; tasks are few).
-    public func all<Access: TransactionAccess>(in txn: borrowing Transaction<Access>) throws -> [TaskRecord] {
+    package func all<Access: TransactionAccess>(in txn: borrowing Transaction<Access>) throws -> [TaskRecord] {
         var result: [TaskRecord] = []
         try txn.forEach(tasks) { _, value in
             result.append(try JSONDecoderBox.decode(TaskRecord.self, Array(value)))
@@ -93,7 +93,7 @@ public struct TaskIndex: Sendable {
     }
 
     /// Removes every task of `imageID` (with the image itself).
-    public func removeAll(of imageID: String, in txn: borrowing WriteTransaction) throws {
+    package func removeAll(of imageID: String, in txn: borrowing WriteTransaction) throws {
         for task in try all(of: imageID, in: txn) {
             try txn.delete(tasks, Array(task.id.utf8))
             try txn.delete(byImage, Self.imageKey(task))

@@ -4,11 +4,11 @@ import CGranaryLMDB
 ///
 /// Each move returns the entry it lands on, or nil past either end. Entry buffers point into
 /// the map and are valid until the next move or the end of the transaction.
-public struct Cursor<Access: TransactionAccess>: ~Copyable {
+package struct Cursor<Access: TransactionAccess>: ~Copyable {
     /// A key and its value, both lent from the map.
-    public struct Entry {
-        public let key: UnsafeRawBufferPointer
-        public let value: UnsafeRawBufferPointer
+    package struct Entry {
+        package let key: UnsafeRawBufferPointer
+        package let value: UnsafeRawBufferPointer
     }
 
     let handle: OpaquePointer
@@ -27,20 +27,20 @@ public struct Cursor<Access: TransactionAccess>: ~Copyable {
     }
 
     /// The first entry (`MDB_FIRST`).
-    public func first() throws(LMDBError) -> Entry? { try move(MDB_FIRST) }
+    package func first() throws(LMDBError) -> Entry? { try move(MDB_FIRST) }
     /// The last entry (`MDB_LAST`).
-    public func last() throws(LMDBError) -> Entry? { try move(MDB_LAST) }
+    package func last() throws(LMDBError) -> Entry? { try move(MDB_LAST) }
     /// The entry after the current one (`MDB_NEXT`).
-    public func next() throws(LMDBError) -> Entry? { try move(MDB_NEXT) }
+    package func next() throws(LMDBError) -> Entry? { try move(MDB_NEXT) }
     /// The entry before the current one (`MDB_PREV`).
-    public func previous() throws(LMDBError) -> Entry? { try move(MDB_PREV) }
+    package func previous() throws(LMDBError) -> Entry? { try move(MDB_PREV) }
 
     /// The first entry whose key is ≥ `key` (`MDB_SET_RANGE`): a range seek.
     ///
     /// A key longer than LMDB takes (a marker or filter value from a request) cannot be stored,
     /// so the answer is found from its first ``Environment/maxKeySize`` bytes: of the stored keys,
     /// only that prefix itself sorts between it and the whole key.
-    public func seek(atOrAfter key: UnsafeRawBufferPointer) throws(LMDBError) -> Entry? {
+    package func seek(atOrAfter key: UnsafeRawBufferPointer) throws(LMDBError) -> Entry? {
         if key.isEmpty { return try first() }
         guard key.count > Environment.maxKeySize else { return try move(MDB_SET_RANGE, key: key) }
         let prefix = UnsafeRawBufferPointer(rebasing: key[..<Environment.maxKeySize])
@@ -49,18 +49,18 @@ public struct Cursor<Access: TransactionAccess>: ~Copyable {
     }
 
     /// The first entry whose key is ≥ `key` (array convenience).
-    public func seek(atOrAfter key: [UInt8]) throws -> Entry? {
+    package func seek(atOrAfter key: [UInt8]) throws -> Entry? {
         try key.withUnsafeBytes { k in try seek(atOrAfter: k) }
     }
 
     /// The entry whose key is exactly `key` (`MDB_SET_KEY`), or nil.
-    public func seek(exactly key: [UInt8]) throws -> Entry? {
+    package func seek(exactly key: [UInt8]) throws -> Entry? {
         guard !key.isEmpty, key.count <= Environment.maxKeySize else { return nil }
         return try key.withUnsafeBytes { k in try move(MDB_SET_KEY, key: k) }
     }
 
     /// The last entry whose key is ≤ `key`: a seek for descending scans.
-    public func seek(atOrBefore key: [UInt8]) throws -> Entry? {
+    package func seek(atOrBefore key: [UInt8]) throws -> Entry? {
         guard let entry = try seek(atOrAfter: key) else { return try last() }
         if entry.key.elementsEqual(key) { return entry }
         return try previous()
@@ -69,7 +69,7 @@ public struct Cursor<Access: TransactionAccess>: ~Copyable {
 
 extension Cursor where Access == ReadWrite {
     /// Removes the entry under the cursor (`mdb_cursor_del`); the next move continues after it.
-    public func deleteCurrent() throws(LMDBError) {
+    package func deleteCurrent() throws(LMDBError) {
         try check(mdb_cursor_del(handle, 0), "mdb_cursor_del(\(database.name))")
     }
 }

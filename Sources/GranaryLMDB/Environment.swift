@@ -5,35 +5,35 @@ import CGranaryLMDB
 /// LMDB allows one environment per file per process, so create one and share it. The handle is
 /// thread-safe; transactions are not (see ``Transaction``). It is opened with `MDB_NOTLS` so read
 /// transactions are not tied to threads, which Swift concurrency requires.
-public final class Environment: @unchecked Sendable {
+package final class Environment: @unchecked Sendable {
     /// The longest key LMDB stores (`mdb_env_get_maxkeysize` of Debian's build, its default).
-    public static let maxKeySize = 511
+    package static let maxKeySize = 511
 
     /// Settings fixed when the environment opens.
-    public struct Options: Sendable {
+    package struct Options: Sendable {
         /// Largest size the map may grow to. It is only reserved address space, so set it large.
-        public var mapSize: Int = 1 << 40
+        package var mapSize: Int = 1 << 40
         /// How many named databases may be opened.
-        public var maxDatabases: Int = 64
+        package var maxDatabases: Int = 64
         /// How many read transactions may be open at once, across processes.
-        public var maxReaders: Int = 510
+        package var maxReaders: Int = 510
         /// When false, commits skip fsync (`MDB_NOSYNC`): only for tests and bulk loads.
-        public var durable: Bool = true
+        package var durable: Bool = true
 
-        public init() {}
+        package init() {}
     }
 
     let handle: OpaquePointer
     /// The directory holding `data.mdb` and `lock.mdb`.
-    public let path: String
-    public let options: Options
+    package let path: String
+    package let options: Options
 
     /// Opens (creating when missing) the environment in `directory`, which must exist.
     ///
     /// #### Implementation details
     /// Uses `mdb_env_create`, `mdb_env_set_mapsize`, `mdb_env_set_maxdbs`, `mdb_env_set_maxreaders`
     /// and `mdb_env_open` with `MDB_NOTLS | MDB_NORDAHEAD`; every failure after create closes the handle.
-    public init(directory: String, options: Options = Options()) throws(LMDBError) {
+    package init(directory: String, options: Options = Options()) throws(LMDBError) {
         var env: OpaquePointer?
         try check(mdb_env_create(&env), "mdb_env_create")
         guard let env else { throw LMDBError(code: .invalid, operation: "mdb_env_create") }
@@ -58,7 +58,7 @@ public final class Environment: @unchecked Sendable {
     /// Opens a named database, creating it when missing.
     ///
     /// Database handles stay valid for the environment's life; open each once at start-up.
-    public func openDatabase(_ name: String, flags: Database.Flags = []) throws(LMDBError) -> Database {
+    package func openDatabase(_ name: String, flags: Database.Flags = []) throws(LMDBError) -> Database {
         var txn: OpaquePointer?
         try check(mdb_txn_begin(handle, nil, 0, &txn), "mdb_txn_begin")
         var dbi: MDB_dbi = 0
@@ -74,7 +74,7 @@ public final class Environment: @unchecked Sendable {
     /// Values read inside are only valid until `body` returns: copy what must escape. `body` is
     /// synchronous, so the snapshot never spans a suspension point; with `MDB_NOTLS` it may be
     /// called from any thread, async code included.
-    public func read<R>(_ body: (borrowing ReadTransaction) throws -> R) throws -> R {
+    package func read<R>(_ body: (borrowing ReadTransaction) throws -> R) throws -> R {
         var txn: OpaquePointer?
         try check(mdb_txn_begin(handle, nil, UInt32(MDB_RDONLY), &txn), "mdb_txn_begin(read-only)")
         guard let txn else { throw LMDBError(code: .badTransaction, operation: "mdb_txn_begin") }
@@ -87,7 +87,7 @@ public final class Environment: @unchecked Sendable {
     /// Only one write transaction runs at a time per environment (across processes). Prefer
     /// ``WriteCoordinator`` from concurrent code: it batches many callers into one commit.
     @available(*, noasync, message: "a write waits for LMDB's writer lock; submit to a WriteCoordinator from async code")
-    public func write<R>(_ body: (borrowing WriteTransaction) throws -> R) throws -> R {
+    package func write<R>(_ body: (borrowing WriteTransaction) throws -> R) throws -> R {
         var txn: OpaquePointer?
         try check(mdb_txn_begin(handle, nil, 0, &txn), "mdb_txn_begin")
         guard let txn else { throw LMDBError(code: .badTransaction, operation: "mdb_txn_begin") }
@@ -103,21 +103,21 @@ public final class Environment: @unchecked Sendable {
     }
 
     /// Flushes the map to disk; only needed when the environment is not durable.
-    public func sync() throws(LMDBError) {
+    package func sync() throws(LMDBError) {
         try check(mdb_env_sync(handle, 1), "mdb_env_sync")
     }
 
     /// Clears reader slots left by dead processes and returns how many were cleared.
     ///
     /// A crashed reader pins old pages until its slot is freed; the server runs this periodically.
-    public func clearStaleReaders() throws(LMDBError) -> Int {
+    package func clearStaleReaders() throws(LMDBError) -> Int {
         var dead: Int32 = 0
         try check(mdb_reader_check(handle, &dead), "mdb_reader_check")
         return Int(dead)
     }
 
     /// Facts about the map: its size, the bytes in use and the last committed transaction.
-    public func info() throws(LMDBError) -> Info {
+    package func info() throws(LMDBError) -> Info {
         var info = MDB_envinfo()
         try check(mdb_env_info(handle, &info), "mdb_env_info")
         var stat = MDB_stat()
@@ -131,10 +131,10 @@ public final class Environment: @unchecked Sendable {
     }
 
     /// See ``Environment/info()``.
-    public struct Info: Sendable {
-        public let mapSize: Int
-        public let usedBytes: Int
-        public let lastTransactionID: Int
-        public let readers: Int
+    package struct Info: Sendable {
+        package let mapSize: Int
+        package let usedBytes: Int
+        package let lastTransactionID: Int
+        package let readers: Int
     }
 }

@@ -4,60 +4,60 @@ import CGranaryLMDB
 ///
 /// Codes are a struct over the C constants (swift-system `Errno` style) so callers can match the
 /// ones they handle (`.mapFull`, `.keyExists`) without an open enum that cannot grow.
-public struct LMDBError: Error, Sendable, CustomStringConvertible, Equatable {
+package struct LMDBError: Error, Sendable, CustomStringConvertible, Equatable {
     /// An LMDB (or errno) return code.
-    public struct Code: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
-        public let rawValue: Int32
-        public init(rawValue: Int32) { self.rawValue = rawValue }
+    package struct Code: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+        package let rawValue: Int32
+        package init(rawValue: Int32) { self.rawValue = rawValue }
 
         /// The key/data pair already exists. The corresponding C constant is `MDB_KEYEXIST`.
-        public static let keyExists = Code(rawValue: MDB_KEYEXIST)
+        package static let keyExists = Code(rawValue: MDB_KEYEXIST)
         /// The key/data pair was not found. The corresponding C constant is `MDB_NOTFOUND`.
-        public static let notFound = Code(rawValue: MDB_NOTFOUND)
+        package static let notFound = Code(rawValue: MDB_NOTFOUND)
         /// A requested page was not found: the database is corrupt. C constant `MDB_PAGE_NOTFOUND`.
-        public static let pageNotFound = Code(rawValue: MDB_PAGE_NOTFOUND)
+        package static let pageNotFound = Code(rawValue: MDB_PAGE_NOTFOUND)
         /// The located page was the wrong type. C constant `MDB_CORRUPTED`.
-        public static let corrupted = Code(rawValue: MDB_CORRUPTED)
+        package static let corrupted = Code(rawValue: MDB_CORRUPTED)
         /// An update of meta page failed or the environment had a fatal error. C constant `MDB_PANIC`.
-        public static let panic = Code(rawValue: MDB_PANIC)
+        package static let panic = Code(rawValue: MDB_PANIC)
         /// The environment was written by another LMDB version. C constant `MDB_VERSION_MISMATCH`.
-        public static let versionMismatch = Code(rawValue: MDB_VERSION_MISMATCH)
+        package static let versionMismatch = Code(rawValue: MDB_VERSION_MISMATCH)
         /// The file is not a valid LMDB file. C constant `MDB_INVALID`.
-        public static let invalid = Code(rawValue: MDB_INVALID)
+        package static let invalid = Code(rawValue: MDB_INVALID)
         /// The environment's map size was reached. C constant `MDB_MAP_FULL`.
-        public static let mapFull = Code(rawValue: MDB_MAP_FULL)
+        package static let mapFull = Code(rawValue: MDB_MAP_FULL)
         /// No more named databases can be opened. C constant `MDB_DBS_FULL`.
-        public static let databasesFull = Code(rawValue: MDB_DBS_FULL)
+        package static let databasesFull = Code(rawValue: MDB_DBS_FULL)
         /// The reader lock table is full. C constant `MDB_READERS_FULL`.
-        public static let readersFull = Code(rawValue: MDB_READERS_FULL)
+        package static let readersFull = Code(rawValue: MDB_READERS_FULL)
         /// The transaction has too many dirty pages. C constant `MDB_TXN_FULL`.
-        public static let transactionFull = Code(rawValue: MDB_TXN_FULL)
+        package static let transactionFull = Code(rawValue: MDB_TXN_FULL)
         /// Another process grew the map beyond this one's size. C constant `MDB_MAP_RESIZED`.
-        public static let mapResized = Code(rawValue: MDB_MAP_RESIZED)
+        package static let mapResized = Code(rawValue: MDB_MAP_RESIZED)
         /// The database was opened with incompatible flags. C constant `MDB_INCOMPATIBLE`.
-        public static let incompatible = Code(rawValue: MDB_INCOMPATIBLE)
+        package static let incompatible = Code(rawValue: MDB_INCOMPATIBLE)
         /// The transaction must abort, has a child, or is invalid. C constant `MDB_BAD_TXN`.
-        public static let badTransaction = Code(rawValue: MDB_BAD_TXN)
+        package static let badTransaction = Code(rawValue: MDB_BAD_TXN)
         /// A key or value has an unsupported size. C constant `MDB_BAD_VALSIZE`.
-        public static let badValueSize = Code(rawValue: MDB_BAD_VALSIZE)
+        package static let badValueSize = Code(rawValue: MDB_BAD_VALSIZE)
 
-        public var description: String { String(cString: mdb_strerror(rawValue)) }
+        package var description: String { String(cString: mdb_strerror(rawValue)) }
     }
 
     /// What went wrong, as LMDB says it.
-    public let code: Code
+    package let code: Code
     /// The C function that returned the code, e.g. `mdb_put`.
-    public let operation: String
+    package let operation: String
     /// What a user can do about it, when there is something to say.
-    public let hint: String?
+    package let hint: String?
 
-    public init(code: Code, operation: String, hint: String? = nil) {
+    package init(code: Code, operation: String, hint: String? = nil) {
         self.code = code
         self.operation = operation
         self.hint = hint
     }
 
-    public var description: String {
+    package var description: String {
         var text = "LMDB \(operation) failed: \(code) (code \(code.rawValue))"
         if let hint { text += "; \(hint)" }
         return text

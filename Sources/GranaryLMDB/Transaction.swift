@@ -1,14 +1,14 @@
 import CGranaryLMDB
 
 /// Marks what a ``Transaction`` may do. Reads are possible in both; writes only in ``ReadWrite``.
-public protocol TransactionAccess {}
+package protocol TransactionAccess {}
 /// A read-only snapshot (`MDB_RDONLY`).
-public enum ReadOnly: TransactionAccess {}
+package enum ReadOnly: TransactionAccess {}
 /// A write transaction; it also sees its own uncommitted writes.
-public enum ReadWrite: TransactionAccess {}
+package enum ReadWrite: TransactionAccess {}
 
-public typealias ReadTransaction = Transaction<ReadOnly>
-public typealias WriteTransaction = Transaction<ReadWrite>
+package typealias ReadTransaction = Transaction<ReadOnly>
+package typealias WriteTransaction = Transaction<ReadWrite>
 
 /// An LMDB transaction, lent to a closure by ``Environment/read(_:)``, ``Environment/write(_:)``
 /// or ``WriteCoordinator``.
@@ -16,7 +16,7 @@ public typealias WriteTransaction = Transaction<ReadWrite>
 /// It is `~Copyable` and only ever borrowed, so it cannot escape the closure that owns its
 /// lifetime; the access type makes a write on a read transaction a compile error.
 /// Buffers it hands out point into the memory map and are valid only until the closure returns.
-public struct Transaction<Access: TransactionAccess>: ~Copyable {
+package struct Transaction<Access: TransactionAccess>: ~Copyable {
     let handle: OpaquePointer
 }
 
@@ -24,7 +24,7 @@ extension Transaction {
     /// Lends the value stored under `key` to `body`, or returns nil when there is none.
     ///
     /// Uses `mdb_get`; the buffer points into the map, no copy is made.
-    public func withValue<R>(
+    package func withValue<R>(
         _ db: Database,
         _ key: UnsafeRawBufferPointer,
         _ body: (UnsafeRawBufferPointer) throws -> R
@@ -40,24 +40,24 @@ extension Transaction {
     }
 
     /// A copy of the value stored under `key`, or nil.
-    public func value(_ db: Database, _ key: [UInt8]) throws -> [UInt8]? {
+    package func value(_ db: Database, _ key: [UInt8]) throws -> [UInt8]? {
         try key.withUnsafeBytes { k in try withValue(db, k) { Array($0) } }
     }
 
     /// Whether `key` has a value.
-    public func contains(_ db: Database, _ key: [UInt8]) throws -> Bool {
+    package func contains(_ db: Database, _ key: [UInt8]) throws -> Bool {
         try key.withUnsafeBytes { k in try withValue(db, k) { _ in true } } ?? false
     }
 
     /// The number of entries in `db`, from `mdb_stat` (no scan).
-    public func count(_ db: Database) throws(LMDBError) -> Int {
+    package func count(_ db: Database) throws(LMDBError) -> Int {
         var stat = MDB_stat()
         try check(mdb_stat(handle, db.dbi, &stat), "mdb_stat(\(db.name))")
         return stat.ms_entries
     }
 
     /// Lends a cursor over `db` to `body`; the cursor is closed when `body` returns.
-    public func withCursor<R>(_ db: Database, _ body: (borrowing Cursor<Access>) throws -> R) throws -> R {
+    package func withCursor<R>(_ db: Database, _ body: (borrowing Cursor<Access>) throws -> R) throws -> R {
         var cursor: OpaquePointer?
         try check(mdb_cursor_open(handle, db.dbi, &cursor), "mdb_cursor_open(\(db.name))")
         guard let cursor else { throw LMDBError(code: .badTransaction, operation: "mdb_cursor_open") }
@@ -67,7 +67,7 @@ extension Transaction {
 
     /// Calls `body` for each entry with key ≥ `start` (all entries when nil), in key order,
     /// until it returns false.
-    public func forEach(
+    package func forEach(
         _ db: Database,
         from start: [UInt8]? = nil,
         _ body: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> Bool
@@ -86,7 +86,7 @@ extension Transaction where Access == ReadWrite {
     /// Stores `value` under `key`, replacing what was there unless `flags` say otherwise.
     ///
     /// Uses `mdb_put`. With `.noOverwrite`, an existing key throws ``LMDBError/Code/keyExists``.
-    public func put(
+    package func put(
         _ db: Database,
         _ key: UnsafeRawBufferPointer,
         _ value: UnsafeRawBufferPointer,
@@ -98,14 +98,14 @@ extension Transaction where Access == ReadWrite {
     }
 
     /// Stores `value` under `key` (array convenience for code off the hot path).
-    public func put(_ db: Database, _ key: [UInt8], _ value: [UInt8], flags: PutFlags = []) throws {
+    package func put(_ db: Database, _ key: [UInt8], _ value: [UInt8], flags: PutFlags = []) throws {
         try key.withUnsafeBytes { k in
             try value.withUnsafeBytes { v in try put(db, k, v, flags: flags) }
         }
     }
 
     /// Stores `value` only when `key` is absent; returns false when it was already there.
-    public func insert(_ db: Database, _ key: [UInt8], _ value: [UInt8]) throws -> Bool {
+    package func insert(_ db: Database, _ key: [UInt8], _ value: [UInt8]) throws -> Bool {
         do {
             try put(db, key, value, flags: .noOverwrite)
             return true
@@ -116,7 +116,7 @@ extension Transaction where Access == ReadWrite {
 
     /// Reserves `count` bytes under `key` and lets `fill` write them in place (`MDB_RESERVE`):
     /// no intermediate buffer for large values.
-    public func reserve(
+    package func reserve(
         _ db: Database,
         _ key: UnsafeRawBufferPointer,
         count: Int,
@@ -130,7 +130,7 @@ extension Transaction where Access == ReadWrite {
 
     /// Removes `key`; returns false when it was not there.
     @discardableResult
-    public func delete(_ db: Database, _ key: UnsafeRawBufferPointer) throws(LMDBError) -> Bool {
+    package func delete(_ db: Database, _ key: UnsafeRawBufferPointer) throws(LMDBError) -> Bool {
         guard !key.isEmpty, key.count <= Environment.maxKeySize else { return false }
         var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
         let rc = mdb_del(handle, db.dbi, &k, nil)
@@ -141,12 +141,12 @@ extension Transaction where Access == ReadWrite {
 
     /// Removes `key` (array convenience).
     @discardableResult
-    public func delete(_ db: Database, _ key: [UInt8]) throws -> Bool {
+    package func delete(_ db: Database, _ key: [UInt8]) throws -> Bool {
         try key.withUnsafeBytes { k in try delete(db, k) }
     }
 
     /// Removes every entry of `db`, keeping the database. Uses `mdb_drop` with `del = 0`.
-    public func removeAll(_ db: Database) throws(LMDBError) {
+    package func removeAll(_ db: Database) throws(LMDBError) {
         try check(mdb_drop(handle, db.dbi, 0), "mdb_drop(\(db.name))")
     }
 }

@@ -12,10 +12,10 @@ import Synchronization
 ///
 /// The storage engine and the metadata index both submit here, so "record active + chunk
 /// refcounts" is one commit without either layer knowing the other.
-public final class WriteCoordinator: Sendable {
-    public let environment: Environment
+package final class WriteCoordinator: Sendable {
+    package let environment: Environment
     /// Most jobs in one transaction; bounds the dirty pages of one commit.
-    public let maxBatch: Int
+    package let maxBatch: Int
 
     private let state = Mutex(State())
     private let queue = DispatchQueue(label: "granary.lmdb.write-coordinator", qos: .userInitiated)
@@ -27,7 +27,7 @@ public final class WriteCoordinator: Sendable {
         var jobs = 0
     }
 
-    public init(environment: Environment, maxBatch: Int = 4096) {
+    package init(environment: Environment, maxBatch: Int = 4096) {
         self.environment = environment
         self.maxBatch = maxBatch
     }
@@ -37,7 +37,7 @@ public final class WriteCoordinator: Sendable {
     ///
     /// `work` runs on the coordinator's thread and must not block on anything but LMDB.
     /// When it throws, its writes are rolled back and the error is rethrown here.
-    public func submit<R: Sendable>(
+    package func submit<R: Sendable>(
         _ work: @escaping @Sendable (borrowing WriteTransaction) throws -> R
     ) async throws -> R {
         try await withCheckedThrowingContinuation { continuation in
@@ -48,12 +48,12 @@ public final class WriteCoordinator: Sendable {
     /// Queues `work` for the next batched transaction without waiting for it: for clean-up that
     /// must happen even where nobody can await it (a deinit). Errors are dropped, so use it only
     /// for work whose loss is harmless (recovery or fsck redoes it).
-    public func post(_ work: @escaping @Sendable (borrowing WriteTransaction) throws -> Void) {
+    package func post(_ work: @escaping @Sendable (borrowing WriteTransaction) throws -> Void) {
         enqueue(DetachedJob(work: work))
     }
 
     /// How many transactions have committed and how many jobs they carried (for tests and stats).
-    public var counters: (commits: Int, jobs: Int) {
+    package var counters: (commits: Int, jobs: Int) {
         state.withLock { ($0.commits, $0.jobs) }
     }
 

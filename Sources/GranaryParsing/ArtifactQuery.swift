@@ -1,44 +1,44 @@
 /// A parsed artifact list request (Glare's `glare/api/v1/resource.py` list parameters): filters `field=[and:][op:]value`
 /// (repeatable, e.g. `version=gte:1.0&version=lt:2.0`), `version=latest`, `tags` (all of them)
 /// and `tags-any`, `sort=key[:dir],…`, `limit` (default 25, at most 1000) and `marker`.
-public struct ArtifactQuery: Sendable {
-    public struct Filter: Sendable {
-        public var field: String
-        public var op: String
-        public var value: String
+package struct ArtifactQuery: Sendable {
+    package struct Filter: Sendable {
+        package var field: String
+        package var op: String
+        package var value: String
         /// A `like` filter's pattern, compiled once per request.
-        public var pattern: LikePattern?
+        package var pattern: LikePattern?
     }
 
     /// What a type says of one of its own fields: the filter operators it takes and whether
     /// lists may sort by it (nil: the type has no such field).
-    public struct FieldRules: Sendable {
-        public var operators: [String]
-        public var sortable: Bool
-        public init(operators: [String], sortable: Bool) {
+    package struct FieldRules: Sendable {
+        package var operators: [String]
+        package var sortable: Bool
+        package init(operators: [String], sortable: Bool) {
             self.operators = operators
             self.sortable = sortable
         }
     }
 
-    public var filters: [Filter] = []
-    public var latest = false
-    public var allTags: [String] = []
-    public var anyTags: [String] = []
-    public var sort: [(key: String, descending: Bool)] = []
-    public var limit = 25
-    public var marker: String?
+    package var filters: [Filter] = []
+    package var latest = false
+    package var allTags: [String] = []
+    package var anyTags: [String] = []
+    package var sort: [(key: String, descending: Bool)] = []
+    package var limit = 25
+    package var marker: String?
 
-    public static let baseFilterFields: [String: [String]] = [
+    package static let baseFilterFields: [String: [String]] = [
         "name": ["eq", "neq", "in", "like"], "version": ["eq", "neq", "in", "gt", "gte", "lt", "lte"], "status": ["eq", "neq", "in"],
         "visibility": ["eq", "neq", "in"], "owner": ["eq", "neq", "in"], "id": ["eq", "neq", "in"],
         "created_at": ["lt", "gt"], "updated_at": ["lt", "gt"], "activated_at": ["lt", "gt"],
     ]
-    public static let baseSortKeys: Set<String> = [
+    package static let baseSortKeys: Set<String> = [
         "name", "version", "status", "visibility", "owner", "id", "created_at", "updated_at", "activated_at",
     ]
 
-    public init(parameters: [(String, String)], fields: (String) -> FieldRules?) throws(BadRequest) {
+    package init(parameters: [(String, String)], fields: (String) -> FieldRules?) throws(BadRequest) {
         // An empty name (`?&limit=20`, as python-glareclient sends) is no parameter, as in Glare's parser.
         for (name, raw) in parameters where !name.isEmpty {
             switch name {

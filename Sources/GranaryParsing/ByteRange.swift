@@ -4,8 +4,8 @@
 /// is not a byte range at all (another unit, letters, an end before its start) is ignored and
 /// the whole body sent, as WebOb ignores it. Numbers too large for an `Int` saturate, so a
 /// range end past the size is clipped to the size and a start past it is unsatisfiable.
-public enum ByteRangeHeader {
-    public enum Outcome: Equatable, Sendable {
+package enum ByteRangeHeader {
+    package enum Outcome: Equatable, Sendable {
         /// Serve these bytes (never empty, always within the size) with 206.
         case partial(Range<Int>)
         /// Serve the whole body with 200: the header does not name a byte range.
@@ -16,7 +16,7 @@ public enum ByteRangeHeader {
         case multiple
     }
 
-    public static func parse(_ header: String, size: Int) -> Outcome {
+    package static func parse(_ header: String, size: Int) -> Outcome {
         guard size >= 0 else { return .ignored }
         var text = Substring(header)
         guard let equals = text.firstIndex(of: "=") else { return .ignored }
@@ -45,7 +45,7 @@ public enum ByteRangeHeader {
     }
 
     /// The `Content-Range` value of a served range.
-    public static func contentRange(_ range: Range<Int>, size: Int) -> String {
+    package static func contentRange(_ range: Range<Int>, size: Int) -> String {
         "bytes \(range.lowerBound)-\(range.upperBound - 1)/\(size)"
     }
 }

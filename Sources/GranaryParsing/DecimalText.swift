@@ -1,9 +1,9 @@
 /// Numbers read from request text without a way to trap: every conversion of request input to
 /// an integer goes through here or through `Int(exactly:)`.
-public enum DecimalText {
+package enum DecimalText {
     /// ASCII digits only (no sign, no spaces), nil for anything else or an empty string;
     /// values past `Int.max` are `Int.max`.
-    public static func saturating(_ text: some StringProtocol) -> Int? {
+    package static func saturating(_ text: some StringProtocol) -> Int? {
         guard !text.isEmpty else { return nil }
         var value = 0
         for byte in text.utf8 {
@@ -18,12 +18,12 @@ public enum DecimalText {
 
     /// An optional sign and ASCII digits; nil when malformed or outside `Int` (the standard
     /// library's parse, which never traps).
-    public static func integer(_ text: some StringProtocol) -> Int? {
+    package static func integer(_ text: some StringProtocol) -> Int? {
         Int(text)  // checked: String → Int returns nil on overflow
     }
 
     /// A JSON number as an integer: nil unless it is whole and within `Int`.
-    public static func integer(exactly number: Double) -> Int? {
+    package static func integer(exactly number: Double) -> Int? {
         guard number.isFinite, number == number.rounded() else { return nil }
         return Int(exactly: number)
     }

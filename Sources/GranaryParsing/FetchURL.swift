@@ -4,20 +4,20 @@ import Foundation
 /// checked against the rules that need no network: absolute http(s) (http only when allowed),
 /// no credentials, a TCP port, one of the allowed ports. Which addresses the host resolves to is
 /// the fetcher's check, after this one.
-public struct FetchURL: Sendable, Equatable {
-    public let scheme: String
-    public let host: String
+package struct FetchURL: Sendable, Equatable {
+    package let scheme: String
+    package let host: String
     /// The port connected to: the URL's, or the scheme's default.
-    public let port: Int
+    package let port: Int
     /// Whether the URL names its port (then the `Host` header carries it).
-    public let explicitPort: Bool
+    package let explicitPort: Bool
 
     /// Why a URL is refused, in words for the caller.
-    public struct Refused: Error, Sendable, CustomStringConvertible, Equatable {
-        public let description: String
+    package struct Refused: Error, Sendable, CustomStringConvertible, Equatable {
+        package let description: String
     }
 
-    public init(_ text: String, allowHTTP: Bool, allowedPorts: Set<Int>?) throws(Refused) {
+    package init(_ text: String, allowHTTP: Bool, allowedPorts: Set<Int>?) throws(Refused) {
         guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(), let host = components.host,
             !host.isEmpty
         else {

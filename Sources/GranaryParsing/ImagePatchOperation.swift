@@ -2,21 +2,21 @@ import Foundation
 
 /// One operation of a JSON-patch update of an image, in either of Glance's patch media types
 /// (`glance/api/v2/images.py`'s `RequestDeserializer`).
-public struct ImagePatchOperation: Sendable, Equatable {
-    public enum Kind: String, Sendable { case add, replace, remove }
-    public let kind: Kind
+package struct ImagePatchOperation: Sendable, Equatable {
+    package enum Kind: String, Sendable { case add, replace, remove }
+    package let kind: Kind
     /// The JSON pointer, as sent.
-    public let path: String
-    public let value: JSONValue?
+    package let path: String
+    package let value: JSONValue?
 
-    public init(kind: Kind, path: String, value: JSONValue?) {
+    package init(kind: Kind, path: String, value: JSONValue?) {
         self.kind = kind
         self.path = path
         self.value = value
     }
 
     /// One patch operation: `{"op","path","value"}` (v2.1) or `{"replace": "/x", "value": …}` (v2.0).
-    public init(_ item: JSONValue, draft4: Bool) throws(BadRequest) {
+    package init(_ item: JSONValue, draft4: Bool) throws(BadRequest) {
         guard case .object(let object) = item else { throw BadRequest("Operations must be JSON objects.") }
         let kinds: [Kind] = [.add, .replace, .remove]
         if draft4 {
@@ -36,7 +36,7 @@ public struct ImagePatchOperation: Sendable, Equatable {
     }
 
     /// The attribute a JSON pointer names: one level deep, `~1` → `/`, `~0` → `~`.
-    public static func attribute(of path: String) throws(BadRequest) -> String {
+    package static func attribute(of path: String) throws(BadRequest) -> String {
         guard path.hasPrefix("/") else { throw BadRequest("Pointer `\(path)` does not start with \"/\".") }
         let segments = path.dropFirst().split(separator: "/", omittingEmptySubsequences: false)
         guard segments.count == 1, let segment = segments.first, !segment.isEmpty else {

@@ -2,33 +2,33 @@ import Foundation
 
 /// A parsed `GET /v2/images` query (Glance's `glance/api/v2/images.py` request deserializer):
 /// filters, sort order and page. How a record matches it is the catalog's (`ImageQuery+Matching`).
-public struct ImageQuery: Sendable {
-    public enum Direction: String, Sendable { case asc, desc }
+package struct ImageQuery: Sendable {
+    package enum Direction: String, Sendable { case asc, desc }
 
-    public var limit = 25
-    public var marker: String?
-    public var sort: [(key: String, direction: Direction)] = []
-    public var visibility: String?
-    public var memberStatus = "accepted"
-    public var osHidden = false
-    public var protected: Bool?
-    public var tags: [String] = []
-    public var sizeMin: Int?
-    public var sizeMax: Int?
+    package var limit = 25
+    package var marker: String?
+    package var sort: [(key: String, direction: Direction)] = []
+    package var visibility: String?
+    package var memberStatus = "accepted"
+    package var osHidden = false
+    package var protected: Bool?
+    package var tags: [String] = []
+    package var sizeMin: Int?
+    package var sizeMax: Int?
     /// `name`, `id`, `status`, `container_format`, `disk_format`: allowed values (eq or in).
-    public var sets: [String: Set<String>] = [:]
+    package var sets: [String: Set<String>] = [:]
     /// `created_at`, `updated_at`: (operator, seconds).
-    public var times: [(key: String, op: String, value: Int)] = []
+    package var times: [(key: String, op: String, value: Int)] = []
     /// Other columns and custom properties: exact values.
-    public var equals: [String: String] = [:]
+    package var equals: [String: String] = [:]
 
-    public static let sortKeys: Set<String> = ["name", "status", "container_format", "disk_format", "size", "id", "created_at", "updated_at"]
-    public static let setKeys: Set<String> = ["name", "id", "status", "container_format", "disk_format"]
+    package static let sortKeys: Set<String> = ["name", "status", "container_format", "disk_format", "size", "id", "created_at", "updated_at"]
+    package static let setKeys: Set<String> = ["name", "id", "status", "container_format", "disk_format"]
 
-    public init() {}
+    package init() {}
 
     /// Parses query parameters (each name with all its values, in order).
-    public init(parameters: [(String, String)]) throws(BadRequest) {
+    package init(parameters: [(String, String)]) throws(BadRequest) {
         func bad(_ text: String) -> BadRequest { BadRequest(text) }
         var sortKeys: [String] = []
         var sortDirs: [Direction] = []

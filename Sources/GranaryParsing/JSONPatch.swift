@@ -3,9 +3,9 @@ import Foundation
 /// RFC 6902 JSON Patch over a ``JSONValue`` document, with RFC 6901 pointers: `add`, `remove`,
 /// `replace`, `move`, `copy` and `test`. A failed operation leaves the caller's document as it
 /// was (the patch is applied to a copy); errors are 400s naming the operation.
-public enum JSONPatch {
+package enum JSONPatch {
 
-    public static func apply(_ patch: JSONValue, to document: JSONValue) throws -> JSONValue {
+    package static func apply(_ patch: JSONValue, to document: JSONValue) throws -> JSONValue {
         guard case .array(let operations) = patch else {
             throw BadRequest("A JSON patch is a list of operation objects (RFC 6902).")
         }
@@ -48,7 +48,7 @@ public enum JSONPatch {
     }
 
     /// The reference tokens of a JSON pointer (`/a/b~1c` → ["a", "b/c"]).
-    public static func tokens(_ pointer: String) throws -> [String] {
+    package static func tokens(_ pointer: String) throws -> [String] {
         guard pointer.isEmpty || pointer.hasPrefix("/") else { throw BadRequest("Invalid JSON pointer '\(pointer)'.") }
         return try pointer.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map { token in
             // `~` only as `~0` or `~1` (RFC 6901 §3).

@@ -4,16 +4,16 @@
 /// Stricter than Python where Python's answer would be a server error or a value no field can
 /// take: nesting deeper than ``maxDepth``, and numbers that overflow a double (`1e400`) or
 /// `NaN`/`Infinity`, are refused. Never traps, whatever the bytes.
-public enum JSONText {
+package enum JSONText {
     /// Deepest nesting of arrays and objects accepted (Python stops near 1,000 with a 500).
-    public static let maxDepth = 256
+    package static let maxDepth = 256
 
-    public struct Malformed: Error, Sendable, CustomStringConvertible, Equatable {
+    package struct Malformed: Error, Sendable, CustomStringConvertible, Equatable {
         /// What is wrong, and the byte offset where it was found.
-        public let description: String
+        package let description: String
     }
 
-    public static func parse(_ bytes: some Collection<UInt8>) throws(Malformed) -> JSONValue {
+    package static func parse(_ bytes: some Collection<UInt8>) throws(Malformed) -> JSONValue {
         var parser = Parser(bytes: Array(bytes))
         parser.skipWhitespace()
         let value = try parser.value(depth: 0)

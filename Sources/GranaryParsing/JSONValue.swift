@@ -2,7 +2,7 @@ import Foundation
 
 /// Any JSON value: request bodies of the APIs carry arbitrary keys of mixed types, and the
 /// domain rules must see exactly what the client sent (a number where a string belongs is a 400).
-public enum JSONValue: Sendable, Equatable, Codable {
+package enum JSONValue: Sendable, Equatable, Codable {
     case null
     case bool(Bool)
     case number(Double)
@@ -10,7 +10,7 @@ public enum JSONValue: Sendable, Equatable, Codable {
     case array([JSONValue])
     case object([String: JSONValue])
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() {
             self = .null
@@ -27,7 +27,7 @@ public enum JSONValue: Sendable, Equatable, Codable {
         }
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         switch self {
         case .null: try container.encodeNil()
@@ -42,7 +42,7 @@ public enum JSONValue: Sendable, Equatable, Codable {
     }
 
     /// The name of the value's JSON type, for error messages.
-    public var typeName: String {
+    package var typeName: String {
         switch self {
         case .null: "null"
         case .bool: "boolean"
@@ -55,7 +55,7 @@ public enum JSONValue: Sendable, Equatable, Codable {
 
     /// The value as Foundation objects, for JSONSerialization (whole numbers as Int, so that
     /// `3` is written back as `3`, not `3.0`).
-    public var foundationObject: Any {
+    package var foundationObject: Any {
         switch self {
         case .null: NSNull()
         case .bool(let flag): flag

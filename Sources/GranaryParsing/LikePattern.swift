@@ -6,16 +6,16 @@
 /// place is always right for `%` patterns, so nothing is retried: the work is at most the
 /// text's length times the pattern's, with no backtracking (a regular expression of
 /// `.*` runs took seconds on one long name).
-public struct LikePattern: Sendable {
+package struct LikePattern: Sendable {
     /// Longest pattern accepted, in characters (Glare's strings are at most 255).
-    public static let maxLength = 255
+    package static let maxLength = 255
 
     let pieces: [[Character]]
     let anchoredStart: Bool
     let anchoredEnd: Bool
 
     /// Nil when the pattern is longer than ``maxLength``.
-    public init?(_ pattern: String) {
+    package init?(_ pattern: String) {
         guard pattern.count <= Self.maxLength else { return nil }
         let characters = Array(pattern)
         pieces = characters.split(separator: "%", omittingEmptySubsequences: false).map(Array.init)
@@ -23,7 +23,7 @@ public struct LikePattern: Sendable {
         anchoredEnd = characters.last != "%"
     }
 
-    public func matches(_ text: String) -> Bool {
+    package func matches(_ text: String) -> Bool {
         let text = Array(text)
         // No `%`: the one piece is the whole text.
         // checked: split never returns an empty array

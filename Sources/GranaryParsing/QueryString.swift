@@ -1,11 +1,11 @@
 /// A request's query string as WebOb reads it: `&`-separated `name=value` pairs in order,
 /// `+` a space, `%XX` a byte (a `%` not followed by two hex digits stays as it is), UTF-8
 /// decoded with replacement. A name without `=` has the empty value.
-public enum QueryString {
+package enum QueryString {
     /// Most parameters one request may carry (Glance's clients send a handful).
-    public static let maxParameters = 100
+    package static let maxParameters = 100
 
-    public static func parameters(_ query: String) throws(BadRequest) -> [(String, String)] {
+    package static func parameters(_ query: String) throws(BadRequest) -> [(String, String)] {
         var result: [(String, String)] = []
         for pair in Array(query.utf8).split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
             guard result.count < maxParameters else { throw BadRequest("A request may carry at most \(maxParameters) query parameters.") }
@@ -26,8 +26,8 @@ public enum QueryString {
 
 /// Percent-decoding of URL text (`%XX` → one byte; anything else kept), to UTF-8 with
 /// replacement of invalid sequences. Never fails, never traps.
-public enum PercentDecoding {
-    public static func decode(_ text: some StringProtocol) -> String {
+package enum PercentDecoding {
+    package static func decode(_ text: some StringProtocol) -> String {
         decode(Array(text.utf8)[...], plusIsSpace: false)
     }
 

@@ -9,22 +9,22 @@ import Foundation
 /// numeric pre-release identifiers below alphanumeric ones, a shorter identifier list below a
 /// longer one with the same prefix. Build metadata is not part of the order but is part of the
 /// version (`1.0.0+a` and `1.0.0+b` are different versions of equal precedence).
-public struct SemanticVersion: Sendable, Hashable, Comparable, CustomStringConvertible {
-    public let major: Int
-    public let minor: Int
-    public let patch: Int
-    public let prerelease: [String]
-    public let build: [String]
+package struct SemanticVersion: Sendable, Hashable, Comparable, CustomStringConvertible {
+    package let major: Int
+    package let minor: Int
+    package let patch: Int
+    package let prerelease: [String]
+    package let build: [String]
 
     /// Largest component kept (Glare packs each in 16 bits).
-    public static let maxComponent = 65535
+    package static let maxComponent = 65535
     /// Longest version text and most pre-release identifiers accepted: a version is part of
     /// LMDB keys (its ``orderKey``), which must stay under 511 bytes with the name beside it.
-    public static let maxLength = 127
-    public static let maxPrereleaseIdentifiers = 16
+    package static let maxLength = 127
+    package static let maxPrereleaseIdentifiers = 16
 
     /// Parses and coerces `text`; nil when it is not a version.
-    public init?(_ text: String) {
+    package init?(_ text: String) {
         guard text.utf8.count <= Self.maxLength else { return nil }
         var rest = Substring(text.trimmingCharacters(in: .whitespaces))
         var build: [String] = []
@@ -64,7 +64,7 @@ public struct SemanticVersion: Sendable, Hashable, Comparable, CustomStringConve
 
     static func isIdentifierCharacter(_ c: Character) -> Bool { c.isASCII && (c.isLetter || c.isNumber || c == "-") }
 
-    public var description: String {
+    package var description: String {
         var text = "\(major).\(minor).\(patch)"
         if !prerelease.isEmpty { text += "-" + prerelease.joined(separator: ".") }
         if !build.isEmpty { text += "+" + build.joined(separator: ".") }
@@ -72,7 +72,7 @@ public struct SemanticVersion: Sendable, Hashable, Comparable, CustomStringConve
     }
 
     /// Bytes in semver precedence order (build metadata left out).
-    public var orderKey: [UInt8] {
+    package var orderKey: [UInt8] {
         var key: [UInt8] = []
         // checked: components are at most 65535, so each half is a byte
         for value in [major, minor, patch] { key += [UInt8(value >> 8), UInt8(value & 0xFF)] }
@@ -91,10 +91,10 @@ public struct SemanticVersion: Sendable, Hashable, Comparable, CustomStringConve
         return key + [0x00]
     }
 
-    public static func < (a: SemanticVersion, b: SemanticVersion) -> Bool { a.orderKey.lexicographicallyPrecedes(b.orderKey) }
+    package static func < (a: SemanticVersion, b: SemanticVersion) -> Bool { a.orderKey.lexicographicallyPrecedes(b.orderKey) }
 
     /// Same precedence (build metadata ignored), as semver defines equality of precedence.
-    public func hasSamePrecedence(as other: SemanticVersion) -> Bool { orderKey == other.orderKey }
+    package func hasSamePrecedence(as other: SemanticVersion) -> Bool { orderKey == other.orderKey }
 }
 
 extension Character {

@@ -1,14 +1,14 @@
 import GranaryArtifactsAPI
-public import GranaryCatalog
-public import GranaryHTTP
+package import GranaryCatalog
+package import GranaryHTTP
 import GranaryImagesAPI
-public import GranaryStore
-public import Hummingbird
-public import Logging
+package import GranaryStore
+package import Hummingbird
+package import Logging
 import ServiceLifecycle
 
 /// The listeners a Granary process serves.
-public enum Listener: String, Sendable {
+package enum Listener: String, Sendable {
     /// The Glance v2 images API (`port`).
     case images
     /// The Glare artifacts API (`artifacts_port`).
@@ -18,14 +18,14 @@ public enum Listener: String, Sendable {
 /// Everything `granary serve` runs: the images application, which carries the artifacts
 /// listener and every background service (GC schedule, stage expiry, background imports), and
 /// the catalogs over the one store (tests read them; the server reaches them only over HTTP).
-public struct GranaryApplication: Sendable {
-    public let application: Application<RouterResponder<APIRequestContext>>
-    public let store: BlobStore
-    public let images: ImageCatalog
-    public let artifacts: ArtifactCatalog
+package struct GranaryApplication: Sendable {
+    package let application: Application<RouterResponder<APIRequestContext>>
+    package let store: BlobStore
+    package let images: ImageCatalog
+    package let artifacts: ArtifactCatalog
 
     /// Serves until SIGTERM or SIGINT, then shuts down gracefully.
-    public func run() async throws {
+    package func run() async throws {
         try await application.runService()
         withExtendedLifetime(store) {}
     }
@@ -34,7 +34,7 @@ public struct GranaryApplication: Sendable {
 /// The composition root: opens the data directory (crash recovery runs here), builds both
 /// catalogs, both routers and the services from `settings`. `onListening` hears each
 /// listener's bound port (port 0 in the settings picks a free one).
-public func buildApplication(
+package func buildApplication(
     settings: Settings, logger: Logger, onListening: @escaping @Sendable (Listener, Int) async -> Void = { _, _ in }
 ) async throws -> GranaryApplication {
     let dataDirectory = try DataDirectory(path: settings.dataDirectory, access: .exclusive)
@@ -92,7 +92,7 @@ public func buildApplication(
 }
 
 /// Settings that cannot serve (checked again here for callers that did not load them from a file).
-public struct SettingsError: Error, CustomStringConvertible {
-    public let description: String
+package struct SettingsError: Error, CustomStringConvertible {
+    package let description: String
     init(_ description: String) { self.description = description }
 }

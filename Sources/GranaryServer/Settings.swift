@@ -1,11 +1,11 @@
-public import GranaryCatalog
-public import GranaryFetch
-public import GranaryHTTP
-public import GranaryStore
-public import Logging
+package import GranaryCatalog
+package import GranaryFetch
+package import GranaryHTTP
+package import GranaryStore
+package import Logging
 
 /// How the images and artifacts APIs authenticate callers.
-public enum AuthSetting: String, CaseIterable, Sendable {
+package enum AuthSetting: String, CaseIterable, Sendable {
     /// Every caller is an admin with no project (development; Glance's noauth).
     case noauth
     /// Trust X-Roles / X-Project-Id / X-User-Id / X-Identity-Status set by a keystonemiddleware proxy.
@@ -17,33 +17,33 @@ public enum AuthSetting: String, CaseIterable, Sendable {
 /// Everything configurable, as `granary serve` and the other commands resolve it (the executable
 /// reads the configuration file, `GRANARY_*` variables and flags into it; docs/configuration.md
 /// lists every key). The defaults are the embedded mode: `./data`, loopback, ports 9292 and 9494.
-public struct Settings: Sendable {
-    public var dataDirectory = "./data"
-    public var host = "127.0.0.1"
-    public var port = 9292
-    public var artifactsPort = 9494
-    public var auth = AuthSetting.noauth
-    public var keystoneURL: String?
-    public var keystoneCredentials: KeystoneValidator.ServiceCredentials?
-    public var clientSocketTimeout: Int? = 900
-    public var clientHeaderTimeout = 60
-    public var artifactTypesFile: String?
-    public var externalFetch = ExternalFetchPolicy()
-    public var webDownload = ExternalFetchPolicy.webDownload
+package struct Settings: Sendable {
+    package var dataDirectory = "./data"
+    package var host = "127.0.0.1"
+    package var port = 9292
+    package var artifactsPort = 9494
+    package var auth = AuthSetting.noauth
+    package var keystoneURL: String?
+    package var keystoneCredentials: KeystoneValidator.ServiceCredentials?
+    package var clientSocketTimeout: Int? = 900
+    package var clientHeaderTimeout = 60
+    package var artifactTypesFile: String?
+    package var externalFetch = ExternalFetchPolicy()
+    package var webDownload = ExternalFetchPolicy.webDownload
     /// Server-wide artifact quotas (`max_artifact_number`, `max_uploaded_data`); absent: unlimited.
-    public var artifactQuotas: [String: Int] = [:]
-    public var logLevel = Logger.Level.info
-    public var store = StoreSettings()
-    public var gc = GCSettings()
-    public var images = ImagesSettings()
+    package var artifactQuotas: [String: Int] = [:]
+    package var logLevel = Logger.Level.info
+    package var store = StoreSettings()
+    package var gc = GCSettings()
+    package var images = ImagesSettings()
 
     /// Garbage collection: what each run may do, and how often the server runs one.
-    public struct GCSettings: Sendable {
-        public var options = GCOptions()
-        public var interval = 3600
+    package struct GCSettings: Sendable {
+        package var options = GCOptions()
+        package var interval = 3600
 
-        public init() {}
+        package init() {}
     }
 
-    public init() {}
+    package init() {}
 }

@@ -7,31 +7,31 @@ import GranaryLMDB
 #endif
 
 /// What ``BlobStore/check(scrub:progress:)`` and ``BlobStore/repair(scrub:progress:)`` found.
-public struct CheckReport: Sendable, Equatable {
+package struct CheckReport: Sendable, Equatable {
     /// No problem remains.
-    public var ok: Bool { errors.isEmpty }
+    package var ok: Bool { errors.isEmpty }
     /// Blob records marked from (each distinct blob once).
-    public var records = 0
+    package var records = 0
     /// Chunk rows checked.
-    public var chunks = 0
+    package var chunks = 0
     /// Problems, one sentence each, naming the blob, chunk or pack.
-    public var errors: [String] = []
+    package var errors: [String] = []
     /// What repair changed.
-    public var repaired: [String] = []
+    package var repaired: [String] = []
     /// Pack bytes read.
-    public var bytesScanned = 0
-    public var seconds = 0.0
+    package var bytesScanned = 0
+    package var seconds = 0.0
 }
 
 /// A problem found by ``BlobStore/verify(scrub:)``.
-public struct VerifyProblem: Sendable, Equatable, CustomStringConvertible {
-    public let message: String
-    public var description: String { message }
+package struct VerifyProblem: Sendable, Equatable, CustomStringConvertible {
+    package let message: String
+    package var description: String { message }
 }
 
 extension BlobStore {
     /// The problems ``check(scrub:progress:)`` finds (tests call this after every scenario).
-    public func verify(scrub: Bool = false) throws -> [VerifyProblem] {
+    package func verify(scrub: Bool = false) throws -> [VerifyProblem] {
         try check(scrub: scrub).errors.map(VerifyProblem.init)
     }
 
@@ -41,7 +41,7 @@ extension BlobStore {
     /// bytes (with `scrub`, also decompressing and re-hashing every record); checks that every
     /// chunk row points at a record of that chunk and that each pack's live and dead byte
     /// counts match what its records and rows say. Changes nothing.
-    public func check(scrub: Bool = false, progress: (_ bytesScanned: Int) -> Void = { _ in }) throws -> CheckReport {
+    package func check(scrub: Bool = false, progress: (_ bytesScanned: Int) -> Void = { _ in }) throws -> CheckReport {
         let started = DispatchTime.now().uptimeNanoseconds
         var report = try inspect(scrub: scrub, progress: progress).report
         report.seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
@@ -56,7 +56,7 @@ extension BlobStore {
     /// #### Errors
     /// ``StoreError/Code-swift.struct/locked`` unless this process holds the data directory's
     /// exclusive lock: repairing from a snapshot while a server writes would undo its work.
-    public func repair(scrub: Bool = false, progress: (_ bytesScanned: Int) -> Void = { _ in }) async throws -> CheckReport {
+    package func repair(scrub: Bool = false, progress: (_ bytesScanned: Int) -> Void = { _ in }) async throws -> CheckReport {
         guard directory.isExclusive else {
             throw StoreError(.locked, "fsck --repair needs the data directory to itself: stop the server using \(directory.root) first")
         }
@@ -76,7 +76,7 @@ extension BlobStore {
     /// holding it than it counts: a lower count would free its data while records still use it).
     /// Never lowers a count: holders the store cannot see (CLI puts) would lose their data.
     /// - Returns: whether the count changed.
-    public func raiseHolders(_ id: SHA256Key, to count: Int) async throws -> Bool {
+    package func raiseHolders(_ id: SHA256Key, to count: Int) async throws -> Bool {
         let keyspace = self.keyspace
         return try await coordinator.submit { txn in
             guard let bytes = try txn.value(keyspace.blobs, id.bytes) else { return false }

@@ -29,7 +29,7 @@ extension BlobStore {
     ///
     /// #### Errors
     /// ``StoreError/Code-swift.struct/notFound`` when there is no such blob.
-    public func residency(_ id: SHA256Key) throws -> (cached: Int?, total: Int) {
+    package func residency(_ id: SHA256Key) throws -> (cached: Int?, total: Int) {
         var cached: Int? = 0
         var total = 0
         for (packID, range) in try packRanges(id) {
@@ -43,7 +43,7 @@ extension BlobStore {
     /// Reads blob `id`'s records through the page cache, 4 MiB at a time, and returns when they
     /// are all in (a `WILLNEED` hint would return sooner, but pages count as cached from the
     /// moment their read starts, so a caller could not tell when the disk is done).
-    public func warm(_ id: SHA256Key) throws {
+    package func warm(_ id: SHA256Key) throws {
         let step = 4 << 20
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: step, alignment: 64)
         defer { buffer.deallocate() }
@@ -56,7 +56,7 @@ extension BlobStore {
     }
 
     /// Lets the kernel drop blob `id`'s records from the page cache (shared chunks go too).
-    public func evict(_ id: SHA256Key) throws {
+    package func evict(_ id: SHA256Key) throws {
         for (packID, range) in try packRanges(id) {
             try packs.reader(for: packID).dontNeed(at: range.lowerBound, length: range.count)
         }

@@ -10,7 +10,7 @@ import Synchronization
 /// an error naming the chunk and its pack, never returned as data. Chunks that sit next to each
 /// other in a pack are read with one `pread` of up to 1 MiB, or 4 MiB read plus decompressed
 /// when the group holds compressed records (4 MiB too with direct cold reads). Not thread-safe: one reader per stream.
-public final class BlobReader {
+package final class BlobReader {
     /// One chunk to read: where it is (nil for an all-zero chunk) and which of its bytes are wanted.
     struct Piece {
         var key: SHA256Key
@@ -28,7 +28,7 @@ public final class BlobReader {
     /// Bytes asked of the kernel and not yet delivered.
     private var askedAhead = 0
     /// Bytes this reader will deliver in all.
-    public let count: Int
+    package let count: Int
     private let zeros: UnsafeMutableRawBufferPointer
     private let io: UnsafeMutableRawBufferPointer
     /// Block-aligned room for `O_DIRECT` reads of cold groups (``ColdReadMode/direct``), from the first.
@@ -65,12 +65,12 @@ public final class BlobReader {
     }
 
     /// Whether everything has been delivered.
-    public var isFinished: Bool { index >= pieces.count }
+    package var isFinished: Bool { index >= pieces.count }
 
     /// Delivers the next group of chunks (up to 1–4 MiB) to `sink`, in order.
     /// - Returns: false when there was nothing left.
     @discardableResult
-    public func readNext(into sink: (UnsafeRawBufferPointer) throws -> Void) throws -> Bool {
+    package func readNext(into sink: (UnsafeRawBufferPointer) throws -> Void) throws -> Bool {
         try readNextParts(
             fill: { count, read in try read(UnsafeMutableRawBufferPointer(rebasing: io[0..<count])) },
             emit: { part in
@@ -91,7 +91,7 @@ public final class BlobReader {
     /// read; with ``ColdReadMode/direct`` a cold group is read with `O_DIRECT`, even unverified).
     /// - Returns: false when there was nothing left.
     @discardableResult
-    public func readNextParts(
+    package func readNextParts(
         zeroCopy: Bool = false,
         fill: (_ count: Int, _ read: (UnsafeMutableRawBufferPointer) throws -> Void) throws -> Void,
         emit: (BlobPart) throws -> Void
@@ -200,7 +200,7 @@ public final class BlobReader {
 
     /// Whether this reader skips the CRC32C check of stored bytes (``StoreSettings/verifyReads``
     /// off), which is what allows handing raw chunks out unread as file regions.
-    public var sendsUnverified: Bool { !store.settings.verifyReads }
+    package var sendsUnverified: Bool { !store.settings.verifyReads }
 
     /// Keeps the kernel reading up to ``readAhead`` bytes past the group being delivered (for
     /// packs not in the page cache: written with `O_DIRECT`, or evicted). One group ahead is not
@@ -343,7 +343,7 @@ private struct LaneWork: @unchecked Sendable {
 }
 
 /// One part of a blob as ``BlobReader/readNextParts(zeroCopy:fill:emit:)`` hands it out.
-public enum BlobPart {
+package enum BlobPart {
     /// These bytes of the buffer the latest `fill` call provided.
     case filled(Range<Int>)
     /// Bytes valid only during the `emit` call (all-zero chunks).
@@ -354,13 +354,13 @@ public enum BlobPart {
 
 /// A byte range of an open pack file. The value keeps the file open, so the bytes stay
 /// readable even when GC removes the pack meanwhile.
-public struct PackFileRegion: Sendable {
+package struct PackFileRegion: Sendable {
     let file: FileDescriptor
-    public let offset: Int
-    public let length: Int
+    package let offset: Int
+    package let length: Int
 
     /// The open descriptor; valid while this value lives.
-    public var descriptor: Int32 { file.fd }
+    package var descriptor: Int32 { file.fd }
 }
 
 extension BlobStore {
@@ -369,7 +369,7 @@ extension BlobStore {
     /// #### Errors
     /// - ``StoreError/Code-swift.struct/notFound`` when there is no such blob.
     /// - ``StoreError/Code-swift.struct/invalidArgument`` when `range` is not inside the blob.
-    public func reader(_ id: SHA256Key, range: Range<Int>? = nil) throws -> BlobReader {
+    package func reader(_ id: SHA256Key, range: Range<Int>? = nil) throws -> BlobReader {
         BlobReader(store: self, pieces: try plan(id, range: range))
     }
 
@@ -378,7 +378,7 @@ extension BlobStore {
     ///
     /// #### Errors
     /// As ``reader(_:range:)``, and ``StoreError/Code-swift.struct/corrupt`` when stored bytes fail a check.
-    public func read(_ id: SHA256Key, range: Range<Int>? = nil, into sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+    package func read(_ id: SHA256Key, range: Range<Int>? = nil, into sink: (UnsafeRawBufferPointer) throws -> Void) throws {
         let reader = try reader(id, range: range)
         while try reader.readNext(into: sink) {}
     }

@@ -1,7 +1,7 @@
 import Dispatch
-public import GranaryCodec
-public import GranaryLMDB
-public import Logging
+package import GranaryCodec
+package import GranaryLMDB
+package import Logging
 
 #if canImport(Glibc)
     import Glibc
@@ -17,11 +17,11 @@ public import Logging
 /// Crash safety (docs/architecture.md): chunk bytes are fdatasync'd before the LMDB transaction that
 /// references them; each pack's committed length is stored in LMDB and recovery, run only by
 /// the holder of the data directory's exclusive lock, cuts anything beyond it.
-public final class BlobStore: Sendable {
-    public let directory: DataDirectory
-    public let environment: Environment
-    public let coordinator: WriteCoordinator
-    public let settings: StoreSettings
+package final class BlobStore: Sendable {
+    package let directory: DataDirectory
+    package let environment: Environment
+    package let coordinator: WriteCoordinator
+    package let settings: StoreSettings
     let keyspace: Keyspace
     let packs: PackSet
 
@@ -30,7 +30,7 @@ public final class BlobStore: Sendable {
     /// #### Errors
     /// A ``StoreError/Code-swift.struct/invalidArgument`` error when the store was created with
     /// other chunking parameters (dedup against its data would silently stop working).
-    public init(directory: DataDirectory, settings: StoreSettings = StoreSettings(), logger: Logger? = nil) throws {
+    package init(directory: DataDirectory, settings: StoreSettings = StoreSettings(), logger: Logger? = nil) throws {
         var options = Environment.Options()
         options.mapSize = settings.indexMapSize
         options.durable = settings.durableIndex
@@ -74,18 +74,18 @@ public final class BlobStore: Sendable {
     // MARK: Writing
 
     /// Starts an upload that will report `digests` of the whole object.
-    public func beginIngest(digests: [DigestAlgorithm], costs: PassCosts = .current) -> IngestSession {
+    package func beginIngest(digests: [DigestAlgorithm], costs: PassCosts = .current) -> IngestSession {
         IngestSession(store: self, digests: digests, costs: costs)
     }
 
     /// Makes a staged upload a blob held by one more record, in one durable LMDB transaction.
-    public func commit(_ staged: StagedBlob) async throws -> PutResult {
+    package func commit(_ staged: StagedBlob) async throws -> PutResult {
         try await commit(staged) { _, _ in }.0
     }
 
     /// Commits a staged upload and runs `work` in the same transaction, so that (for example)
     /// an image turns active exactly when its chunks become referenced.
-    public func commit<R: Sendable>(
+    package func commit<R: Sendable>(
         _ staged: StagedBlob,
         alongWith work: @escaping @Sendable (borrowing WriteTransaction, BlobInfo) throws -> R
     ) async throws -> (PutResult, R) {
@@ -213,13 +213,13 @@ public final class BlobStore: Sendable {
     /// pack (reclaimed by GC).
     /// - Returns: false when there is no such blob.
     @discardableResult
-    public func release(_ id: SHA256Key) async throws -> Bool {
+    package func release(_ id: SHA256Key) async throws -> Bool {
         let keyspace = self.keyspace
         return try await coordinator.submit { txn in try Self.release(id, in: txn, keyspace: keyspace) }
     }
 
     /// ``release(_:)`` inside a caller's transaction (deleting an image and its data together).
-    public func release(_ id: SHA256Key, in txn: borrowing WriteTransaction) throws -> Bool {
+    package func release(_ id: SHA256Key, in txn: borrowing WriteTransaction) throws -> Bool {
         try Self.release(id, in: txn, keyspace: keyspace)
     }
 
@@ -262,7 +262,7 @@ public final class BlobStore: Sendable {
     // MARK: Reading
 
     /// What the store knows of blob `id`, or nil.
-    public func info(_ id: SHA256Key) throws -> BlobInfo? {
+    package func info(_ id: SHA256Key) throws -> BlobInfo? {
         try environment.read { txn in
             try id.withBytes { key in
                 try txn.withValue(keyspace.blobs, key) { bytes in
@@ -274,7 +274,7 @@ public final class BlobStore: Sendable {
     }
 
     /// Whole-store figures: a scan of the blob, chunk and pack rows plus a stat of each pack file.
-    public func stats() throws -> StoreStats {
+    package func stats() throws -> StoreStats {
         var rows: [UInt32: PackRow] = [:]
         var stats = try environment.read { txn in
             var stats = StoreStats()

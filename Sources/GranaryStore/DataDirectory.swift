@@ -17,9 +17,9 @@
 /// Crash recovery (truncating pack tails, emptying `tmp/`) runs only in the process that holds
 /// the exclusive lock, so a maintenance run beside a live server never cuts off the server's
 /// unfinished writes.
-public final class DataDirectory: Sendable {
+package final class DataDirectory: Sendable {
     /// How to open the directory.
-    public enum Access: Sendable {
+    package enum Access: Sendable {
         /// Take the exclusive lock or fail: `serve`, and anything that repairs.
         case exclusive
         /// Take the exclusive lock when free; otherwise share the store with the lock holder
@@ -27,15 +27,15 @@ public final class DataDirectory: Sendable {
         case exclusiveIfFree
     }
 
-    public let root: String
+    package let root: String
     /// Whether this process holds the exclusive lock (and so may run recovery).
-    public let isExclusive: Bool
+    package let isExclusive: Bool
     private let lockDescriptor: Int32
 
-    public var indexPath: String { root + "/index" }
-    public var packsPath: String { root + "/packs" }
-    public var tmpPath: String { root + "/tmp" }
-    public var lockPath: String { root + "/LOCK" }
+    package var indexPath: String { root + "/index" }
+    package var packsPath: String { root + "/packs" }
+    package var tmpPath: String { root + "/tmp" }
+    package var lockPath: String { root + "/LOCK" }
 
     /// Opens (creating when missing) the data directory at `path`.
     ///
@@ -43,7 +43,7 @@ public final class DataDirectory: Sendable {
     /// - ``StoreError/Code-swift.struct/locked`` when `access` is `.exclusive` and another process
     ///   holds the lock; the message names its pid.
     /// - ``StoreError/Code-swift.struct/io`` when a folder cannot be created.
-    public init(path: String, access: Access) throws(StoreError) {
+    package init(path: String, access: Access) throws(StoreError) {
         let root = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
         for dir in [root, root + "/index", root + "/packs", root + "/tmp"] {
             if mkdir(dir, 0o755) != 0 && errno != EEXIST {

@@ -10,32 +10,32 @@ import Synchronization
 ///
 /// ``run()`` is the service loop; it owns every GC run, so no task outlives the server. It
 /// looks for requests once a second: cheap, and an operator's request starts within a second.
-public final class GCRunner: Sendable {
+package final class GCRunner: Sendable {
     /// Where the runner is.
-    public enum State: String, Sendable { case idle, queued, running }
+    package enum State: String, Sendable { case idle, queued, running }
 
     /// What `GET /admin/gc` shows.
-    public struct Status: Sendable {
-        public var state = State.idle
+    package struct Status: Sendable {
+        package var state = State.idle
         /// Progress of the run under way.
-        public var progress: GCProgress?
+        package var progress: GCProgress?
         /// Unix seconds when the run under way started.
-        public var startedAt: Int?
+        package var startedAt: Int?
         /// The last finished run (this process's, or the last one recorded in the store).
-        public var last: GCReport?
+        package var last: GCReport?
         /// Why the last run failed, if it did.
-        public var lastError: String?
+        package var lastError: String?
         /// Unix seconds of the next scheduled run (nil when scheduling is off).
-        public var nextRunAt: Int?
+        package var nextRunAt: Int?
     }
 
-    public let store: BlobStore
-    public let defaults: GCOptions
+    package let store: BlobStore
+    package let defaults: GCOptions
     /// Seconds between scheduled runs; 0 runs GC only on request.
-    public let interval: Int
+    package let interval: Int
     private let state: Mutex<(status: Status, queued: GCOptions?)>
 
-    public init(store: BlobStore, defaults: GCOptions, interval: Int) {
+    package init(store: BlobStore, defaults: GCOptions, interval: Int) {
         self.store = store
         self.defaults = defaults
         self.interval = interval
@@ -45,11 +45,11 @@ public final class GCRunner: Sendable {
         state = Mutex((status, nil))
     }
 
-    public var status: Status { state.withLock { $0.status } }
+    package var status: Status { state.withLock { $0.status } }
 
     /// Queues a run with `options` (the defaults when nil).
     /// - Returns: false when a run is already queued or running.
-    public func request(_ options: GCOptions? = nil) -> Bool {
+    package func request(_ options: GCOptions? = nil) -> Bool {
         state.withLock { state in
             guard state.status.state == .idle else { return false }
             state.status.state = .queued
@@ -59,7 +59,7 @@ public final class GCRunner: Sendable {
     }
 
     /// The service loop: runs queued and scheduled GC until the task is cancelled.
-    public func run() async {
+    package func run() async {
         while !Task.isCancelled {
             do {
                 try await Task.sleep(nanoseconds: 1_000_000_000)

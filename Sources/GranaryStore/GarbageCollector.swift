@@ -9,42 +9,42 @@ import Synchronization
 #endif
 
 /// What a GC run may do.
-public struct GCOptions: Sendable {
+package struct GCOptions: Sendable {
     /// A dead chunk is reclaimed only after it has been dead this many seconds.
-    public var grace = 3600
+    package var grace = 3600
     /// Plan and report, change nothing.
-    public var dryRun = false
+    package var dryRun = false
     /// Compact a pack once at least this share of its bytes can be reclaimed.
-    public var threshold = 0.2
+    package var threshold = 0.2
     /// Copy at most this many bytes per second (nil: as fast as the disk goes), so that GC
     /// running beside uploads does not starve them.
-    public var throttleBytesPerSecond: Int?
+    package var throttleBytesPerSecond: Int?
 
-    public init() {}
+    package init() {}
 }
 
 /// What a GC run did (the `granary gc --json` report).
-public struct GCReport: Sendable, Codable, Equatable {
+package struct GCReport: Sendable, Codable, Equatable {
     /// Pack bytes freed: the sizes of the compacted packs less what was copied out of them.
-    public var reclaimedBytes = 0
-    public var packsCompacted = 0
-    public var chunksReclaimed = 0
-    public var seconds = 0.0
-    public var dryRun = false
+    package var reclaimedBytes = 0
+    package var packsCompacted = 0
+    package var chunksReclaimed = 0
+    package var seconds = 0.0
+    package var dryRun = false
     /// Record bytes copied into new packs.
-    public var bytesCopied = 0
+    package var bytesCopied = 0
     /// Deferred chunks compressed while being copied.
-    public var chunksCompressed = 0
+    package var chunksCompressed = 0
     /// Pack files no committed row referenced (left by a crash), removed.
-    public var orphanPacksRemoved = 0
+    package var orphanPacksRemoved = 0
     /// Candidate packs left alone because a live process holds them (appending or compacting).
-    public var packsBusy = 0
+    package var packsBusy = 0
     /// Problems that stopped the compaction of a pack (damaged records); fsck tells more.
-    public var errors: [String] = []
+    package var errors: [String] = []
     /// Unix seconds when the run ended.
-    public var finishedAt = 0
+    package var finishedAt = 0
 
-    public init() {}
+    package init() {}
 
     enum CodingKeys: String, CodingKey {
         case reclaimedBytes = "reclaimed_bytes"
@@ -62,12 +62,12 @@ public struct GCReport: Sendable, Codable, Equatable {
 }
 
 /// How far a GC run has got, for progress bars and `GET /admin/gc`.
-public struct GCProgress: Sendable, Equatable {
-    public var packsDone = 0
-    public var packsTotal = 0
+package struct GCProgress: Sendable, Equatable {
+    package var packsDone = 0
+    package var packsTotal = 0
     /// Record bytes to copy in all (planned) and copied so far.
-    public var bytesTotal = 0
-    public var bytesDone = 0
+    package var bytesTotal = 0
+    package var bytesDone = 0
 }
 
 extension BlobStore {
@@ -84,7 +84,7 @@ extension BlobStore {
     /// that moves the rows, and the old pack is unlinked only after that commit; readers that
     /// planned against it either hold its descriptor or re-resolve the chunks. A pack is
     /// compacted only under its `flock`, which every appender holds, so nothing writes to it.
-    public func collectGarbage(
+    package func collectGarbage(
         _ options: GCOptions = GCOptions(),
         progress: @Sendable (GCProgress) -> Void = { _ in }
     ) async throws -> GCReport {
@@ -162,10 +162,10 @@ extension BlobStore {
 
     /// Lets go of the packs this process keeps open for appending, so GC may compact them;
     /// later uploads start new packs. The server's GC service calls this before each run.
-    public func sealOpenPacks() { packs.retireIdle() }
+    package func sealOpenPacks() { packs.retireIdle() }
 
     /// The report of the last GC run that changed something, or nil.
-    public func lastGC() throws -> GCReport? {
+    package func lastGC() throws -> GCReport? {
         try environment.read { txn in
             try txn.value(keyspace.meta, Keyspace.lastGCKey).map { try JSONDecoder().decode(GCReport.self, from: Data($0)) }
         }

@@ -1,5 +1,5 @@
 import Dispatch
-public import GranaryCodec
+package import GranaryCodec
 import GranaryLMDB
 import Synchronization
 
@@ -16,7 +16,7 @@ import Synchronization
 /// The split (``LanePlan``) is computed from measured per-byte costs so both lanes carry about
 /// half the work. Lane A hands chunks to lane B only after hashing its share, so B never waits.
 /// Nothing is referenced until ``BlobStore/commit(_:)`` makes it durable in one LMDB transaction.
-public final class IngestSession: @unchecked Sendable {
+package final class IngestSession: @unchecked Sendable {
     // Safe because of a strict ownership discipline: producer state is touched only by the one
     // task calling fill/finish/abort (sequentially), lane A state only on `laneA`, lane B state
     // only on `laneB`; the lanes hand work over by enqueueing, which orders memory.
@@ -111,7 +111,7 @@ public final class IngestSession: @unchecked Sendable {
     /// #### Errors
     /// Rethrows the first error of either lane (a full disk, say): stop sending and ``abort()``.
     @discardableResult
-    public func fill(_ body: (UnsafeMutableRawBufferPointer) throws -> Int) async throws -> Int {
+    package func fill(_ body: (UnsafeMutableRawBufferPointer) throws -> Int) async throws -> Int {
         precondition(!ended, "fill after finish or abort")
         try throwIfFailed()
         if ticket == nil { ticket = try await store.registerSession() }
@@ -130,7 +130,7 @@ public final class IngestSession: @unchecked Sendable {
     }
 
     /// Copies `bytes` in (convenience over ``fill(_:)``).
-    public func write(_ bytes: [UInt8]) async throws {
+    package func write(_ bytes: [UInt8]) async throws {
         var offset = 0
         while offset < bytes.count {
             offset += try await fill { space in
@@ -143,7 +143,7 @@ public final class IngestSession: @unchecked Sendable {
 
     /// Ends the stream, waits for both lanes and makes the written chunks durable (fdatasync).
     /// The result is referenced by nothing until it is committed.
-    public func finish() async throws -> StagedBlob {
+    package func finish() async throws -> StagedBlob {
         precondition(!ended, "finish called twice")
         ended = true
         let last: Slab
@@ -167,7 +167,7 @@ public final class IngestSession: @unchecked Sendable {
     }
 
     /// Gives up: waits for the lanes, then cuts the session's appends off its packs.
-    public func abort() async {
+    package func abort() async {
         guard !ended else { return }
         ended = true
         failure.withLock { $0 = $0 ?? StoreFailure(error: StoreError(.invalidArgument, "upload aborted")) }
@@ -434,13 +434,13 @@ struct StoreFailure: @unchecked Sendable {
 }
 
 /// An upload whose bytes are durable but not yet referenced: commit it to make it a blob.
-public final class StagedBlob: @unchecked Sendable {
+package final class StagedBlob: @unchecked Sendable {
     // Safe because a staged blob is committed once, by one caller, after its session ended.
     let session: IngestSession
-    public let size: Int
-    public let digests: [DigestAlgorithm: Digest]
+    package let size: Int
+    package let digests: [DigestAlgorithm: Digest]
     /// Wall time from the first byte to the end of fdatasync.
-    public let seconds: Double
+    package let seconds: Double
     var committed = false
 
     init(session: IngestSession, size: Int, digests: [DigestAlgorithm: Digest], seconds: Double) {
@@ -453,10 +453,10 @@ public final class StagedBlob: @unchecked Sendable {
     var manifest: Manifest { session.manifest }
     var written: [SHA256Key: WrittenChunk] { session.written }
     var packs: [OpenPack] { session.packs }
-    public var chunkCount: Int { session.manifest.count }
-    public var newChunks: Int { session.newChunks }
-    public var bytesWritten: Int { session.bytesWritten }
+    package var chunkCount: Int { session.manifest.count }
+    package var newChunks: Int { session.newChunks }
+    package var bytesWritten: Int { session.bytesWritten }
     /// New chunks zstd was tried on (inline compression; see ``IngestSession/giveUpAfter``).
-    public var compressionAttempts: Int { session.compressionAttempts }
-    public var blobID: SHA256Key { session.manifest.blobID }
+    package var compressionAttempts: Int { session.compressionAttempts }
+    package var blobID: SHA256Key { session.manifest.blobID }
 }

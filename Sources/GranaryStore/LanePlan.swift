@@ -1,16 +1,16 @@
 import Dispatch
-public import GranaryCodec
+package import GranaryCodec
 
 /// Seconds per byte of each per-byte pass, measured on one core.
-public struct PassCosts: Sendable {
-    public var chunking: Double
-    public var chunkSHA256: Double
-    public var digests: [DigestAlgorithm: Double]
+package struct PassCosts: Sendable {
+    package var chunking: Double
+    package var chunkSHA256: Double
+    package var digests: [DigestAlgorithm: Double]
     /// Work per stored byte that is not a pass of its own (zero check, CRC32C, copy into the pack).
-    public var sink: Double
+    package var sink: Double
 
     /// Measures every pass over `bytes` of incompressible data (a few milliseconds at 4 MiB).
-    public static func measure(bytes: Int = 4 << 20) -> PassCosts {
+    package static func measure(bytes: Int = 4 << 20) -> PassCosts {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes, alignment: 64)
         defer { buffer.deallocate() }
         var state: UInt64 = 0x9E37_79B9_7F4A_7C15
@@ -46,11 +46,11 @@ public struct PassCosts: Sendable {
     }
 
     /// Measured once per process, at the first ingest.
-    public static let current = PassCosts.measure()
+    package static let current = PassCosts.measure()
 
     /// The throughput limit for one stream on `cores` cores (docs/architecture.md):
     /// `1 / max(max_i c_i, Σ c_i / n)` over chunking, chunk SHA-256 and each requested digest.
-    public func limitBytesPerSecond(digests requested: [DigestAlgorithm], cores: Int) -> Double {
+    package func limitBytesPerSecond(digests requested: [DigestAlgorithm], cores: Int) -> Double {
         let passes = [chunking, chunkSHA256] + requested.map { digests[$0] ?? 0 }
         let bound = max(passes.max() ?? 0, passes.reduce(0, +) / Double(max(1, cores)))
         return bound > 0 ? 1 / bound : .infinity

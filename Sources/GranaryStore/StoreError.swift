@@ -5,39 +5,39 @@
 #endif
 
 /// An error from the storage engine, with what an operator needs to fix it.
-public struct StoreError: Error, Sendable, CustomStringConvertible {
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
+package struct StoreError: Error, Sendable, CustomStringConvertible {
+    package struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: Hashable, Sendable { case locked, io, noSpace, notFound, corrupt, invalidArgument, conflict }
         private let base: Base
         /// Another process holds the data directory's exclusive lock.
-        public static let locked = Code(base: .locked)
+        package static let locked = Code(base: .locked)
         /// A file-system call failed.
-        public static let io = Code(base: .io)
+        package static let io = Code(base: .io)
         /// The file system is full, or the user's disk quota is spent (`ENOSPC`, `EDQUOT`): the
         /// API answers 413 (Glance's "storage media is full"), not a server error.
-        public static let noSpace = Code(base: .noSpace)
+        package static let noSpace = Code(base: .noSpace)
         /// What was asked for does not exist.
-        public static let notFound = Code(base: .notFound)
+        package static let notFound = Code(base: .notFound)
         /// Stored bytes fail their checksum or do not parse.
-        public static let corrupt = Code(base: .corrupt)
+        package static let corrupt = Code(base: .corrupt)
         /// The caller passed something unusable.
-        public static let invalidArgument = Code(base: .invalidArgument)
+        package static let invalidArgument = Code(base: .invalidArgument)
         /// Concurrent work changed what this operation depended on; it changed nothing.
-        public static let conflict = Code(base: .conflict)
-        public var description: String { "\(base)" }
+        package static let conflict = Code(base: .conflict)
+        package var description: String { "\(base)" }
     }
 
-    public let code: Code
-    public let message: String
-    public let cause: (any Error & Sendable)?
+    package let code: Code
+    package let message: String
+    package let cause: (any Error & Sendable)?
 
-    public init(_ code: Code, _ message: String, cause: (any Error & Sendable)? = nil) {
+    package init(_ code: Code, _ message: String, cause: (any Error & Sendable)? = nil) {
         self.code = code
         self.message = message
         self.cause = cause
     }
 
-    public var description: String {
+    package var description: String {
         guard let cause else { return message }
         return "\(message): \(cause)"
     }

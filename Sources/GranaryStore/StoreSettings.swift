@@ -1,7 +1,7 @@
-public import GranaryCodec
+package import GranaryCodec
 
 /// When chunks are compressed.
-public enum CompressionPolicy: String, Sendable, CaseIterable {
+package enum CompressionPolicy: String, Sendable, CaseIterable {
     /// zstd on ingest, per chunk, kept raw when it does not shrink.
     case inline
     /// Raw on ingest; the maintenance pass compresses later (keeps ingest at hashing speed).
@@ -11,7 +11,7 @@ public enum CompressionPolicy: String, Sendable, CaseIterable {
 }
 
 /// How pack appends reach the disk. Either way a commit is durable only after fdatasync.
-public enum PackWriteMode: String, Sendable, CaseIterable {
+package enum PackWriteMode: String, Sendable, CaseIterable {
     /// Through the page cache, with writeback started as each MiB is written
     /// (`sync_file_range`): new packs stay cached, so a blob read right after its upload
     /// comes from memory.
@@ -22,7 +22,7 @@ public enum PackWriteMode: String, Sendable, CaseIterable {
 
 /// How a read reaches pack bytes that are not in the page cache (a cached range is always read
 /// from memory).
-public enum ColdReadMode: String, Sendable, CaseIterable {
+package enum ColdReadMode: String, Sendable, CaseIterable {
     /// Through the page cache: the first read fills it, later reads come from memory.
     case cached
     /// `O_DIRECT`, nothing cached: where filling the page cache is dear (this project's guest
@@ -32,23 +32,23 @@ public enum ColdReadMode: String, Sendable, CaseIterable {
 }
 
 /// Storage-engine settings.
-public struct StoreSettings: Sendable {
-    public var compression: CompressionPolicy = .inline
-    public var zstdLevel: Int32 = 1
-    public var packWrites = PackWriteMode.direct
+package struct StoreSettings: Sendable {
+    package var compression: CompressionPolicy = .inline
+    package var zstdLevel: Int32 = 1
+    package var packWrites = PackWriteMode.direct
     /// Check each chunk's CRC32C on read (a corrupt chunk is an error, never data).
-    public var verifyReads = true
-    public var coldReads = ColdReadMode.cached
+    package var verifyReads = true
+    package var coldReads = ColdReadMode.cached
     /// Packs roll over at about this size; compaction cost grows with pack size.
-    public var packSizeLimit = 64 << 20
+    package var packSizeLimit = 64 << 20
     /// Bytes per slab of an upload's pipeline, and slabs per upload (memory bound per upload).
-    public var slabSize = 1 << 20
-    public var slabsPerUpload = 8
-    public var chunker = ChunkerParameters.standard
+    package var slabSize = 1 << 20
+    package var slabsPerUpload = 8
+    package var chunker = ChunkerParameters.standard
     /// LMDB map size (address space only).
-    public var indexMapSize = 1 << 40
+    package var indexMapSize = 1 << 40
     /// Skip fsync of LMDB commits: tests and bulk loads only.
-    public var durableIndex = true
+    package var durableIndex = true
 
-    public init() {}
+    package init() {}
 }

@@ -12,11 +12,11 @@ import Synchronization
 /// its refcount at commit. Were that chunk to die and be reclaimed meanwhile, the commit would
 /// reference nothing. GC therefore reclaims a chunk only if it died before the oldest
 /// registered session began: such a session cannot have seen it live.
-public struct SessionTicket: Sendable, Hashable {
+package struct SessionTicket: Sendable, Hashable {
     /// `pid u32 BE | counter u64 BE`: unique per process, and the pid tells whether its owner lives.
     let key: [UInt8]
     /// Unix seconds when the session registered.
-    public let started: Int
+    package let started: Int
 
     private static let counter = Atomic<UInt64>(0)
 

@@ -1,14 +1,14 @@
 import Foundation
 import GranaryCatalog
 import GranaryStore
-public import Testing
+package import Testing
 
 /// Runs the test, then checks every store it left in its temporary directories (as bbolt checks
 /// its database after every test), then removes them. A problem fails the test, naming it.
-public struct ConsistencyChecked: TestTrait, SuiteTrait, TestScoping {
-    public var isRecursive: Bool { true }
+package struct ConsistencyChecked: TestTrait, SuiteTrait, TestScoping {
+    package var isRecursive: Bool { true }
 
-    public func provideScope(
+    package func provideScope(
         for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void
     ) async throws {
         guard testCase != nil || !test.isSuite else { return try await function() }
@@ -29,13 +29,13 @@ public struct ConsistencyChecked: TestTrait, SuiteTrait, TestScoping {
 
 extension Trait where Self == ConsistencyChecked {
     /// Checks the stores a test leaves behind and removes its temporary directories.
-    public static var consistencyChecked: Self { ConsistencyChecked() }
+    package static var consistencyChecked: Self { ConsistencyChecked() }
 }
 
 /// What `granary fsck` reports for the data directory at `path`: the store's refcounts, pack
 /// records and accounting, and every image's and artifact's blobs. Empty when sound; a
 /// directory without a store has nothing to check.
-public func storeProblems(at path: String) async throws -> [String] {
+package func storeProblems(at path: String) async throws -> [String] {
     guard FileManager.default.fileExists(atPath: path + "/index") else { return [] }
     let store = try BlobStore(directory: DataDirectory(path: path, access: .exclusiveIfFree))
     let catalogs = try await CatalogCheck.run(on: store)

@@ -1,14 +1,14 @@
-public import GranaryBench
+package import GranaryBench
 
 /// The tests' one seeded generator (the benchmarks' SplitMix64), so a failing case replays.
-public typealias SeededRandom = SplitMix
+package typealias SeededRandom = SplitMix
 
 extension SplitMix {
-    public init(seed: UInt64) { self.init(state: seed) }
+    package init(seed: UInt64) { self.init(state: seed) }
 }
 
 /// `count` bytes of SplitMix64 output from `seed`: incompressible, and the same on every run.
-public func randomBytes(_ count: Int, seed: UInt64) -> [UInt8] {
+package func randomBytes(_ count: Int, seed: UInt64) -> [UInt8] {
     var generator = SeededRandom(seed: seed)
     var out = [UInt8](repeating: 0, count: count)
     out.withUnsafeMutableBytes { buffer in

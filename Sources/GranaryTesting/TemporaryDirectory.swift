@@ -1,14 +1,14 @@
-public import Foundation
+import Foundation
 import Synchronization
 import Testing
 
 /// A fresh directory under the system temporary folder for one test. The `.consistencyChecked`
 /// trait removes it when the test ends, after checking the store it holds (unless `check` is
 /// false: a directory for LMDB alone, or a store a test damages on purpose).
-public struct TemporaryDirectory: Sendable {
-    public let path: String
+package struct TemporaryDirectory: Sendable {
+    package let path: String
 
-    public init(_ prefix: String = "granary-test", in parent: String = NSTemporaryDirectory(), check: Bool = true) {
+    package init(_ prefix: String = "granary-test", in parent: String = NSTemporaryDirectory(), check: Bool = true) {
         path = (parent.hasSuffix("/") ? parent : parent + "/") + prefix + "-" + UUID().uuidString
         // A directory that cannot be made fails the test where it is first used, with the path.
         try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
@@ -17,7 +17,7 @@ public struct TemporaryDirectory: Sendable {
 
     /// A directory at `path` (a store reopened, a filesystem mounted by the test), checked and
     /// removed with the test's others.
-    public init(existing path: String, check: Bool = true) {
+    package init(existing path: String, check: Bool = true) {
         self.path = path
         TestDirectories.register(path, check: check)
     }

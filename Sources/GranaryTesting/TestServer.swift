@@ -1,24 +1,24 @@
-public import GranaryServer
+package import GranaryServer
 import GranaryStore
-public import HTTPTypes
+package import HTTPTypes
 import HummingbirdTesting
 import Logging
-public import NIOCore
+package import NIOCore
 import ServiceLifecycle
 
 /// The application `granary serve` runs, on free loopback ports and a temporary data
 /// directory, with a client for each listener.
-public struct TestServer: Sendable {
-    public let granary: GranaryApplication
+package struct TestServer: Sendable {
+    package let granary: GranaryApplication
     /// The Glance images listener.
-    public let images: LoopbackClient
+    package let images: LoopbackClient
     /// The Glare artifacts listener.
-    public let artifacts: LoopbackClient
+    package let artifacts: LoopbackClient
 }
 
 /// Runs `body` against a fresh Granary (GC schedule off; `configure` changes anything else),
 /// then shuts it down gracefully. Its store is checked when the test ends.
-public func withTestServer<Value: Sendable>(
+package func withTestServer<Value: Sendable>(
     configure: (inout Settings) -> Void = { _ in }, _ body: @Sendable (TestServer) async throws -> Value
 ) async throws -> Value {
     let directory = TemporaryDirectory("granary-server")
@@ -60,16 +60,16 @@ public func withTestServer<Value: Sendable>(
 }
 
 /// A keep-alive HTTP/1.1 client on one loopback listener (HummingbirdTesting's client).
-public struct LoopbackClient: Sendable {
+package struct LoopbackClient: Sendable {
     let client: TestClient
-    public let port: Int
+    package let port: Int
 
     /// A response, its body read whole.
-    public struct Response: Sendable {
-        public let head: HTTPResponse
-        public let body: ByteBuffer
-        public var status: HTTPResponse.Status { head.status }
-        public var headers: HTTPFields { head.headerFields }
+    package struct Response: Sendable {
+        package let head: HTTPResponse
+        package let body: ByteBuffer
+        package var status: HTTPResponse.Status { head.status }
+        package var headers: HTTPFields { head.headerFields }
     }
 
     init(port: Int) {
@@ -79,7 +79,7 @@ public struct LoopbackClient: Sendable {
     }
 
     /// Sends one request and hands its response to `check`.
-    @discardableResult public func execute<Value>(
+    @discardableResult package func execute<Value>(
         uri: String, method: HTTPRequest.Method, headers: HTTPFields = [:], body: ByteBuffer? = nil,
         _ check: (Response) async throws -> Value = { $0 }
     ) async throws -> Value {

@@ -1,21 +1,21 @@
 import Foundation
-public import GranaryCodec
-public import GranaryStore
+package import GranaryCodec
+package import GranaryStore
 
 /// A store in a test's temporary directory (checked and removed when the test ends).
-public struct TestStore: Sendable {
-    public let path: String
-    public let store: BlobStore
+package struct TestStore: Sendable {
+    package let path: String
+    package let store: BlobStore
 
     /// A new store, or the one at `path` reopened (recovery runs, as after a restart).
-    public init(settings: StoreSettings = StoreSettings(), path: String? = nil, check: Bool = true) throws {
+    package init(settings: StoreSettings = StoreSettings(), path: String? = nil, check: Bool = true) throws {
         let directory = path.map { TemporaryDirectory(existing: $0, check: check) } ?? TemporaryDirectory("granary-store", check: check)
         self.path = directory.path
         store = try BlobStore(directory: DataDirectory(path: directory.path, access: .exclusive), settings: settings)
     }
 
     /// Puts `data`, fed in pieces of `pieceSize` bytes.
-    public func put(_ data: [UInt8], digests: [DigestAlgorithm] = [.sha256], pieceSize: Int = 100_000) async throws -> PutResult {
+    package func put(_ data: [UInt8], digests: [DigestAlgorithm] = [.sha256], pieceSize: Int = 100_000) async throws -> PutResult {
         let session = store.beginIngest(digests: digests)
         var offset = 0
         do {
@@ -32,13 +32,13 @@ public struct TestStore: Sendable {
         return try await store.commit(try await session.finish())
     }
 
-    public func read(_ id: SHA256Key, range: Range<Int>? = nil) throws -> [UInt8] {
+    package func read(_ id: SHA256Key, range: Range<Int>? = nil) throws -> [UInt8] {
         var out: [UInt8] = []
         try store.read(id, range: range) { out.append(contentsOf: $0) }
         return out
     }
 
-    public var packFiles: [String] {
+    package var packFiles: [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: path + "/packs")) ?? []).filter { $0.hasSuffix(".pack") }.sorted()
     }
 }

@@ -19,10 +19,13 @@ def pytest_configure(config):
 
 
 def granary_binary():
+    """The granary executable: $GRANARY_BINARY if set (a build kept elsewhere), else the debug or release build."""
+    if os.environ.get("GRANARY_BINARY"):
+        return os.environ["GRANARY_BINARY"]
     for candidate in (ROOT / ".build" / "debug" / "granary", ROOT / ".build" / "release" / "granary"):
         if candidate.exists():
             return str(candidate)
-    raise RuntimeError("build granary first (swift build)")
+    raise RuntimeError("build granary first (swift build), or set GRANARY_BINARY")
 
 
 def free_port():
@@ -31,56 +34,108 @@ def free_port():
         return s.getsockname()[1]
 
 
-# The artifacts API's address of each server started, by its images URL.
-ARTIFACTS = {}
+class GranaryServer:
+    """A running `granary serve` on free loopback ports with its own data directory, which holds
+    serve.log and the store. Given `data` (an earlier server's directory) it restarts on that
+    store; given `port` its images API listens there (clients made for the earlier one still
+    reach it). Use it as a context manager, or stop() it in a finally: either way the data
+    directory is removed even when the test fails."""
+
+    def __init__(self, *extra, env=None, data=None, port=None):
+        self.data = data or tempfile.mkdtemp(prefix="granary-pytest-")
+        self.store = os.path.join(self.data, "store")
+        self.port, self.artifacts_port = port or free_port(), free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.artifacts_url = f"http://127.0.0.1:{self.artifacts_port}"
+        self._log = open(os.path.join(self.data, "serve.log"), "a")
+        self.proc = subprocess.Popen(
+            [granary_binary(), "serve", "--data", self.store, "--port", str(self.port),
+             "--artifacts-port", str(self.artifacts_port), "--log-level", "warning", *extra],
+            stdout=self._log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
+        )
+        deadline = time.time() + 30
+        while True:
+            try:
+                urllib.request.urlopen(self.url + "/versions", timeout=1).read()
+                return
+            except Exception:
+                if self.proc.poll() is not None or time.time() > deadline:
+                    self.kill()
+                    log = self.log_text()
+                    if data is None:  # a directory of its own: nobody else will remove it
+                        shutil.rmtree(self.data, ignore_errors=True)
+                    raise RuntimeError("granary serve did not start: " + log)
+                time.sleep(0.1)
+
+    def log_text(self):
+        with open(os.path.join(self.data, "serve.log")) as log:
+            return log.read()
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def kill(self):
+        """SIGKILL, as a crash would; the data stays for a restart on it (stop() removes it). Returns the exit status."""
+        self.proc.kill()
+        self.proc.wait()
+        self._log.close()
+        return self.proc.returncode
+
+    def stop(self, remove=True):
+        """SIGTERM; the server must exit with 0 within 20 s. Then the data directory is removed,
+        unless `remove` is False (to look at the store or restart on it; a later stop() removes it).
+        A server already stopped or killed is only removed."""
+        code = 0
+        if not self._log.closed:
+            self.proc.terminate()
+            try:
+                code = self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                code = "none, still running after 20 s"
+                self.proc.kill()
+                self.proc.wait()
+            self._log.close()
+        log = self.log_text()[-3000:] if code != 0 else ""
+        if remove:
+            shutil.rmtree(self.data, ignore_errors=True)
+        assert code == 0, f"granary serve did not shut down cleanly on SIGTERM (exit status {code}): {log}"
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
 
 
 def start_server(*extra, env=None, data=None, port=None):
-    """Starts `granary serve` (on `data`, a directory an earlier server used, if given); its
-    artifacts listener gets a free port too (see ARTIFACTS)."""
-    data = data or tempfile.mkdtemp(prefix="granary-pytest-")
-    port = port or free_port()
-    artifacts_port = free_port()
-    log = open(os.path.join(data, "serve.log"), "a")
-    proc = subprocess.Popen(
-        [granary_binary(), "serve", "--data", os.path.join(data, "store"), "--port", str(port),
-         "--artifacts-port", str(artifacts_port), "--log-level", "warning", *extra],
-        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
-    )
-    url = f"http://127.0.0.1:{port}"
-    ARTIFACTS[url] = f"http://127.0.0.1:{artifacts_port}"
-    deadline = time.time() + 30
-    while True:
-        try:
-            urllib.request.urlopen(url + "/versions", timeout=1).read()
-            break
-        except Exception:
-            if proc.poll() is not None or time.time() > deadline:
-                raise RuntimeError("granary serve did not start: " + open(os.path.join(data, "serve.log")).read())
-            time.sleep(0.1)
-    return url, proc, log, data
-
-
-def stop_server(proc, log, data):
-    proc.terminate()
-    assert proc.wait(timeout=20) == 0, "granary serve did not shut down cleanly on SIGTERM"
-    log.close()
-    shutil.rmtree(data, ignore_errors=True)
+    """Starts `granary serve` with the arguments `extra` (see GranaryServer)."""
+    return GranaryServer(*extra, env=env, data=data, port=port)
 
 
 @pytest.fixture(scope="session")
-def server():
-    url, proc, log, data = start_server()
-    yield url
-    stop_server(proc, log, data)
+def granary():
+    """The session's noauth server."""
+    with start_server() as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
-def headers_server():
+def server(granary):
+    """The images API URL of the session's noauth server."""
+    return granary.url
+
+
+@pytest.fixture(scope="session")
+def headers_granary():
     """A server in `--auth headers` mode: callers are who the X-* headers say."""
-    url, proc, log, data = start_server("--auth", "headers")
-    yield url
-    stop_server(proc, log, data)
+    with start_server("--auth", "headers") as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def headers_server(headers_granary):
+    """The images API URL of the `--auth headers` server."""
+    return headers_granary.url
 
 
 def identity(project, roles="reader,member"):
@@ -123,9 +178,9 @@ def project_client(headers_server):
 
 
 @pytest.fixture
-def artifacts(server):
+def artifacts(granary):
     """The artifacts API (Glare) root of the session server."""
-    return ARTIFACTS[server]
+    return granary.artifacts_url
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import threading
 
 import requests
 
-from conftest import ARTIFACTS, granary_binary, identity, start_server, stop_server
+from conftest import granary_binary, identity, start_server
 
 PATCH = {"Content-Type": "application/json-patch+json"}
 
@@ -127,8 +127,8 @@ def test_parallel_duplicate_creates_have_one_winner(artifacts):
     assert sorted(codes) == [201] + [409] * 15
 
 
-def test_policy_across_projects(headers_server):
-    root = ARTIFACTS[headers_server]
+def test_policy_across_projects(headers_granary):
+    root = headers_granary.artifacts_url
     alice, bob, admin = identity("alice"), identity("bob"), identity("ops", "admin")
     artifact = create(root, "sample_artifact", {"name": "shared-lib", "string_required": "x"}, alice).json()
     url = f"{root}/artifacts/sample_artifact/{artifact['id']}"
@@ -151,9 +151,8 @@ def test_policy_across_projects(headers_server):
 
 
 def test_images_and_artifacts_share_data_and_fsck_counts_both():
-    url, proc, log, data = start_server()
-    try:
-        root = ARTIFACTS[url]
+    with start_server() as server:
+        url, root = server.url, server.artifacts_url
         payload = os.urandom(3 << 20)
         image = requests.post(f"{url}/v2/images", json={"name": "i", "disk_format": "raw", "container_format": "bare"}).json()
         assert requests.put(f"{url}/v2/images/{image['id']}/file", data=payload,
@@ -164,18 +163,16 @@ def test_images_and_artifacts_share_data_and_fsck_counts_both():
         stats = requests.get(f"{url}/admin/stats").json()
         # The same bytes are the same blob: one blob held twice, stored once.
         assert stats["blobs"] == 1 and stats["logical_bytes"] == len(payload), stats
-        fsck = subprocess.run([granary_binary(), "fsck", "--data", os.path.join(data, "store"), "--json"],
+        fsck = subprocess.run([granary_binary(), "fsck", "--data", server.store, "--json"],
                               capture_output=True, text=True, timeout=60)
         assert fsck.returncode == 0, fsck.stdout + fsck.stderr
         assert json.loads(fsck.stdout)["ok"] is True
         # Dropping the artifact leaves the image's data whole.
         assert requests.delete(art_url).status_code == 204
         assert hashlib.sha256(requests.get(f"{url}/v2/images/{image['id']}/file").content).digest() == hashlib.sha256(payload).digest()
-        fsck = subprocess.run([granary_binary(), "fsck", "--data", os.path.join(data, "store"), "--json"],
+        fsck = subprocess.run([granary_binary(), "fsck", "--data", server.store, "--json"],
                               capture_output=True, text=True, timeout=60)
         assert fsck.returncode == 0, fsck.stdout
-    finally:
-        stop_server(proc, log, data)
 
 
 def serve_remote(content):
@@ -229,9 +226,8 @@ def test_external_locations_are_fetched_verified_and_rechecked(tmp_path):
     content = {"/tpl.yaml": b"heat_template_version: 2021-04-16\n" * 100}
     remote, remote_url = serve_remote(content)
     env = EXTERNAL_ENV
-    url, proc, log, data = start_server(env=env)
-    try:
-        root = ARTIFACTS[url]
+    with start_server(env=env) as server:
+        url, root = server.url, server.artifacts_url
         artifact = create(root, "heat_templates", {"name": "ext"}).json()
         art = f"{root}/artifacts/heat_templates/{artifact['id']}"
         body = content["/tpl.yaml"]
@@ -258,10 +254,9 @@ def test_external_locations_are_fetched_verified_and_rechecked(tmp_path):
                         "http://user:pw@127.0.0.1:1/x", "ftp://127.0.0.1/x", "not a url"]:
             response = set_location(other_url, refused)
             assert response.status_code == 400, (refused, response.text)
-        store = os.path.join(data, "store")
 
         def verify():
-            out = subprocess.run([granary_binary(), "verify-external", "--data", store, "--json"],
+            out = subprocess.run([granary_binary(), "verify-external", "--data", server.store, "--json"],
                                  capture_output=True, text=True, timeout=60, env={**os.environ, **env})
             return out.returncode, [json.loads(line) for line in out.stdout.splitlines()]
 
@@ -282,8 +277,6 @@ def test_external_locations_are_fetched_verified_and_rechecked(tmp_path):
         # Deleting the artifact never touches the remote; the store holds nothing of it.
         assert requests.delete(art).status_code == 204
         assert requests.get(f"{url}/admin/stats").json()["blobs"] == 0
-    finally:
-        stop_server(proc, log, data)
 
 
 def test_external_locations_copied_into_the_store():
@@ -293,9 +286,8 @@ def test_external_locations_copied_into_the_store():
     content = {"/tpl.yaml": body}
     remote, remote_url = serve_remote(content)
     env = {**EXTERNAL_ENV, "GRANARY_ARTIFACTS_EXTERNAL_COPY": "true"}
-    url, proc, log, data = start_server(env=env)
-    try:
-        root = ARTIFACTS[url]
+    with start_server(env=env) as server:
+        url, root = server.url, server.artifacts_url
         art = f"{root}/artifacts/heat_templates/{create(root, 'heat_templates', {'name': 'copied'}).json()['id']}"
         assert_digest_refused(art, remote_url + "/tpl.yaml", sha256="0" * 64)
         done = set_location(art + "/template", remote_url + "/moved", md5=hashlib.md5(body).hexdigest())
@@ -308,16 +300,14 @@ def test_external_locations_copied_into_the_store():
         remote.server_close()
         download = requests.get(art + "/template", allow_redirects=False)
         assert download.status_code == 200 and download.content == body
-        out = subprocess.run([granary_binary(), "verify-external", "--data", os.path.join(data, "store"), "--json"],
+        out = subprocess.run([granary_binary(), "verify-external", "--data", server.store, "--json"],
                              capture_output=True, text=True, timeout=60, env={**os.environ, **env})
         assert out.returncode == 0 and out.stdout == ""  # nothing external left to check
         assert requests.get(f"{url}/admin/stats").json()["blobs"] == 1
-    finally:
-        stop_server(proc, log, data)
 
 
-def test_quota_endpoints(headers_server):
-    root = ARTIFACTS[headers_server]
+def test_quota_endpoints(headers_granary):
+    root = headers_granary.artifacts_url
     admin, carol = identity("ops", "admin"), identity("carol")
     body = [{"project_id": "carol", "project_quotas": [{"quota_name": "max_artifact_number:tosca_templates", "quota_value": 1},
                                                         {"quota_name": "max_uploaded_data", "quota_value": 100}]}]

@@ -20,7 +20,7 @@ import urllib.parse
 
 import pytest
 
-from conftest import ARTIFACTS, granary_binary, start_server, stop_server
+from conftest import granary_binary, start_server
 
 
 def mixed_content():
@@ -56,20 +56,21 @@ def served(request):
     env = {"GRANARY_STORE_VERIFY_READS": "true" if request.param.startswith("verified") else "false",
            "GRANARY_STORE_PACK_WRITES": "buffered" if request.param.endswith("buffered-packs") else "direct",
            "GRANARY_STORE_COLD_READS": "direct" if request.param.endswith("direct-cold-reads") else "cached"}
-    url, proc, log, data = start_server(env=env)
-    content = mixed_content()
-    resp, body = call(url, "POST", "/v2/images", json.dumps({"name": "mixed", "disk_format": "raw", "container_format": "bare"}),
-                         {"Content-Type": "application/json"})
-    assert resp.status == 201
-    image = json.loads(body)["id"]
-    resp, _ = call(url, "PUT", f"/v2/images/{image}/file", content, {"Content-Type": "application/octet-stream"})
-    assert resp.status == 204
-    yield url, proc, image, content
-    stop_server(proc, log, data)
+    with start_server(env=env) as server:
+        url = server.url
+        content = mixed_content()
+        resp, body = call(url, "POST", "/v2/images", json.dumps({"name": "mixed", "disk_format": "raw", "container_format": "bare"}),
+                             {"Content-Type": "application/json"})
+        assert resp.status == 201
+        image = json.loads(body)["id"]
+        resp, _ = call(url, "PUT", f"/v2/images/{image}/file", content, {"Content-Type": "application/octet-stream"})
+        assert resp.status == 204
+        yield server, image, content
 
 
 def test_whole_download_is_byte_exact(served):
-    url, _, image, content = served
+    server, image, content = served
+    url = server.url
     for _ in range(2):  # O_DIRECT packs are cold at first, then in the page cache
         resp, body = call(url, "GET", f"/v2/images/{image}/file")
         assert resp.status == 200
@@ -101,9 +102,9 @@ def damage_byte(path, offset, direct):
 @pytest.mark.parametrize("packs,cold_reads", [("direct", "cached"), ("buffered", "cached"), ("direct", "direct")])
 def test_a_damaged_chunk_is_never_sent(packs, cold_reads):
     """Cached groups are checked in the page cache, cold ones after an O_DIRECT read."""
-    url, proc, log, data = start_server(env={"GRANARY_STORE_VERIFY_READS": "true", "GRANARY_STORE_PACK_WRITES": packs,
-                                             "GRANARY_STORE_COLD_READS": cold_reads})
-    try:
+    with start_server(env={"GRANARY_STORE_VERIFY_READS": "true", "GRANARY_STORE_PACK_WRITES": packs,
+                           "GRANARY_STORE_COLD_READS": cold_reads}) as server:
+        url = server.url
         content = random.Random(11).randbytes(6_000_000)
         resp, body = call(url, "POST", "/v2/images", json.dumps({"name": "d", "disk_format": "raw", "container_format": "bare"}),
                           {"Content-Type": "application/json"})
@@ -112,7 +113,7 @@ def test_a_damaged_chunk_is_never_sent(packs, cold_reads):
         assert resp.status == 204
         resp, body = call(url, "GET", f"/v2/images/{image}/file")
         assert body == content  # with cached cold reads, the pack is in the page cache now
-        packs_dir = os.path.join(data, "store", "packs")
+        packs_dir = os.path.join(server.store, "packs")
         pack = os.path.join(packs_dir, sorted(os.listdir(packs_dir))[0])
         damage_byte(pack, 4_000_000, direct=cold_reads == "direct")
         parts = urllib.parse.urlsplit(url)
@@ -126,10 +127,8 @@ def test_a_damaged_chunk_is_never_sent(packs, cold_reads):
         assert head.startswith(b"HTTP/1.1 200")
         assert len(body) < len(content), "the download must stop before the damaged chunk"
         assert body == content[:len(body)], "every byte sent is the original"
-        assert proc.poll() is None
-        assert "fails its checksum" in open(os.path.join(data, "serve.log")).read()
-    finally:
-        stop_server(proc, log, data)
+        assert server.alive()
+        assert "fails its checksum" in server.log_text()
 
 
 @pytest.mark.parametrize("start,end", [
@@ -138,7 +137,8 @@ def test_a_damaged_chunk_is_never_sent(packs, cold_reads):
     (len(mixed_content()) - 10, len(mixed_content()) - 1),
 ])
 def test_ranges_are_byte_exact(served, start, end):
-    url, _, image, content = served
+    server, image, content = served
+    url = server.url
     resp, body = call(url, "GET", f"/v2/images/{image}/file", headers={"Range": f"bytes={start}-{end}"})
     assert resp.status == 206
     assert resp.getheader("Content-Range") == f"bytes {start}-{end}/{len(content)}"
@@ -146,7 +146,8 @@ def test_ranges_are_byte_exact(served, start, end):
 
 
 def test_no_descriptor_leak_and_survives_cut_off_clients(served):
-    url, proc, image, content = served
+    server, image, content = served
+    url, proc = server.url, server.proc
     call(url, "GET", f"/v2/images/{image}/file")  # pack descriptors are cached from here on
     before = open_descriptors(proc)
     parts = urllib.parse.urlsplit(url)
@@ -165,8 +166,8 @@ def test_no_descriptor_leak_and_survives_cut_off_clients(served):
 
 
 def test_artifact_blob_download(served):
-    url, _, _, content = served
-    art = ARTIFACTS[url]
+    server, _, content = served
+    art = server.artifacts_url
     resp, body = call(art, "POST", "/artifacts/sample_artifact", json.dumps({"name": "dl", "version": "1.0"}),
                          {"Content-Type": "application/json"})
     assert resp.status == 201, body

@@ -14,48 +14,48 @@ import subprocess
 
 from glareclient.v1 import client as glare_client
 
-from conftest import ARTIFACTS, ROOT
+from conftest import ROOT
 
 GLARE = str(ROOT / ".venv" / "bin" / "glare")
 
 
-def glare(server, *args):
-    env = {**os.environ, "OS_GLARE_URL": ARTIFACTS[server]}
+def glare(artifacts, *args):
+    env = {**os.environ, "OS_GLARE_URL": artifacts}
     out = subprocess.run([GLARE, *args], capture_output=True, text=True, timeout=60, env=env)
     assert out.returncode == 0, (args, out.stdout, out.stderr)
     return out.stdout
 
 
-def shown(server, *args):
+def shown(artifacts, *args):
     """An artifact (rows of Field/Value) or a blob (a plain object) as a dict."""
-    parsed = json.loads(glare(server, *args, "-f", "json"))
+    parsed = json.loads(glare(artifacts, *args, "-f", "json"))
     return parsed if isinstance(parsed, dict) else {row["Field"]: row["Value"] for row in parsed}
 
 
-def test_glare_cli_lifecycle(server, tmp_path):
+def test_glare_cli_lifecycle(artifacts, tmp_path):
     template = tmp_path / "tpl.yaml"
     template.write_bytes(b"heat_template_version: 2021-04-16\nresources: {}\n")
-    created = shown(server, "create", "heat_templates", "glarecli", "--artifact-version", "1.0", "--property", "description=hello")
+    created = shown(artifacts, "create", "heat_templates", "glarecli", "--artifact-version", "1.0", "--property", "description=hello")
     assert created["version"] == "1.0.0" and created["status"] == "drafted" and created["description"] == "hello"
-    shown(server, "create", "heat_templates", "glarecli", "--artifact-version", "1.1")
+    shown(artifacts, "create", "heat_templates", "glarecli", "--artifact-version", "1.1")
     same = ["heat_templates", "glarecli", "--artifact-version", "1.0"]
-    assert shown(server, "show", *same)["id"] == created["id"]
-    uploaded = shown(server, "upload", *same, "--file", str(template), "--blob-property", "template")
+    assert shown(artifacts, "show", *same)["id"] == created["id"]
+    uploaded = shown(artifacts, "upload", *same, "--file", str(template), "--blob-property", "template")
     assert uploaded["size"] == len(template.read_bytes()) and uploaded["sha256"] == hashlib.sha256(template.read_bytes()).hexdigest()
-    assert "prod" in shown(server, "add-tag", *same, "prod")["tags"]
-    assert shown(server, "update", *same, "--property", "description=changed")["description"] == "changed"
-    assert shown(server, "activate", *same)["status"] == "active"
-    assert shown(server, "publish", *same)["visibility"] == "public"
-    listed = json.loads(glare(server, "list", "heat_templates", "--filter", "name=glarecli", "--filter", "version=gte:1.1", "-f", "json"))
+    assert "prod" in shown(artifacts, "add-tag", *same, "prod")["tags"]
+    assert shown(artifacts, "update", *same, "--property", "description=changed")["description"] == "changed"
+    assert shown(artifacts, "activate", *same)["status"] == "active"
+    assert shown(artifacts, "publish", *same)["visibility"] == "public"
+    listed = json.loads(glare(artifacts, "list", "heat_templates", "--filter", "name=glarecli", "--filter", "version=gte:1.1", "-f", "json"))
     assert [(a["Name"], a["Version"]) for a in listed] == [("glarecli", "1.1.0")]
-    everything = json.loads(glare(server, "list", "all", "-f", "json"))
+    everything = json.loads(glare(artifacts, "list", "all", "-f", "json"))
     assert {"heat_templates"} <= {a["Type name"] for a in everything}
-    schema = json.loads(glare(server, "schema", "heat_templates", "-f", "json"))
+    schema = json.loads(glare(artifacts, "schema", "heat_templates", "-f", "json"))
     assert any(row["Name"] == "template" and row["Glare_type"] == "Blob" for row in schema)
     # The client library's download (what `glare download` iterates and then trips over).
-    library = glare_client.Client(ARTIFACTS[server])
+    library = glare_client.Client(artifacts)
     wrapper = library.artifacts.download_blob(created["id"], "template", type_name="heat_templates", do_checksum=False)
     data = b"".join(wrapper.iter)
     assert data == template.read_bytes()
-    glare(server, "delete", "heat_templates", "glarecli", "--artifact-version", "1.1")
-    assert [a["Version"] for a in json.loads(glare(server, "list", "heat_templates", "--filter", "name=glarecli", "-f", "json"))] == ["1.0.0"]
+    glare(artifacts, "delete", "heat_templates", "glarecli", "--artifact-version", "1.1")
+    assert [a["Version"] for a in json.loads(glare(artifacts, "list", "heat_templates", "--filter", "name=glarecli", "-f", "json"))] == ["1.0.0"]

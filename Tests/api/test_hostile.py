@@ -13,7 +13,7 @@ import uuid
 import pytest
 import requests
 
-from conftest import ARTIFACTS, granary_binary, identity, start_server, stop_server
+from conftest import granary_binary, identity, start_server
 
 PATCH = {"Content-Type": "application/openstack-images-v2.1-json-patch"}
 GLARE_PATCH = {"Content-Type": "application/json-patch+json"}
@@ -23,8 +23,8 @@ CLIENT_HEADER_TIMEOUT = () if os.environ.get("HOSTILE_BASELINE") else ("--client
 INTERNAL = ("Traceback", "Fatal error", "internalServerError", "Swift/", ".swift:", "LMDB", "MDB_", "store failed")
 
 
-def fsck_clean(data):
-    check = subprocess.run([granary_binary(), "fsck", "--data", os.path.join(data, "store"), "--json"],
+def fsck_clean(store):
+    check = subprocess.run([granary_binary(), "fsck", "--data", store, "--json"],
                            capture_output=True, text=True, timeout=120)
     assert check.returncode == 0, check.stdout + check.stderr
     assert json.loads(check.stdout)["ok"] is True
@@ -33,49 +33,42 @@ def fsck_clean(data):
 @pytest.fixture(scope="module")
 def target():
     """A noauth server of this module's own, whose data directory is checked with fsck at the end."""
-    url, proc, log, data = start_server()
-    yield url, proc
-    assert proc.poll() is None, "the server died: " + open(os.path.join(data, "serve.log")).read()[-3000:]
-    proc.terminate()
-    assert proc.wait(timeout=20) == 0
-    log.close()
-    fsck_clean(data)
-    stop_server(proc, open(os.devnull, "w"), data)
+    with start_server() as server:
+        yield server
+        assert server.alive(), "the server died: " + server.log_text()[-3000:]
+        server.stop(remove=False)
+        fsck_clean(server.store)
 
 
 @pytest.fixture(scope="module")
 def headers_target():
-    url, proc, log, data = start_server("--auth", "headers", *CLIENT_HEADER_TIMEOUT)
-    yield url, proc
-    assert proc.poll() is None, "the server died: " + open(os.path.join(data, "serve.log")).read()[-3000:]
-    stop_server(proc, log, data)
+    with start_server("--auth", "headers", *CLIENT_HEADER_TIMEOUT) as server:
+        yield server
+        assert server.alive(), "the server died: " + server.log_text()[-3000:]
 
 
 @pytest.fixture
 def images(target):
-    url, proc = target
-    yield url
-    alive(url, proc)
+    yield target.url
+    alive(target)
 
 
 @pytest.fixture
 def glare(target):
-    url, proc = target
-    yield ARTIFACTS[url]
-    alive(url, proc)
+    yield target.artifacts_url
+    alive(target)
 
 
 @pytest.fixture
 def guarded(headers_target):
-    url, proc = headers_target
-    yield url
-    alive(url, proc)
+    yield headers_target.url
+    alive(headers_target)
 
 
-def alive(url, proc):
-    assert proc.poll() is None, "the server process is gone"
-    assert requests.get(url + "/versions", timeout=5).status_code == 200
-    assert requests.get(ARTIFACTS[url] + "/versions", timeout=5).status_code == 300
+def alive(server):
+    assert server.alive(), "the server process is gone"
+    assert requests.get(server.url + "/versions", timeout=5).status_code == 200
+    assert requests.get(server.artifacts_url + "/versions", timeout=5).status_code == 300
 
 
 def client_error(response, status=400):
@@ -344,7 +337,7 @@ def test_identity_headers_are_not_percent_decoded(guarded):
 
 
 # F12: no project, no writes (but admins and reads).
-def test_identities_without_a_project_cannot_write(guarded):
+def test_identities_without_a_project_cannot_write(guarded, headers_target):
     nobody = {"X-Identity-Status": "Confirmed", "X-User-Id": "domain-user", "X-Roles": "reader,member"}
     glance_error(requests.post(f"{guarded}/v2/images", json={"name": "orphan"}, headers={**nobody, **JSON}), 403)
     assert requests.get(f"{guarded}/v2/images", headers=nobody).status_code == 200
@@ -356,7 +349,7 @@ def test_identities_without_a_project_cannot_write(guarded):
     glance_error(requests.patch(f"{guarded}/v2/images/{image_id}", data=patch, headers={**nobody, **PATCH, **JSON}), 403)
     glance_error(requests.delete(f"{guarded}/v2/images/{image_id}", headers={**nobody, **JSON}), 403)
     assert requests.get(f"{guarded}/v2/images/{image_id}", headers=admin).json()["name"] == "orphan"
-    glare = ARTIFACTS[guarded]
+    glare = headers_target.artifacts_url
     glare_error(requests.post(f"{glare}/artifacts/sample_artifact", json={"name": "orphan"}, headers=nobody), 403)
 
 
@@ -640,8 +633,8 @@ def test_random_hostile_requests_never_get_a_5xx(images, glare, seed):
 
 
 @pytest.mark.slow
-def test_random_hostile_requests_in_headers_mode(guarded):
-    glare = ARTIFACTS[guarded]
+def test_random_hostile_requests_in_headers_mode(guarded, headers_target):
+    glare = headers_target.artifacts_url
     server_errors = []
     for seed, (project, roles) in enumerate([("p1", "reader,member"), ("p2", "reader"), (None, "member"), ("p3", "admin")]):
         auth = {"X-Identity-Status": "Confirmed", "X-Roles": roles, "X-User-Id": "u"}

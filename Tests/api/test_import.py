@@ -3,7 +3,6 @@ versions, 405 with Allow and 400 for unexpected bodies; stale stages and a crash
 import hashlib
 import io
 import os
-import signal
 import subprocess
 import threading
 import time
@@ -12,7 +11,7 @@ import pytest
 import requests
 from glanceclient import exc
 
-from conftest import granary_binary, sdk_wait_active, start_server, stop_server
+from conftest import granary_binary, sdk_wait_active, start_server
 
 
 def wait_status(glance, image_id, status, timeout=10):
@@ -138,8 +137,9 @@ def test_url_versions_405_and_unexpected_bodies(server):
 
 
 def test_stale_stage_is_released_and_a_crash_mid_stage_requeues():
-    url, proc, log, data = start_server(env={"GRANARY_IMAGES_STAGE_TTL": "2"})
+    server = start_server(env={"GRANARY_IMAGES_STAGE_TTL": "2"})
     try:
+        url = server.url
         image_id = requests.post(f"{url}/v2/images", json={"name": "s", "disk_format": "raw", "container_format": "bare"}).json()["id"]
         payload = os.urandom(4 << 20)
         assert requests.put(f"{url}/v2/images/{image_id}/stage", data=payload,
@@ -177,27 +177,24 @@ def test_stale_stage_is_released_and_a_crash_mid_stage_requeues():
         while requests.get(f"{url}/v2/images/{crashed}").json()["status"] != "uploading" and time.time() < deadline:
             time.sleep(0.02)
         assert requests.get(f"{url}/v2/images/{crashed}").json()["status"] == "uploading"
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=10)
+        server.kill()
         thread.join(timeout=30)
-        log.close()
-        url, proc, log, data = start_server(data=data)
-        image = requests.get(f"{url}/v2/images/{crashed}").json()
+        server = start_server(data=server.data)
+        image = requests.get(f"{server.url}/v2/images/{crashed}").json()
         assert image["status"] == "queued", image
-        fsck = subprocess.run([granary_binary(), "fsck", "--data", os.path.join(data, "store"), "--json"],
+        fsck = subprocess.run([granary_binary(), "fsck", "--data", server.store, "--json"],
                               capture_output=True, text=True, timeout=60)
         assert fsck.returncode == 0, fsck.stdout + fsck.stderr
     finally:
-        stop_server(proc, log, data)
+        server.stop()
 
 
 def test_a_stalled_upload_is_cut_after_client_socket_timeout():
     import socket
-    url, proc, log, data = start_server(env={"GRANARY_CLIENT_SOCKET_TIMEOUT": "1"})
-    try:
+    with start_server(env={"GRANARY_CLIENT_SOCKET_TIMEOUT": "1"}) as server:
+        url = server.url
         image_id = requests.post(f"{url}/v2/images", json={"name": "stall", "disk_format": "raw", "container_format": "bare"}).json()["id"]
-        port = int(url.rsplit(":", 1)[1])
-        with socket.create_connection(("127.0.0.1", port)) as conn:
+        with socket.create_connection(("127.0.0.1", server.port)) as conn:
             conn.sendall((f"PUT /v2/images/{image_id}/file HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n"
                           "Content-Length: 1000000\r\n\r\n").encode() + b"x" * 70000)
             deadline = time.time() + 5
@@ -218,5 +215,3 @@ def test_a_stalled_upload_is_cut_after_client_socket_timeout():
         assert requests.put(f"{url}/v2/images/{image_id}/file", data=payload,
                             headers={"Content-Type": "application/octet-stream"}).status_code == 204
         assert requests.get(f"{url}/v2/images/{image_id}").json()["os_hash_value"] == hashlib.sha512(payload).hexdigest()
-    finally:
-        stop_server(proc, log, data)

@@ -3,6 +3,7 @@ are validated with the service's credentials, projects and roles come from Keyst
 real clients find granary through Keystone's catalog."""
 import hashlib
 import os
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -11,7 +12,7 @@ import time
 import pytest
 import requests
 
-from conftest import ROOT, free_port, start_server, stop_server
+from conftest import ROOT, free_port, start_server
 
 pytestmark = [pytest.mark.keystone, pytest.mark.slow]
 
@@ -47,11 +48,12 @@ def keystone():
             users[name] = {"project": project["id"], "token": admin_token(root, "p-" + name, name, "pw-" + name)[0]}
         env = {"GRANARY_KEYSTONE_USERNAME": "admin", "GRANARY_KEYSTONE_PASSWORD": "secret", "GRANARY_KEYSTONE_PROJECT": "admin"}
         server = start_server("--auth", "keystone", "--keystone-url", root, env=env, port=gport)
-        yield {"root": root, "url": server[0], "admin": token, "users": users}
+        yield {"root": root, "url": server.url, "artifacts": server.artifacts_url, "admin": token, "users": users}
     finally:
         if server:
-            stop_server(*server[1:])
+            server.stop()
         os.kill(pid, signal.SIGTERM)
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def test_tokens_are_validated_by_keystone(keystone):
@@ -200,7 +202,6 @@ def test_glance_download_copies_an_image_from_the_region_in_the_catalog(keystone
 def test_hostile_tokens_and_domain_scoped_callers(keystone):
     """Keystone mode under hostile input: odd tokens are a 401 (never a 5xx); a domain-scoped
     token (no project) may read but not write, in both APIs."""
-    from conftest import ARTIFACTS
     url, root = keystone["url"], keystone["root"]
     for token in ["x" * 20000, "%00", "a\tb", "../../v3/users", "' OR 1=1 --", keystone["admin"] + "x", "é".encode().decode("latin-1")]:
         response = requests.get(f"{url}/v2/images", headers={"X-Auth-Token": token})
@@ -219,7 +220,7 @@ def test_hostile_tokens_and_domain_scoped_callers(keystone):
     assert requests.get(f"{url}/v2/images", headers=domain).status_code == 200
     refused = requests.post(f"{url}/v2/images", json={"name": "domain-owned"}, headers=domain)
     assert refused.status_code == 403 and refused.json()["code"].startswith("403"), refused.text
-    artifacts = ARTIFACTS[url]
+    artifacts = keystone["artifacts"]
     refused = requests.post(f"{artifacts}/artifacts/sample_artifact", json={"name": "domain-owned"}, headers=domain)
     assert refused.status_code == 403 and refused.json()["error"]["type"] == "Forbidden", refused.text
     assert all(i["name"] != "domain-owned" for i in requests.get(f"{url}/v2/images", headers=headers).json()["images"])

@@ -8,13 +8,13 @@ import time
 
 import requests
 
-from conftest import start_server, stop_server
+from conftest import start_server
 
 
 def test_sigterm_lets_an_in_flight_upload_finish():
-    url, proc, log, data = start_server("--log-level", "info")
-    restarted = None
+    server = start_server("--log-level", "info")
     try:
+        url = server.url
         image_id = requests.post(f"{url}/v2/images", json={"name": "t", "disk_format": "raw", "container_format": "bare"}).json()["id"]
         pieces = [os.urandom(1 << 16) for _ in range(60)]
         sent = threading.Event()
@@ -34,21 +34,18 @@ def test_sigterm_lets_an_in_flight_upload_finish():
         thread = threading.Thread(target=upload)
         thread.start()
         assert sent.wait(10)
-        proc.send_signal(signal.SIGTERM)
+        server.proc.send_signal(signal.SIGTERM)
         thread.join(60)
         assert result.get("status") == 204
-        assert proc.wait(timeout=20) == 0
-        log.close()
-        lines = open(os.path.join(data, "serve.log")).read()
+        assert server.proc.wait(timeout=20) == 0
+        server.stop(remove=False)
+        lines = server.log_text()
         assert f"PUT /v2/images/{image_id}/file 204" in lines
         assert "request_id=req-" in lines
 
-        restarted = start_server(data=data)
-        image = requests.get(f"{restarted[0]}/v2/images/{image_id}").json()
+        server = start_server(data=server.data)
+        image = requests.get(f"{server.url}/v2/images/{image_id}").json()
         assert image["status"] == "active"
         assert image["os_hash_value"] == hashlib.sha512(b"".join(pieces)).hexdigest()
     finally:
-        if restarted:
-            stop_server(*restarted[1:])
-        elif proc.poll() is None:
-            stop_server(proc, log, data)
+        server.stop()

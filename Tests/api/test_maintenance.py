@@ -11,7 +11,7 @@ import time
 import requests
 from glanceclient import Client
 
-from conftest import granary_binary, identity, start_server, stop_server
+from conftest import granary_binary, identity, start_server
 
 
 def upload(glance, data, name):
@@ -31,8 +31,8 @@ def wait_idle(url, timeout=60):
 
 
 def test_admin_gc_reclaims_deleted_images_while_uploads_go_on():
-    url, proc, log, data = start_server()
-    try:
+    with start_server() as server:
+        url = server.url
         glance = Client("2", endpoint=url, token="x")
         shared = os.urandom(3_000_000)
         keep = {}
@@ -84,50 +84,45 @@ def test_admin_gc_reclaims_deleted_images_while_uploads_go_on():
             assert hashlib.sha256(b"".join(glance.images.data(image))).hexdigest() == digest
 
         # fsck beside the live server: a consistent snapshot, clean.
-        fsck = subprocess.run([granary_binary(), "fsck", "--data", os.path.join(data, "store"), "--json"],
+        fsck = subprocess.run([granary_binary(), "fsck", "--data", server.store, "--json"],
                               capture_output=True, text=True, timeout=120)
         report = json.loads(fsck.stdout)
         assert fsck.returncode == 0 and report["ok"] is True, fsck.stdout + fsck.stderr
         assert set(report) == {"ok", "records", "chunks", "errors", "repaired"}
         assert report["records"] >= len(keep)
         # Repair is refused while the server owns the directory.
-        refused = subprocess.run([granary_binary(), "fsck", "--data", os.path.join(data, "store"), "--repair"],
+        refused = subprocess.run([granary_binary(), "fsck", "--data", server.store, "--repair"],
                                  capture_output=True, text=True, timeout=120)
         assert refused.returncode == 1 and "stop the server" in refused.stderr
-    finally:
-        stop_server(proc, log, data)
 
 
 def test_gc_as_a_second_process_beside_the_server():
-    url, proc, log, data = start_server()
-    try:
+    with start_server() as server:
+        url = server.url
         glance = Client("2", endpoint=url, token="x")
         kept = os.urandom(2_500_000)
         kept_id = upload(glance, kept, "kept")
         gone = upload(glance, os.urandom(2_500_000), "gone")
         glance.images.delete(gone)
-        store = os.path.join(data, "store")
-        dry = subprocess.run([granary_binary(), "gc", "--data", store, "--grace", "0", "--dry-run", "--json"],
+        dry = subprocess.run([granary_binary(), "gc", "--data", server.store, "--grace", "0", "--dry-run", "--json"],
                              capture_output=True, text=True, timeout=120)
         assert dry.returncode == 0, dry.stderr
         assert set(json.loads(dry.stdout)) == {"reclaimed_bytes", "packs_compacted", "chunks_reclaimed", "seconds", "dry_run"}
         assert json.loads(dry.stdout)["dry_run"] is True
         # The server still has its pack open for appending: a second process leaves it alone,
         # says so, and changes nothing.
-        run = subprocess.run([granary_binary(), "gc", "--data", store, "--grace", "0", "--json"],
+        run = subprocess.run([granary_binary(), "gc", "--data", server.store, "--grace", "0", "--json"],
                              capture_output=True, text=True, timeout=120)
         assert run.returncode == 0, run.stderr
         assert "beside the live process" in run.stderr
         assert hashlib.sha256(b"".join(glance.images.data(kept_id))).digest() == hashlib.sha256(kept).digest()
-        bad = subprocess.run([granary_binary(), "gc", "--data", store, "--grace", "-1"], capture_output=True, text=True)
+        bad = subprocess.run([granary_binary(), "gc", "--data", server.store, "--grace", "-1"], capture_output=True, text=True)
         assert bad.returncode == 2 and "--grace" in bad.stderr
-    finally:
-        stop_server(proc, log, data)
 
 
 def test_admin_routes_are_for_admins_only_and_check_their_input():
-    url, proc, log, data = start_server("--auth", "headers")
-    try:
+    with start_server("--auth", "headers") as server:
+        url = server.url
         member = identity("p1")
         for method, path in (("get", "/admin/stats"), ("get", "/admin/gc"), ("post", "/admin/gc")):
             r = requests.request(method, url + path, headers={**member, "Accept": "application/json"})
@@ -138,5 +133,3 @@ def test_admin_routes_are_for_admins_only_and_check_their_input():
         r = requests.post(url + "/admin/gc", json={"grace": -5}, headers={**admin, "Accept": "application/json"})
         assert r.status_code == 400
         assert requests.get(url + "/admin/gc", headers=admin).json()["state"] == "idle"
-    finally:
-        stop_server(proc, log, data)

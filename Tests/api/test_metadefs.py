@@ -2,7 +2,6 @@
 our /v2/schemas/metadefs/* and validates against them; admin-only changes in headers mode; the
 `granary metadefs load` command; the legacy tasks API."""
 import json
-import os
 import pathlib
 import subprocess
 
@@ -10,7 +9,7 @@ import pytest
 import requests
 from glanceclient import exc
 
-from conftest import granary_binary, identity, start_server, stop_server
+from conftest import granary_binary, identity, start_server
 
 
 def test_namespace_lifecycle_with_glanceclient(glance):
@@ -140,9 +139,8 @@ def test_metadefs_load_command_beside_a_live_server(tmp_path):
     """`granary metadefs load` reads Glance's namespace files (glance-manage db_load_metadefs):
     new namespaces created, existing ones skipped, merged (with or without the files' versions
     winning) or overwritten; a bad file fails alone, named, and stores nothing."""
-    url, proc, log, data = start_server()
-    try:
-        store = os.path.join(data, "store")
+    with start_server() as server:
+        url, store = server.url, server.store
         files = tmp_path / "metadefs"
         files.mkdir()
         namespace = {
@@ -205,5 +203,3 @@ def test_metadefs_load_command_beside_a_live_server(tmp_path):
             assert {r["result"] for r in reports} == {"created"} and len(reports) == len(list(glance_metadefs.glob("*.json")))
             listed = requests.get(f"{url}/v2/metadefs/namespaces", params={"limit": 1000}).json()["namespaces"]
             assert "OS::Compute::Watchdog" in [n["namespace"] for n in listed]
-    finally:
-        stop_server(proc, log, data)

@@ -7,7 +7,7 @@ import pytest
 import requests
 from glanceclient import Client, exc
 
-from conftest import identity, start_server, stop_server
+from conftest import identity, start_server
 
 RULES = """
 [^x_billing_]
@@ -35,9 +35,8 @@ def protected_server():
     rules = tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False)
     rules.write(RULES)
     rules.close()
-    url, proc, log, data = start_server("--auth", "headers", env={"GRANARY_IMAGES_PROPERTY_PROTECTION_FILE": rules.name})
-    yield url
-    stop_server(proc, log, data)
+    with start_server("--auth", "headers", env={"GRANARY_IMAGES_PROPERTY_PROTECTION_FILE": rules.name}) as server:
+        yield server.url
     os.unlink(rules.name)
 
 

@@ -7,16 +7,15 @@ import pytest
 import requests
 from glanceclient import Client, exc
 
-from conftest import start_server, stop_server
+from conftest import start_server
 
 MIB = 1024 * 1024
 
 
 @pytest.fixture(scope="module")
 def quota_server():
-    url, proc, log, data = start_server(env={"GRANARY_IMAGES_USER_STORAGE_QUOTA": "3MB"})
-    yield url
-    stop_server(proc, log, data)
+    with start_server(env={"GRANARY_IMAGES_USER_STORAGE_QUOTA": "3MB"}) as server:
+        yield server.url
 
 
 def test_uploads_past_the_quota_get_413_and_stay_queued(quota_server):

@@ -11,7 +11,7 @@ import time
 import pytest
 import requests
 
-from conftest import free_port, sdk_wait_active, start_server, stop_server
+from conftest import free_port, sdk_wait_active, start_server
 
 DISK = os.urandom(5 * 1024 * 1024 + 17)
 
@@ -79,9 +79,8 @@ def allowing(origin):
 
 @pytest.fixture(scope="module")
 def wd_server(origin):
-    url, proc, log, data = start_server(env=allowing(origin))
-    yield url
-    stop_server(proc, log, data)
+    with start_server(env=allowing(origin)) as server:
+        yield server.url
 
 
 def wait_until(server, image_id, done, timeout=20):
@@ -193,29 +192,27 @@ def test_the_uri_filter_answers_400_at_once(wd_server, server, origin):
 
 
 def test_web_download_can_be_switched_off(origin):
-    url, proc, log, data = start_server(env={"GRANARY_IMAGES_IMPORT_METHODS": "glance-direct"})
-    try:
+    with start_server(env={"GRANARY_IMAGES_IMPORT_METHODS": "glance-direct"}) as server:
+        url = server.url
         info = requests.get(f"{url}/v2/info/import").json()
         assert info["import-methods"]["value"] == ["glance-direct"]
         image_id = requests.post(f"{url}/v2/images", json={"name": "off", "disk_format": "raw", "container_format": "bare"}).json()["id"]
         response = import_uri(url, image_id, f"{origin}/disk.img")
         assert response.status_code == 400 and "not enabled" in response.text
-    finally:
-        stop_server(proc, log, data)
 
 
 def test_sigterm_fails_a_running_web_download_cleanly(origin):
-    url, proc, log, data = start_server(env=allowing(origin))
-    image_id = new_image(url, "wd-stop")
-    assert import_uri(url, image_id, f"{origin}/slow").status_code == 202
-    time.sleep(0.5)  # bytes are arriving
-    assert requests.get(f"{url}/v2/images/{image_id}").json()["status"] == "importing"
-    proc.terminate()
-    assert proc.wait(timeout=20) == 0
-    log.close()
-    # The import was failed before the process exited (a restart's recovery would say otherwise).
-    url, proc, log, data = start_server(env=allowing(origin), data=data)
+    server = start_server(env=allowing(origin))
     try:
+        url = server.url
+        image_id = new_image(url, "wd-stop")
+        assert import_uri(url, image_id, f"{origin}/slow").status_code == 202
+        time.sleep(0.5)  # bytes are arriving
+        assert requests.get(f"{url}/v2/images/{image_id}").json()["status"] == "importing"
+        server.stop(remove=False)
+        # The import was failed before the process exited (a restart's recovery would say otherwise).
+        server = start_server(env=allowing(origin), data=server.data)
+        url = server.url
         image = requests.get(f"{url}/v2/images/{image_id}").json()
         assert image["status"] == "queued" and image["size"] is None and "os_glance_import_task" not in image
         [task] = requests.get(f"{url}/v2/images/{image_id}/tasks").json()["tasks"]
@@ -224,4 +221,4 @@ def test_sigterm_fails_a_running_web_download_cleanly(origin):
         image = wait_until(url, image_id, lambda i: i["status"] == "active")
         assert image["os_hash_value"] == hashlib.sha512(DISK).hexdigest()
     finally:
-        stop_server(proc, log, data)
+        server.stop()

@@ -8,7 +8,7 @@ import GranaryStore
 // Bulk-loads N image records straight through `ImageIndex` (big non-durable write transactions,
 // no HTTP), then times `ImageCatalog.list` pages for the list targets, as an admin and as
 // a member of one project, and finally the one-off term-index build an upgraded data directory
-// does at open. Run: `swift run -c release ListBench [--images N] [--samples S]`.
+// does at open. Run: `GRANARY_BENCHMARKS=1 swift run -c release --scratch-path .build-bench ListBench [--images N] [--samples S]`.
 
 var imageCount = 1_000_000
 var samples = 2_000
