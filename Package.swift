@@ -1,7 +1,8 @@
 // swift-tools-version:6.1
 // The target graph is the architecture (docs/architecture.md):
-// C system libraries → Swift wrappers → storage engine → parsers, index, catalog → HTTP → APIs →
-// executable. Arrows point down only (CI builds with the explicit target-dependency import check).
+// C system libraries → Swift wrappers → storage engine → parsers, index, catalog → outbound HTTP →
+// HTTP → APIs → the composition root (GranaryServer) → executable. Arrows point down only (CI
+// builds with the explicit target-dependency import check).
 // C modules are imported by the wrappers (GranaryLMDB, GranaryCodec) and by GranaryStore
 // (CGranaryFileIO's sync_file_range); Glibc by the targets that make system calls themselves:
 // GranaryStore (files, mmap), GranaryFetch (getaddrinfo), GranaryHTTP (gmtime_r), GranaryBench

@@ -8,9 +8,7 @@ import NIOCore
 
 /// Builds the artifacts API (Glare v1) router on its own listener: Glare's version document at
 /// `/` and `/versions` (300), the shared auth modes and request ids, and the artifact routes.
-package func buildArtifactsRouter(
-    catalog: ArtifactCatalog, auth: AuthMode = .noauth, external: ExternalFetchPolicy = ExternalFetchPolicy()
-) -> Router<APIRequestContext> {
+package func buildArtifactsRouter(catalog: ArtifactCatalog, auth: AuthMode, external: ExternalFetchPolicy) -> Router<APIRequestContext> {
     let router = Router(context: APIRequestContext.self)
     router.add(middleware: RequestIDMiddleware(format: .glare))
     for path in ["/", "/versions"] {

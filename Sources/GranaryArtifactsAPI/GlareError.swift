@@ -2,22 +2,27 @@ import Foundation
 package import GranaryHTTP
 package import HTTPTypes
 package import Hummingbird
-import NIOCore
+package import NIOCore
 
-/// An error in Glare's body format (`glare/api/middleware/fault.py`):
+/// An error in Glare's body format.
+package typealias GlareError = APIFailure<GlareErrorBody>
+
+/// Glare's error bodies (`glare/api/middleware/fault.py`):
 /// `{"code", "title", "explanation", "error": {"message", "type"}}`.
-package struct GlareError: APIErrorResponse, Sendable {
-    package let status: HTTPResponse.Status
-    package let message: String
-    package var headers: HTTPFields = [:]
-
-    package init(_ status: HTTPResponse.Status, _ message: String) {
-        self.status = status
-        self.message = message
+package enum GlareErrorBody: ErrorBody {
+    package static func render(_ status: HTTPResponse.Status, _ message: String, for request: Request, headers: inout HTTPFields) throws
+        -> ByteBuffer
+    {
+        let body: [String: Any] = [
+            "code": status.code, "title": status.reasonPhrase, "explanation": message,
+            "error": ["message": message, "type": type(of: status)],
+        ]
+        headers[.contentType] = "application/json"
+        return ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys, .withoutEscapingSlashes]))
     }
 
     /// Glare's exception class names, which clients show.
-    var type: String {
+    static func type(of status: HTTPResponse.Status) -> String {
         switch status.code {
         case 400: "BadRequest"
         case 403: "Forbidden"
@@ -30,19 +35,9 @@ package struct GlareError: APIErrorResponse, Sendable {
         default: "GlareException"
         }
     }
-
-    package func response(from request: Request, context: some RequestContext) throws -> Response {
-        let body: [String: Any] = [
-            "code": status.code, "title": status.reasonPhrase, "explanation": message, "error": ["message": message, "type": type],
-        ]
-        var headers = self.headers
-        headers[.contentType] = "application/json"
-        let data = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys, .withoutEscapingSlashes])
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
-    }
 }
 
 extension ErrorFormat {
     /// The artifacts API's errors: Glare's bodies.
-    package static let glare = ErrorFormat { GlareError($0, $1) }
+    package static let glare = ErrorFormat(GlareErrorBody.self)
 }

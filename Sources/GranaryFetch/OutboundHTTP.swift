@@ -34,6 +34,7 @@ package enum OutboundHTTP {
         let response = try await send(request, deadline: deadline, service: service)
         do {
             let body = try await response.body.collect(upTo: limit)
+            // checked: a UInt widened from three digits
             return OutboundResponse(status: Int(response.status.code), headers: response.headers, body: Data(buffer: body))
         } catch {
             throw OutboundError(.unreachable, "\(service) stopped answering: \(error)")

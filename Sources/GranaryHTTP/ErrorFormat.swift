@@ -1,9 +1,34 @@
 package import HTTPTypes
 package import Hummingbird
+package import NIOCore
 
 /// An error that answers in a listener's own format (Glance's on the images API, Glare's on the
 /// artifacts API).
 package protocol APIErrorResponse: HTTPResponseError {}
+
+/// How one API writes an error's body (Glance: by `Accept`; Glare: JSON); `headers` gets the
+/// content type.
+package protocol ErrorBody: Sendable {
+    static func render(_ status: HTTPResponse.Status, _ message: String, for request: Request, headers: inout HTTPFields) throws -> ByteBuffer
+}
+
+/// An error answered in `Body`'s format: a status, the message users read, and extra headers.
+package struct APIFailure<Body: ErrorBody>: APIErrorResponse, Sendable {
+    package let status: HTTPResponse.Status
+    package let message: String
+    package var headers: HTTPFields = [:]
+
+    package init(_ status: HTTPResponse.Status, _ message: String) {
+        self.status = status
+        self.message = message
+    }
+
+    package func response(from request: Request, context: some RequestContext) throws -> Response {
+        var headers = self.headers
+        let body = try Body.render(status, message, for: request, headers: &headers)
+        return Response(status: status, headers: headers, body: .init(byteBuffer: body))
+    }
+}
 
 /// How a listener turns any error into its API's answer: errors already in the format pass
 /// through, everything else is classified once (``APIError/classify(_:)``) and rendered.
@@ -11,8 +36,9 @@ package protocol APIErrorResponse: HTTPResponseError {}
 package struct ErrorFormat: Sendable {
     let make: @Sendable (HTTPResponse.Status, String) -> any APIErrorResponse
 
-    package init(_ make: @escaping @Sendable (HTTPResponse.Status, String) -> any APIErrorResponse) {
-        self.make = make
+    /// The format whose errors `Body` writes.
+    package init<Body: ErrorBody>(_ body: Body.Type) {
+        make = { APIFailure<Body>($0, $1) }
     }
 
     package func error(_ status: HTTPResponse.Status, _ message: String) -> any APIErrorResponse { make(status, message) }

@@ -1,7 +1,7 @@
 import Foundation
 import GranaryCatalog
 import GranaryHTTP
-package import GranaryStore
+import GranaryStore
 import HTTPTypes
 import Hummingbird
 import NIOCore
@@ -29,16 +29,13 @@ struct AdminController: Sendable {
     }
 
     private func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return Response(
-            status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
+        jsonResponse(bytes: try sortedJSON(value), status: status)
     }
 
     @Sendable func stats(_ request: Request, context: APIRequestContext) async throws -> Response {
         try requireAdmin(context)
         let stats = try store.stats()
-        return try json(StatsDocument(stats, lastGC: gc.status.last))
+        return try json(StatsReport(stats, lastGC: gc.status.last, detail: true))
     }
 
     @Sendable func gcStatus(_ request: Request, context: APIRequestContext) async throws -> Response {
@@ -126,70 +123,5 @@ private struct GCStatusDocument: Encodable {
         last = status.last
         lastError = status.lastError
         nextRunAt = status.nextRunAt
-    }
-}
-
-/// `GET /admin/stats` and `granary stats --json --detail`: the `granary stats --json` figures and more.
-package struct StatsDocument: Encodable {
-    struct Pack: Encodable {
-        let pack: String
-        let bytes: Int
-        let liveBytes: Int
-        let deadBytes: Int
-        let records: Int
-        enum CodingKeys: String, CodingKey {
-            case pack, bytes, records
-            case liveBytes = "live_bytes"
-            case deadBytes = "dead_bytes"
-        }
-    }
-    let blobs: Int
-    let logicalBytes: Int
-    let storedBytes: Int
-    let chunks: Int
-    let packs: Int
-    let deadBytes: Int
-    let dedupRatio: Double
-    let compressionRatio: Double
-    let packDetails: [Pack]
-    let lastGC: GCReport?
-    enum CodingKeys: String, CodingKey {
-        case blobs, chunks, packs
-        case logicalBytes = "logical_bytes"
-        case storedBytes = "stored_bytes"
-        case deadBytes = "dead_bytes"
-        case dedupRatio = "dedup_ratio"
-        case compressionRatio = "compression_ratio"
-        case packDetails = "pack_details"
-        case lastGC = "last_gc"
-    }
-
-    package func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(blobs, forKey: .blobs)
-        try c.encode(logicalBytes, forKey: .logicalBytes)
-        try c.encode(storedBytes, forKey: .storedBytes)
-        try c.encode(chunks, forKey: .chunks)
-        try c.encode(packs, forKey: .packs)
-        try c.encode(deadBytes, forKey: .deadBytes)
-        try c.encode(dedupRatio, forKey: .dedupRatio)
-        try c.encode(compressionRatio, forKey: .compressionRatio)
-        try c.encode(packDetails, forKey: .packDetails)
-        try c.encode(lastGC, forKey: .lastGC)
-    }
-
-    package init(_ stats: StoreStats, lastGC: GCReport?) {
-        blobs = stats.blobs
-        logicalBytes = stats.logicalBytes
-        storedBytes = stats.storedBytes
-        chunks = stats.chunks
-        packs = stats.packs
-        deadBytes = stats.deadBytes
-        dedupRatio = (stats.dedupRatio * 1000).rounded() / 1000
-        compressionRatio = (stats.compressionRatio * 1000).rounded() / 1000
-        packDetails = stats.packDetails.map {
-            Pack(pack: $0.name, bytes: $0.fileBytes, liveBytes: $0.liveBytes, deadBytes: $0.deadBytes, records: $0.records)
-        }
-        self.lastGC = lastGC
     }
 }

@@ -2,43 +2,35 @@ import Foundation
 package import GranaryHTTP
 package import HTTPTypes
 package import Hummingbird
-import NIOCore
+package import NIOCore
 
-/// An error answered the way Glance (WebOb) answers it: the body's form is chosen by `Accept`
-/// (Glance: glance/common/wsgi.py and keystonemiddleware). glanceclient sends `*/*` and parses HTML or text; flat JSON would break it.
-package struct GlanceError: APIErrorResponse, Sendable {
-    package let status: HTTPResponse.Status
-    package let explanation: String
-    package var headers: HTTPFields = [:]
+/// An error answered the way Glance (WebOb) answers it.
+package typealias GlanceError = APIFailure<GlanceErrorBody>
 
-    package init(_ status: HTTPResponse.Status, _ explanation: String) {
-        self.status = status
-        self.explanation = explanation
-    }
-
-    package func response(from request: Request, context: some RequestContext) throws -> Response {
+/// Glance's error bodies: the form is chosen by `Accept` (Glance: glance/common/wsgi.py and
+/// keystonemiddleware). glanceclient sends `*/*` and parses HTML or text; flat JSON would break it.
+package enum GlanceErrorBody: ErrorBody {
+    package static func render(
+        _ status: HTTPResponse.Status, _ explanation: String, for request: Request, headers: inout HTTPFields
+    ) throws -> ByteBuffer {
         let title = "\(status.code) \(status.reasonPhrase)"
         let accept = request.headers[.accept] ?? ""
-        var headers = self.headers
-        let body: String
         if accept.contains("application/json") {
             headers[.contentType] = "application/json"
             let payload = ["message": explanation + "<br /><br />\n\n\n", "code": title, "title": status.reasonPhrase]
-            let data = try JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys])
-            body = String(decoding: data, as: UTF8.self)
+            return ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys]))
         } else if accept.contains("*/*") || accept.contains("text/html") {
             headers[.contentType] = "text/html; charset=UTF-8"
-            body =
-                "<html>\n <head>\n  <title>\(title)</title>\n </head>\n <body>\n  <h1>\(title)</h1>\n  \(Self.htmlEscaped(explanation))<br /><br />\n\n\n\n </body>\n</html>"
+            return ByteBuffer(
+                string:
+                    "<html>\n <head>\n  <title>\(title)</title>\n </head>\n <body>\n  <h1>\(title)</h1>\n  \(htmlEscaped(explanation))<br /><br />\n\n\n\n </body>\n</html>"
+            )
         } else {
             headers[.contentType] = "text/plain; charset=UTF-8"
-            body = "\(title)\n\n\(explanation)\n\n   "
+            return ByteBuffer(string: "\(title)\n\n\(explanation)\n\n   ")
         }
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
     }
-}
 
-extension GlanceError {
     /// Text safe inside HTML, as WebOb escapes an explanation (request text is echoed in them).
     static func htmlEscaped(_ text: String) -> String {
         var out = ""
@@ -59,5 +51,5 @@ extension GlanceError {
 
 extension ErrorFormat {
     /// The images API's errors: Glance's bodies.
-    package static let glance = ErrorFormat { GlanceError($0, $1) }
+    package static let glance = ErrorFormat(GlanceErrorBody.self)
 }

@@ -6,23 +6,19 @@ import HTTPTypes
 package import Hummingbird
 import NIOCore
 
-/// Builds the images API (Glance v2) router: version discovery and, given a catalog, `/v2/images`.
-/// With a GC runner, the admin routes (`/admin/stats`, `/admin/gc`) join too.
-package func buildImagesRouter(
-    catalog: ImageCatalog? = nil, auth: AuthMode = .noauth, gc: GCRunner? = nil, imports: BackgroundImports = BackgroundImports()
-) -> Router<APIRequestContext> {
+/// Builds the images API (Glance v2) router: version discovery, `/v2/…` under the auth mode, and
+/// the admin routes (`/admin/stats`, `/admin/gc`).
+package func buildImagesRouter(catalog: ImageCatalog, auth: AuthMode, gc: GCRunner, imports: BackgroundImports) -> Router<APIRequestContext> {
     let router = Router(context: APIRequestContext.self)
     router.add(middleware: RequestIDMiddleware(format: .glance))
-    if let catalog {
-        let api = router.group().add(middleware: AuthMiddleware(mode: auth, format: .glance)).add(middleware: RequestShapeMiddleware())
-        var table = RouteTable()
-        ImagesController(catalog: catalog).add(to: &table)
-        ImportController(catalog: catalog, imports: imports).add(to: &table)
-        CacheController(catalog: catalog).add(to: &table)
-        MetadefsController(catalog: catalog.metadefs).add(to: &table)
-        table.register(on: api, prefixes: ["v2"] + VersionsDocument.servedMinorVersions.map { "v2.\($0)" })
-        if let gc { AdminController(store: catalog.store, gc: gc).register(on: api) }
-    }
+    let api = router.group().add(middleware: AuthMiddleware(mode: auth, format: .glance)).add(middleware: RequestShapeMiddleware())
+    var table = RouteTable()
+    ImagesController(catalog: catalog).add(to: &table)
+    ImportController(catalog: catalog, imports: imports).add(to: &table)
+    CacheController(catalog: catalog).add(to: &table)
+    MetadefsController(catalog: catalog.metadefs).add(to: &table)
+    table.register(on: api, prefixes: ["v2"] + VersionsDocument.servedMinorVersions.map { "v2.\($0)" })
+    AdminController(store: catalog.store, gc: gc).register(on: api)
     // `GET /` answers 300 Multiple Choices (tempest requires it), `/versions` 200 (glanceclient).
     router.get("/") { request, _ in
         try versionsResponse(for: request, status: .multipleChoices)
@@ -36,13 +32,5 @@ package func buildImagesRouter(
 /// The versions document, with links built from the address the client used.
 func versionsResponse(for request: Request, status: HTTPResponse.Status) throws -> Response {
     let host = request.head.authority ?? "127.0.0.1:9292"
-    let document = VersionsDocument(root: "http://\(host)")
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    let body = try encoder.encode(document)
-    return Response(
-        status: status,
-        headers: [.contentType: "application/json"],
-        body: .init(byteBuffer: ByteBuffer(bytes: body))
-    )
+    return jsonResponse(bytes: try sortedJSON(VersionsDocument(root: "http://\(host)")), status: status)
 }

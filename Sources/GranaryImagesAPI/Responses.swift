@@ -13,6 +13,13 @@ func jsonResponse(_ object: Any, status: HTTPResponse.Status = .ok, headers: HTT
     return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try ImageJSON.data(object))))
 }
 
+/// `value` as JSON with sorted keys and unescaped slashes, as the other answers.
+func sortedJSON(_ value: some Encodable) throws -> [UInt8] {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    return Array(try encoder.encode(value))
+}
+
 /// A response of JSON text already written (see ``JSONWriter``).
 func jsonResponse(bytes: [UInt8], status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
     var headers = headers

@@ -46,6 +46,7 @@ class GranaryServer:
         self.store = os.path.join(self.data, "store")
         self.port, self.artifacts_port = port or free_port(), free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.damaged = False  # set by a test that damages its store on purpose: stop() then skips fsck
         self.artifacts_url = f"http://127.0.0.1:{self.artifacts_port}"
         self._log = open(os.path.join(self.data, "serve.log"), "a")
         self.proc = subprocess.Popen(
@@ -82,9 +83,10 @@ class GranaryServer:
         return self.proc.returncode
 
     def stop(self, remove=True):
-        """SIGTERM; the server must exit with 0 within 20 s. Then the data directory is removed,
-        unless `remove` is False (to look at the store or restart on it; a later stop() removes it).
-        A server already stopped or killed is only removed."""
+        """SIGTERM; the server must exit with 0 within 20 s, and `granary fsck` must find its store
+        sound (every test that served data ends with the engine's consistency check). Then the data
+        directory is removed, unless `remove` is False (to look at the store or restart on it; a
+        later stop() removes it). A server already stopped or killed is only checked and removed."""
         code = 0
         if not self._log.closed:
             self.proc.terminate()
@@ -96,9 +98,15 @@ class GranaryServer:
                 self.proc.wait()
             self._log.close()
         log = self.log_text()[-3000:] if code != 0 else ""
+        fsck = self.fsck() if code == 0 and remove and not self.damaged and os.path.isdir(self.store) else None
         if remove:
             shutil.rmtree(self.data, ignore_errors=True)
         assert code == 0, f"granary serve did not shut down cleanly on SIGTERM (exit status {code}): {log}"
+        assert fsck is None or fsck.returncode == 0, f"fsck found the store inconsistent after the test: {fsck.stdout}{fsck.stderr}"
+
+    def fsck(self):
+        """`granary fsck --json` of the store (the server may still run: fsck reads a snapshot)."""
+        return subprocess.run([granary_binary(), "fsck", "--data", self.store, "--json"], capture_output=True, text=True, timeout=300)
 
     def __enter__(self):
         return self

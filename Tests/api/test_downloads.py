@@ -116,6 +116,7 @@ def test_a_damaged_chunk_is_never_sent(packs, cold_reads):
         packs_dir = os.path.join(server.store, "packs")
         pack = os.path.join(packs_dir, sorted(os.listdir(packs_dir))[0])
         damage_byte(pack, 4_000_000, direct=cold_reads == "direct")
+        server.damaged = True
         parts = urllib.parse.urlsplit(url)
         s = socket.create_connection((parts.hostname, parts.port), timeout=30)
         s.sendall(f"GET /v2/images/{image}/file HTTP/1.1\r\nHost: x\r\n\r\n".encode())
