@@ -37,7 +37,7 @@ enum ArtifactJSON {
                 object[field.name] = Dictionary(
                     uniqueKeysWithValues: entries.map { ($0.key, blob($0.value, path: base + field.name + "/" + $0.key)) })
             default:
-                object[field.name] = artifact.fields[field.name].map(\.foundationObject) ?? NSNull()
+                object[field.name] = (artifact.fields[field.name] ?? field.unsetValue).foundationObject
             }
         }
         return object

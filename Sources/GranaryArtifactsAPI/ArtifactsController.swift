@@ -203,8 +203,8 @@ struct ArtifactsController: Sendable {
         }
     }
 
-    /// `GET …/{blob}[/{key}]`: the bytes, a single `Range` as 206, `Content-MD5` in base64 (RFC
-    /// 1864, where Glare sent hex) and the sha256 as `Repr-Digest`.
+    /// `GET …/{blob}[/{key}]`: the bytes, a single `Range` as 206, `Content-MD5` as the hex md5
+    /// (as Glare sends it, and python-glareclient checks it) and the sha256 as `Repr-Digest`.
     @Sendable func download(_ request: Request, context: APIRequestContext) async throws -> Response {
         let type = try context.pathParameter("type")
         let id = try context.pathParameter("id")
@@ -218,7 +218,7 @@ struct ArtifactsController: Sendable {
             headers[.glareSHA256] = blob.sha256
             return Response(status: .movedPermanently, headers: headers)
         }
-        if let md5 = blob.md5.flatMap(Hex.decode) { headers[.contentMD5] = Data(md5).base64EncodedString() }
+        headers[.contentMD5] = blob.md5
         if let sha256 = blob.sha256.flatMap(Hex.decode) {
             headers[.reprDigest] = "sha-256=:\(Data(sha256).base64EncodedString()):"
         }

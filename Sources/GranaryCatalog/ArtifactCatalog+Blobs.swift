@@ -46,11 +46,7 @@ extension ArtifactCatalog {
 
     /// Whether `field` may change now: always while drafted, once active only when mutable.
     func requireChangeable(_ field: ArtifactField, of artifact: ArtifactRecord) throws {
-        switch artifact.status {
-        case .drafted: return
-        case .active where field.mutable: return
-        default: throw CatalogError(.forbidden, "Blob \(field.name) cannot change: the artifact is \(artifact.status).")
-        }
+        try Self.requireChangeAllowed(field.name, of: artifact, type: try registry.type(artifact.typeName))
     }
 
     /// `PUT /artifacts/{type}/{id}/{blob}[/{key}]`: the slot is marked `saving` (a second upload
@@ -64,9 +60,9 @@ extension ArtifactCatalog {
     ) async throws -> ArtifactRecord {
         let (cap, limit, previous) = try await modify(typeName, id, caller: caller) { artifact, txn in
             let field = try self.blobField(slot, of: artifact)
-            try self.requireChangeable(field, of: artifact)
             let existing = artifact[slot]
             if existing?.status == "saving" { throw CatalogError(.conflict, "Blob \(slot) is being uploaded already.") }
+            try self.requireChangeable(field, of: artifact)
             var cap = field.blobLimit
             var limit = "the max_blob_size of \(field.name)"
             if field.type == .folder {

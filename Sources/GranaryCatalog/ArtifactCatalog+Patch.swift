@@ -4,66 +4,109 @@ import GranaryLMDB
 package import GranaryParsing
 
 extension ArtifactCatalog {
-    /// The part of an artifact a patch may address: base fields users set and the type's
-    /// non-blob fields (null when unset). Blobs are not in it: a patch of a blob is a 400.
+    /// The artifact as a patch sees it: base fields (system ones too: a patch of them is a 403,
+    /// not a missing path) and the type's non-blob fields (null when unset). Blobs are not in it:
+    /// a patch of a blob is a 400.
     static func editable(_ artifact: ArtifactRecord, _ type: ArtifactType) -> [String: JSONValue] {
         var view: [String: JSONValue] = [
+            "id": .string(artifact.id), "owner": artifact.owner.map(JSONValue.string) ?? .null,
+            "created_at": .number(Double(artifact.createdAt)), "updated_at": .number(Double(artifact.updatedAt)),
+            "activated_at": artifact.activatedAt.map { .number(Double($0)) } ?? .null, "display_type_name": .string(type.displayName),
             "name": .string(artifact.name), "version": .string(artifact.version),
             "description": artifact.description.map(JSONValue.string) ?? .null, "tags": .array(artifact.tags.map(JSONValue.string)),
             "metadata": .object(artifact.metadata.mapValues(JSONValue.string)), "visibility": .string(artifact.visibility),
             "status": .string(artifact.status.rawValue),
         ]
-        for field in type.fields where !field.isBlob { view[field.name] = artifact.fields[field.name] ?? .null }
+        for field in type.fields where !field.isBlob { view[field.name] = artifact.fields[field.name] ?? field.unsetValue }
         return view
     }
 
-    /// Base fields that stay changeable after activation (Glare: `mutable=True` on these).
-    static let mutableBaseFields: Set<String> = ["description", "tags", "status", "visibility"]
+    /// Base fields users may change after activation (Glare: `mutable=True`); status and
+    /// visibility change through their transitions.
+    static let mutableBaseFields: Set<String> = ["description", "tags"]
+    /// Base fields only the server sets (Glare: `system=True`).
+    static let systemBaseFields: Set<String> = ["id", "owner", "created_at", "updated_at", "activated_at", "display_type_name"]
 
-    /// `PATCH /artifacts/{type}/{id}` (RFC 6902): the patch is applied to the editable view,
-    /// then each changed field is checked and set: read-only and system fields 403, removed
-    /// fields 400, fields that are not mutable 403 once the artifact is active, status and
-    /// visibility through their transitions (Glare: glare/objects/base.py and glare/engine.py). All in one transaction.
+    /// Glare's `validate_change_allowed` (glare/common/utils.py), in its order: an unknown field
+    /// 400; any field of an artifact neither drafted nor active 403; a system field 403; a field
+    /// that is not mutable, once the artifact is active, 403.
+    static func requireChangeAllowed(_ name: String, of artifact: ArtifactRecord, type: ArtifactType) throws(CatalogError) {
+        let field = type.field(name)
+        guard field != nil || ArtifactTypeRegistry.baseFields.contains(name) else {
+            throw CatalogError(.badRequest, "Cannot add new field '\(name)' to artifact.")
+        }
+        guard artifact.status == .active || artifact.status == .drafted else {
+            throw CatalogError(.forbidden, "Forbidden to change fields if artifact is not active or drafted.")
+        }
+        if systemBaseFields.contains(name) {
+            throw CatalogError(.forbidden, "Forbidden to specify system field \(name). It is not available for modifying by users.")
+        }
+        if artifact.status == .active && !(mutableBaseFields.contains(name) || field?.mutable == true) {
+            throw CatalogError(.forbidden, "Forbidden to change field '\(name)' after activation.")
+        }
+    }
+
+    /// `PATCH /artifacts/{type}/{id}` (RFC 6902), as Glare's `_apply_patch` (glare/engine.py):
+    /// the operations one at a time, in order, each checked against the artifact as the earlier
+    /// ones left it (so `[status → active, description]` reactivates, then edits). A blob is
+    /// not patched (400), a field not removed (400); status and visibility go through their
+    /// transitions, every other field through ``requireChangeAllowed(_:of:type:)``, changed or
+    /// not. All in one transaction: a refused operation changes nothing.
     package func update(_ typeName: String, _ id: String, patch: JSONValue, caller: Caller) async throws -> ArtifactRecord {
-        try await modify(typeName, id, caller: caller) { artifact, txn in
+        guard case .array(let operations) = patch else { throw CatalogError(.badRequest, "Json Patch body is malformed") }
+        return try await modify(typeName, id, caller: caller) { artifact, txn in
             let type = try self.registry.type(artifact.typeName)
-            let before = Self.editable(artifact, type)
-            let patched: JSONValue
-            do {
-                patched = try JSONPatch.apply(patch, to: .object(before))
-            } catch let failure as BadRequest {
-                throw CatalogError(.badRequest, failure.description)
-            }
-            guard case .object(let after) = patched else {
-                throw CatalogError(.badRequest, "A patch must leave the artifact an object.")
-            }
-            let changed = Set(before.keys).union(after.keys).filter { before[$0] != after[$0] }
-            guard artifact.status != .deactivated || changed.subtracting(["status"]).isEmpty else {
-                throw CatalogError(.forbidden, "A deactivated artifact cannot be changed.")
-            }
-            for key in changed.sorted() where key != "status" && key != "visibility" {
-                guard let value = after[key] else { throw CatalogError(.badRequest, "Field \(key) cannot be removed (set it to null instead).") }
-                let mutable = Self.mutableBaseFields.contains(key) || type.field(key)?.mutable == true
-                if artifact.status == .active && !mutable {
-                    throw CatalogError(.forbidden, "Field \(key) is not mutable: the artifact is active.")
+            for operation in operations {
+                guard case .object(let fields) = operation, case .string(let op)? = fields["op"], case .string(let path)? = fields["path"] else {
+                    throw CatalogError(.badRequest, "Json Patch body is malformed")
                 }
-                try Self.set(key, value, on: &artifact, type: type)
+                let segments = path.split(separator: "/", maxSplits: 2, omittingEmptySubsequences: false)
+                let name = segments.dropFirst().first.map(String.init) ?? ""
+                if type.field(name)?.isBlob == true {
+                    throw CatalogError(.badRequest, "Cannot add blob with this request. Use special Blob API for that.")
+                }
+                let before = Self.editable(artifact, type)
+                let patched: JSONValue
+                do {
+                    patched = try JSONPatch.apply(.array([operation]), to: .object(before))
+                } catch let failure as BadRequest {
+                    throw CatalogError(.badRequest, failure.description)
+                }
+                guard case .object(let after) = patched else { throw CatalogError(.badRequest, "A patch must leave the artifact an object.") }
+                if op == "remove" && segments.count == 2 { throw CatalogError(.badRequest, "Cannot remove field '\(name)' from artifact.") }
+                switch name {
+                case "status": try self.transition(&artifact, to: after["status"], type: type, caller: caller)
+                case "visibility": try self.changeVisibility(&artifact, to: after["visibility"], caller: caller, in: txn)
+                default:
+                    // The target is checked even when its value stays; a `move` changes its source too.
+                    let changed = Set(before.keys).union(after.keys).filter { before[$0] != after[$0] }
+                    for key in Set([name]).union(changed).sorted() {
+                        try Self.requireChangeAllowed(key, of: artifact, type: type)
+                        if before[key] != after[key] { try Self.set(key, after[key] ?? .null, on: &artifact, type: type) }
+                    }
+                }
             }
-            if changed.contains("status") { try self.transition(&artifact, to: after["status"], type: type, caller: caller) }
-            if changed.contains("visibility") { try self.changeVisibility(&artifact, to: after["visibility"], caller: caller, in: txn) }
             return artifact
         }
     }
 
-    /// drafted → active (owner or admin; required fields set, no upload in progress), active ⇄
-    /// deactivated (admin). Anything else is 403: deletion is a DELETE, and nothing returns to
-    /// drafted.
+    /// Glare's status transitions (`validate_status_transition`): drafted → active (owner or
+    /// admin; required fields set, no upload in progress), active ⇄ deactivated (admin), the
+    /// same status again (deactivated again: admin). An unknown status is 400, `deleted` 403
+    /// (deletion is a DELETE); nothing returns to drafted (403; Glare answers 400 there by a bug).
     func transition(_ artifact: inout ArtifactRecord, to value: JSONValue?, type: ArtifactType, caller: Caller) throws {
-        guard case .string(let text)? = value, let target = ArtifactStatus(rawValue: text), target != .deleted else {
-            throw CatalogError(.badRequest, "status must be one of drafted, active, deactivated.")
+        guard case .string(let text)? = value, let target = ArtifactStatus(rawValue: text) else {
+            let shown = if case .string(let text)? = value { text } else { "None" }
+            throw CatalogError(.badRequest, "Unknown artifact status: \(shown).")
+        }
+        if target == .deleted {
+            throw CatalogError(.forbidden, "Cannot delete artifact with PATCH requests. Use special API to do this.")
         }
         guard ArtifactLifecycle.allows(artifact.status, to: target) else {
-            throw CatalogError(.forbidden, "Status transition from \(artifact.status) to \(target) is not allowed.")
+            throw CatalogError(
+                .forbidden,
+                target == .deactivated
+                    ? "Cannot deactivate artifact if it's not active." : "Cannot change status to '\(target)' from '\(artifact.status)'.")
         }
         switch (artifact.status, target) {
         case (.drafted, .active):
@@ -71,14 +114,15 @@ extension ArtifactCatalog {
                 let set =
                     field.isBlob
                     ? (artifact.blobs[field.name] != nil || artifact.folders[field.name]?.isEmpty == false) : artifact.fields[field.name] != nil
-                guard set else { throw CatalogError(.forbidden, "Field \(field.name) is required to activate the artifact.") }
+                guard set else { throw CatalogError(.forbidden, "'\(field.name)' field value must be set before activation.") }
             }
-            guard !artifact.isSaving else { throw CatalogError(.conflict, "A blob of the artifact is still being uploaded.") }
+            guard !artifact.isSaving else { throw CatalogError(.conflict, "You cannot change artifact status if it has uploading blobs.") }
             artifact.activatedAt = UnixTime.now()
-        case (.active, .deactivated), (.deactivated, .active):
-            guard caller.isAdmin else { throw CatalogError(.forbidden, "Only administrators deactivate and reactivate artifacts.") }
-        default:
-            throw CatalogError(.forbidden, "Status transition from \(artifact.status) to \(target) is not allowed.")
+        case (.deactivated, .active):
+            guard caller.isAdmin else { throw CatalogError(.forbidden, "Policy check for artifact:reactivate failed with user credentials.") }
+        case (_, .deactivated):
+            guard caller.isAdmin else { throw CatalogError(.forbidden, "Policy check for artifact:deactivate failed with user credentials.") }
+        default: break  // the same status again
         }
         artifact.status = target
     }
@@ -87,13 +131,15 @@ extension ArtifactCatalog {
     /// hold the same name and version). public → private is not allowed.
     func changeVisibility(_ artifact: inout ArtifactRecord, to value: JSONValue?, caller: Caller, in txn: borrowing WriteTransaction) throws {
         guard case .string(let target)? = value, ["public", "private"].contains(target) else {
-            throw CatalogError(.badRequest, "visibility must be public or private.")
+            let shown = if case .string(let text)? = value { text } else { "None" }
+            throw CatalogError(.badRequest, "Unknown artifact visibility: \(shown).")
         }
-        guard artifact.visibility == "private", target == "public" else {
-            throw CatalogError(.forbidden, "A public artifact cannot be made private.")
+        if artifact.visibility == target { return }
+        guard target == "public" else { throw CatalogError(.forbidden, "You are not authorized to complete this action.") }
+        guard artifact.status == .active else {
+            throw CatalogError(.forbidden, "Cannot change visibility to 'public' if artifact is not active.")
         }
-        guard caller.isAdmin else { throw CatalogError(.forbidden, "Only administrators publish artifacts.") }
-        guard artifact.status == .active else { throw CatalogError(.forbidden, "Only active artifacts can be published.") }
+        guard caller.isAdmin else { throw CatalogError(.forbidden, "Policy check for artifact:publish failed with user credentials.") }
         artifact.visibility = "public"
     }
 }

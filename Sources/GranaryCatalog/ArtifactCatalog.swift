@@ -135,7 +135,22 @@ package final class ArtifactCatalog: Sendable {
         guard caller.isAdmin || caller.roles.contains("member") || caller.projectID != nil else {
             throw CatalogError(.forbidden, "Anonymous callers cannot create artifacts.")
         }
-        guard case .string(let name)? = body["name"] else { throw CatalogError(.badRequest, "name is required.") }
+        guard case .string(let name)? = body["name"], !name.isEmpty else { throw CatalogError(.badRequest, "Name must be specified at creation.") }
+        // Glare's create checks (glare/engine.py `create`, then each key as `validate_change_allowed` would).
+        for key in ["visibility", "status", "display_type_name"] where body[key] != nil {
+            throw CatalogError(.badRequest, "\(key) is not allowed in a request at creation.")
+        }
+        for key in body.keys.sorted() {
+            if type.field(key)?.isBlob == true {
+                throw CatalogError(.badRequest, "Cannot add blob with this request. Use special Blob API for that.")
+            }
+            if type.field(key) == nil && !ArtifactTypeRegistry.baseFields.contains(key) {
+                throw CatalogError(.badRequest, "Cannot add new field '\(key)' to artifact.")
+            }
+            if Self.systemBaseFields.contains(key) {
+                throw CatalogError(.forbidden, "Forbidden to specify system field \(key). It is not available for modifying by users.")
+            }
+        }
         var artifact = ArtifactRecord(
             id: UUID().uuidString.lowercased(), typeName: typeName, name: name, version: "0.0.0", owner: caller.projectID, now: now)
         for (key, value) in body.sorted(by: { $0.key < $1.key }) { try Self.set(key, value, on: &artifact, type: type) }

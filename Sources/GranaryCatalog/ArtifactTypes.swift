@@ -43,9 +43,11 @@ package struct ArtifactField: Sendable, Codable, Equatable {
 
     package init(
         _ name: String, _ type: Kind, mutable: Bool = false, requiredOnActivate: Bool = false, sortable: Bool = false,
-        allowedValues: [String]? = nil, maxLength: Int? = nil, minimum: Double? = nil, maxBlobSize: Int? = nil, maxFolderSize: Int? = nil
+        filterOps: [String]? = nil, allowedValues: [String]? = nil, maxLength: Int? = nil, minimum: Double? = nil, maxBlobSize: Int? = nil,
+        maxFolderSize: Int? = nil
     ) {
         self.name = name
+        self.filterOps = filterOps
         self.type = type
         self.mutable = mutable
         self.requiredOnActivate = requiredOnActivate
@@ -85,6 +87,17 @@ package struct ArtifactField: Sendable, Codable, Equatable {
         case .integer, .number: return ["eq", "neq", "in", "gt", "gte", "lt", "lte"]
         case .boolean: return ["eq", "neq"]
         case .blob, .folder: return []
+        }
+    }
+
+    /// What an unset field reads as (Glare's defaults: a list `[]`, a dict `{}`, a boolean
+    /// false; anything else null).
+    package var unsetValue: JSONValue {
+        switch type {
+        case .list: .array([])
+        case .dict: .object([:])
+        case .boolean: .bool(false)
+        default: .null
         }
     }
 
@@ -245,11 +258,13 @@ package struct ArtifactTypeRegistry: Sendable {
         ArtifactType(
             name: "sample_artifact", displayName: "Sample Artifact",
             fields: [
+                // Mutability and operators as glare/tests/sample_artifact.py declares them.
                 ArtifactField("blob", .blob, mutable: true), ArtifactField("small_blob", .blob, mutable: true, maxBlobSize: 10),
-                ArtifactField("dict_of_blobs", .folder, mutable: true, maxFolderSize: 2000),
-                ArtifactField("bool1", .boolean, mutable: true), ArtifactField("int1", .integer, mutable: true, sortable: true),
-                ArtifactField("float1", .number, mutable: true, sortable: true), ArtifactField("str1", .string, mutable: true, sortable: true),
-                ArtifactField("list_of_str", .list, mutable: true), ArtifactField("dict_of_str", .dict, mutable: true),
+                ArtifactField("dict_of_blobs", .folder, maxFolderSize: 2000),
+                ArtifactField("bool1", .boolean, filterOps: ["eq"]), ArtifactField("int1", .integer, sortable: true),
+                ArtifactField("float1", .number, sortable: true),
+                ArtifactField("str1", .string, sortable: true, filterOps: ["like", "eq", "neq", "in"]),
+                ArtifactField("list_of_str", .list, filterOps: ["eq", "in"]), ArtifactField("dict_of_str", .dict, filterOps: ["eq", "in"]),
                 ArtifactField("string_required", .string, requiredOnActivate: true),
                 ArtifactField("string_mutable", .string, mutable: true),
             ]),

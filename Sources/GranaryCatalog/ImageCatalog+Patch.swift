@@ -41,13 +41,18 @@ extension ImageCatalog {
     static func apply(
         _ operation: ImagePatchOperation, to image: inout ImageRecord, draft4: Bool, caller: Caller, protections: PropertyProtections?
     ) throws(CatalogError) {
+        // Locations are not exposed (Glance's show_multiple_locations off): any operation on them,
+        // `/locations` or an item of it, is refused as Glance refuses it.
+        if operation.path == "/locations" || operation.path.hasPrefix("/locations/") {
+            let verb = [.add: "add", .remove: "remove"][operation.kind] ?? "update"
+            throw CatalogError(.forbidden, "It's not allowed to \(verb) locations if locations are invisible.")
+        }
         let key: String
         do {
             key = try ImagePatchOperation.attribute(of: operation.path)
         } catch {
             throw CatalogError(.badRequest, error.description)
         }
-        if key == "locations" { throw CatalogError(.forbidden, "It's not allowed to update locations if locations are invisible.") }
         if patchReadOnly.contains(key) { throw CatalogError(.forbidden, "Attribute '\(key)' is read-only.") }
         if ImageRules.reserved.contains(key) || key.hasPrefix("os_glance") { throw CatalogError(.forbidden, "Attribute '\(key)' is reserved.") }
         let isBase = baseAttributes.contains(key)

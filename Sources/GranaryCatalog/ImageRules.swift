@@ -3,12 +3,7 @@ import GranaryParsing
 
 /// Glance's attribute rules for images (Glance: glance/api/v2/images.py, `get_base_properties`), independent of storage and HTTP.
 enum ImageRules {
-    static let containerFormats: Set<String> = ["ami", "ari", "aki", "bare", "ovf", "ova", "docker", "compressed"]
-    static let diskFormats: Set<String> = ["ami", "ari", "aki", "vhd", "vhdx", "vmdk", "raw", "qcow2", "vdi", "iso", "ploop"]
-    static let readOnly: Set<String> = [
-        "direct_url", "self", "file", "schema", "stores", "created_at", "updated_at", "status", "checksum",
-        "os_hash_algo", "os_hash_value", "size", "virtual_size",
-    ]
+    static let readOnly = ImageSchema.readOnly
     static let reserved: Set<String> = ["location", "deleted", "deleted_at", "locations"]
     static let propertyQuota = 128
     static let tagQuota = 128
@@ -33,35 +28,22 @@ enum ImageRules {
         }
     }
 
-    /// Sets one attribute (base or custom) with its type rules.
+    /// Sets one attribute (base or custom): the served schema's checks, then Glance's rules.
     static func set(_ key: String, _ value: JSONValue, on record: inout ImageRecord, caller: Caller) throws(CatalogError) {
         func invalid(_ why: String) -> CatalogError { CatalogError(.badRequest, "Invalid value for '\(key)': \(why)") }
+        guard key.count <= 255 else { throw CatalogError(.badRequest, "Property names are at most 255 characters.") }
+        try ImageSchema.check(key, value)
+        let text: String? = if case .string(let s) = value { s } else { nil }
         switch key {
-        case "name":
-            switch value {
-            case .null: record.name = nil
-            case .string(let s) where s.count <= 255: record.name = s
-            case .string: throw invalid("longer than 255 characters")
-            default: throw invalid("\(value.typeName) is not of type 'null', 'string'")
-            }
+        case "name": record.name = text
         case "visibility":
-            guard case .string(let s) = value, let visibility = ImageVisibility(rawValue: s) else {
-                throw invalid("must be one of \(ImageVisibility.allCases.map(\.rawValue).sorted().joined(separator: ", "))")
-            }
+            guard let visibility = text.flatMap(ImageVisibility.init(rawValue:)) else { throw invalid("not a visibility") }
             if visibility == .public && !caller.isAdmin { throw CatalogError(.forbidden, "You are not authorized to publicize this image.") }
             record.visibility = visibility
-        case "protected", "os_hidden":
-            guard case .bool(let b) = value else { throw invalid("\(value.typeName) is not of type 'boolean'") }
-            if key == "protected" { record.protected = b } else { record.osHidden = b }
-        case "container_format", "disk_format":
-            let allowed = key == "container_format" ? containerFormats : diskFormats
-            switch value {
-            case .null:
-                if key == "container_format" { record.containerFormat = nil } else { record.diskFormat = nil }
-            case .string(let s) where allowed.contains(s):
-                if key == "container_format" { record.containerFormat = s } else { record.diskFormat = s }
-            default: throw invalid("must be one of \(allowed.sorted().joined(separator: ", ")) or null")
-            }
+        case "protected": record.protected = value == .bool(true)
+        case "os_hidden": record.osHidden = value == .bool(true)
+        case "container_format": record.containerFormat = text
+        case "disk_format": record.diskFormat = text
         case "min_disk", "min_ram":
             guard case .number(let n) = value, let number = DecimalText.integer(exactly: n) else {
                 throw invalid("\(value.typeName) is not of type 'integer'")
@@ -71,27 +53,19 @@ enum ImageRules {
             guard number <= Int(Int32.max) else { throw invalid("must be at most \(Int32.max)") }  // checked: widening
             if key == "min_disk" { record.minDisk = number } else { record.minRam = number }
         case "owner":
-            switch value {
-            case .null: record.owner = nil
-            case .string(let s) where s.count <= 255: record.owner = s
-            default: throw invalid("\(value.typeName) is not of type 'null', 'string'")
-            }
+            record.owner = text
             if !caller.isAdmin && record.owner != caller.projectID {
                 throw CatalogError(.forbidden, "You are not permitted to create images owned by '\(record.owner ?? "null")'.")
             }
         case "tags":
             guard case .array(let items) = value else { throw invalid("\(value.typeName) is not of type 'array'") }
             var tags: [String] = []
-            for item in items {
-                guard case .string(let tag) = item, tag.count <= 255 else { throw invalid("tags are strings of at most 255 characters") }
-                if !tags.contains(tag) { tags.append(tag) }
-            }
+            for case .string(let tag) in items where !tags.contains(tag) { tags.append(tag) }
             if tags.count > tagQuota { throw CatalogError(.payloadTooLarge, "Maximum number of tags (\(tagQuota)) exceeded.") }
             record.tags = tags
         default:
-            guard key.count <= 255 else { throw CatalogError(.badRequest, "Property names are at most 255 characters.") }
-            guard case .string(let s) = value else { throw invalid("\(value.typeName) is not of type 'string'") }
-            record.properties[key] = s
+            // A custom property is a string; the schema lets some be null (kernel_id): unset then.
+            record.properties[key] = text
         }
     }
 }

@@ -15,6 +15,7 @@ package enum APIError {
         switch error {
         case let error as CatalogError: (error.code.httpStatus, error.message)
         case let error as BadRequest: (.badRequest, error.description)
+        case is UnsatisfiableRange: (.rangeNotSatisfiable, "The requested range is not satisfiable.")
         // A URL a client named that could not be fetched is the client's to fix.
         case let error as OutboundError: (error.kind == .tooLarge ? .contentTooLarge : .badRequest, error.description)
         // Hummingbird's own: a body over the collect limit (413) and the like.
@@ -26,6 +27,14 @@ package enum APIError {
         case let error as StoreError: (.internalServerError, "The store failed: \(error)")
         default: (.internalServerError, "\(error)")
         }
+    }
+}
+
+extension APIError {
+    /// Headers an error's answer carries whatever the API's format.
+    package static func headers(for error: any Error) -> HTTPFields {
+        guard let range = error as? UnsatisfiableRange else { return [:] }
+        return [.contentRange: "bytes */\(range.size)"]
     }
 }
 

@@ -1,4 +1,4 @@
-package import GranaryCatalog
+import GranaryCatalog
 import GranaryParsing
 package import GranaryStore
 package import Hummingbird
@@ -88,8 +88,8 @@ final class ReaderBox: @unchecked Sendable {
 /// for image and artifact downloads alike.
 package enum DownloadRange {
     /// nil: the whole body (200), also for a header that is no byte range. Several ranges are
-    /// a 400 (as Glance answers), a range past the end a 416.
-    package static func requested(_ request: Request, size: Int) throws(CatalogError) -> Range<Int>? {
+    /// a 400 (as Glance answers), a range past the end a 416 with `Content-Range: bytes */SIZE`.
+    package static func requested(_ request: Request, size: Int) throws -> Range<Int>? {
         guard let header = request.headers[.range] else { return nil }
         switch ByteRangeHeader.parse(header, size: size) {
         case .partial(let range): return range
@@ -97,7 +97,12 @@ package enum DownloadRange {
         case .multiple:
             throw CatalogError(
                 .badRequest, "Requests for multiple ranges are not supported in v2 api. You can make multiple single-range requests instead.")
-        case .unsatisfiable: throw CatalogError(.rangeNotSatisfiable, "The requested range is not satisfiable.")
+        case .unsatisfiable: throw UnsatisfiableRange(size: size)
         }
     }
+}
+
+/// A range past the end of `size` bytes: 416, and `Content-Range` says the size (RFC 9110 §15.5.17).
+package struct UnsatisfiableRange: Error, Sendable {
+    package let size: Int
 }

@@ -34,18 +34,22 @@ package struct APIFailure<Body: ErrorBody>: APIErrorResponse, Sendable {
 /// through, everything else is classified once (``APIError/classify(_:)``) and rendered.
 /// ``RequestIDMiddleware`` applies it to whatever a handler (or the router) throws.
 package struct ErrorFormat: Sendable {
-    let make: @Sendable (HTTPResponse.Status, String) -> any APIErrorResponse
+    let make: @Sendable (HTTPResponse.Status, String, HTTPFields) -> any APIErrorResponse
 
     /// The format whose errors `Body` writes.
     package init<Body: ErrorBody>(_ body: Body.Type) {
-        make = { APIFailure<Body>($0, $1) }
+        make = { status, message, headers in
+            var failure = APIFailure<Body>(status, message)
+            failure.headers = headers
+            return failure
+        }
     }
 
-    package func error(_ status: HTTPResponse.Status, _ message: String) -> any APIErrorResponse { make(status, message) }
+    package func error(_ status: HTTPResponse.Status, _ message: String) -> any APIErrorResponse { make(status, message, [:]) }
 
     package func error(for error: any Error) -> any APIErrorResponse {
         if let rendered = error as? any APIErrorResponse { return rendered }
         let (status, message) = APIError.classify(error)
-        return make(status, message)
+        return make(status, message, APIError.headers(for: error))
     }
 }

@@ -40,9 +40,7 @@ package final class KeystoneValidator: Sendable {
     static let cacheLimit = 10_000
 
     package init(url: String, credentials: ServiceCredentials?, cacheSeconds: Double = 300) {
-        var root = url.hasSuffix("/") ? String(url.dropLast()) : url
-        if !root.hasSuffix("/v3") { root += "/v3" }
-        self.url = root
+        self.url = Self.v3Root(url)
         self.credentials = credentials
         self.cacheSeconds = cacheSeconds
     }
@@ -117,6 +115,14 @@ package final class KeystoneValidator: Sendable {
 
     private func send(_ request: HTTPClientRequest) async throws(OutboundError) -> OutboundResponse {
         try await OutboundHTTP.exchange(request, timeout: 15, limit: 4 << 20, service: "Keystone at \(url)")
+    }
+
+    /// The v3 root of a Keystone URL given with or without `/v3` (`http://HOST:5000` and
+    /// `http://HOST:5000/v3/` both give `http://HOST:5000/v3`), so every call joins paths alike.
+    package static func v3Root(_ url: String) -> String {
+        var root = url
+        while root.hasSuffix("/") { root.removeLast() }
+        return root.hasSuffix("/v3") ? root : root + "/v3"
     }
 
     /// Keystone's `expires_at`: `2026-12-01T20:00:00.000000Z` (or without fraction).

@@ -20,13 +20,13 @@ package final class BackgroundImports: Service, Sendable {
     let webFetcher: ExternalFetcher
     /// Fetches from endpoints of the Keystone catalog, which the operator keeps.
     private let catalogFetcher = ExternalFetcher(policy: .catalogEndpoint)
-    /// Keystone v3, where glance-download finds the other region's Glance (keystone auth only).
+    /// Keystone's v3 root, where glance-download finds the other region's Glance (keystone auth only).
     let keystoneURL: String?
     private let running = Mutex<(tasks: [UUID: Task<Void, Never>], stopping: Bool)>(([:], false))
 
     package init(webDownload policy: ExternalFetchPolicy = .webDownload, keystoneURL: String? = nil) {
         webFetcher = ExternalFetcher(policy: policy)
-        self.keystoneURL = keystoneURL
+        self.keystoneURL = keystoneURL.map(KeystoneValidator.v3Root)
     }
 
     /// Fetches `uri` into the import `task` of `catalog`.

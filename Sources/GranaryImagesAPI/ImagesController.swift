@@ -166,15 +166,14 @@ struct ImagesController: Sendable {
         return Response(status: .noContent)
     }
 
-    /// `GET /file`: the data with `Content-MD5`, a single `Range` as 206, 204 without data.
+    /// `GET /file`: the data with `Content-MD5` (the hex md5 `checksum`, as Glance sends it), a
+    /// single `Range` as 206, 204 without data.
     @Sendable func download(_ request: Request, context: APIRequestContext) async throws -> Response {
         let id = try context.pathParameter("id")
         let full = try catalog.download(id, caller: context.caller, range: nil)
         guard full.reader != nil, let size = full.image.size else { return Response(status: .noContent) }
         var headers: HTTPFields = [.contentType: "application/octet-stream"]
-        if let md5 = full.image.checksum, let bytes = Hex.decode(md5) {
-            headers[.contentMD5] = Data(bytes).base64EncodedString()
-        }
+        if let md5 = full.image.checksum { headers[.contentMD5] = md5 }
         var status = HTTPResponse.Status.ok
         var reader = full.reader!  // checked: tested non-nil above
         if let range = try DownloadRange.requested(request, size: size) {

@@ -10,14 +10,16 @@ import NIOCore
 /// the admin routes (`/admin/stats`, `/admin/gc`).
 package func buildImagesRouter(catalog: ImageCatalog, auth: AuthMode, gc: GCRunner, imports: BackgroundImports) -> Router<APIRequestContext> {
     let router = Router(context: APIRequestContext.self)
+    let prefixes = ["v2"] + VersionsDocument.servedMinorVersions.map { "v2.\($0)" }
     router.add(middleware: RequestIDMiddleware(format: .glance))
+    router.add(middleware: VersionNegotiationMiddleware(served: Set(prefixes + ["", "versions", "admin"])))
     let api = router.group().add(middleware: AuthMiddleware(mode: auth, format: .glance)).add(middleware: RequestShapeMiddleware())
     var table = RouteTable()
     ImagesController(catalog: catalog).add(to: &table)
     ImportController(catalog: catalog, imports: imports).add(to: &table)
     CacheController(catalog: catalog).add(to: &table)
     MetadefsController(catalog: catalog.metadefs).add(to: &table)
-    table.register(on: api, prefixes: ["v2"] + VersionsDocument.servedMinorVersions.map { "v2.\($0)" })
+    table.register(on: api, prefixes: prefixes)
     AdminController(store: catalog.store, gc: gc).register(on: api)
     // `GET /` answers 300 Multiple Choices (tempest requires it), `/versions` 200 (glanceclient).
     router.get("/") { request, _ in

@@ -148,8 +148,11 @@ import Testing
         // Immutable fields are frozen once active; mutable ones are not.
         #expect(await fixture.code { _ = try await fixture.patch(artifact, [Self.op("replace", "/name", .string("other"))]) } == .forbidden)
         #expect(await fixture.code { _ = try await fixture.patch(artifact, [Self.op("replace", "/string_required", .string("x"))]) } == .forbidden)
-        artifact = try await fixture.patch(artifact, [Self.op("replace", "/str1", .string("t")), Self.op("add", "/tags/-", .string("blue"))])
-        #expect(artifact.fields["str1"] == .string("t") && artifact.tags == ["blue"])
+        // str1 is immutable in Glare's sample_artifact; string_mutable, description and tags are not.
+        #expect(await fixture.code { _ = try await fixture.patch(artifact, [Self.op("replace", "/str1", .string("t"))]) } == .forbidden)
+        artifact = try await fixture.patch(
+            artifact, [Self.op("replace", "/string_mutable", .string("t")), Self.op("add", "/tags/-", .string("blue"))])
+        #expect(artifact.fields["string_mutable"] == .string("t") && artifact.tags == ["blue"])
         #expect(await fixture.code { _ = try await fixture.patch(artifact, [Self.op("remove", "/name")]) } == .badRequest)
         #expect(await fixture.code { _ = try await fixture.patch(artifact, [Self.op("replace", "/blob", .string("x"))]) } == .badRequest)
         #expect(await fixture.code { _ = try await fixture.patch(artifact, [Self.op("replace", "/status", .string("drafted"))]) } == .forbidden)
@@ -158,7 +161,7 @@ import Testing
         #expect(await fixture.code { _ = try await fixture.patch(artifact, [Self.op("replace", "/visibility", .string("public"))]) } == .forbidden)
         artifact = try await fixture.patch(artifact, [Self.op("replace", "/visibility", .string("public"))], as: Fixture.admin)
         #expect(try fixture.catalog.show("sample_artifact", artifact.id, caller: Fixture.bob).visibility == "public")
-        #expect(await fixture.code { _ = try await fixture.patch(artifact, [Self.op("replace", "/str1", .string("u"))]) } == .forbidden)
+        #expect(await fixture.code { _ = try await fixture.patch(artifact, [Self.op("replace", "/string_mutable", .string("u"))]) } == .forbidden)
         // Bob's own tpl 0.0.0 can be published only while the public scope lacks it.
         var bobs = try await fixture.create(["name": .string("tpl"), "string_required": .string("r")], as: Fixture.bob)
         bobs = try await fixture.patch(bobs, [Self.op("replace", "/status", .string("active"))], as: Fixture.bob)

@@ -23,8 +23,7 @@ import Testing
             let body: [String: JSONValue] = ["name": .string("i"), "disk_format": .string("raw"), "container_format": .string("bare")]
             let id = try await catalog.create(body, caller: ImageCacheTests.admin).id
             guard bytes > 0 else { return id }
-            var generator = SystemRandomNumberGenerator()
-            let data = (0..<bytes).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let data = randomBytes(bytes, seed: UInt64(bytes))
             _ = try await catalog.upload(id, caller: ImageCacheTests.admin, declaredSize: data.count) { sink in
                 try await ImportTests.Fixture.feed(data, sink)
             }

@@ -1,4 +1,5 @@
 import Foundation
+import GranaryTesting
 import Testing
 
 @testable import GranaryCatalog
@@ -37,8 +38,7 @@ import Testing
         #expect(InspectedImage.inspect(vdi, size: 1) == InspectedImage(format: "vdi", virtualSize: 7 << 20))
         let iso = Self.head([(0x8001, Array("CD001".utf8)), (0x8050, Self.little(300, 4)), (0x8080, Self.little(2048, 2))], length: 36_000)
         #expect(InspectedImage.inspect(iso, size: 700_000) == InspectedImage(format: "iso", virtualSize: 300 * 2048))
-        var random = SystemRandomNumberGenerator()
-        let noise = (0..<70_000).map { _ in UInt8.random(in: 0...255, using: &random) }
+        let noise = randomBytes(70_000, seed: 5)
         #expect(InspectedImage.inspect(noise, size: 9_000_000).format == "raw")
         #expect(InspectedImage.inspect(noise, size: 9_000_000).virtualSize == 9_000_000)
         // Heads cut short read as far as they go.

@@ -48,7 +48,7 @@ import Testing
                 #expect(response.headers[header] == "req-abc-123")
             }
             // Errors (an unknown route) carry it too.
-            try await client.execute(uri: "/no-such-thing", method: .get) { response in
+            try await client.execute(uri: "/v2/no-such-thing", method: .get) { response in
                 #expect(response.status == .notFound)
                 #expect(response.headers[header]?.hasPrefix("req-") == true)
             }

@@ -8,8 +8,7 @@ import Testing
 @Suite(.consistencyChecked) struct PageCacheTests {
     /// Random bytes, then the first MiB again (a repeated chunk is one record) and 1 MiB of zeros (none).
     static func content() -> [UInt8] {
-        var generator = SystemRandomNumberGenerator()
-        let unique = (0..<(6 << 20)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let unique = randomBytes(6 << 20, seed: 21)
         return unique + unique[0..<(1 << 20)] + [UInt8](repeating: 0, count: 1 << 20)
     }
 

@@ -48,7 +48,7 @@ def keystone():
             users[name] = {"project": project["id"], "token": admin_token(root, "p-" + name, name, "pw-" + name)[0]}
         env = {"GRANARY_KEYSTONE_USERNAME": "admin", "GRANARY_KEYSTONE_PASSWORD": "secret", "GRANARY_KEYSTONE_PROJECT": "admin"}
         server = start_server("--auth", "keystone", "--keystone-url", root, env=env, port=gport)
-        yield {"root": root, "url": server.url, "artifacts": server.artifacts_url, "admin": token, "users": users}
+        yield {"root": root, "url": server.url, "artifacts": server.artifacts_url, "admin": token, "users": users, "env": env}
     finally:
         if server:
             server.stop()
@@ -197,6 +197,32 @@ def test_glance_download_copies_an_image_from_the_region_in_the_catalog(keystone
     tasks = requests.get(f"{url}/v2/images/{other}/tasks", headers=headers).json()["tasks"]
     [inactive] = [t for t in tasks if t["input"]["import_req"]["method"]["glance_image_id"] == empty]
     assert inactive["status"] == "failure" and "is not active" in inactive["message"], inactive
+
+
+def test_glance_download_with_a_keystone_url_without_v3(keystone):
+    """`--keystone-url http://HOST:PORT` (no /v3) works as `…/v3` does, for token validation and for
+    glance-download's catalog lookup: this second node copies an image from the first, the region's
+    endpoint in the catalog."""
+    headers = {"X-Auth-Token": keystone["users"]["alice"]["token"]}
+    data = os.urandom(1024 * 1024)
+    source = requests.post(f"{keystone['url']}/v2/images", headers=headers, json={"name": "src", "disk_format": "raw", "container_format": "bare"})
+    assert source.status_code == 201, source.text
+    source = source.json()["id"]
+    assert requests.put(f"{keystone['url']}/v2/images/{source}/file", data=data,
+                        headers={**headers, "Content-Type": "application/octet-stream"}).status_code == 204
+    with start_server("--auth", "keystone", "--keystone-url", keystone["root"].removesuffix("/v3"), env=keystone["env"]) as other:
+        target = requests.post(f"{other.url}/v2/images", headers=headers, json={"name": "dst", "disk_format": "raw", "container_format": "bare"})
+        assert target.status_code == 201, target.text
+        target = target.json()["id"]
+        method = {"name": "glance-download", "glance_image_id": source, "glance_region": "RegionOne", "glance_service_interface": "public"}
+        assert requests.post(f"{other.url}/v2/images/{target}/import", headers=headers, json={"method": method}).status_code == 202
+        deadline = time.time() + 20
+        while (image := requests.get(f"{other.url}/v2/images/{target}", headers=headers).json())["status"] == "importing":
+            assert time.time() < deadline, "the import did not end"
+            time.sleep(0.05)
+        tasks = requests.get(f"{other.url}/v2/images/{target}/tasks", headers=headers).json()["tasks"]
+        assert image["status"] == "active", tasks
+        assert requests.get(f"{other.url}/v2/images/{target}/file", headers=headers).content == data
 
 
 def test_hostile_tokens_and_domain_scoped_callers(keystone):
