@@ -26,9 +26,10 @@ enum ArtifactJSON {
             "updated_at": timestamp(artifact.updatedAt), "activated_at": timestamp(artifact.activatedAt),
             "display_type_name": type?.displayName ?? artifact.typeName,
         ]
+        // Through `all`: the base fields and `type_name` only (Glare's All type).
         if allType { object["type_name"] = artifact.typeName }
         let base = "/artifacts/\(artifact.typeName)/\(artifact.id)/"
-        for field in type?.fields ?? [] {
+        for field in allType ? [] : type?.fields ?? [] {
             switch field.type {
             case .blob:
                 object[field.name] = artifact.blobs[field.name].map { blob($0, path: base + field.name) } ?? NSNull()
@@ -75,6 +76,11 @@ enum ArtifactJSON {
             "activated_at": property(["string"], glare: "DateTime", readOnly: true, mutable: false, sortable: true, filterOps: ["lt", "gt"]),
             "display_type_name": property(["string"], glare: "String", readOnly: true, mutable: false, sortable: true, filterOps: ["eq"]),
         ]
+        if type.name == ArtifactTypeRegistry.all {
+            properties["type_name"] = property(
+                ["string"], glare: "String", readOnly: false, mutable: false, sortable: true, filterOps: ["like", "eq", "neq", "in"],
+                extra: ["maxLength": 255, "description": "Name of artifact type."])
+        }
         for field in type.fields {
             let (json, glare): ([String], String) =
                 switch field.type {

@@ -17,24 +17,21 @@ struct ArtifactsController: Sendable {
     static let patchType = "application/json-patch+json"
     static let locationType = "application/vnd+openstack.glare-custom-location+json"
 
+    /// The routes, with Glare's `Allow` for the methods a path does not serve (glare/api/v1/router.py).
     func register(on router: RouterGroup<APIRequestContext>) {
         router.post("admin/verify-external", use: verifyExternal)
-        router.put("quotas", use: setQuotas)
-        router.get("quotas", use: quotas)
-        router.get("project-quotas", use: projectQuotas)
-        router.get("project-quotas/:project", use: projectQuotas)
-        router.get("schemas", use: schemas)
-        router.get("schemas/:type", use: schema)
-        router.get("artifacts/:type", use: list)
-        router.post("artifacts/:type", use: create)
-        router.get("artifacts/:type/:id", use: show)
-        router.patch("artifacts/:type/:id", use: update)
-        router.delete("artifacts/:type/:id", use: delete)
+        var table = RouteTable()
+        table.add("quotas", [(.put, setQuotas), (.get, quotas)])
+        table.add("project-quotas", [(.get, projectQuotas)])
+        table.add("project-quotas/:project", [(.get, projectQuotas)])
+        table.add("schemas", [(.get, schemas)])
+        table.add("schemas/:type", [(.get, schema)])
+        table.add("artifacts/:type", [(.get, list), (.post, create)])
+        table.add("artifacts/:type/:id", [(.get, show), (.patch, update), (.delete, delete)])
         for path in ["artifacts/:type/:id/:blob", "artifacts/:type/:id/:blob/**"] {
-            router.put(RouterPath(path), use: upload)
-            router.get(RouterPath(path), use: download)
-            router.delete(RouterPath(path), use: deleteBlob)
+            table.add(path, [(.get, download), (.put, upload), (.delete, deleteBlob)])
         }
+        table.register(on: router, format: .glare)
     }
 
     private func json(_ object: Any, status: HTTPResponse.Status = .ok, contentType: String = "application/json") throws -> Response {
@@ -91,12 +88,14 @@ struct ArtifactsController: Sendable {
     }
 
     @Sendable func schemas(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let all = catalog.registry.types.mapValues(ArtifactJSON.schema)
-        return try json(["schemas": all], contentType: "application/schema+json")
+        var schemas = catalog.registry.types.mapValues(ArtifactJSON.schema)
+        schemas[ArtifactTypeRegistry.all] = ArtifactJSON.schema(ArtifactTypeRegistry.allType)
+        return try json(["schemas": schemas], contentType: "application/schema+json")
     }
 
     @Sendable func schema(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let type = try catalog.registry.type(try context.pathParameter("type"))
+        let name = try context.pathParameter("type")
+        let type = name == ArtifactTypeRegistry.all ? ArtifactTypeRegistry.allType : try catalog.registry.type(name)
         return try json(["schemas": [type.name: ArtifactJSON.schema(type)]], contentType: "application/schema+json")
     }
 

@@ -11,20 +11,24 @@ import NIOCore
 package func buildArtifactsRouter(catalog: ArtifactCatalog, auth: AuthMode, external: ExternalFetchPolicy) -> Router<APIRequestContext> {
     let router = Router(context: APIRequestContext.self)
     router.add(middleware: RequestIDMiddleware(format: .glare))
+    // The versions document answers any method, before negotiation and authentication (glare/api/versions.py).
+    let links: [[String: Any]] = [["rel": "describedby", "type": "text/html", "href": "http://docs.openstack.org/"]]
+    let document: [String: Any] = [
+        "versions": [
+            ["version": "1.0", "status": "STABLE", "links": links, "media-type": "application/vnd.openstack.artifacts-1.0"],
+            ["version": "1.1", "status": "EXPERIMENTAL", "links": links, "media-type": "application/vnd.openstack.artifacts-1.1"],
+        ]
+    ]
+    let versions = ByteBuffer(bytes: (try? ArtifactJSON.data(document)) ?? Data())
     for path in ["/", "/versions"] {
-        router.get(RouterPath(path)) { _, _ in
-            let document: [String: Any] = [
-                "versions": [
-                    ["version": "1.0", "status": "STABLE", "media-type": "application/vnd.openstack.artifacts-1.0"],
-                    ["version": "1.1", "status": "EXPERIMENTAL", "media-type": "application/vnd.openstack.artifacts-1.1"],
-                ]
-            ]
-            return Response(
-                status: .multipleChoices, headers: [.contentType: "application/json"],
-                body: .init(byteBuffer: ByteBuffer(bytes: try ArtifactJSON.data(document))))
+        for method in [HTTPRequest.Method.get, .head, .post, .put, .patch, .delete, .options] {
+            router.on(RouterPath(path), method: method) { _, _ in
+                Response(status: .multipleChoices, headers: [.contentType: "application/json"], body: .init(byteBuffer: versions))
+            }
         }
     }
     ArtifactsController(catalog: catalog, fetcher: ExternalFetcher(policy: external)).register(
-        on: router.group().add(middleware: AuthMiddleware(mode: auth, format: .glare)))
+        on: router.group().add(middleware: MicroversionMiddleware()).add(middleware: AuthMiddleware(mode: auth, format: .glare))
+            .add(middleware: BodyRejectMiddleware()))
     return router
 }

@@ -13,12 +13,32 @@ package enum GlareErrorBody: ErrorBody {
     package static func render(_ status: HTTPResponse.Status, _ message: String, for request: Request, headers: inout HTTPFields) throws
         -> ByteBuffer
     {
+        try render(status, message, type: type(of: status), headers: &headers)
+    }
+
+    /// The body with an explicit exception class name (`type`) and `extra` top-level keys.
+    static func render(
+        _ status: HTTPResponse.Status, _ message: String, type: String, extra: [String: Any] = [:], headers: inout HTTPFields
+    ) throws -> ByteBuffer {
         let body: [String: Any] = [
-            "code": status.code, "title": status.reasonPhrase, "explanation": message,
-            "error": ["message": message, "type": type(of: status)],
-        ]
+            "code": status.code, "title": status.reasonPhrase, "explanation": explanation(of: status),
+            "error": ["message": message, "type": type],
+        ].merging(extra) { first, _ in first }
         headers[.contentType] = "application/json"
         return ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys, .withoutEscapingSlashes]))
+    }
+
+    /// WebOb's fixed explanation of each status, which Glare's fault wrapper puts in `explanation`
+    /// (the message itself is `error.message`).
+    static func explanation(of status: HTTPResponse.Status) -> String {
+        switch status.code {
+        case 403: "Access was denied to this resource."
+        case 404: "The resource could not be found."
+        case 409: "There was a conflict when trying to complete your request."
+        case 413: "The body of your request was too large for this server."
+        case 400..<500: "The server could not comply with the request since\r\nit is either malformed or otherwise incorrect.\r\n"
+        default: "The server has either erred or is incapable of performing\r\nthe requested operation.\r\n"
+        }
     }
 
     /// Glare's exception class names, which clients show.

@@ -32,8 +32,12 @@ extension ArtifactRecord {
 }
 
 extension ArtifactCatalog {
-    /// The field of `slot`, checked: a blob takes no key, a folder needs one.
-    func blobField(_ slot: BlobSlot, of artifact: ArtifactRecord) throws -> ArtifactField {
+    /// The field of `slot`, checked: a blob takes no key, a folder needs one. Through `all`
+    /// (`via`), which has no blob fields, none is a blob (400, as Glare).
+    func blobField(_ slot: BlobSlot, of artifact: ArtifactRecord, via typeName: String) throws -> ArtifactField {
+        if typeName == ArtifactTypeRegistry.all {
+            throw CatalogError(.badRequest, slot.key == nil ? "\(slot.field) is not a blob" : "\(slot.field) is not a blob dict")
+        }
         let type = try registry.type(artifact.typeName)
         guard let field = type.field(slot.field), field.isBlob else {
             throw CatalogError(.badRequest, "\(slot.field) is not a blob field of artifact type \(type.name).")
@@ -59,7 +63,7 @@ extension ArtifactCatalog {
         feed: (UploadSink) async throws -> Void
     ) async throws -> ArtifactRecord {
         let (cap, limit, previous) = try await modify(typeName, id, caller: caller) { artifact, txn in
-            let field = try self.blobField(slot, of: artifact)
+            let field = try self.blobField(slot, of: artifact, via: typeName)
             let existing = artifact[slot]
             if existing?.status == "saving" { throw CatalogError(.conflict, "Blob \(slot) is being uploaded already.") }
             try self.requireChangeable(field, of: artifact)
@@ -130,7 +134,7 @@ extension ArtifactCatalog {
         try store.environment.read { txn in
             let artifact = try visible(typeName, id, caller, in: txn)
             guard canChange(artifact, caller) else { throw CatalogError(.forbidden, "You are not allowed to change artifact \(id).") }
-            let field = try blobField(slot, of: artifact)
+            let field = try blobField(slot, of: artifact, via: typeName)
             try requireChangeable(field, of: artifact)
             if artifact[slot] != nil { throw CatalogError(.conflict, "Blob \(slot) is set already: delete it first.") }
             return field.blobLimit
@@ -144,7 +148,7 @@ extension ArtifactCatalog {
         sha256: String, contentType: String?
     ) async throws -> ArtifactRecord {
         try await modify(typeName, id, caller: caller) { artifact, _ in
-            let field = try self.blobField(slot, of: artifact)
+            let field = try self.blobField(slot, of: artifact, via: typeName)
             try self.requireChangeable(field, of: artifact)
             if artifact[slot] != nil { throw CatalogError(.conflict, "Blob \(slot) is set already: delete it first.") }
             var value = ArtifactBlob(status: "active")
@@ -182,7 +186,7 @@ extension ArtifactCatalog {
         _ typeName: String, _ id: String, _ slot: BlobSlot, caller: Caller, range: Range<Int>?
     ) throws -> (ArtifactBlob, BlobReader?) {
         let artifact = try show(typeName, id, caller: caller)
-        _ = try blobField(slot, of: artifact)
+        _ = try blobField(slot, of: artifact, via: typeName)
         if artifact.status == .deactivated && !caller.isAdmin {
             throw CatalogError(.forbidden, "Artifact \(id) is deactivated: only administrators download its blobs.")
         }
@@ -198,7 +202,7 @@ extension ArtifactCatalog {
     /// mutable fields of active ones).
     package func deleteBlob(_ typeName: String, _ id: String, _ slot: BlobSlot, caller: Caller) async throws -> ArtifactRecord {
         try await modify(typeName, id, caller: caller) { artifact, txn in
-            let field = try self.blobField(slot, of: artifact)
+            let field = try self.blobField(slot, of: artifact, via: typeName)
             try self.requireChangeable(field, of: artifact)
             guard let value = artifact[slot] else { throw CatalogError(.notFound, "Blob \(slot) of artifact \(id) is not set.") }
             if value.status == "saving" { throw CatalogError(.conflict, "Blob \(slot) is being uploaded.") }

@@ -5,10 +5,12 @@ package import GranaryParsing
 import GranaryStore
 
 extension ArtifactQuery {
-    /// Parses a list request for `type` (nil: every type, `/artifacts/all`).
+    /// Parses a list request for `type` (nil: every type, `/artifacts/all`, whose one field of
+    /// its own is `type_name`).
     package init(parameters: [(String, String)], type: ArtifactType?) throws(BadRequest) {
         try self.init(parameters: parameters) { name in
-            type?.field(name).map { FieldRules(operators: $0.operators, sortable: $0.sortable) }
+            guard let type else { return name == "type_name" ? FieldRules(operators: ["like", "eq", "neq", "in"], sortable: true) : nil }
+            return type.field(name).map { FieldRules(operators: $0.operators, sortable: $0.sortable) }
         }
     }
 

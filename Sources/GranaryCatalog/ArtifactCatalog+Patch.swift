@@ -55,7 +55,10 @@ extension ArtifactCatalog {
     package func update(_ typeName: String, _ id: String, patch: JSONValue, caller: Caller) async throws -> ArtifactRecord {
         guard case .array(let operations) = patch else { throw CatalogError(.badRequest, "Json Patch body is malformed") }
         return try await modify(typeName, id, caller: caller) { artifact, txn in
-            let type = try self.registry.type(artifact.typeName)
+            // Through `all` only base fields are there, and any change is refused.
+            let throughAll = typeName == ArtifactTypeRegistry.all
+            let type = throughAll ? ArtifactTypeRegistry.allType : try self.registry.type(artifact.typeName)
+            let original = artifact
             for operation in operations {
                 guard case .object(let fields) = operation, case .string(let op)? = fields["op"], case .string(let path)? = fields["path"] else {
                     throw CatalogError(.badRequest, "Json Patch body is malformed")
@@ -86,6 +89,7 @@ extension ArtifactCatalog {
                     }
                 }
             }
+            if throughAll && artifact != original { throw ArtifactTypeRegistry.readOnly }
             return artifact
         }
     }

@@ -131,15 +131,17 @@ package final class ArtifactCatalog: Sendable {
 
     /// `POST /artifacts/{type}`: a drafted, private artifact owned by the caller's project.
     package func create(_ typeName: String, _ body: [String: JSONValue], caller: Caller) async throws -> ArtifactRecord {
-        let type = try registry.type(typeName)
+        // Glare's create checks (glare/engine.py `create`), in its order.
         guard caller.isAdmin || caller.roles.contains("member") || caller.projectID != nil else {
-            throw CatalogError(.forbidden, "Anonymous callers cannot create artifacts.")
+            throw CatalogError(.forbidden, "It's forbidden to anonymous users to create artifacts.")
         }
         guard case .string(let name)? = body["name"], !name.isEmpty else { throw CatalogError(.badRequest, "Name must be specified at creation.") }
-        // Glare's create checks (glare/engine.py `create`, then each key as `validate_change_allowed` would).
         for key in ["visibility", "status", "display_type_name"] where body[key] != nil {
             throw CatalogError(.badRequest, "\(key) is not allowed in a request at creation.")
         }
+        if typeName == ArtifactTypeRegistry.all { throw ArtifactTypeRegistry.readOnly }
+        let type = try registry.type(typeName)
+        // Then each key as `validate_change_allowed` would take it.
         for key in body.keys.sorted() {
             if type.field(key)?.isBlob == true {
                 throw CatalogError(.badRequest, "Cannot add blob with this request. Use special Blob API for that.")
@@ -178,6 +180,7 @@ package final class ArtifactCatalog: Sendable {
     package func delete(_ type: String, _ id: String, caller: Caller) async throws {
         try await store.coordinator.submit { txn in
             let artifact = try self.changeable(type, id, caller, in: txn)
+            if type == ArtifactTypeRegistry.all { throw ArtifactTypeRegistry.readOnly }
             if artifact.status == .deactivated && !caller.isAdmin {
                 throw CatalogError(.forbidden, "Only administrators delete deactivated artifacts.")
             }
@@ -195,8 +198,9 @@ package final class ArtifactCatalog: Sendable {
         try await store.coordinator.submit { txn in
             let previous = try self.changeable(type, id, caller, in: txn)
             var artifact = previous
-            let result = try change(&artifact, txn)
+            // Stamped first, so that the artifact a change returns (the answer) is the one stored.
             artifact.updatedAt = UnixTime.now()
+            let result = try change(&artifact, txn)
             do { try self.index.put(artifact, previous: previous, in: txn) } catch is UniquenessConflict { throw Self.duplicate(artifact) }
             return result
         }

@@ -178,8 +178,12 @@ package struct ArtifactType: Sendable, Codable, Equatable {
 package struct ArtifactTypeRegistry: Sendable {
     package private(set) var types: [String: ArtifactType]
 
-    /// The meta-type that lists artifacts of every type.
+    /// The meta-type that lists artifacts of every type (Glare: glare/objects/all.py): base
+    /// fields and `type_name` only, read-only.
     package static let all = "all"
+    package static let allType = ArtifactType(name: all, displayName: "All Artifacts", fields: [])
+    /// What a write through `all` answers.
+    static let readOnly = CatalogError(.forbidden, "This type is read only.")
 
     /// Base field names (Glare: glare/objects/base.py and glare/engine.py); a type may not redefine them.
     package static let baseFields: Set<String> = [

@@ -45,7 +45,9 @@ package struct ErrorFormat: Sendable {
         }
     }
 
-    package func error(_ status: HTTPResponse.Status, _ message: String) -> any APIErrorResponse { make(status, message, [:]) }
+    package func error(_ status: HTTPResponse.Status, _ message: String, headers: HTTPFields = [:]) -> any APIErrorResponse {
+        make(status, message, headers)
+    }
 
     package func error(for error: any Error) -> any APIErrorResponse {
         if let rendered = error as? any APIErrorResponse { return rendered }

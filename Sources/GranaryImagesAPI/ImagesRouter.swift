@@ -19,7 +19,7 @@ package func buildImagesRouter(catalog: ImageCatalog, auth: AuthMode, gc: GCRunn
     ImportController(catalog: catalog, imports: imports).add(to: &table)
     CacheController(catalog: catalog).add(to: &table)
     MetadefsController(catalog: catalog.metadefs).add(to: &table)
-    table.register(on: api, prefixes: prefixes)
+    table.register(on: api, prefixes: prefixes, format: .glance)
     AdminController(store: catalog.store, gc: gc).register(on: api)
     // `GET /` answers 300 Multiple Choices (tempest requires it), `/versions` 200 (glanceclient).
     router.get("/") { request, _ in

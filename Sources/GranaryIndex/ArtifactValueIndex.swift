@@ -65,6 +65,7 @@ extension ArtifactIndex {
             case "visibility": return .text(a.visibility)
             case "owner": return a.owner.map(Self.text) ?? .none
             case "id": return .text(a.id)
+            case "type_name": return .text(a.typeName)
             case "created_at": return .number(Double(a.createdAt))
             case "updated_at": return .number(Double(a.updatedAt))
             case "activated_at": return a.activatedAt.map { .number(Double($0)) } ?? .none

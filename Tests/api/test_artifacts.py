@@ -32,7 +32,8 @@ def test_versions_and_schemas(artifacts):
     missing = requests.get(f"{artifacts}/schemas/nosuch")
     assert missing.status_code == 404
     error = missing.json()
-    assert error["code"] == 404 and error["error"]["type"] == "NotFound" and "nosuch" in error["explanation"]
+    assert error["code"] == 404 and error["error"]["type"] == "NotFound" and "nosuch" in error["error"]["message"]
+    assert error["explanation"] == "The resource could not be found."  # WebOb's text, as Glare's fault wrapper sends
 
 
 def test_heat_template_lifecycle_over_http(artifacts, server):
@@ -214,7 +215,7 @@ def set_location(blob_url, location, **claims):
 def assert_digest_refused(art, location, **claims):
     """A location whose claimed digest does not match is a 400, and the blob stays unset."""
     wrong = set_location(art + "/template", location, **claims)
-    assert wrong.status_code == 400 and "does not match" in wrong.json()["explanation"]
+    assert wrong.status_code == 400 and "does not match" in wrong.json()["error"]["message"]
     assert requests.get(art).json()["template"] is None
 
 

@@ -138,3 +138,102 @@ def test_blob_downloads_carry_the_hex_md5_and_416_the_size(artifacts):
     assert download.content == data and download.headers["Content-MD5"] == hashlib.md5(data).hexdigest()
     unsatisfiable = requests.get(url, headers={"Range": f"bytes={len(data)}-"})
     assert unsatisfiable.status_code == 416 and unsatisfiable.headers["Content-Range"] == f"bytes */{len(data)}"
+
+
+def test_all_is_a_read_only_meta_type(artifacts):
+    schemas = requests.get(f"{artifacts}/schemas").json()["schemas"]
+    assert "all" in schemas and schemas["all"]["properties"]["type_name"]["filter_ops"] == ["like", "eq", "neq", "in"]
+    own = requests.get(f"{artifacts}/schemas/all").json()["schemas"]["all"]
+    assert "type_name" in own["properties"] and "int1" not in own["properties"]
+    sample = create(artifacts, int1=5)
+    heat = requests.post(f"{artifacts}/artifacts/heat_templates", json={"name": f"all-{uuid.uuid4()}"}).json()
+    # Every type's artifacts, with type_name, and only the base fields.
+    listed = {a["id"]: a for a in requests.get(f"{artifacts}/artifacts/all?limit=1000").json()["artifacts"]}
+    assert listed[sample["id"]]["type_name"] == SAMPLE and listed[heat["id"]]["type_name"] == "heat_templates"
+    assert "int1" not in listed[sample["id"]] and "blob" not in listed[sample["id"]]
+    shown = requests.get(f"{artifacts}/artifacts/all/{sample['id']}").json()
+    assert shown["type_name"] == SAMPLE and "int1" not in shown
+    # type_name as a filter (eq, in, like) and a sort key.
+    for query in ("type_name=heat_templates", "type_name=in:heat_templates,images", "type_name=like:heat%"):
+        found = requests.get(f"{artifacts}/artifacts/all?limit=1000&{query}")
+        assert found.status_code == 200, (query, found.text)
+        assert {a["type_name"] for a in found.json()["artifacts"]} == {"heat_templates"}, query
+    ordered = requests.get(f"{artifacts}/artifacts/all?limit=1000&sort=type_name:asc").json()["artifacts"]
+    assert [a["type_name"] for a in ordered] == sorted(a["type_name"] for a in ordered)
+    assert requests.get(f"{artifacts}/artifacts/{SAMPLE}?type_name=x").status_code == 400  # a concrete type has no type_name
+    # Writes through all are refused; reads of blobs through it are not blobs.
+    created = requests.post(f"{artifacts}/artifacts/all", json={"name": "nope"})
+    assert created.status_code == 403 and created.json()["error"]["message"] == "This type is read only."
+    url = f"{artifacts}/artifacts/all/{sample['id']}"
+    changed = requests.patch(url, json=[op("replace", "/description", "x")], headers=PATCH)
+    assert changed.status_code == 403 and changed.json()["error"]["message"] == "This type is read only."
+    assert requests.patch(url, json=[op("replace", "/description", sample["description"])], headers=PATCH).status_code == 200
+    deleted = requests.delete(url)
+    assert deleted.status_code == 403 and deleted.json()["error"]["message"] == "This type is read only."
+    blob = requests.put(f"{url}/blob", data=b"x", headers={"Content-Type": "application/octet-stream"})
+    assert blob.status_code == 400 and blob.json()["error"]["message"] == "blob is not a blob"
+    assert requests.get(f"{artifacts}/artifacts/{SAMPLE}/{sample['id']}").json()["description"] == sample["description"]
+
+
+@pytest.mark.parametrize("method,path,allow", [
+    ("POST", "/artifacts/sample_artifact/{id}", "GET, PATCH, DELETE"), ("PUT", "/artifacts/sample_artifact", "GET, POST"),
+    ("POST", "/artifacts/sample_artifact/{id}/blob", "GET, PUT, DELETE"), ("DELETE", "/schemas", "GET"),
+    ("POST", "/schemas/sample_artifact", "GET"), ("DELETE", "/quotas", "PUT, GET"), ("POST", "/project-quotas", "GET"),
+])
+def test_unsupported_methods_answer_405_with_allow(artifacts, method, path, allow):
+    artifact = create(artifacts)
+    response = requests.request(method, artifacts + path.format(id=artifact["id"]))
+    assert response.status_code == 405, response.text
+    assert set(response.headers["Allow"].split(", ")) == set(allow.split(", "))
+
+
+@pytest.mark.parametrize("method,path", [
+    ("GET", "/artifacts/sample_artifact"), ("GET", "/artifacts/sample_artifact/{id}"), ("DELETE", "/artifacts/sample_artifact/{id}"),
+    ("GET", "/quotas"), ("GET", "/schemas"),
+])
+def test_a_body_where_none_is_expected_is_400(artifacts, method, path):
+    artifact = create(artifacts)
+    response = requests.request(method, artifacts + path.format(id=artifact["id"]), data=b'{"x": 1}')
+    assert response.status_code == 400, response.text
+    assert "A body is not expected with this request." in response.text
+    assert requests.get(f"{artifacts}/artifacts/{SAMPLE}/{artifact['id']}").status_code == 200  # nothing was deleted
+
+
+@pytest.mark.parametrize("headers,version", [
+    ({}, "1.0"), ({"OpenStack-API-Version": "artifact 1.1"}, "1.1"), ({"OpenStack-API-Version": "artifact latest"}, "1.1"),
+    ({"OpenStack-API-Version": "compute 2.1, artifact 1.0"}, "1.0"), ({"Accept": "application/vnd.openstack.artifacts-1.1"}, "1.1"),
+])
+def test_microversions_are_negotiated_and_echoed(artifacts, headers, version):
+    response = requests.get(f"{artifacts}/artifacts/{SAMPLE}", headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.headers["OpenStack-API-Version"] == f"artifact {version}"
+    assert "openstack-api-version" in response.headers["Vary"]
+
+
+@pytest.mark.parametrize("value,status", [("2.0", 406), ("1.2", 406), ("0.9", 400), ("1.01", 400), ("INVALID", 400), ("2", 400)])
+def test_versions_out_of_range_or_malformed_are_refused(artifacts, value, status):
+    response = requests.get(f"{artifacts}/artifacts/{SAMPLE}", headers={"OpenStack-API-Version": f"artifact {value}"})
+    assert response.status_code == status, response.text
+    body = response.json()
+    if status == 406:
+        assert body["min_version"] == "1.0" and body["max_version"] == "1.1"
+        assert body["error"]["type"] == "InvalidGlobalAPIVersion"
+        assert body["error"]["message"] == f"Version {value} is not supported by the API. Minimum is 1.0 and maximum is 1.1."
+    else:
+        assert body["error"]["message"] == f"API version string {value} is not valid. Cannot determine API version."
+
+
+def test_quotas_and_blob_deletion_answer_at_1_0_as_in_glare(artifacts):
+    assert requests.get(f"{artifacts}/quotas", headers={"OpenStack-API-Version": "artifact 1.0"}).status_code == 200
+    artifact = create(artifacts)
+    url = f"{artifacts}/artifacts/{SAMPLE}/{artifact['id']}/blob"
+    assert requests.put(url, data=b"x", headers={"Content-Type": "application/octet-stream"}).status_code == 200
+    assert requests.delete(url, headers={"OpenStack-API-Version": "artifact 1.0"}).status_code in (200, 204)
+
+
+def test_the_versions_document_answers_any_method(artifacts):
+    for method in ("GET", "POST", "DELETE"):
+        response = requests.request(method, f"{artifacts}/versions")
+        assert response.status_code == 300
+        assert [v["version"] for v in response.json()["versions"]] == ["1.0", "1.1"]
+        assert response.json()["versions"][0]["links"][0]["rel"] == "describedby"
