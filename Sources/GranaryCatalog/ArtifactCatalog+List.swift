@@ -10,7 +10,7 @@ extension ArtifactQuery {
     package init(parameters: [(String, String)], type: ArtifactType?) throws(BadRequest) {
         try self.init(parameters: parameters) { name in
             guard let type else { return name == "type_name" ? FieldRules(operators: ["like", "eq", "neq", "in"], sortable: true) : nil }
-            return type.field(name).map { FieldRules(operators: $0.operators, sortable: $0.sortable) }
+            return type.field(name).map { FieldRules(operators: $0.operators, sortable: $0.sortable, values: $0.filterValues) }
         }
     }
 

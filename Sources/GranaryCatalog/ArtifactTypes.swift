@@ -90,6 +90,17 @@ package struct ArtifactField: Sendable, Codable, Equatable {
         }
     }
 
+    /// What a filter value of this field must parse as.
+    var filterValues: ArtifactQuery.Values {
+        if let allowedValues { return .oneOf(allowedValues) }
+        switch type {
+        case .integer: return .integer
+        case .number: return .number
+        case .boolean: return .boolean
+        default: return .text
+        }
+    }
+
     /// What an unset field reads as (Glare's defaults: a list `[]`, a dict `{}`, a boolean
     /// false; anything else null).
     package var unsetValue: JSONValue {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A parsed artifact list request (Glare's `glare/api/v1/resource.py` list parameters): filters `field=[and:][op:]value`
 /// (repeatable, e.g. `version=gte:1.0&version=lt:2.0`), `version=latest`, `tags` (all of them)
 /// and `tags-any`, `sort=key[:dir],…`, `limit` (default 25, at most 1000) and `marker`.
@@ -10,15 +12,47 @@ package struct ArtifactQuery: Sendable {
         package var pattern: LikePattern?
     }
 
-    /// What a type says of one of its own fields: the filter operators it takes and whether
-    /// lists may sort by it (nil: the type has no such field).
+    /// What a type says of one of its own fields: the filter operators it takes, whether lists
+    /// may sort by it, and what its filter values must parse as (nil: the type has no such field).
     package struct FieldRules: Sendable {
         package var operators: [String]
         package var sortable: Bool
-        package init(operators: [String], sortable: Bool) {
+        package var values: Values
+        package init(operators: [String], sortable: Bool, values: Values = .text) {
             self.operators = operators
             self.sortable = sortable
+            self.values = values
         }
+    }
+
+    /// What a filter value must be, as Glare coerces and validates it before querying (a value
+    /// that does not parse is a 400, not an empty list).
+    package enum Values: Sendable {
+        case text, nonEmptyText, integer, number, boolean, version, date
+        case oneOf([String])
+
+        /// Why `value` is not one, or nil.
+        func problem(_ value: String, field: String) -> String? {
+            switch self {
+            case .text, .boolean: return nil  // Glare reads any text as a boolean (false when not true-ish)
+            case .nonEmptyText: return value.isEmpty ? "Field: \(field). Exception: the value must not be empty" : nil
+            case .integer:
+                return DecimalText.integer(value) == nil ? "Field: \(field). Exception: invalid literal for int() with base 10: '\(value)'" : nil
+            case .number:
+                return Double(value) == nil ? "Field: \(field). Exception: could not convert string to float: '\(value)'" : nil
+            case .version: return SemanticVersion(value) == nil ? "Version '\(value)' is not a semantic version." : nil
+            case .date: return ArtifactQuery.isDate(value) ? nil : "Field: \(field). Exception: '\(value)' is not a date and time"
+            case .oneOf(let allowed):
+                return allowed.contains(value) ? nil : "Value must be one of the following: \(allowed.joined(separator: ", "))"
+            }
+        }
+    }
+
+    static let operatorNames: Set<String> = ["eq", "neq", "in", "gt", "gte", "lt", "lte", "like"]
+
+    /// An ISO 8601 date and time (`2026-12-07T10:00:00Z`, with or without the zone).
+    static func isDate(_ text: String) -> Bool {
+        ISO8601DateFormatter().date(from: text) != nil || ISO8601DateFormatter().date(from: text + "Z") != nil
     }
 
     package var filters: [Filter] = []
@@ -29,10 +63,16 @@ package struct ArtifactQuery: Sendable {
     package var limit = 25
     package var marker: String?
 
-    package static let baseFilterFields: [String: [String]] = [
-        "name": ["eq", "neq", "in", "like"], "version": ["eq", "neq", "in", "gt", "gte", "lt", "lte"], "status": ["eq", "neq", "in"],
-        "visibility": ["eq", "neq", "in"], "owner": ["eq", "neq", "in"], "id": ["eq", "neq", "in"],
-        "created_at": ["lt", "gt"], "updated_at": ["lt", "gt"], "activated_at": ["lt", "gt"],
+    package static let baseFilterFields: [String: FieldRules] = [
+        "name": FieldRules(operators: ["eq", "neq", "in", "like"], sortable: true, values: .nonEmptyText),
+        "version": FieldRules(operators: ["eq", "neq", "in", "gt", "gte", "lt", "lte"], sortable: true, values: .version),
+        "status": FieldRules(operators: ["eq", "neq", "in"], sortable: true, values: .oneOf(["drafted", "active", "deactivated", "deleted"])),
+        "visibility": FieldRules(operators: ["eq", "neq", "in"], sortable: true, values: .oneOf(["private", "public"])),
+        "owner": FieldRules(operators: ["eq", "neq", "in"], sortable: true),
+        "id": FieldRules(operators: ["eq", "neq", "in"], sortable: true),
+        "created_at": FieldRules(operators: ["lt", "gt"], sortable: true, values: .date),
+        "updated_at": FieldRules(operators: ["lt", "gt"], sortable: true, values: .date),
+        "activated_at": FieldRules(operators: ["lt", "gt"], sortable: true, values: .date),
     ]
     package static let baseSortKeys: Set<String> = [
         "name", "version", "status", "visibility", "owner", "id", "created_at", "updated_at", "activated_at",
@@ -72,15 +112,26 @@ package struct ArtifactQuery: Sendable {
                 if value.hasPrefix("and:") { value.removeFirst(4) }
                 if value.hasPrefix("or:") { throw BadRequest("The or: combiner is not supported; use in: for alternatives.") }
                 var op = "eq"
-                let operators = Self.baseFilterFields[name] ?? fields(name)?.operators
-                guard let operators, !operators.isEmpty else { throw BadRequest("Cannot filter by \(name).") }
-                if let colon = value.firstIndex(of: ":"), ["eq", "neq", "in", "gt", "gte", "lt", "lte", "like"].contains(String(value[..<colon])) {
+                guard let rules = Self.baseFilterFields[name] ?? fields(name) else { throw BadRequest("Unable filter '\(name)'") }
+                let supported = "The following filters are supported: \(rules.operators.joined(separator: ", "))"
+                // Glare's split_filter_op: `op:value`; a prefix that is no operator is refused,
+                // unless the whole value is a date and time (which holds colons).
+                if let colon = value.firstIndex(of: ":"), !Self.isDate(value) {
                     op = String(value[..<colon])
                     value = String(value[value.index(after: colon)...])
+                    guard Self.operatorNames.contains(op) else { throw BadRequest("Unsupported filter type '\(op)'. \(supported)") }
                 }
-                guard operators.contains(op) else { throw BadRequest("Operator \(op) is not allowed on \(name).") }
-                if name == "version" && op != "in", SemanticVersion(value) == nil {
-                    throw BadRequest("Version '\(value)' is not a semantic version.")
+                guard rules.operators.contains(op) else { throw BadRequest("Unsupported filter type '\(op)'. \(supported)") }
+                if op != "like" {
+                    var items = op == "in" ? value.split(separator: ",", omittingEmptySubsequences: false).map(String.init) : [value]
+                    for item in items {
+                        if let problem = rules.values.problem(item, field: name) { throw BadRequest(problem) }
+                    }
+                    if case .boolean = rules.values {
+                        // oslo's bool_from_string: these are true, anything else false.
+                        items = items.map { ["1", "t", "true", "on", "y", "yes"].contains($0.lowercased()) ? "true" : "false" }
+                        value = items.joined(separator: ",")
+                    }
                 }
                 var pattern: LikePattern?
                 if op == "like" {

@@ -237,3 +237,28 @@ def test_the_versions_document_answers_any_method(artifacts):
         assert response.status_code == 300
         assert [v["version"] for v in response.json()["versions"]] == ["1.0", "1.1"]
         assert response.json()["versions"][0]["links"][0]["rel"] == "describedby"
+
+
+@pytest.mark.parametrize("query", [
+    "int1=gt:abc", "float1=lt:abc", "int1=in:1,x", "bool1=gt:true", "bool1=neq:true", "int1=like:1", "str1=gt:a", "str1=bla:x",
+    "name=bla:name1", "created_at=2000-01-01T00:00:00", "description=x", "blob=x", "small_blob=x", "dict_of_blobs=x", "foo=1",
+    "visibility=blabla", "status=foo", "name=", "sort=nope", "sort=bool1", "sort=name:up", "version=gte:one",
+])
+def test_filters_and_sorts_refused_as_glare_refuses_them(artifacts, query):
+    response = requests.get(f"{artifacts}/artifacts/{SAMPLE}?{query}")
+    assert response.status_code == 400, (query, response.text)
+
+
+def test_filters_taken_as_declared(artifacts):
+    a = create(artifacts, str1="alpha", int1=5, bool1=True)
+    b = create(artifacts, str1="beta", int1=7, bool1=False)
+
+    def ids(query):
+        response = requests.get(f"{artifacts}/artifacts/{SAMPLE}?limit=1000&{query}")
+        assert response.status_code == 200, (query, response.text)
+        return {x["id"] for x in response.json()["artifacts"]} & {a["id"], b["id"]}
+
+    assert ids("str1=like:alp%") == {a["id"]}  # like, as sample_artifact's str1 declares
+    assert ids("int1=gt:6") == {b["id"]} and ids("int1=in:5,7") == {a["id"], b["id"]}
+    assert ids("bool1=True") == {a["id"]} and ids("bool1=false") == {b["id"]}  # oslo's bool_from_string
+    assert ids("created_at=gt:2000-01-01T00:00:00Z") == {a["id"], b["id"]}
