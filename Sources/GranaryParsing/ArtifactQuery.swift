@@ -28,7 +28,7 @@ package struct ArtifactQuery: Sendable {
     /// What a filter value must be, as Glare coerces and validates it before querying (a value
     /// that does not parse is a 400, not an empty list).
     package enum Values: Sendable {
-        case text, nonEmptyText, integer, number, boolean, version, date
+        case text, nonEmptyText, integer, number, boolean, version, date, uuid
         case oneOf([String])
 
         /// Why `value` is not one, or nil.
@@ -42,6 +42,7 @@ package struct ArtifactQuery: Sendable {
                 return Double(value) == nil ? "Field: \(field). Exception: could not convert string to float: '\(value)'" : nil
             case .version: return SemanticVersion(value) == nil ? "Version '\(value)' is not a semantic version." : nil
             case .date: return ArtifactQuery.isDate(value) ? nil : "Field: \(field). Exception: '\(value)' is not a date and time"
+            case .uuid: return UUID(uuidString: value) == nil ? "Field: \(field). Exception: '\(value)' is not a UUID" : nil
             case .oneOf(let allowed):
                 return allowed.contains(value) ? nil : "Value must be one of the following: \(allowed.joined(separator: ", "))"
             }
@@ -69,7 +70,7 @@ package struct ArtifactQuery: Sendable {
         "status": FieldRules(operators: ["eq", "neq", "in"], sortable: true, values: .oneOf(["drafted", "active", "deactivated", "deleted"])),
         "visibility": FieldRules(operators: ["eq", "neq", "in"], sortable: true, values: .oneOf(["private", "public"])),
         "owner": FieldRules(operators: ["eq", "neq", "in"], sortable: true),
-        "id": FieldRules(operators: ["eq", "neq", "in"], sortable: true),
+        "id": FieldRules(operators: ["eq", "neq", "in"], sortable: true, values: .uuid),
         "created_at": FieldRules(operators: ["lt", "gt"], sortable: true, values: .date),
         "updated_at": FieldRules(operators: ["lt", "gt"], sortable: true, values: .date),
         "activated_at": FieldRules(operators: ["lt", "gt"], sortable: true, values: .date),
