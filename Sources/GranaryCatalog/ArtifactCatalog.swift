@@ -141,20 +141,15 @@ package final class ArtifactCatalog: Sendable {
         }
         if typeName == ArtifactTypeRegistry.all { throw ArtifactTypeRegistry.readOnly }
         let type = try registry.type(typeName)
-        // Then each key as `validate_change_allowed` would take it.
+        var artifact = ArtifactRecord(
+            id: UUID().uuidString.lowercased(), typeName: typeName, name: name, version: "0.0.0", owner: caller.projectID, now: now)
+        // Then each key as a patch of the new (drafted) artifact would be checked.
         for key in body.keys.sorted() {
             if type.field(key)?.isBlob == true {
                 throw CatalogError(.badRequest, "Cannot add blob with this request. Use special Blob API for that.")
             }
-            if type.field(key) == nil && !ArtifactTypeRegistry.baseFields.contains(key) {
-                throw CatalogError(.badRequest, "Cannot add new field '\(key)' to artifact.")
-            }
-            if Self.systemBaseFields.contains(key) {
-                throw CatalogError(.forbidden, "Forbidden to specify system field \(key). It is not available for modifying by users.")
-            }
+            try Self.requireChangeAllowed(key, of: artifact, type: type)
         }
-        var artifact = ArtifactRecord(
-            id: UUID().uuidString.lowercased(), typeName: typeName, name: name, version: "0.0.0", owner: caller.projectID, now: now)
         for (key, value) in body.sorted(by: { $0.key < $1.key }) { try Self.set(key, value, on: &artifact, type: type) }
         let created = artifact
         return try await store.coordinator.submit { txn in
