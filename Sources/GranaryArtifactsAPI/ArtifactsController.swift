@@ -88,15 +88,15 @@ struct ArtifactsController: Sendable {
     }
 
     @Sendable func schemas(_ request: Request, context: APIRequestContext) async throws -> Response {
-        var schemas = catalog.registry.types.mapValues(ArtifactJSON.schema)
-        schemas[ArtifactTypeRegistry.all] = ArtifactJSON.schema(ArtifactTypeRegistry.allType)
+        var schemas = catalog.registry.types.mapValues(ArtifactSchema.schema)
+        schemas[ArtifactTypeRegistry.all] = ArtifactSchema.schema(ArtifactTypeRegistry.allType)
         return try json(["schemas": schemas], contentType: "application/schema+json")
     }
 
     @Sendable func schema(_ request: Request, context: APIRequestContext) async throws -> Response {
         let name = try context.pathParameter("type")
         let type = name == ArtifactTypeRegistry.all ? ArtifactTypeRegistry.allType : try catalog.registry.type(name)
-        return try json(["schemas": [type.name: ArtifactJSON.schema(type)]], contentType: "application/schema+json")
+        return try json(["schemas": [type.name: ArtifactSchema.schema(type)]], contentType: "application/schema+json")
     }
 
     @Sendable func list(_ request: Request, context: APIRequestContext) async throws -> Response {

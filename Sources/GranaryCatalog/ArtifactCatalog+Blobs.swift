@@ -44,7 +44,11 @@ extension ArtifactCatalog {
         }
         if field.type == .blob && slot.key != nil { throw CatalogError(.badRequest, "\(slot.field) is a single blob: no key after it.") }
         if field.type == .folder && (slot.key ?? "").isEmpty { throw CatalogError(.badRequest, "\(slot.field) is a folder: name a key.") }
-        if let key = slot.key, key.count > 2048 { throw CatalogError(.badRequest, "A folder key is at most 2048 characters.") }
+        if let key = slot.key {
+            do { try field.checkKey(key) } catch {
+                throw CatalogError(.badRequest, "Type: \(type.name). Field: \(field.name). Exception: \(error.why)")
+            }
+        }
         return field
     }
 
@@ -67,6 +71,9 @@ extension ArtifactCatalog {
             let existing = artifact[slot]
             if existing?.status == "saving" { throw CatalogError(.conflict, "Blob \(slot) is being uploaded already.") }
             try self.requireChangeable(field, of: artifact)
+            if let key = slot.key, let keys = artifact.folders[field.name], keys[key] == nil && keys.count >= field.itemLimit {
+                throw CatalogError(.badRequest, "Folder \(field.name) holds its most keys (\(field.itemLimit)).")
+            }
             var cap = field.blobLimit
             var limit = "the max_blob_size of \(field.name)"
             if field.type == .folder {

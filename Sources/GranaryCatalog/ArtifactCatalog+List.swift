@@ -10,8 +10,31 @@ extension ArtifactQuery {
     package init(parameters: [(String, String)], type: ArtifactType?) throws(BadRequest) {
         try self.init(parameters: parameters) { name in
             guard let type else { return name == "type_name" ? FieldRules(operators: ["like", "eq", "neq", "in"], sortable: true) : nil }
-            return type.field(name).map { FieldRules(operators: $0.operators, sortable: $0.sortable, values: $0.filterValues) }
+            return type.field(name).map { field in
+                let shape: Shape = field.type == .list ? .list : field.type == .dict || field.type == .folder ? .dict : .scalar
+                return FieldRules(operators: field.operators, sortable: field.sortable, values: field.filterValues, shape: shape)
+            }
         }
+    }
+
+    /// The query with `display_type_name` (which records do not hold) read through the
+    /// registry: a filter on it becomes `type_name=in:` the types whose display name passes,
+    /// and a sort by it is dropped for one type (all its artifacts share it); across types it
+    /// is refused.
+    func resolvingDisplayTypeNames(_ registry: ArtifactTypeRegistry, all: Bool) throws(BadRequest) -> ArtifactQuery {
+        var query = self
+        if query.sort.contains(where: { $0.key == "display_type_name" }) {
+            if all { throw BadRequest("Sorting all artifacts by display_type_name is not supported: sort by type_name.") }
+            query.sort.removeAll { $0.key == "display_type_name" }
+        }
+        query.filters = filters.map { filter in
+            guard filter.field == "display_type_name" else { return filter }
+            let names = registry.types.values.filter { Self.test(filter, [.text($0.displayName)]) }.map(\.name).sorted()
+            var byType = filter
+            (byType.field, byType.op, byType.value, byType.pattern) = ("type_name", "in", names.joined(separator: ","), nil)
+            return byType
+        }
+        return query
     }
 
     /// The value a filter or sort compares: the index's, so walks and checks agree.
@@ -31,17 +54,37 @@ extension ArtifactQuery {
     func matches(_ artifact: ArtifactRecord) -> Bool {
         guard allTags.allSatisfy(artifact.tags.contains) else { return false }
         guard anyTags.isEmpty || anyTags.contains(where: artifact.tags.contains) else { return false }
+        var alternatives: Bool?
         for filter in filters {
-            let actual = Self.scalar(artifact, filter.field)
-            // Lists match when any element does.
-            if case .array(let items)? = artifact.fields[filter.field] {
-                let texts = items.compactMap { if case .string(let t) = $0 { t } else { nil } }
-                guard Self.test(filter, texts.map(Scalar.text)) else { return false }
-                continue
+            let passes = Self.test(filter, on: artifact)
+            if filter.alternative {
+                alternatives = (alternatives ?? false) || passes
+            } else if !passes {
+                return false
             }
-            guard Self.test(filter, [actual]) else { return false }
         }
-        return true
+        return alternatives ?? true
+    }
+
+    /// Whether `artifact` passes one filter: a list passes when any element does, a dict key
+    /// filter compares the value under the key (none: no match).
+    static func test(_ filter: Filter, on artifact: ArtifactRecord) -> Bool {
+        let value: JSONValue? =
+            filter.field == "metadata"
+            ? .object(artifact.metadata.mapValues(JSONValue.string))
+            : artifact.fields[filter.field] ?? artifact.folders[filter.field].map { .object($0.mapValues { _ in .null }) }
+        switch filter.subject {
+        case .dictKeys:
+            guard case .object(let entries)? = value else { return false }
+            let wanted = filter.op == "in" ? filter.value.split(separator: ",", omittingEmptySubsequences: false).map(String.init) : [filter.value]
+            return wanted.contains { entries[$0] != nil }
+        case .dictValue(let key):
+            guard case .object(let entries)? = value, let item = entries[key] else { return false }
+            return test(filter, [.of(item)])
+        case .value:
+            if case .array(let items)? = value { return test(filter, items.map(Scalar.of)) }
+            return test(filter, [scalar(artifact, filter.field)])
+        }
     }
 
     static func test(_ filter: Filter, _ values: [Scalar]) -> Bool {
@@ -104,7 +147,7 @@ extension ArtifactQuery {
         if defaultSort {
             // Shorter than the cut, so no longer value shares its key.
             func exact(_ value: String) -> Bool { value.utf8.count < ArtifactIndex.IndexedValue.maxTextBytes }
-            if let filter = filters.first(where: { $0.op == "eq" && Self.walkableFilters.contains($0.field) }) {
+            if let filter = filters.first(where: { $0.op == "eq" && !$0.alternative && Self.walkableFilters.contains($0.field) }) {
                 return ArtifactListPlan(
                     field: filter.field, only: .text(filter.value), descending: true, walkIsFilter: recordFilters == 1 && exact(filter.value))
             }
@@ -176,6 +219,7 @@ extension ArtifactCatalog {
     package func list(_ typeName: String, _ query: ArtifactQuery, caller: Caller) throws -> (artifacts: [ArtifactRecord], total: Int, more: Bool) {
         let all = typeName == ArtifactTypeRegistry.all
         if !all { _ = try registry.type(typeName) }
+        let query = try query.resolvingDisplayTypeNames(registry, all: all)
         guard let plan = query.plan else { return try listLatest(typeName, query, caller: caller) }
         // A type's own fields are indexed under the type only (they are not sort keys of `all`).
         guard !all || ArtifactIndex.baseListFields.contains(plan.field) else { return try listByScan(typeName, query, caller: caller) }
@@ -238,9 +282,10 @@ extension ArtifactCatalog {
     /// index paths are tested against.
     func listByScan(_ typeName: String, _ query: ArtifactQuery, caller: Caller) throws -> (artifacts: [ArtifactRecord], total: Int, more: Bool) {
         let all = typeName == ArtifactTypeRegistry.all
+        let query = try query.resolvingDisplayTypeNames(registry, all: all)
         return try store.environment.read { txn in
             var candidates: [ArtifactRecord] = []
-            let exactName = query.filters.first { $0.field == "name" && $0.op == "eq" }?.value
+            let exactName = query.filters.first { $0.field == "name" && $0.op == "eq" && !$0.alternative }?.value
             if let exactName, !all {
                 candidates = try index.versions(type: typeName, name: exactName, in: txn)
             } else {

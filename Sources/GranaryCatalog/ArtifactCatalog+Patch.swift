@@ -38,7 +38,7 @@ extension ArtifactCatalog {
         guard artifact.status == .active || artifact.status == .drafted else {
             throw CatalogError(.forbidden, "Forbidden to change fields if artifact is not active or drafted.")
         }
-        if systemBaseFields.contains(name) {
+        if systemBaseFields.contains(name) || field?.system == true {
             throw CatalogError(.forbidden, "Forbidden to specify system field \(name). It is not available for modifying by users.")
         }
         if artifact.status == .active && !(mutableBaseFields.contains(name) || field?.mutable == true) {
@@ -85,7 +85,10 @@ extension ArtifactCatalog {
                     let changed = Set(before.keys).union(after.keys).filter { before[$0] != after[$0] }
                     for key in Set([name]).union(changed).sorted() {
                         try Self.requireChangeAllowed(key, of: artifact, type: type)
-                        if before[key] != after[key] { try Self.set(key, after[key] ?? .null, on: &artifact, type: type) }
+                        if before[key] != after[key] {
+                            try Self.set(key, after[key] ?? .null, on: &artifact, type: type)
+                            try self.requireLinkedArtifacts(key, artifact.fields[key] ?? .null, type: type, in: txn)
+                        }
                     }
                 }
             }
@@ -115,9 +118,13 @@ extension ArtifactCatalog {
         switch (artifact.status, target) {
         case (.drafted, .active):
             for field in type.fields where field.requiredOnActivate {
+                // Glare's test is `is None`: a folder (default `{}`) always passes.
                 let set =
-                    field.isBlob
-                    ? (artifact.blobs[field.name] != nil || artifact.folders[field.name]?.isEmpty == false) : artifact.fields[field.name] != nil
+                    switch field.type {
+                    case .folder: true
+                    case .blob: artifact.blobs[field.name] != nil
+                    default: (artifact.fields[field.name] ?? field.unsetValue) != .null
+                    }
                 guard set else { throw CatalogError(.forbidden, "'\(field.name)' field value must be set before activation.") }
             }
             guard !artifact.isSaving else { throw CatalogError(.conflict, "You cannot change artifact status if it has uploading blobs.") }

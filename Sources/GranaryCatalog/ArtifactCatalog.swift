@@ -121,9 +121,10 @@ package final class ArtifactCatalog: Sendable {
         default:
             if ArtifactTypeRegistry.baseFields.contains(key) { throw CatalogError(.forbidden, "Field \(key) is read-only.") }
             guard let field = type.field(key) else { throw CatalogError(.badRequest, "Artifact type \(type.name) has no field '\(key)'.") }
-            let value = value ?? .null
-            try field.validate(value)
-            artifact.fields[key] = value == .null ? nil : value
+            // Null puts the default back, as Glare reads an unset field.
+            let value = try field.value(from: value ?? .null, typeName: type.name)
+            let stored = value == .null ? field.unsetValue : value
+            artifact.fields[key] = stored == .null ? nil : stored
         }
     }
 
@@ -143,6 +144,8 @@ package final class ArtifactCatalog: Sendable {
         let type = try registry.type(typeName)
         var artifact = ArtifactRecord(
             id: UUID().uuidString.lowercased(), typeName: typeName, name: name, version: "0.0.0", owner: caller.projectID, now: now)
+        artifact.description = ""
+        for field in type.fields where !field.isBlob && field.unsetValue != .null { artifact.fields[field.name] = field.unsetValue }
         // Then each key as a patch of the new (drafted) artifact would be checked.
         for key in body.keys.sorted() {
             if type.field(key)?.isBlob == true {
@@ -153,9 +156,21 @@ package final class ArtifactCatalog: Sendable {
         for (key, value) in body.sorted(by: { $0.key < $1.key }) { try Self.set(key, value, on: &artifact, type: type) }
         let created = artifact
         return try await store.coordinator.submit { txn in
+            for (key, value) in created.fields { try self.requireLinkedArtifacts(key, value, type: type, in: txn) }
             try self.checkCountQuota(created, in: txn)
             do { try self.index.put(created, previous: nil, in: txn) } catch is UniquenessConflict { throw Self.duplicate(created) }
             return created
+        }
+    }
+
+    /// Glare's link check: an internal link (`/artifacts/{type}/{id}`) must name an artifact
+    /// that exists.
+    func requireLinkedArtifacts(_ key: String, _ value: JSONValue, type: ArtifactType, in txn: borrowing WriteTransaction) throws {
+        guard let field = type.field(key) else { return }
+        for link in field.internalLinks(in: value) where try index.get(link, in: txn) == nil {
+            throw CatalogError(
+                .badRequest,
+                "Type: \(type.name). Field: \(key). Exception: Link is not valid in field \(key), because artifact with id \(link) doesn't exist")
         }
     }
 

@@ -1,158 +1,6 @@
 import Foundation
 import GranaryIndex
-package import GranaryParsing
-
-/// One field of an artifact type, with Glare's attributes (Glare: glare/objects/base.py and glare/engine.py).
-package struct ArtifactField: Sendable, Codable, Equatable {
-    package enum Kind: String, Sendable, Codable {
-        case string, integer, number, boolean
-        /// A list of strings.
-        case list
-        /// A dict of string to string.
-        case dict
-        /// One blob.
-        case blob
-        /// A blob dict ("folder"): blobs by key.
-        case folder
-    }
-
-    package var name: String
-    package var type: Kind
-    package var mutable = false
-    package var requiredOnActivate = false
-    package var sortable = false
-    package var filterOps: [String]?
-    package var allowedValues: [String]?
-    package var maxLength: Int?
-    package var pattern: String?
-    package var minimum: Double?
-    package var maximum: Double?
-    package var maxBlobSize: Int?
-    package var maxFolderSize: Int?
-    package var description: String?
-
-    enum CodingKeys: String, CodingKey {
-        case name, type, mutable, sortable, pattern, minimum, maximum, description
-        case requiredOnActivate = "required_on_activate"
-        case filterOps = "filter_ops"
-        case allowedValues = "allowed_values"
-        case maxLength = "max_length"
-        case maxBlobSize = "max_blob_size"
-        case maxFolderSize = "max_folder_size"
-    }
-
-    package init(
-        _ name: String, _ type: Kind, mutable: Bool = false, requiredOnActivate: Bool = false, sortable: Bool = false,
-        filterOps: [String]? = nil, allowedValues: [String]? = nil, maxLength: Int? = nil, minimum: Double? = nil, maxBlobSize: Int? = nil,
-        maxFolderSize: Int? = nil
-    ) {
-        self.name = name
-        self.filterOps = filterOps
-        self.type = type
-        self.mutable = mutable
-        self.requiredOnActivate = requiredOnActivate
-        self.sortable = sortable
-        self.allowedValues = allowedValues
-        self.maxLength = maxLength
-        self.minimum = minimum
-        self.maxBlobSize = maxBlobSize
-        self.maxFolderSize = maxFolderSize
-    }
-
-    package init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        name = try c.decode(String.self, forKey: .name)
-        type = try c.decode(Kind.self, forKey: .type)
-        mutable = try c.decodeIfPresent(Bool.self, forKey: .mutable) ?? false
-        requiredOnActivate = try c.decodeIfPresent(Bool.self, forKey: .requiredOnActivate) ?? false
-        sortable = try c.decodeIfPresent(Bool.self, forKey: .sortable) ?? false
-        filterOps = try c.decodeIfPresent([String].self, forKey: .filterOps)
-        allowedValues = try c.decodeIfPresent([String].self, forKey: .allowedValues)
-        maxLength = try c.decodeIfPresent(Int.self, forKey: .maxLength)
-        pattern = try c.decodeIfPresent(String.self, forKey: .pattern)
-        minimum = try c.decodeIfPresent(Double.self, forKey: .minimum)
-        maximum = try c.decodeIfPresent(Double.self, forKey: .maximum)
-        maxBlobSize = try c.decodeIfPresent(Int.self, forKey: .maxBlobSize)
-        maxFolderSize = try c.decodeIfPresent(Int.self, forKey: .maxFolderSize)
-        description = try c.decodeIfPresent(String.self, forKey: .description)
-    }
-
-    package var isBlob: Bool { type == .blob || type == .folder }
-
-    /// The operators a list filter may use on this field (Glare's defaults by type).
-    package var operators: [String] {
-        if let filterOps { return filterOps }
-        switch type {
-        case .string, .list, .dict: return ["eq", "neq", "in"]
-        case .integer, .number: return ["eq", "neq", "in", "gt", "gte", "lt", "lte"]
-        case .boolean: return ["eq", "neq"]
-        case .blob, .folder: return []
-        }
-    }
-
-    /// What a filter value of this field must parse as.
-    var filterValues: ArtifactQuery.Values {
-        if let allowedValues { return .oneOf(allowedValues) }
-        switch type {
-        case .integer: return .integer
-        case .number: return .number
-        case .boolean: return .boolean
-        default: return .text
-        }
-    }
-
-    /// What an unset field reads as (Glare's defaults: a list `[]`, a dict `{}`, a boolean
-    /// false; anything else null).
-    package var unsetValue: JSONValue {
-        switch type {
-        case .list: .array([])
-        case .dict: .object([:])
-        case .boolean: .bool(false)
-        default: .null
-        }
-    }
-
-    /// Glare's default blob limits: 10 MiB a blob, 2550 MiB a folder.
-    package var blobLimit: Int { maxBlobSize ?? 10 << 20 }
-    package var folderLimit: Int { maxFolderSize ?? 2550 << 20 }
-
-    /// Checks a value the client set; the error names the field and the rule.
-    package func validate(_ value: JSONValue) throws {
-        func fail(_ why: String) -> CatalogError { CatalogError(.badRequest, "Field \(name): \(why).") }
-        switch (type, value) {
-        case (_, .null): return
-        case (.string, .string(let text)):
-            if text.count > (maxLength ?? 255) { throw fail("longer than \(maxLength ?? 255) characters") }
-            if let allowedValues, !allowedValues.contains(text) { throw fail("must be one of \(allowedValues.joined(separator: ", "))") }
-            if let pattern, text.range(of: pattern, options: .regularExpression) == nil { throw fail("must match \(pattern)") }
-        case (.integer, .number(let n)):
-            guard DecimalText.integer(exactly: n) != nil else { throw fail("must be an integer within ±2^63") }
-            try checkRange(n, fail)
-        case (.number, .number(let n)):
-            try checkRange(n, fail)
-        case (.boolean, .bool):
-            return
-        case (.list, .array(let items)):
-            guard items.count <= 255 else { throw fail("more than 255 items") }
-            for item in items {
-                guard case .string(let text) = item else { throw fail("items must be strings") }
-                if let allowedValues, !allowedValues.contains(text) { throw fail("items must be one of \(allowedValues.joined(separator: ", "))") }
-            }
-        case (.dict, .object(let entries)):
-            guard entries.count <= 255 else { throw fail("more than 255 keys") }
-            guard entries.values.allSatisfy({ if case .string = $0 { true } else { false } }) else { throw fail("values must be strings") }
-        case (.blob, _), (.folder, _):
-            throw fail("a blob is set by uploading to /artifacts/{type}/{id}/\(name), not by a patch")
-        default:
-            throw fail("must be \(type == .list ? "a list" : type == .dict ? "an object" : "a \(type.rawValue)")")
-        }
-    }
-
-    private func checkRange(_ n: Double, _ fail: (String) -> CatalogError) throws {
-        if let minimum, n < minimum { throw fail("must be at least \(minimum)") }
-        if let maximum, n > maximum { throw fail("must be at most \(maximum)") }
-    }
-}
+import GranaryParsing
 
 /// An artifact type: its name (plural, snake case, as in URLs), display name and fields.
 package struct ArtifactType: Sendable, Codable, Equatable {
@@ -160,16 +8,20 @@ package struct ArtifactType: Sendable, Codable, Equatable {
     package var displayName: String
     package var version = "1.0"
     package var fields: [ArtifactField]
+    /// A key that every rendering of the type's artifacts adds, holding the name in upper case:
+    /// Glare's sample type does so (its `to_dict` and `format_all`), and its clients expect it.
+    package var upperCaseNameKey: String?
 
     enum CodingKeys: String, CodingKey {
         case name, version, fields
         case displayName = "display_name"
     }
 
-    package init(name: String, displayName: String, fields: [ArtifactField]) {
+    package init(name: String, displayName: String, fields: [ArtifactField], upperCaseNameKey: String? = nil) {
         self.name = name
         self.displayName = displayName
         self.fields = fields
+        self.upperCaseNameKey = upperCaseNameKey
     }
 
     package init(from decoder: any Decoder) throws {
@@ -225,8 +77,10 @@ package struct ArtifactTypeRegistry: Sendable {
             if let clash = type.fields.first(where: { Self.baseFields.contains($0.name) }) {
                 throw CatalogError(.badRequest, "artifact type \(type.name): field '\(clash.name)' is a base field")
             }
-            if let bad = type.fields.first(where: { $0.sortable && !$0.isSortableKind }) {
-                throw CatalogError(.badRequest, "artifact type \(type.name): field '\(bad.name)' cannot be sortable (not a string or number)")
+            for field in type.fields {
+                if let problem = field.declarationProblem(typeName: type.name) {
+                    throw CatalogError(.badRequest, "artifact type \(type.name): field '\(field.name)' \(problem)")
+                }
             }
             types[type.name] = type
         }
@@ -237,55 +91,203 @@ package struct ArtifactTypeRegistry: Sendable {
         return type
     }
 
+    /// Glare's own types, field for field (glare/objects/heat_template.py, heat_environment.py,
+    /// murano_package.py, tosca_template.py, image.py and glare/tests/sample_artifact.py).
     package static let builtin: [ArtifactType] = [
         ArtifactType(
-            name: "heat_templates", displayName: "Heat Template",
+            name: "heat_templates", displayName: "Heat Templates",
             fields: [
-                ArtifactField("template", .blob, requiredOnActivate: true), ArtifactField("nested_templates", .folder),
-                ArtifactField("default_envs", .dict, mutable: true),
+                ArtifactField("environments", .dict, mutable: true, requiredOnActivate: true).with {
+                    $0.element = .link
+                    $0.description = "References to Heat Environments that can be used with current template."
+                },
+                ArtifactField("template", .blob, requiredOnActivate: true).with { $0.description = "Heat template body." },
+                ArtifactField("nested_templates", .folder, requiredOnActivate: true).with {
+                    $0.description = "Dict of nested templates where key is the name  of template and value is nested template body."
+                },
+                ArtifactField("default_envs", .dict, mutable: true, requiredOnActivate: true).with {
+                    $0.description = "Default environments that can be applied to the template if no environments specified by user."
+                },
             ]),
         ArtifactType(
-            name: "heat_environments", displayName: "Heat Environment", fields: [ArtifactField("environment", .blob, requiredOnActivate: true)]),
+            name: "heat_environments", displayName: "Heat Environments",
+            fields: [ArtifactField("environment", .blob, requiredOnActivate: true).with { $0.description = "Heat Environment text body." }]),
         ArtifactType(
-            name: "murano_packages", displayName: "Murano Package",
+            name: "murano_packages", displayName: "Murano packages",
             fields: [
-                ArtifactField("package", .blob, maxBlobSize: 100 << 20),
-                ArtifactField("type", .string, sortable: true, allowedValues: ["Application", "Library"]),
-                ArtifactField("display_name", .string, mutable: true, sortable: true), ArtifactField("categories", .list, mutable: true),
-                ArtifactField("class_definitions", .list), ArtifactField("keywords", .list, mutable: true), ArtifactField("inherits", .dict),
+                ArtifactField("package", .blob).with {
+                    $0.maxBlobSize = 100 << 20
+                    $0.description = "Murano Package binary."
+                },
+                ArtifactField("type", .string, requiredOnActivate: true).with {
+                    $0.allowedValues = ["Application", "Library"]
+                    $0.defaultValue = .string("Application")
+                    $0.description = "Package type."
+                },
+                ArtifactField("display_name", .string, mutable: true, requiredOnActivate: true).with {
+                    $0.description = "Package name in human-readable format."
+                },
+                ArtifactField("categories", .list, mutable: true, requiredOnActivate: true).with {
+                    $0.description = "List of categories specified for the package."
+                },
+                ArtifactField("class_definitions", .list, requiredOnActivate: true).with {
+                    $0.uniqueItems = true
+                    $0.description = "List of class definitions in the package."
+                },
+                ArtifactField("inherits", .dict, requiredOnActivate: true), ArtifactField("keywords", .list, mutable: true, requiredOnActivate: true),
+                ArtifactField("dependencies", .list).with {
+                    $0.element = .link
+                    $0.description = "List of package dependencies for this package."
+                },
             ]),
         ArtifactType(
-            name: "tosca_templates", displayName: "TOSCA Template",
-            fields: [ArtifactField("template_format", .string, sortable: true), ArtifactField("template", .blob, requiredOnActivate: true)]),
-        ArtifactType(
-            name: "images", displayName: "Image",
+            name: "tosca_templates", displayName: "TOSCA Templates",
             fields: [
-                ArtifactField("container_format", .string, sortable: true, allowedValues: ["ami", "ari", "aki", "bare", "ovf", "ova", "docker"]),
-                ArtifactField(
-                    "disk_format", .string, sortable: true,
-                    allowedValues: ["ami", "ari", "aki", "vhd", "vhdx", "vmdk", "raw", "qcow2", "vdi", "iso"]),
-                ArtifactField("min_ram", .integer, sortable: true, minimum: 0), ArtifactField("min_disk", .integer, sortable: true, minimum: 0),
-                ArtifactField("image", .blob, requiredOnActivate: true, maxBlobSize: 1000 << 30),
-                ArtifactField("kernel_id", .string), ArtifactField("ramdisk_id", .string), ArtifactField("instance_uuid", .string),
-                ArtifactField("architecture", .string, sortable: true), ArtifactField("os_distro", .string, sortable: true),
-                ArtifactField("os_version", .string, sortable: true),
+                ArtifactField("template_format", .string, requiredOnActivate: true).with { $0.description = "TOSCA template format." },
+                ArtifactField("template", .blob, requiredOnActivate: true).with { $0.description = "TOSCA template body." },
             ]),
-        ArtifactType(
-            name: "sample_artifact", displayName: "Sample Artifact",
-            fields: [
-                // Mutability and operators as glare/tests/sample_artifact.py declares them.
-                ArtifactField("blob", .blob, mutable: true), ArtifactField("small_blob", .blob, mutable: true, maxBlobSize: 10),
-                ArtifactField("dict_of_blobs", .folder, maxFolderSize: 2000),
-                ArtifactField("bool1", .boolean, filterOps: ["eq"]), ArtifactField("int1", .integer, sortable: true),
-                ArtifactField("float1", .number, sortable: true),
-                ArtifactField("str1", .string, sortable: true, filterOps: ["like", "eq", "neq", "in"]),
-                ArtifactField("list_of_str", .list, filterOps: ["eq", "in"]), ArtifactField("dict_of_str", .dict, filterOps: ["eq", "in"]),
-                ArtifactField("string_required", .string, requiredOnActivate: true),
-                ArtifactField("string_mutable", .string, mutable: true),
-            ]),
+        ArtifactType(name: "images", displayName: "Images", fields: imageFields),
+        ArtifactType(name: "sample_artifact", displayName: "Sample Artifact", fields: sampleFields, upperCaseNameKey: "__some_meta_information__"),
+    ]
+
+    static let imageFields: [ArtifactField] = [
+        ArtifactField("container_format", .string, requiredOnActivate: true).with {
+            $0.allowedValues = ["ami", "ari", "aki", "bare", "ovf", "ova", "docker"]
+            $0.description = "Image container format."
+        },
+        ArtifactField("disk_format", .string, requiredOnActivate: true).with {
+            $0.allowedValues = ["ami", "ari", "aki", "vhd", "vhdx", "vmdk", "raw", "qcow2", "vdi", "iso"]
+            $0.description = "Image disk format."
+        },
+        ArtifactField("min_ram", .integer).with {
+            $0.minimum = 0
+            $0.description = "Minimal RAM required to boot image."
+        },
+        ArtifactField("min_disk", .integer).with {
+            $0.minimum = 0
+            $0.description = "Minimal disk space required to boot image."
+        },
+        ArtifactField("image", .blob).with {
+            $0.maxBlobSize = 1000 << 30
+            $0.description = "Image binary."
+        },
+        ArtifactField("kernel_id", .string).with {
+            $0.pattern = uuidPattern
+            $0.description = "ID of image stored in Glare that should be used as the kernel when booting an AMI-style image."
+        },
+        ArtifactField("ramdisk_id", .string).with {
+            $0.pattern = uuidPattern
+            $0.description = "ID of image stored in Glare that should be used as the ramdisk when booting an AMI-style image."
+        },
+        ArtifactField("instance_uuid", .string).with {
+            $0.description =
+                "Metadata which can be used to record which instance this image is associated with. (Informational only, does not create an instance snapshot.)"
+        },
+        ArtifactField("architecture", .string).with {
+            $0.description =
+                "Operating system architecture as specified in http://docs.openstack.org/trunk/openstack-compute/admin/content/adding-images.html"
+        },
+        ArtifactField("os_distro", .string).with {
+            $0.description =
+                "Common name of operating system distribution as specified in http://docs.openstack.org/trunk/openstack-compute/admin/content/adding-images.html"
+        },
+        ArtifactField("os_version", .string).with { $0.description = "Operating system version as specified by the distributor" },
+    ]
+
+    /// Glare's `UUID` validator.
+    static let uuidPattern = "^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){12}$"
+}
+
+extension ArtifactTypeRegistry {
+    /// Glare's own test type, field for field (glare/tests/sample_artifact.py): clients and
+    /// tests written against Glare use it.
+    static let sampleFields: [ArtifactField] = [
+        ArtifactField("blob", .blob, mutable: true).with { $0.description = "I am Blob" },
+        ArtifactField("small_blob", .blob, mutable: true).with { $0.maxBlobSize = 10 },
+        ArtifactField("link1", .link), ArtifactField("link2", .link),
+        ArtifactField("bool1", .boolean).with {
+            $0.filterOps = ["eq"]
+            $0.defaultValue = .bool(false)
+        },
+        ArtifactField("bool2", .boolean).with {
+            $0.filterOps = ["eq"]
+            $0.defaultValue = .bool(false)
+        },
+        ArtifactField("int1", .integer, sortable: true), ArtifactField("int2", .integer, sortable: true),
+        ArtifactField("float1", .number, sortable: true), ArtifactField("float2", .number, sortable: true),
+        ArtifactField("str1", .string, sortable: true).with { $0.filterOps = ["like", "eq", "neq", "in"] },
+        ArtifactField("list_of_str", .list).with { $0.filterOps = ["eq", "in"] },
+        ArtifactField("list_of_int", .list).with {
+            $0.element = .integer
+            $0.filterOps = ["eq", "in"]
+        },
+        ArtifactField("dict_of_str", .dict).with { $0.filterOps = ["eq", "in"] },
+        ArtifactField("dict_of_int", .dict).with {
+            $0.element = .integer
+            $0.filterOps = ["eq", "in"]
+        },
+        ArtifactField("dict_of_links", .dict, mutable: true).with {
+            $0.element = .link
+            $0.filterOps = ["eq"]
+        },
+        ArtifactField("list_of_links", .list, mutable: true).with {
+            $0.element = .link
+            $0.filterOps = ["eq"]
+        },
+        ArtifactField("dict_of_blobs", .folder).with {
+            $0.maxFolderSize = 2000
+            $0.maxKeyLength = 1000
+        },
+        ArtifactField("string_mutable", .string, mutable: true),
+        ArtifactField("string_regex", .string).with { $0.pattern = "^([0-9a-fA-F]){8}$" },
+        ArtifactField("string_required", .string, requiredOnActivate: true),
+        ArtifactField("string_validators", .string).with {
+            $0.allowedValues = ["aa", "bb", String(repeating: "c", count: 11)]
+            $0.maxLength = 10
+        },
+        ArtifactField("int_validators", .integer).with {
+            $0.minimum = 10
+            $0.maximum = 20
+        },
+        ArtifactField("list_validators", .list).with {
+            $0.filterOps = []
+            $0.maxItems = 3
+            $0.uniqueItems = true
+        },
+        ArtifactField("dict_validators", .dict).with {
+            $0.defaultValue = .null
+            $0.filterOps = []
+            $0.allowedKeys = ["abc", "def", "ghi", "jkl"]
+            $0.maxItems = 3
+        },
+        ArtifactField("system_attribute", .string, requiredOnActivate: true, sortable: true).with {
+            $0.system = true
+            $0.defaultValue = .string("default")
+        },
+        ArtifactField("metadata_attribute", .string, requiredOnActivate: true).with {
+            $0.defaultValue = .string("default")
+            $0.metadata = ["metadata1": "value1", "metadata2": "blahblahblah"]
+        },
     ]
 }
 
 extension ArtifactField {
-    var isSortableKind: Bool { [.string, .integer, .number, .boolean].contains(type) }
+    /// Why a types file's declaration of this field cannot be served, or nil.
+    func declarationProblem(typeName: String) -> String? {
+        if sortable && ![.string, .integer, .number, .boolean].contains(type) { return "cannot be sortable (not a string or number)" }
+        if (type == .list || type == .dict) && !element.isScalar { return "needs a scalar element (string, integer, number, boolean or link)" }
+        let allowed = (type == .list || type == .dict ? element : type).allowedOperators
+        if let bad = filterOps?.first(where: { !allowed.contains($0) }) {
+            return "cannot be filtered with '\(bad)' (allowed: \(allowed.joined(separator: ", ")))"
+        }
+        if let defaultValue, (try? value(from: defaultValue, typeName: typeName)) != defaultValue { return "has a default its own rules refuse" }
+        return nil
+    }
+
+    /// A copy with `change` applied: built-in types declare their fields' extra rules this way.
+    func with(_ change: (inout ArtifactField) -> Void) -> ArtifactField {
+        var field = self
+        change(&field)
+        return field
+    }
 }

@@ -69,13 +69,18 @@ extension ArtifactIndex {
             case "created_at": return .number(Double(a.createdAt))
             case "updated_at": return .number(Double(a.updatedAt))
             case "activated_at": return a.activatedAt.map { .number(Double($0)) } ?? .none
-            default:
-                switch a.fields[field] {
-                case .string(let text)?: return .text(text)
-                case .number(let n)?: return .number(n)
-                case .bool(let flag)?: return .text(flag ? "true" : "false")
-                default: return .none
-                }
+            default: return a.fields[field].map(of) ?? .none
+            }
+        }
+
+        /// A value of a type's own field (or one element of it): text (strings, booleans) or
+        /// number, else no value.
+        package static func of(_ value: JSONValue) -> Self {
+            switch value {
+            case .string(let text): .text(text)
+            case .number(let n): .number(n)
+            case .bool(let flag): .text(flag ? "true" : "false")
+            default: .none
             }
         }
 

@@ -10,6 +10,18 @@ package struct ArtifactQuery: Sendable {
         package var value: String
         /// A `like` filter's pattern, compiled once per request.
         package var pattern: LikePattern?
+        /// What of a dict field is compared (else the field's value, or any element of a list).
+        package var subject: Subject = .value
+        /// Glare's `or:` combiner: the `or` filters are OR-ed together and AND-ed with the rest.
+        package var alternative = false
+    }
+
+    package enum Subject: Sendable, Equatable {
+        case value
+        /// `dict.key=v`: the value under one key.
+        case dictValue(key: String)
+        /// `dict=eq:key`, `dict=in:k1,k2`: whether the key is there.
+        case dictKeys
     }
 
     /// What a type says of one of its own fields: the filter operators it takes, whether lists
@@ -17,13 +29,18 @@ package struct ArtifactQuery: Sendable {
     package struct FieldRules: Sendable {
         package var operators: [String]
         package var sortable: Bool
+        /// What a value (of a list or dict: an element) must parse as.
         package var values: Values
-        package init(operators: [String], sortable: Bool, values: Values = .text) {
+        package var shape: Shape
+        package init(operators: [String], sortable: Bool, values: Values = .text, shape: Shape = .scalar) {
             self.operators = operators
             self.sortable = sortable
             self.values = values
+            self.shape = shape
         }
     }
+
+    package enum Shape: Sendable { case scalar, list, dict }
 
     /// What a filter value must be, as Glare coerces and validates it before querying (a value
     /// that does not parse is a 400, not an empty list).
@@ -51,6 +68,9 @@ package struct ArtifactQuery: Sendable {
 
     static let operatorNames: Set<String> = ["eq", "neq", "in", "gt", "gte", "lt", "lte", "like"]
 
+    /// oslo's `bool_from_string`: these are true, any other text false.
+    package static func isTrue(_ text: String) -> Bool { ["1", "t", "true", "on", "y", "yes"].contains(text.lowercased()) }
+
     /// An ISO 8601 date and time (`2026-12-07T10:00:00Z`, with or without the zone).
     static func isDate(_ text: String) -> Bool {
         ISO8601DateFormatter().date(from: text) != nil || ISO8601DateFormatter().date(from: text + "Z") != nil
@@ -74,9 +94,11 @@ package struct ArtifactQuery: Sendable {
         "created_at": FieldRules(operators: ["lt", "gt"], sortable: true, values: .date),
         "updated_at": FieldRules(operators: ["lt", "gt"], sortable: true, values: .date),
         "activated_at": FieldRules(operators: ["lt", "gt"], sortable: true, values: .date),
+        "metadata": FieldRules(operators: ["eq", "neq", "in"], sortable: false, shape: .dict),
+        "display_type_name": FieldRules(operators: ["like", "eq", "neq", "in"], sortable: true),
     ]
     package static let baseSortKeys: Set<String> = [
-        "name", "version", "status", "visibility", "owner", "id", "created_at", "updated_at", "activated_at",
+        "name", "version", "status", "visibility", "owner", "id", "created_at", "updated_at", "activated_at", "display_type_name",
     ]
 
     package init(parameters: [(String, String)], fields: (String) -> FieldRules?) throws(BadRequest) {
@@ -104,46 +126,70 @@ package struct ArtifactQuery: Sendable {
                 }
             case "tags", "tags-any":
                 let value = raw.hasPrefix("and:") ? String(raw.dropFirst(4)) : raw
+                guard !value.contains(":") else { throw BadRequest("Tags are filtered without operator") }
                 let tags = value.split(separator: ",").map(String.init)
                 if name == "tags" { allTags += tags } else { anyTags += tags }
             case "version" where raw == "latest":
                 latest = true
             default:
-                var value = raw
-                if value.hasPrefix("and:") { value.removeFirst(4) }
-                if value.hasPrefix("or:") { throw BadRequest("The or: combiner is not supported; use in: for alternatives.") }
-                var op = "eq"
-                guard let rules = Self.baseFilterFields[name] ?? fields(name) else { throw BadRequest("Unable filter '\(name)'") }
-                let supported = "The following filters are supported: \(rules.operators.joined(separator: ", "))"
-                // Glare's split_filter_op: `op:value`; a prefix that is no operator is refused,
-                // unless the whole value is a date and time (which holds colons).
-                if let colon = value.firstIndex(of: ":"), !Self.isDate(value) {
-                    op = String(value[..<colon])
-                    value = String(value[value.index(after: colon)...])
-                    guard Self.operatorNames.contains(op) else { throw BadRequest("Unsupported filter type '\(op)'. \(supported)") }
-                }
-                guard rules.operators.contains(op) else { throw BadRequest("Unsupported filter type '\(op)'. \(supported)") }
-                if op != "like" {
-                    var items = op == "in" ? value.split(separator: ",", omittingEmptySubsequences: false).map(String.init) : [value]
-                    for item in items {
-                        if let problem = rules.values.problem(item, field: name) { throw BadRequest(problem) }
-                    }
-                    if case .boolean = rules.values {
-                        // oslo's bool_from_string: these are true, anything else false.
-                        items = items.map { ["1", "t", "true", "on", "y", "yes"].contains($0.lowercased()) ? "true" : "false" }
-                        value = items.joined(separator: ",")
-                    }
-                }
-                var pattern: LikePattern?
-                if op == "like" {
-                    guard let compiled = LikePattern(value) else {
-                        throw BadRequest("A like pattern is at most \(LikePattern.maxLength) characters.")
-                    }
-                    pattern = compiled
-                }
-                filters.append(Filter(field: name, op: op, value: value, pattern: pattern))
+                filters.append(try Self.filter(name, raw, fields: fields))
             }
         }
         sort += [("created_at", true), ("id", false)]
+    }
+
+    /// One filter parameter, as Glare's `split_filter_op` and `_parse_filter_values` read it:
+    /// `[and:|or:][op:]value`; `dict.key=…` compares the value under a key, `dict=eq:key` or
+    /// `dict=in:k1,k2` whether a key is there, a list filter any element. The operator must be
+    /// one the field declares (key membership: `eq` or `in`), and each value must parse as the
+    /// field's (or element's) values do.
+    static func filter(_ name: String, _ raw: String, fields: (String) -> FieldRules?) throws(BadRequest) -> Filter {
+        var field = name
+        var subject = Subject.value
+        if let dot = name.lastIndex(of: ".") {
+            field = String(name[..<dot])
+            guard (baseFilterFields[field] ?? fields(field))?.shape == .dict else { throw BadRequest("Field \(field) is not Dict") }
+            subject = .dictValue(key: String(name[name.index(after: dot)...]))
+        }
+        guard let rules = baseFilterFields[field] ?? fields(field) else { throw BadRequest("Unable filter '\(name)'") }
+        var value = raw
+        var alternative = false
+        if value.hasPrefix("and:") {
+            value.removeFirst(4)
+        } else if value.hasPrefix("or:") {
+            value.removeFirst(3)
+            alternative = true
+        }
+        var op = "eq"
+        // An `op:` prefix, unless the whole value is a date and time (which holds colons).
+        if let colon = value.firstIndex(of: ":"), !isDate(value) {
+            op = String(value[..<colon])
+            value = String(value[value.index(after: colon)...])
+        }
+        if rules.shape == .dict && subject == .value {
+            // Key membership: Glare allows eq and in here whatever the field declares.
+            subject = .dictKeys
+            guard op == "eq" || op == "in" else {
+                throw BadRequest("Unsupported filter type '\(op)'. The following filters are supported: eq, in")
+            }
+            return Filter(field: field, op: op, value: value, subject: subject, alternative: alternative)
+        }
+        let supported = "The following filters are supported: \(rules.operators.joined(separator: ", "))"
+        guard operatorNames.contains(op), rules.operators.contains(op) else { throw BadRequest("Unsupported filter type '\(op)'. \(supported)") }
+        var pattern: LikePattern?
+        if op == "like" {
+            guard let compiled = LikePattern(value) else { throw BadRequest("A like pattern is at most \(LikePattern.maxLength) characters.") }
+            pattern = compiled
+        } else {
+            var items = op == "in" ? value.split(separator: ",", omittingEmptySubsequences: false).map(String.init) : [value]
+            for item in items {
+                if let problem = rules.values.problem(item, field: field) { throw BadRequest(problem) }
+            }
+            if case .boolean = rules.values {
+                items = items.map { isTrue($0) ? "true" : "false" }
+                value = items.joined(separator: ",")
+            }
+        }
+        return Filter(field: field, op: op, value: value, pattern: pattern, subject: subject, alternative: alternative)
     }
 }

@@ -305,6 +305,8 @@ import Testing
                 fields["string_required"] = .string("x")
                 if random(2) == 0 { fields["int1"] = .number(Double(random(4))) }
                 if random(2) == 0 { fields["str1"] = .string(["k", "l", "m"][random(3)]) }
+                if random(2) == 0 { fields["list_of_str"] = .array(["k", "l"].filter { _ in random(2) == 0 }.map(JSONValue.string)) }
+                if random(2) == 0 { fields["dict_of_int"] = .object(["n": .number(Double(random(3)))]) }
             }
             guard var artifact = try? await fixture.create(fields, type: type, as: owner) else { continue }
             // tosca_templates need their template blob to activate: those stay drafts.
@@ -332,11 +334,18 @@ import Testing
             [("version", "gte:1.0")], [("name", "neq:alpha")], [("owner", "eq:alice")], [("visibility", "public")], [("name", "like:%a")],
             [("name", "alpha"), ("tags", "t3")], [("status", "active"), ("version", "lt:2.0")], [("id", "eq:\(created[0].id)")],
             [("version", "latest")], [("version", "latest"), ("status", "active")], [("version", "latest"), ("tags", "t1")],
+            [("name", "or:beta")], [("name", "or:alpha"), ("status", "or:active")], [("name", "or:alpha"), ("status", "or:active"), ("tags", "t2")],
+            [("display_type_name", "Sample Artifact")], [("display_type_name", "like:TOSCA%")], [("metadata", "eq:k")],
+        ]
+        let ownFilters: [[(String, String)]] = [
+            [("list_of_str", "k")], [("list_of_str", "in:l,m")], [("dict_of_int.n", "in:1,2")], [("dict_of_int", "eq:n")],
+            [("dict_of_int.n", "or:0"), ("str1", "or:m")],
         ]
         let callers = owners + [Caller(projectID: nil, userID: nil, roles: [])]
         for round in 0..<150 {
             let typeName = random(3) == 0 ? "all" : "sample_artifact"
-            var parameters = filters[random(filters.count)]
+            // A type's own fields are no filters of `all`.
+            var parameters = typeName == "all" || random(3) > 0 ? filters[random(filters.count)] : ownFilters[random(ownFilters.count)]
             var sort = sorts[random(sorts.count)]
             // A type's own fields are no sort keys of `all`.
             if typeName == "all" && (sort.contains("int1") || sort.contains("str1")) { sort = "" }
