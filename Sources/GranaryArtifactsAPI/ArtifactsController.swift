@@ -49,7 +49,10 @@ struct ArtifactsController: Sendable {
 
     /// The body as a JSON object (415 for another content type, as Glare).
     private func jsonBody(_ request: Request, types: [String] = ["application/json"]) async throws -> JSONValue {
-        let contentType = request.headers[.contentType] ?? ""
+        // Glare: no Content-Type at all is a 400, another one a 415.
+        guard let contentType = request.headers[.contentType], !contentType.isEmpty else {
+            throw GlareError(.badRequest, "Content-Type must be specified.")
+        }
         guard types.contains(where: contentType.hasPrefix) else {
             throw GlareError(.unsupportedMediaType, "Content-Type must be \(types.joined(separator: " or ")), not '\(contentType)'.")
         }
@@ -149,7 +152,7 @@ struct ArtifactsController: Sendable {
     /// `PUT …/{blob}[/{key}]`: raw bytes of any content type, streamed into the store.
     @Sendable func upload(_ request: Request, context: APIRequestContext) async throws -> Response {
         guard let contentType = request.headers[.contentType], !contentType.isEmpty else {
-            throw GlareError(.unsupportedMediaType, "A blob upload needs a Content-Type.")
+            throw GlareError(.badRequest, "Content-Type must be specified.")
         }
         if contentType.hasPrefix(Self.locationType) { return try await setLocation(request, context) }
         let declared = request.headers[.contentLength].flatMap(Int.init)

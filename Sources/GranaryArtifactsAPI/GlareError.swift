@@ -10,10 +10,10 @@ package typealias GlareError = APIFailure<GlareErrorBody>
 /// Glare's error bodies (`glare/api/middleware/fault.py`):
 /// `{"code", "title", "explanation", "error": {"message", "type"}}`.
 package enum GlareErrorBody: ErrorBody {
-    package static func render(_ status: HTTPResponse.Status, _ message: String, for request: Request, headers: inout HTTPFields) throws
-        -> ByteBuffer
-    {
-        try render(status, message, type: type(of: status), headers: &headers)
+    package static func render(
+        _ status: HTTPResponse.Status, _ message: String, exception: String?, for request: Request, headers: inout HTTPFields
+    ) throws -> ByteBuffer {
+        try render(status, message, type: exception ?? type(of: status), headers: &headers)
     }
 
     /// The body with an explicit exception class name (`type`) and `extra` top-level keys.

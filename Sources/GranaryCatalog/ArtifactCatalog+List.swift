@@ -31,7 +31,7 @@ extension ArtifactQuery {
             guard filter.field == "display_type_name" else { return filter }
             let names = registry.types.values.filter { Self.test(filter, [.text($0.displayName)]) }.map(\.name).sorted()
             var byType = filter
-            (byType.field, byType.op, byType.value, byType.pattern) = ("type_name", "in", names.joined(separator: ","), nil)
+            (byType.field, byType.op, byType.value, byType.items, byType.pattern) = ("type_name", "in", names.joined(separator: ","), names, nil)
             return byType
         }
         return query
@@ -76,8 +76,7 @@ extension ArtifactQuery {
         switch filter.subject {
         case .dictKeys:
             guard case .object(let entries)? = value else { return false }
-            let wanted = filter.op == "in" ? filter.value.split(separator: ",", omittingEmptySubsequences: false).map(String.init) : [filter.value]
-            return wanted.contains { entries[$0] != nil }
+            return filter.items.contains { entries[$0] != nil }
         case .dictValue(let key):
             guard case .object(let entries)? = value, let item = entries[key] else { return false }
             return test(filter, [.of(item)])
@@ -93,7 +92,7 @@ extension ArtifactQuery {
             switch filter.op {
             case "eq": return equal(actual, wanted)
             case "neq": return !equal(actual, wanted)
-            case "in": return filter.value.split(separator: ",").contains { equal(actual, parse(String($0), like: actual)) }
+            case "in": return filter.items.contains { equal(actual, parse($0, like: actual)) }
             case "gt": return wanted < actual
             case "gte": return !(actual < wanted)
             case "lt": return actual < wanted
@@ -235,7 +234,7 @@ extension ArtifactCatalog {
                 return true
             }
             try add(group, to: &builder, in: txn)
-            guard builder.passed else { throw CatalogError(.badRequest, "marker \(query.marker ?? "") is not an artifact of this list.") }
+            guard builder.passed else { throw Self.notFound(query.marker ?? "") }
             return (builder.page, builder.total, builder.skipped + builder.page.count < builder.total)
         }
     }
@@ -270,7 +269,7 @@ extension ArtifactCatalog {
         var start = matching.startIndex
         if let marker = query.marker {
             guard let at = matching.firstIndex(where: { $0.id == marker }) else {
-                throw CatalogError(.badRequest, "marker \(marker) is not an artifact of this list.")
+                throw notFound(marker)
             }
             start = at + 1
         }

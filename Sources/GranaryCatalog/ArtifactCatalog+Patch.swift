@@ -130,9 +130,9 @@ extension ArtifactCatalog {
             guard !artifact.isSaving else { throw CatalogError(.conflict, "You cannot change artifact status if it has uploading blobs.") }
             artifact.activatedAt = UnixTime.now()
         case (.deactivated, .active):
-            guard caller.isAdmin else { throw CatalogError(.forbidden, "Policy check for artifact:reactivate failed with user credentials.") }
+            guard caller.isAdmin else { throw Self.policyFailed("reactivate") }
         case (_, .deactivated):
-            guard caller.isAdmin else { throw CatalogError(.forbidden, "Policy check for artifact:deactivate failed with user credentials.") }
+            guard caller.isAdmin else { throw Self.policyFailed("deactivate") }
         default: break  // the same status again
         }
         artifact.status = target
@@ -150,7 +150,7 @@ extension ArtifactCatalog {
         guard artifact.status == .active else {
             throw CatalogError(.forbidden, "Cannot change visibility to 'public' if artifact is not active.")
         }
-        guard caller.isAdmin else { throw CatalogError(.forbidden, "Policy check for artifact:publish failed with user credentials.") }
+        guard caller.isAdmin else { throw Self.policyFailed("publish") }
         artifact.visibility = "public"
     }
 }

@@ -37,7 +37,12 @@ package final class ArtifactCatalog: Sendable {
         caller.isAdmin || (artifact.visibility != "public" && artifact.owner == caller.projectID)
     }
 
-    static func notFound(_ id: String) -> CatalogError { CatalogError(.notFound, "Artifact with id=\(id) not found") }
+    static func notFound(_ id: String) -> CatalogError { CatalogError(.notFound, "Artifact with id=\(id) not found", exception: "ArtifactNotFound") }
+
+    /// A rule of Glare's default policy that the caller does not meet.
+    static func policyFailed(_ rule: String) -> CatalogError {
+        CatalogError(.forbidden, "Policy check for artifact:\(rule) failed with user credentials.", exception: "PolicyException")
+    }
 
     /// The artifact `id` of `type` (any type for `all`), if the caller may see it; 404 otherwise,
     /// also when it is of another type (Glare bug 1743969).
@@ -102,7 +107,10 @@ package final class ArtifactCatalog: Sendable {
     static func set(_ key: String, _ value: JSONValue?, on artifact: inout ArtifactRecord, type: ArtifactType) throws {
         switch key {
         case "name":
-            guard case .string(let name)? = value, !name.isEmpty, name.count <= 255, !name.contains("\0") else {
+            // A String field: numbers and booleans read as their text, as Glare coerces them.
+            guard let value, case .string(let name)? = try? ArtifactField.coerce(value, to: .string, field: key), !name.isEmpty,
+                name.count <= 255, !name.contains("\0")
+            else {
                 throw CatalogError(.badRequest, "name must be a string of 1 to 255 characters, without NUL.")
             }
             artifact.name = name
@@ -136,7 +144,9 @@ package final class ArtifactCatalog: Sendable {
         guard caller.isAdmin || caller.roles.contains("member") || caller.projectID != nil else {
             throw CatalogError(.forbidden, "It's forbidden to anonymous users to create artifacts.")
         }
-        guard case .string(let name)? = body["name"], !name.isEmpty else { throw CatalogError(.badRequest, "Name must be specified at creation.") }
+        guard let given = body["name"], case .string(let name)? = try? ArtifactField.coerce(given, to: .string, field: "name"), !name.isEmpty else {
+            throw CatalogError(.badRequest, "Name must be specified at creation.")
+        }
         for key in ["visibility", "status", "display_type_name"] where body[key] != nil {
             throw CatalogError(.badRequest, "\(key) is not allowed in a request at creation.")
         }

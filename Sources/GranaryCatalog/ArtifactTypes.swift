@@ -87,7 +87,9 @@ package struct ArtifactTypeRegistry: Sendable {
     }
 
     package func type(_ name: String) throws -> ArtifactType {
-        guard let type = types[name] else { throw CatalogError(.notFound, "There is no artifact type '\(name)'.") }
+        guard let type = types[name] else {
+            throw CatalogError(.notFound, "Glare type with name '\(name)' was not found.", exception: "TypeNotFound")
+        }
         return type
     }
 

@@ -7,10 +7,14 @@ package struct CatalogError: Error, Sendable, CustomStringConvertible, Equatable
 
     package let code: Code
     package let message: String
+    /// The upstream exception class clients see (Glare's `error.type`, e.g. `ArtifactNotFound`)
+    /// where it is not the status's generic one.
+    package var exception: String?
 
-    package init(_ code: Code, _ message: String) {
+    package init(_ code: Code, _ message: String, exception: String? = nil) {
         self.code = code
         self.message = message
+        self.exception = exception
     }
 
     package var description: String { message }

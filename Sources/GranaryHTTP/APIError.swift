@@ -36,6 +36,9 @@ extension APIError {
         guard let range = error as? UnsatisfiableRange else { return [:] }
         return [.contentRange: "bytes */\(range.size)"]
     }
+
+    /// The upstream exception class a domain error names, if any.
+    package static func exception(for error: any Error) -> String? { (error as? CatalogError)?.exception }
 }
 
 extension CatalogError.Code {

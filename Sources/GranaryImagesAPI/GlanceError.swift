@@ -11,7 +11,7 @@ package typealias GlanceError = APIFailure<GlanceErrorBody>
 /// keystonemiddleware). glanceclient sends `*/*` and parses HTML or text; flat JSON would break it.
 package enum GlanceErrorBody: ErrorBody {
     package static func render(
-        _ status: HTTPResponse.Status, _ explanation: String, for request: Request, headers: inout HTTPFields
+        _ status: HTTPResponse.Status, _ explanation: String, exception: String?, for request: Request, headers: inout HTTPFields
     ) throws -> ByteBuffer {
         let title = "\(status.code) \(status.reasonPhrase)"
         let accept = request.headers[.accept] ?? ""

@@ -8,6 +8,8 @@ package struct ArtifactQuery: Sendable {
         package var field: String
         package var op: String
         package var value: String
+        /// The values an `in` filter lists (api-wg quoting: `"a,b",c` is two), else `[value]`.
+        package var items: [String]
         /// A `like` filter's pattern, compiled once per request.
         package var pattern: LikePattern?
         /// What of a dict field is compared (else the field's value, or any element of a list).
@@ -106,21 +108,21 @@ package struct ArtifactQuery: Sendable {
         for (name, raw) in parameters where !name.isEmpty {
             switch name {
             case "limit":
-                guard let limit = DecimalText.integer(raw), limit >= 0 else {
-                    throw BadRequest("limit must be a non-negative integer.")
-                }
+                guard let limit = DecimalText.integer(raw) else { throw BadRequest("Limit param must be an integer.") }
+                guard limit >= 0 else { throw BadRequest("Limit param must be positive.") }
                 self.limit = min(limit, 1000)
             case "marker": marker = raw
             case "sort":
                 for part in raw.split(separator: ",") {
-                    let pieces = part.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-                    guard let key = pieces.first, !key.isEmpty, pieces.count <= 2 else {
-                        throw BadRequest("A sort key is field[:asc|desc], not '\(part)'.")
+                    // Glare's `key.partition(':')`: the direction is everything after the first colon.
+                    let key = String(part.prefix { $0 != ":" })
+                    let direction = part.contains(":") ? String(part.drop { $0 != ":" }.dropFirst()) : "desc"
+                    guard ["asc", "desc"].contains(direction) else {
+                        throw BadRequest("Sort direction must be one of [\"asc\", \"desc\"]. Got \(direction) direction")
                     }
-                    let direction = pieces.count > 1 ? pieces[1] : "desc"  // checked: count tested
-                    guard ["asc", "desc"].contains(direction) else { throw BadRequest("Sort direction must be asc or desc.") }
+                    guard Self.baseSortKeys.contains(key) || fields(key) != nil else { throw BadRequest("The field \(key) doesn't exist.") }
                     guard Self.baseSortKeys.contains(key) || fields(key)?.sortable == true else {
-                        throw BadRequest("Cannot sort by \(key): it is not a sortable field.")
+                        throw BadRequest("The field \(key) is not sortable.")
                     }
                     sort.append((key, direction == "desc"))
                 }
@@ -172,16 +174,18 @@ package struct ArtifactQuery: Sendable {
             guard op == "eq" || op == "in" else {
                 throw BadRequest("Unsupported filter type '\(op)'. The following filters are supported: eq, in")
             }
-            return Filter(field: field, op: op, value: value, subject: subject, alternative: alternative)
+            let items = op == "in" ? try splitQuoted(value) : [value]
+            return Filter(field: field, op: op, value: value, items: items, subject: subject, alternative: alternative)
         }
         let supported = "The following filters are supported: \(rules.operators.joined(separator: ", "))"
         guard operatorNames.contains(op), rules.operators.contains(op) else { throw BadRequest("Unsupported filter type '\(op)'. \(supported)") }
         var pattern: LikePattern?
+        var items = [value]
         if op == "like" {
             guard let compiled = LikePattern(value) else { throw BadRequest("A like pattern is at most \(LikePattern.maxLength) characters.") }
             pattern = compiled
         } else {
-            var items = op == "in" ? value.split(separator: ",", omittingEmptySubsequences: false).map(String.init) : [value]
+            items = op == "in" ? try splitQuoted(value) : [value]
             for item in items {
                 if let problem = rules.values.problem(item, field: field) { throw BadRequest(problem) }
             }
@@ -190,6 +194,48 @@ package struct ArtifactQuery: Sendable {
                 value = items.joined(separator: ",")
             }
         }
-        return Filter(field: field, op: op, value: value, pattern: pattern, subject: subject, alternative: alternative)
+        return Filter(field: field, op: op, value: value, items: items, pattern: pattern, subject: subject, alternative: alternative)
+    }
+
+    /// An `in` filter's values as Glare splits them (`split_filter_value_for_quotes`, after
+    /// api-wg): by commas, except inside double quotes (`"a,b",c` is `a,b` and `c`; a
+    /// backslash escapes a quote). A quote must open after a comma (or at the start), close
+    /// before one (or at the end), and close.
+    static func splitQuoted(_ value: String) throws(BadRequest) -> [String] {
+        let chars = Array(value)
+        func invalid(_ why: String) -> BadRequest { BadRequest("Invalid filter value \(value). \(why)") }
+        var open = false
+        for i in chars.indices where chars[i] == "\"" && !(i > 0 && chars[i - 1] == "\\") {
+            if !open && i > 0 && chars[i - 1] != "," { throw invalid("There is no comma before opening quotation mark.") }
+            if open && i + 1 < chars.count && chars[i + 1] != "," { throw invalid("There is no comma after closing quotation mark.") }
+            open.toggle()
+        }
+        if open { throw invalid("The quote is not closed.") }
+        var items: [String] = []
+        var i = 0
+        while i < chars.count {
+            var item = ""
+            if chars[i] == "\"" {
+                i += 1
+                while i < chars.count && chars[i] != "\"" {
+                    // A backslash keeps the character after it (both are kept, as Glare keeps them).
+                    if chars[i] == "\\" && i + 1 < chars.count {
+                        item.append(chars[i])
+                        i += 1
+                    }
+                    item.append(chars[i])
+                    i += 1
+                }
+                i += 1  // the closing quote
+            } else {
+                while i < chars.count && chars[i] != "," {
+                    item.append(chars[i])
+                    i += 1
+                }
+            }
+            items.append(item)
+            if i < chars.count && chars[i] == "," { i += 1 }
+        }
+        return items
     }
 }

@@ -34,7 +34,7 @@ def test_versions_and_schemas(artifacts):
     missing = requests.get(f"{artifacts}/schemas/nosuch")
     assert missing.status_code == 404
     error = missing.json()
-    assert error["code"] == 404 and error["error"]["type"] == "NotFound" and "nosuch" in error["error"]["message"]
+    assert error["code"] == 404 and error["error"]["type"] == "TypeNotFound" and "nosuch" in error["error"]["message"]
     assert error["explanation"] == "The resource could not be found."  # WebOb's text, as Glare's fault wrapper sends
 
 

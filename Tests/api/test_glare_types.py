@@ -9,7 +9,7 @@ import uuid
 import pytest
 import requests
 
-from conftest import start_server
+from conftest import identity, start_server
 
 PATCH = {"Content-Type": "application/json-patch+json"}
 SAMPLE = "sample_artifact"
@@ -301,3 +301,55 @@ def test_operator_types_that_cannot_be_served_stop_the_server(tmp_path, field, p
     types.write_text(json.dumps({"types": [{"name": "broken", "fields": [field]}]}))
     with pytest.raises(RuntimeError, match=problem):
         start_server(env={"GRANARY_ARTIFACTS_TYPES_FILE": str(types)})
+
+
+def test_errors_name_glares_exception_classes(artifacts):
+    missing = str(uuid.uuid4())
+    shown = requests.get(f"{artifacts}/artifacts/{SAMPLE}/{missing}")
+    assert shown.status_code == 404 and shown.json()["error"] == {
+        "message": f"Artifact with id={missing} not found", "type": "ArtifactNotFound"}
+    # An unknown marker is the same 404, as Glare looks the marker up.
+    marker = requests.get(f"{artifacts}/artifacts/{SAMPLE}?marker={missing}")
+    assert marker.status_code == 404 and marker.json()["error"]["type"] == "ArtifactNotFound"
+    no_type = requests.get(f"{artifacts}/artifacts/nosuch")
+    assert no_type.status_code == 404 and no_type.json()["error"] == {
+        "message": "Glare type with name 'nosuch' was not found.", "type": "TypeNotFound"}
+
+
+def test_policy_refusals_name_policy_exception(headers_granary):
+    root, member = headers_granary.artifacts_url, identity("types-policy")
+    created = requests.post(f"{root}/artifacts/{SAMPLE}", json={"name": "p", "string_required": "x"}, headers=member)
+    assert created.status_code == 201, created.text
+    url = f"{root}/artifacts/{SAMPLE}/{created.json()['id']}"
+    assert requests.patch(url, json=[op("replace", "/status", "active")], headers={**PATCH, **member}).status_code == 200
+    publish = requests.patch(url, json=[op("replace", "/visibility", "public")], headers={**PATCH, **member})
+    assert publish.status_code == 403 and publish.json()["error"] == {
+        "message": "Policy check for artifact:publish failed with user credentials.", "type": "PolicyException"}
+
+
+def test_requests_and_list_parameters_answer_as_glare(artifacts):
+    url = f"{artifacts}/artifacts/{SAMPLE}"
+    # No Content-Type at all is 400 (another one 415), on create, patch and upload.
+    created = requests.post(url, data=json.dumps({"name": "x"}))
+    assert created.status_code == 400 and message(created) == "Content-Type must be specified."
+    artifact = create(artifacts, name=123, str1="a,b")
+    assert artifact["name"] == "123"  # a String field: Glare coerces it
+    one = f"{url}/{artifact['id']}"
+    assert requests.patch(one, data=json.dumps([op("replace", "/int1", 1)])).status_code == 400
+    upload = requests.put(f"{one}/blob", data=b"abc")
+    assert upload.status_code == 400 and message(upload) == "Content-Type must be specified."
+    for query, why in [
+        ("limit=x", "Limit param must be an integer."), ("limit=-1", "Limit param must be positive."),
+        ("sort=name:up", 'Sort direction must be one of ["asc", "desc"]. Got up direction'),
+        ("sort=name:asc:x", 'Sort direction must be one of ["asc", "desc"]. Got asc:x direction'),
+        ("sort=nope", "The field nope doesn't exist."), ("sort=bool1", "The field bool1 is not sortable."),
+        ("sort=dict_of_int.one", "The field dict_of_int.one doesn't exist."),
+        ('str1=in:a"b",c', "There is no comma before opening quotation mark."),
+        ('str1=in:"a"b,c', "There is no comma after closing quotation mark."), ('str1=in:"a,b', "The quote is not closed."),
+    ]:
+        response = requests.get(f"{url}?{query}")
+        assert response.status_code == 400 and why in message(response), (query, response.text)
+    # In `in:` values a quoted item may hold commas (api-wg).
+    listed = requests.get(f'{url}?str1=in:"a,b",c').json()["artifacts"]
+    assert [x["id"] for x in listed] == [artifact["id"]]
+    assert requests.get(f"{url}?str1=in:a,b").json()["artifacts"] == []

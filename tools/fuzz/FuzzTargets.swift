@@ -55,11 +55,14 @@ func fuzzQuery(_ text: String) {
             require((0...1000).contains(query.limit), "limit \(query.limit)")
         }
         let fields: (String) -> ArtifactQuery.FieldRules? = { name in
-            name.hasPrefix("int") ? .init(operators: ["eq", "gt", "lt", "in"], sortable: true)
-                : name.hasPrefix("str") ? .init(operators: ["eq", "like"], sortable: false) : nil
+            name.hasPrefix("int") ? .init(operators: ["eq", "gt", "lt", "in"], sortable: true, values: .integer)
+                : name.hasPrefix("str") ? .init(operators: ["eq", "like", "in"], sortable: false)
+                : name.hasPrefix("dict") ? .init(operators: ["eq", "in"], sortable: false, values: .integer, shape: .dict)
+                : name.hasPrefix("list") ? .init(operators: ["eq", "in"], sortable: false, shape: .list) : nil
         }
         if let query = try? ArtifactQuery(parameters: items, fields: fields) {
             require((0...1000).contains(query.limit), "limit \(query.limit)")
+            for filter in query.filters where filter.op != "in" { require(filter.items == [filter.value], "items of \(filter.op)") }
         }
     }
     _ = IdentityHeaders.roles(text)
