@@ -7,10 +7,8 @@ import uuid
 import pytest
 import requests
 
+from glare_requests import PATCH, SAMPLE, create, op, patch
 from conftest import start_server
-
-PATCH = {"Content-Type": "application/json-patch+json"}
-SAMPLE = "sample_artifact"
 
 
 @pytest.fixture(scope="module")
@@ -18,20 +16,6 @@ def artifacts():
     """A server of this module's own: its many sample artifacts stay out of the session's lists."""
     with start_server() as server:
         yield server.artifacts_url
-
-
-def create(artifacts, **body):
-    response = requests.post(f"{artifacts}/artifacts/{SAMPLE}", json={"name": f"fidelity-{uuid.uuid4()}", **body})
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-def patch(artifacts, artifact, *operations):
-    return requests.patch(f"{artifacts}/artifacts/{SAMPLE}/{artifact['id']}", json=list(operations), headers=PATCH)
-
-
-def op(kind, path, value=None):
-    return {"op": kind, "path": path} if kind == "remove" else {"op": kind, "path": path, "value": value}
 
 
 def active(artifacts, **body):

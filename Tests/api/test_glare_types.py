@@ -10,9 +10,8 @@ import pytest
 import requests
 
 from conftest import identity, start_server
+from glare_requests import PATCH, SAMPLE, create, message, op, patch
 
-PATCH = {"Content-Type": "application/json-patch+json"}
-SAMPLE = "sample_artifact"
 GLARE_SCHEMAS = json.loads((pathlib.Path(__file__).parent / "fixtures" / "glare-schemas.json").read_text())
 
 
@@ -21,24 +20,6 @@ def artifacts():
     """A server of this module's own, so that its lists hold only this module's artifacts."""
     with start_server() as server:
         yield server.artifacts_url
-
-
-def create(artifacts, type_name=SAMPLE, **body):
-    response = requests.post(f"{artifacts}/artifacts/{type_name}", json={"name": f"types-{uuid.uuid4()}", **body})
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-def patch(artifacts, artifact, *operations):
-    return requests.patch(f"{artifacts}/artifacts/{SAMPLE}/{artifact['id']}", json=list(operations), headers=PATCH)
-
-
-def op(kind, path, value=None):
-    return {"op": kind, "path": path} if kind == "remove" else {"op": kind, "path": path, "value": value}
-
-
-def message(response):
-    return response.json()["error"]["message"]
 
 
 def test_schemas_are_glares_field_for_field(artifacts):
