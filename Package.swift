@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
@@ -83,6 +84,20 @@ let package = Package(
             dependencies: [
                 "GranaryCodec", "GranaryParsing",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ]
+        ),
+
+        // Object stores that hold packs: OpenStack Swift (tempauth or Keystone) and S3 (SigV4),
+        // small clients over GranaryFetch's one outbound client, signing with swift-crypto.
+        .target(
+            name: "GranaryObjectStore",
+            dependencies: [
+                "GranaryFetch", "GranaryParsing",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
@@ -199,6 +214,11 @@ let package = Package(
         .testTarget(
             name: "GranaryCatalogTests",
             dependencies: ["GranaryCatalog", "GranaryIndex", "GranaryStore", "GranaryLMDB", "GranaryCodec", "GranaryParsing", "GranaryTesting"]),
+        // Runs against the real OpenStack Swift all-in-one (tools/swift-peer), its S3 API included.
+        .testTarget(
+            name: "GranaryObjectStoreTests",
+            dependencies: ["GranaryObjectStore", "GranaryTesting", .product(name: "NIOCore", package: "swift-nio")]
+        ),
         .testTarget(
             name: "GranaryFetchTests",
             dependencies: ["GranaryFetch", .product(name: "AsyncHTTPClient", package: "async-http-client")]

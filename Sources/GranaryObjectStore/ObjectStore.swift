@@ -1,0 +1,88 @@
+package import Foundation
+package import NIOCore
+
+/// An object store that holds sealed packs: whole objects under names that are never reused,
+/// written once, read by ranges, deleted when GC retires them. OpenStack Swift and S3 implement
+/// it; liveness is never decided from ``list(prefix:)`` (listings may lag behind writes).
+package protocol ObjectStore: Sendable {
+    /// Stores `body` as `name`, once: a name already taken is ``ObjectStoreError/Kind/exists``
+    /// (`If-None-Match: *`), and the digest the server computed must be `md5` (else
+    /// ``ObjectStoreError/Kind/corrupt`` and the object is removed).
+    func put(_ name: String, body: ByteBuffer, md5: [UInt8]) async throws(ObjectStoreError)
+    /// The bytes of `range` of `name` (the whole object when nil).
+    func get(_ name: String, range: Range<Int>?) async throws(ObjectStoreError) -> ByteBuffer
+    /// The size of `name`, or nil when there is no such object.
+    func size(of name: String) async throws(ObjectStoreError) -> Int?
+    /// Removes `name`; an object already gone counts as removed.
+    func delete(_ name: String) async throws(ObjectStoreError)
+    /// Every object whose name starts with `prefix`, in name order.
+    func list(prefix: String) async throws(ObjectStoreError) -> [ObjectInfo]
+}
+
+/// One object of a listing.
+package struct ObjectInfo: Sendable, Equatable {
+    package var name: String
+    package var size: Int
+    package var lastModified: Date?
+}
+
+/// Why an object store call failed, in words an operator can act on.
+package struct ObjectStoreError: Error, Sendable, CustomStringConvertible {
+    package enum Kind: Sendable, Equatable {
+        /// The store cannot be reached or answers 5xx (after retries): the API answers 503.
+        case unavailable
+        /// The store refused the credentials or the request (4xx other than those below).
+        case refused
+        /// No such object.
+        case notFound
+        /// The name is taken (a conditional PUT found an object there).
+        case exists
+        /// The bytes the store holds are not the bytes sent.
+        case corrupt
+    }
+    package let kind: Kind
+    package let description: String
+
+    package init(_ kind: Kind, _ description: String) {
+        self.kind = kind
+        self.description = description
+    }
+}
+
+/// Where a store keeps its packs, from `stores.ID.url`: `file:///DIR`, `swift://CONTAINER` or
+/// `s3+http(s)://HOST:PORT/BUCKET`.
+package enum ObjectStoreLocation: Sendable, Equatable {
+    case directory(String)
+    case swift(container: String)
+    case s3(endpoint: String, bucket: String)
+
+    package init(_ url: String) throws(ObjectStoreError) {
+        func bad(_ why: String) -> ObjectStoreError {
+            ObjectStoreError(.refused, "store url \(url): \(why) (file:///DIR, swift://CONTAINER or s3+http(s)://HOST:PORT/BUCKET)")
+        }
+        if url.hasPrefix("file://") {
+            let path = String(url.dropFirst("file://".count))
+            guard path.hasPrefix("/") else { throw bad("a file url names an absolute directory") }
+            self = .directory(path)
+        } else if url.hasPrefix("swift://") {
+            let container = String(url.dropFirst("swift://".count))
+            guard Self.isName(container) else { throw bad("a container name is 1 to 200 letters, digits, '-', '_' or '.'") }
+            self = .swift(container: container)
+        } else if url.hasPrefix("s3+http://") || url.hasPrefix("s3+https://") {
+            guard let parts = URLComponents(string: String(url.dropFirst("s3+".count))), let host = parts.host, !host.isEmpty,
+                let scheme = parts.scheme
+            else { throw bad("no host") }
+            let bucket = parts.path.split(separator: "/").map(String.init)
+            guard bucket.count == 1, let name = bucket.first, Self.isName(name) else { throw bad("the path is one bucket name") }
+            let port = parts.port.map { ":\($0)" } ?? ""
+            self = .s3(endpoint: "\(scheme)://\(host)\(port)", bucket: name)
+        } else {
+            throw bad("unknown scheme")
+        }
+    }
+
+    static func isName(_ text: String) -> Bool {
+        !text.isEmpty && text.utf8.count <= 200
+            && text.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) && $0.isASCII || "-_.".unicodeScalars.contains($0) }
+    }
+}

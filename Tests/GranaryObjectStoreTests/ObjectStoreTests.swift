@@ -1,0 +1,141 @@
+import Crypto
+import Foundation
+import GranaryTesting
+import NIOCore
+import Testing
+
+@testable import GranaryObjectStore
+
+/// The Swift and S3 clients against the real OpenStack Swift all-in-one (tools/swift-peer):
+/// tempauth, Keystone and the S3 API, each doing what pack storage needs of it.
+@Suite(.serialized, .consistencyChecked) struct ObjectStoreTests {
+    static func bytes(_ count: Int, seed: UInt64) -> ByteBuffer { ByteBuffer(bytes: randomBytes(count, seed: seed)) }
+
+    static func md5(_ buffer: ByteBuffer) -> [UInt8] { Array(Insecure.MD5.hash(data: Data(buffer.readableBytesView))) }
+
+    /// Names unique to this run: the peer's data outlives test processes.
+    static func name(_ what: String) -> String { "packs/\(what)-\(UUID().uuidString.lowercased())" }
+
+    static func tempauth(_ swift: [String: String]) throws -> SwiftObjectStore {
+        SwiftObjectStore(
+            container: "granary-test",
+            credentials: .init(authURL: try #require(swift["SWIFT_PEER_AUTH_URL"]), user: "test:tester", key: "testing"))
+    }
+
+    static func s3(_ swift: [String: String]) throws -> S3ObjectStore {
+        try S3ObjectStore(
+            endpoint: try #require(swift["SWIFT_PEER_S3_URL"]), bucket: "granary-test", accessKey: "test:tester", secretKey: "testing",
+            region: "us-east-1")
+    }
+
+    /// Everything a pack store does, against one store.
+    static func exercise(_ store: any ObjectStore) async throws {
+        let body = bytes(3 << 20, seed: 7)
+        let name = name("pack")
+        try await store.put(name, body: body, md5: md5(body))
+        #expect(try await store.size(of: name) == 3 << 20)
+        #expect(try await store.get(name, range: nil) == body)
+        #expect(try await store.get(name, range: 1000..<5096) == body.getSlice(at: 1000, length: 4096))
+        // Written once: the name is never reused for other bytes.
+        let other = bytes(100, seed: 8)
+        await #expect(throws: ObjectStoreError.self) { try await store.put(name, body: other, md5: md5(other)) }
+        do { try await store.put(name, body: other, md5: md5(other)) } catch { #expect(error.kind == .exists) }
+        // The same bytes again (a retried PUT whose first answer was lost) are the same object.
+        try await store.put(name, body: body, md5: md5(body))
+        // A digest that is not the body's: refused, nothing kept.
+        let damaged = name + "-damaged"
+        do {
+            try await store.put(damaged, body: other, md5: md5(body))
+            Issue.record("a PUT with the wrong md5 was accepted")
+        } catch { #expect(error.kind == .corrupt) }
+        #expect(try await store.size(of: damaged) == nil)
+        let listed = try await store.list(prefix: name)
+        #expect(listed.map(\.name) == [name] && listed.first?.size == 3 << 20)
+        #expect(listed.first?.lastModified.map { abs($0.timeIntervalSinceNow) < 600 } == true)
+        try await store.delete(name)
+        #expect(try await store.size(of: name) == nil)
+        try await store.delete(name)  // gone already: done
+        do {
+            _ = try await store.get(name, range: nil)
+            Issue.record("a deleted object was read")
+        } catch { #expect(error.kind == .notFound) }
+    }
+
+    @Test func swiftWithTempauthStoresPacks() async throws {
+        let swift = try Peers.swift()
+        let store = try Self.tempauth(swift)
+        try await Self.exercise(store)
+        // Packs spread over 16 containers by name.
+        let containers = Set((0..<64).map { store.container(of: "packs/\($0)") })
+        #expect(containers.count == 16 && containers.allSatisfy { $0.hasPrefix("granary-test_") })
+    }
+
+    @Test func swiftWithKeystoneStoresPacks() async throws {
+        try await Peers.withKeystone { keystone, _ in
+            let store = SwiftObjectStore(container: "granary-keystone", credentials: .init(authURL: keystone, user: "admin:admin", key: "secret"))
+            try await Self.exercise(store)
+            let wrong = SwiftObjectStore(container: "granary-keystone", credentials: .init(authURL: keystone, user: "admin:admin", key: "wrong"))
+            do {
+                _ = try await wrong.size(of: "x")
+                Issue.record("a wrong password was accepted")
+            } catch let error as ObjectStoreError { #expect(error.kind == .refused) }
+        }
+    }
+
+    @Test func s3StoresPacks() async throws {
+        try await Self.exercise(try Self.s3(try Peers.swift()))
+    }
+
+    @Test func wrongCredentialsAreRefusedNotRetried() async throws {
+        let swift = try Peers.swift()
+        let store = SwiftObjectStore(
+            container: "granary-test", credentials: .init(authURL: try #require(swift["SWIFT_PEER_AUTH_URL"]), user: "test:tester", key: "nope"))
+        do {
+            _ = try await store.size(of: "x")
+            Issue.record("a wrong key was accepted")
+        } catch { #expect(error.kind == .refused) }
+        let s3 = try S3ObjectStore(
+            endpoint: try #require(swift["SWIFT_PEER_S3_URL"]), bucket: "granary-test", accessKey: "test:tester", secretKey: "nope",
+            region: "us-east-1")
+        do {
+            _ = try await s3.size(of: "x")
+            Issue.record("a wrong secret was accepted")
+        } catch { #expect(error.kind == .refused) }
+    }
+
+    @Test func anUnreachableStoreIsUnavailableOnceItsDeadlinePasses() async throws {
+        let store = try S3ObjectStore(
+            endpoint: "http://127.0.0.1:\(try TestPorts.free())", bucket: "b", accessKey: "a", secretKey: "s", region: "us-east-1",
+            timeout: .seconds(2))
+        let started = Date()
+        do {
+            _ = try await store.size(of: "x")
+            Issue.record("a closed port answered")
+        } catch { #expect(error.kind == .unavailable && error.description.contains("tries")) }
+        #expect(Date().timeIntervalSince(started) < 10)
+    }
+
+    /// AWS's own worked example (S3 API reference, "Signature Calculations for the Authorization
+    /// Header": GET Object with a Range).
+    @Test func sigV4SignsAsAWSDocuments() throws {
+        let signer = SigV4(accessKey: "AKIAIOSFODNN7EXAMPLE", secretKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", region: "us-east-1")
+        let headers = signer.sign(
+            method: "GET", host: "examplebucket.s3.amazonaws.com", path: "/test.txt", query: [], headers: [("Range", "bytes=0-9")],
+            payloadHash: "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", date: Date(timeIntervalSince1970: 1_369_353_600))
+        let authorization = try #require(headers.first { $0.0 == "Authorization" }?.1)
+        #expect(
+            authorization
+                == "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, SignedHeaders=host;range;x-amz-content-sha256;x-amz-date, Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41"
+        )
+    }
+
+    @Test func storeURLsParse() throws {
+        #expect(try ObjectStoreLocation("file:///srv/granary") == .directory("/srv/granary"))
+        #expect(try ObjectStoreLocation("swift://images") == .swift(container: "images"))
+        #expect(try ObjectStoreLocation("s3+http://127.0.0.1:8080/packs") == .s3(endpoint: "http://127.0.0.1:8080", bucket: "packs"))
+        #expect(try ObjectStoreLocation("s3+https://s3.example.com/packs") == .s3(endpoint: "https://s3.example.com", bucket: "packs"))
+        for bad in ["ftp://x", "file://relative", "swift://", "swift://a/b", "s3+http://host", "s3+http://host/a/b", "s3+http:///b"] {
+            #expect(throws: ObjectStoreError.self, "\(bad)") { try ObjectStoreLocation(bad) }
+        }
+    }
+}
