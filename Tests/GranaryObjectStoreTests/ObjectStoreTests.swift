@@ -139,3 +139,80 @@ import Testing
         }
     }
 }
+
+/// The node's pack cache over the real Swift all-in-one.
+@Suite(.serialized, .consistencyChecked) struct PackCacheTests {
+    static let extent = 1 << 20
+
+    /// A 10.5 MiB pack in Swift, and a cache of 1 MiB extents that holds at most `maxBytes`.
+    static func fixture(maxBytes: Int) async throws -> (cache: PackCache, name: String, body: ByteBuffer, store: SwiftObjectStore) {
+        let store = try ObjectStoreTests.tempauth(try Peers.swift())
+        let body = ObjectStoreTests.bytes(10 * extent + extent / 2, seed: 11)
+        let name = ObjectStoreTests.name("cached")
+        try await store.put(name, body: body, md5: ObjectStoreTests.md5(body))
+        let directory = TemporaryDirectory("pack-cache", check: false)
+        return (try PackCache(directory: directory.path + "/cache", store: store, maxBytes: maxBytes, extent: extent, parallel: 2), name, body, store)
+    }
+
+    static func read(_ path: String, _ range: Range<Int>) throws -> [UInt8] {
+        let handle = try #require(FileHandle(forReadingAtPath: path))
+        defer { try? handle.close() }
+        try handle.seek(toOffset: UInt64(range.lowerBound))
+        return Array(try #require(try handle.read(upToCount: range.count)))
+    }
+
+    @Test func readsFetchOnlyMissingExtentsInRunsAndShareThem() async throws {
+        let (cache, name, body, store) = try await Self.fixture(maxBytes: 64 << 20)
+        let size = body.readableBytes
+        // Bytes inside extents 2…4: one run, one GET.
+        let range = 2 * Self.extent + 100..<4 * Self.extent + 200
+        let path = try await cache.file(for: name, range: range, size: size)
+        #expect(try Self.read(path, range) == Array(body.readableBytesView[range]))
+        #expect(await cache.fetches == 1)
+        await cache.release(name)
+        // The same bytes again: no GET. A wider range: only the missing extents (0–1, 5–8, 9–10).
+        _ = try await cache.file(for: name, range: range, size: size)
+        #expect(await cache.fetches == 1)
+        let whole = try await cache.file(for: name, range: 0..<size, size: size)
+        #expect(try Self.read(whole, 0..<size) == Array(body.readableBytesView))
+        #expect(await cache.fetches == 1 + 1 + 2)  // 0–1, then 5–8 and 9–10 (runs of at most 4)
+        #expect(await cache.isComplete(name))
+        #expect(await cache.totalBytes == size)
+        await cache.release(name)
+        await cache.release(name)
+        // Concurrent readers of the same cold extents fetch them once.
+        let (other, otherName, _, _) = try await Self.fixture(maxBytes: 64 << 20)
+        async let a = other.file(for: otherName, range: 0..<Self.extent, size: size)
+        async let b = other.file(for: otherName, range: 100..<Self.extent - 1, size: size)
+        _ = try await (a, b)
+        #expect(await other.fetches == 1)
+        for object in [name, otherName] { try await store.delete(object) }
+    }
+
+    @Test func evictionKeepsTheCacheWithinItsBytesLeastRecentlyUsedFirst() async throws {
+        let (cache, name, body, store) = try await Self.fixture(maxBytes: 3 << 20)
+        let size = body.readableBytes
+        // A pinned pack stays even over the limit; released, it goes.
+        _ = try await cache.file(for: name, range: 0..<4 * Self.extent, size: size)
+        #expect(await cache.totalBytes == 4 * Self.extent)
+        await cache.release(name)
+        #expect(await cache.totalBytes == 0)
+        // Adopted packs (this node's own) are whole and evicted like any other.
+        let directory = TemporaryDirectory("pack-cache-own", check: false)
+        let own = directory.path + "/own.pack"
+        #expect(FileManager.default.createFile(atPath: own, contents: Data(repeating: 7, count: 2 << 20)))
+        try await cache.adopt("packs/own", file: own, size: 2 << 20)
+        #expect(await cache.isComplete("packs/own"))
+        #expect(await cache.fetches == 1)
+        _ = try await cache.file(for: name, range: 0..<Self.extent, size: size)
+        await cache.release(name)
+        // 2 MiB own + 1 MiB: within 3 MiB. One more MiB: the least recently used (own) goes.
+        #expect(await cache.totalBytes == 3 << 20)
+        _ = try await cache.file(for: name, range: 5 * Self.extent..<5 * Self.extent + 1, size: size)
+        await cache.release(name)
+        #expect(await cache.totalBytes == 2 << 20)
+        #expect(await !cache.isComplete("packs/own"))
+        await #expect(throws: ObjectStoreError.self) { try await cache.file(for: name, range: 0..<size + 1, size: size) }
+        try await store.delete(name)
+    }
+}

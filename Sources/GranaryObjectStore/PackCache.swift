@@ -1,0 +1,182 @@
+import Foundation
+import NIOCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A node's read cache of pack objects: each pack is a sparse file in `directory`, filled by
+/// extents (8 MiB by default: object stores answer ranged GETs of that size well) as reads need
+/// them, and evicted whole, least recently used first, once the cache holds more than
+/// `maxBytes`. Packs never change once written, so nothing in it is ever invalidated. A node's
+/// own new packs are adopted whole (written through), so reading right after writing is local.
+///
+/// Missing extents of one request are fetched as runs of adjacent extents, one ranged GET a run
+/// (at most `maxRun` extents), up to `parallel` GETs at a time; two readers that need the same
+/// extent share its fetch. The cache starts empty: it is a cache, and a bitmap is not worth
+/// keeping across restarts.
+package actor PackCache {
+    let directory: String
+    let store: any ObjectStore
+    package let maxBytes: Int
+    package let extent: Int
+    let parallel: Int
+    let maxRun = 4
+
+    struct Entry {
+        var size: Int
+        /// Which extents are in the file.
+        var present: [Bool]
+        var lastUse: UInt64
+        /// Readers between ``file(for:range:size:)`` and ``release(_:)``: not evicted meanwhile.
+        var pins = 0
+        var cachedBytes: Int
+    }
+    var entries: [String: Entry] = [:]
+    var inFlight: [String: Task<Void, any Error>] = [:]
+    var clock: UInt64 = 0
+    package private(set) var totalBytes = 0
+    /// Ranged GETs sent (for tests and statistics).
+    package private(set) var fetches = 0
+
+    package init(directory: String, store: any ObjectStore, maxBytes: Int, extent: Int = 8 << 20, parallel: Int = 4) throws {
+        self.directory = directory
+        self.store = store
+        self.maxBytes = maxBytes
+        self.extent = extent
+        self.parallel = parallel
+        try? FileManager.default.removeItem(atPath: directory)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    }
+
+    /// The cache file of `name`, from the object's name (which may hold '/').
+    nonisolated func path(of name: String) -> String {
+        directory + "/" + name.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "/", with: "%2F")
+    }
+
+    /// The local file of pack `name` (`size` bytes), holding at least `range`; pinned until
+    /// ``release(_:)``, so eviction leaves it alone while it is read.
+    package func file(for name: String, range: Range<Int>, size: Int) async throws -> String {
+        guard range.lowerBound >= 0, range.upperBound <= size else {
+            throw ObjectStoreError(.corrupt, "bytes \(range) are not within pack \(name) of \(size) bytes")
+        }
+        clock += 1
+        var entry =
+            entries[name] ?? Entry(size: size, present: Array(repeating: false, count: (size + extent - 1) / extent), lastUse: 0, cachedBytes: 0)
+        if entries[name] == nil {
+            guard FileManager.default.createFile(atPath: path(of: name), contents: nil) else {
+                throw ObjectStoreError(.unavailable, "the pack cache cannot create \(path(of: name))")
+            }
+        }
+        entry.lastUse = clock
+        entry.pins += 1
+        entries[name] = entry
+        do {
+            try await fill(name, extents: range.isEmpty ? 0..<0 : (range.lowerBound / extent)..<((range.upperBound - 1) / extent + 1))
+        } catch {
+            release(name)
+            throw error
+        }
+        evictIfNeeded()
+        return path(of: name)
+    }
+
+    /// Ends a read that ``file(for:range:size:)`` began.
+    package func release(_ name: String) {
+        entries[name]?.pins -= 1
+        evictIfNeeded()
+    }
+
+    /// Takes a pack this node wrote (the sealed file at `file`, `size` bytes) as fully cached.
+    package func adopt(_ name: String, file: String, size: Int) throws {
+        let target = path(of: name)
+        try? FileManager.default.removeItem(atPath: target)
+        guard link(file, target) == 0 || (try? FileManager.default.copyItem(atPath: file, toPath: target)) != nil else {
+            throw ObjectStoreError(.unavailable, "the pack cache cannot take \(file)")
+        }
+        clock += 1
+        let count = (size + extent - 1) / extent
+        if let old = entries[name] { totalBytes -= old.cachedBytes }
+        entries[name] = Entry(size: size, present: Array(repeating: true, count: count), lastUse: clock, cachedBytes: size)
+        totalBytes += size
+        evictIfNeeded()
+    }
+
+    /// Whether every byte of `name` is local.
+    package func isComplete(_ name: String) -> Bool { entries[name]?.present.allSatisfy { $0 } ?? false }
+
+    /// Fetches the missing extents of `wanted`: runs of adjacent ones, one GET a run, at most
+    /// `parallel` at a time; extents another reader is fetching are waited for, not fetched again.
+    func fill(_ name: String, extents wanted: Range<Int>) async throws {
+        guard let entry = entries[name] else { return }
+        var waits: [Task<Void, any Error>] = []
+        var runs: [Range<Int>] = []
+        var index = wanted.lowerBound
+        while index < wanted.upperBound {
+            if entry.present[index] {  // checked: wanted lies within the pack's extents
+                index += 1
+                continue
+            }
+            if let task = inFlight[key(name, index)] {
+                waits.append(task)
+                index += 1
+                continue
+            }
+            var end = index + 1
+            while end < wanted.upperBound, end - index < maxRun, !entry.present[end], inFlight[key(name, end)] == nil { end += 1 }  // checked: end < upperBound
+            runs.append(index..<end)
+            index = end
+        }
+        for batch in stride(from: 0, to: runs.count, by: parallel) {
+            let tasks = runs[batch..<min(batch + parallel, runs.count)].map { run -> Task<Void, any Error> in
+                let task = Task { try await self.fetch(name, extents: run, size: entry.size) }
+                for extentIndex in run { inFlight[key(name, extentIndex)] = task }
+                return task
+            }
+            waits += tasks
+            for task in tasks { _ = try? await task.value }
+        }
+        for task in waits { try await task.value }
+    }
+
+    nonisolated func key(_ name: String, _ index: Int) -> String { "\(name)#\(index)" }
+
+    /// One ranged GET of `extents`, written into the pack's file, then marked present.
+    func fetch(_ name: String, extents: Range<Int>, size: Int) async throws {
+        defer { for index in extents { inFlight[key(name, index)] = nil } }
+        let bytes = extents.lowerBound * extent..<min(extents.upperBound * extent, size)
+        fetches += 1
+        let data = try await store.get(name, range: bytes)
+        let fd = open(path(of: name), O_WRONLY)
+        guard fd >= 0 else { throw ObjectStoreError(.unavailable, "the pack cache cannot write \(path(of: name)): errno \(errno)") }
+        defer { close(fd) }
+        var written = 0
+        try data.withUnsafeReadableBytes { buffer in
+            guard let base = buffer.baseAddress else { return }
+            while written < buffer.count {
+                let n = pwrite(fd, base + written, buffer.count - written, off_t(bytes.lowerBound + written))  // checked: offsets within the pack
+                guard n > 0 else { throw ObjectStoreError(.unavailable, "the pack cache cannot write \(path(of: name)): errno \(errno)") }
+                written += n
+            }
+        }
+        guard var entry = entries[name] else { return }  // evicted meanwhile: the file is gone
+        for index in extents where !entry.present[index] {  // checked: extents lie within the pack
+            entry.present[index] = true
+            let length = min(extent, size - index * extent)
+            entry.cachedBytes += length
+            totalBytes += length
+        }
+        entries[name] = entry
+    }
+
+    /// Drops whole packs, least recently used first, until the cache fits (pinned ones stay).
+    func evictIfNeeded() {
+        guard totalBytes > maxBytes else { return }
+        for (name, entry) in entries.sorted(by: { $0.value.lastUse < $1.value.lastUse }) where entry.pins == 0 {
+            guard totalBytes > maxBytes else { return }
+            unlink(path(of: name))
+            totalBytes -= entry.cachedBytes
+            entries[name] = nil
+        }
+    }
+}
