@@ -113,7 +113,7 @@ package actor PackCache {
         var runs: [Range<Int>] = []
         var index = wanted.lowerBound
         while index < wanted.upperBound {
-            if entry.present[index] {  // checked: wanted lies within the pack's extents
+            if entry.present[index] {
                 index += 1
                 continue
             }
@@ -123,7 +123,7 @@ package actor PackCache {
                 continue
             }
             var end = index + 1
-            while end < wanted.upperBound, end - index < maxRun, !entry.present[end], inFlight[key(name, end)] == nil { end += 1 }  // checked: end < upperBound
+            while end < wanted.upperBound, end - index < maxRun, !entry.present[end], inFlight[key(name, end)] == nil { end += 1 }
             runs.append(index..<end)
             index = end
         }
@@ -160,7 +160,7 @@ package actor PackCache {
             }
         }
         guard var entry = entries[name] else { return }  // evicted meanwhile: the file is gone
-        for index in extents where !entry.present[index] {  // checked: extents lie within the pack
+        for index in extents where !entry.present[index] {
             entry.present[index] = true
             let length = min(extent, size - index * extent)
             entry.cachedBytes += length
