@@ -1,5 +1,10 @@
+import AsyncHTTPClient
 package import Foundation
 package import NIOCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// An object store that holds sealed packs: whole objects under names that are never reused,
 /// written once, read by ranges, deleted when GC retires them. OpenStack Swift and S3 implement
@@ -8,7 +13,7 @@ package protocol ObjectStore: Sendable {
     /// Stores `body` as `name`, once: a name already taken is ``ObjectStoreError/Kind/exists``
     /// (`If-None-Match: *`), and the digest the server computed must be `md5` (else
     /// ``ObjectStoreError/Kind/corrupt`` and the object is removed).
-    func put(_ name: String, body: ByteBuffer, md5: [UInt8]) async throws(ObjectStoreError)
+    func put(_ name: String, body: ObjectBody, md5: [UInt8]) async throws(ObjectStoreError)
     /// The bytes of `range` of `name` (the whole object when nil).
     func get(_ name: String, range: Range<Int>?) async throws(ObjectStoreError) -> ByteBuffer
     /// The size of `name`, or nil when there is no such object.
@@ -17,6 +22,59 @@ package protocol ObjectStore: Sendable {
     func delete(_ name: String) async throws(ObjectStoreError)
     /// Every object whose name starts with `prefix`, in name order.
     func list(prefix: String) async throws(ObjectStoreError) -> [ObjectInfo]
+}
+
+/// What a PUT sends: bytes in memory, or a file streamed from disk (a sealed pack), read anew
+/// for each try.
+package enum ObjectBody: Sendable {
+    case bytes(ByteBuffer)
+    case file(path: String, size: Int)
+
+    var request: HTTPClientRequest.Body {
+        switch self {
+        case .bytes(let buffer): .bytes(buffer)
+        case .file(let path, let size): .stream(FileChunks(path: path, size: size), length: .known(Int64(size)))
+        }
+    }
+}
+
+/// A file's bytes as 1 MiB buffers, read with `pread`; a file that cannot be read ends the
+/// sequence with an error (the PUT then fails and is retried or reported).
+struct FileChunks: AsyncSequence, Sendable {
+    typealias Element = ByteBuffer
+    let path: String
+    let size: Int
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        let path: String
+        let size: Int
+        var fd: Int32 = -1
+        var offset = 0
+
+        mutating func next() async throws -> ByteBuffer? {
+            guard offset < size else {
+                if fd >= 0 { close(fd) }
+                fd = -1
+                return nil
+            }
+            if fd < 0 {
+                fd = open(path, O_RDONLY)
+                guard fd >= 0 else { throw ObjectStoreError(.unavailable, "cannot read \(path): errno \(errno)") }
+            }
+            let length = Swift.min(1 << 20, size - offset)
+            var buffer = ByteBufferAllocator().buffer(capacity: length)
+            let (fd, offset, path) = (fd, offset, path)
+            let read = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { raw in
+                let n = pread(fd, raw.baseAddress, length, off_t(offset))  // checked: offsets within the file
+                guard n > 0 else { throw ObjectStoreError(.unavailable, "cannot read \(path) at \(offset): errno \(errno)") }
+                return n
+            }
+            self.offset += read
+            return buffer
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(path: path, size: size) }
 }
 
 /// One object of a listing.

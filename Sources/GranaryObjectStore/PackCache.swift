@@ -97,7 +97,8 @@ package actor PackCache {
         clock += 1
         let count = (size + extent - 1) / extent
         if let old = entries[name] { totalBytes -= old.cachedBytes }
-        entries[name] = Entry(size: size, present: Array(repeating: true, count: count), lastUse: clock, cachedBytes: size)
+        entries[name] = Entry(
+            size: size, present: Array(repeating: true, count: count), lastUse: clock, pins: entries[name]?.pins ?? 0, cachedBytes: size)
         totalBytes += size
         evictIfNeeded()
     }

@@ -42,7 +42,7 @@ package final class S3ObjectStore: ObjectStore {
     }
 
     func call(
-        _ method: HTTPMethod, _ name: String?, query: [(String, String)] = [], headers: [(String, String)] = [], body: ByteBuffer? = nil,
+        _ method: HTTPMethod, _ name: String?, query: [(String, String)] = [], headers: [(String, String)] = [], body: ObjectBody? = nil,
         limit: Int = 1 << 16
     ) async throws(ObjectStoreError) -> ObjectAnswer {
         let path = path(name)
@@ -54,12 +54,12 @@ package final class S3ObjectStore: ObjectStore {
             let signed = signer.sign(
                 method: method.rawValue, host: host, path: path, query: query, headers: headers, payloadHash: SigV4.unsignedPayload, date: Date())
             for (name, value) in headers + signed { request.headers.add(name: name, value: value) }
-            if let body { request.body = .bytes(body) }
+            if let body { request.body = body.request }
             return request
         }
     }
 
-    package func put(_ name: String, body: ByteBuffer, md5: [UInt8]) async throws(ObjectStoreError) {
+    package func put(_ name: String, body: ObjectBody, md5: [UInt8]) async throws(ObjectStoreError) {
         if !(await bucketReady.ready) {
             let made = try await call(.PUT, nil)
             // 409 BucketAlreadyOwnedByYou: there already.

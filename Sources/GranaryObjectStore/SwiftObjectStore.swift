@@ -129,7 +129,7 @@ package final class SwiftObjectStore: ObjectStore {
 
     /// `method` on `path` (below the storage URL), with the token; a 401 renews it once.
     func call(
-        _ method: HTTPMethod, _ path: String, headers: [(String, String)] = [], body: ByteBuffer? = nil, limit: Int = 1 << 16
+        _ method: HTTPMethod, _ path: String, headers: [(String, String)] = [], body: ObjectBody? = nil, limit: Int = 1 << 16
     ) async throws(ObjectStoreError) -> ObjectAnswer {
         var renewed = false
         while true {
@@ -139,7 +139,7 @@ package final class SwiftObjectStore: ObjectStore {
                 request.method = method
                 request.headers.add(name: "X-Auth-Token", value: token.value)
                 for (name, value) in headers { request.headers.add(name: name, value: value) }
-                if let body { request.body = .bytes(body) }
+                if let body { request.body = body.request }
                 return request
             }
             if answer.status != 401 || renewed { return answer }
@@ -151,7 +151,7 @@ package final class SwiftObjectStore: ObjectStore {
 
     // MARK: Objects
 
-    package func put(_ name: String, body: ByteBuffer, md5: [UInt8]) async throws(ObjectStoreError) {
+    package func put(_ name: String, body: ObjectBody, md5: [UInt8]) async throws(ObjectStoreError) {
         let container = container(of: name)
         if !(await session.knows(container)) {
             let made = try await call(.PUT, container)

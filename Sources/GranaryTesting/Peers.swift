@@ -34,7 +34,10 @@ package enum Peers {
 
     /// The Swift all-in-one's settings (`SWIFT_PEER_*`), started if it is not running (it
     /// keeps running for the next test process; `tools/swift-peer stop` stops it).
-    package static func swift() throws -> [String: String] {
+    package static func swift() throws -> [String: String] { try swiftStarted.get() }
+
+    /// Started once per process (a static is initialized once, whichever test asks first).
+    static let swiftStarted = Result { () throws -> [String: String] in
         try tool("swift-peer", ["start"])
         return settings(try tool("swift-peer", ["env"]))
     }
@@ -52,6 +55,7 @@ package enum Peers {
     /// Swift all-in-one's Keystone proxy in front of the object servers and in its catalog;
     /// stopped afterwards.
     package static func withKeystone<R>(_ body: (_ keystoneURL: String, _ swift: [String: String]) async throws -> R) async throws -> R {
+        _ = try swift()  // the storage servers first, once (the Keystone proxy joins them)
         let directory = TemporaryDirectory("keystone", check: false)
         let port = try TestPorts.free()
         let pid = try tool("keystone-peer", ["start", directory.path, String(port)]).trimmingCharacters(in: .whitespacesAndNewlines)

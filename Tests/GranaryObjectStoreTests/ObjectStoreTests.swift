@@ -32,20 +32,27 @@ import Testing
     static func exercise(_ store: any ObjectStore) async throws {
         let body = bytes(3 << 20, seed: 7)
         let name = name("pack")
-        try await store.put(name, body: body, md5: md5(body))
+        try await store.put(name, body: .bytes(body), md5: md5(body))
         #expect(try await store.size(of: name) == 3 << 20)
         #expect(try await store.get(name, range: nil) == body)
         #expect(try await store.get(name, range: 1000..<5096) == body.getSlice(at: 1000, length: 4096))
         // Written once: the name is never reused for other bytes.
         let other = bytes(100, seed: 8)
-        await #expect(throws: ObjectStoreError.self) { try await store.put(name, body: other, md5: md5(other)) }
-        do { try await store.put(name, body: other, md5: md5(other)) } catch { #expect(error.kind == .exists) }
-        // The same bytes again (a retried PUT whose first answer was lost) are the same object.
-        try await store.put(name, body: body, md5: md5(body))
+        await #expect(throws: ObjectStoreError.self) { try await store.put(name, body: .bytes(other), md5: md5(other)) }
+        do { try await store.put(name, body: .bytes(other), md5: md5(other)) } catch { #expect(error.kind == .exists) }
+        // The same bytes again (a retried PUT whose first answer was lost) are the same object;
+        // a sealed pack is sent from its file, streamed in 1 MiB buffers.
+        let file = TemporaryDirectory("object-body", check: false).path + "/pack"
+        #expect(FileManager.default.createFile(atPath: file, contents: Data(body.readableBytesView)))
+        try await store.put(name, body: .file(path: file, size: body.readableBytes), md5: md5(body))
+        let fromFile = name + "-file"
+        try await store.put(fromFile, body: .file(path: file, size: body.readableBytes), md5: md5(body))
+        #expect(try await store.get(fromFile, range: nil) == body)
+        try await store.delete(fromFile)
         // A digest that is not the body's: refused, nothing kept.
         let damaged = name + "-damaged"
         do {
-            try await store.put(damaged, body: other, md5: md5(body))
+            try await store.put(damaged, body: .bytes(other), md5: md5(body))
             Issue.record("a PUT with the wrong md5 was accepted")
         } catch { #expect(error.kind == .corrupt) }
         #expect(try await store.size(of: damaged) == nil)
@@ -149,7 +156,7 @@ import Testing
         let store = try ObjectStoreTests.tempauth(try Peers.swift())
         let body = ObjectStoreTests.bytes(10 * extent + extent / 2, seed: 11)
         let name = ObjectStoreTests.name("cached")
-        try await store.put(name, body: body, md5: ObjectStoreTests.md5(body))
+        try await store.put(name, body: .bytes(body), md5: ObjectStoreTests.md5(body))
         let directory = TemporaryDirectory("pack-cache", check: false)
         return (try PackCache(directory: directory.path + "/cache", store: store, maxBytes: maxBytes, extent: extent, parallel: 2), name, body, store)
     }
