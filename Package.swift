@@ -95,7 +95,7 @@ let package = Package(
         .target(
             name: "GranaryObjectStore",
             dependencies: [
-                "GranaryFetch", "GranaryParsing",
+                "GranaryFetch", "GranaryCodec", "GranaryParsing",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -150,7 +150,7 @@ package struct ArtifactField: Sendable, Codable, Equatable {
     var valueKind: Kind { type == .list || type == .dict ? element : type }
 
     /// The operators a list filter may use on this field.
-    package var operators: [String] { filterOps ?? (type == .list || type == .dict ? element.defaultOperators : type.defaultOperators) }
+    package var operators: [String] { filterOps ?? valueKind.defaultOperators }
 
     /// What a filter value of this field (or of its elements) must parse as.
     var filterValues: ArtifactQuery.Values {

@@ -278,7 +278,7 @@ extension ArtifactField {
     func declarationProblem(typeName: String) -> String? {
         if sortable && ![.string, .integer, .number, .boolean].contains(type) { return "cannot be sortable (not a string or number)" }
         if (type == .list || type == .dict) && !element.isScalar { return "needs a scalar element (string, integer, number, boolean or link)" }
-        let allowed = (type == .list || type == .dict ? element : type).allowedOperators
+        let allowed = valueKind.allowedOperators
         if let bad = filterOps?.first(where: { !allowed.contains($0) }) {
             return "cannot be filtered with '\(bad)' (allowed: \(allowed.joined(separator: ", ")))"
         }

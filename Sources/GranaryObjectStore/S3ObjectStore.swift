@@ -8,7 +8,7 @@ import NIOHTTP1
 /// Packs in an S3 bucket, path-style (`ENDPOINT/BUCKET/NAME`) at any endpoint and region,
 /// requests signed with SigV4. Bodies go as `UNSIGNED-PAYLOAD` with `Content-MD5`, so the
 /// server checks every byte without the node hashing a pack twice.
-package final class S3ObjectStore: ObjectStore {
+package final class S3ObjectStore: ObjectRequests {
     let endpoint: String
     let host: String
     let bucket: String
@@ -59,6 +59,12 @@ package final class S3ObjectStore: ObjectStore {
         }
     }
 
+    func object(_ method: HTTPMethod, _ name: String, headers: [(String, String)], body: ObjectBody?, limit: Int) async throws(ObjectStoreError)
+        -> ObjectAnswer
+    {
+        try await call(method, name, headers: headers, body: body, limit: limit)
+    }
+
     package func put(_ name: String, body: ObjectBody, md5: [UInt8]) async throws(ObjectStoreError) {
         if !(await bucketReady.ready) {
             let made = try await call(.PUT, nil)
@@ -66,51 +72,10 @@ package final class S3ObjectStore: ObjectStore {
             guard made.status == 200 || made.status == 409 else { throw exchange.unexpected(made, "creating bucket \(bucket)") }
             await bucketReady.set()
         }
-        let etag = Hex.string(md5)
-        let answer = try await call(
-            .PUT, name,
-            headers: [("Content-MD5", Data(md5).base64EncodedString()), ("If-None-Match", "*"), ("Content-Type", "application/octet-stream")],
-            body: body)
-        switch answer.status {
-        case 200:
-            guard answer.headers.first(name: "ETag")?.trimmingCharacters(in: CharacterSet(charactersIn: "\"")).lowercased() == etag else {
-                try? await delete(name)
-                throw ObjectStoreError(.corrupt, "\(exchange.service) stored \(name) with another digest than its md5 \(etag)")
-            }
-        case 412:
-            // Taken: by this very PUT if a retry followed a cut answer (same bytes), else a clash.
-            let head = try await call(.HEAD, name)
-            guard head.status == 200, head.headers.first(name: "ETag")?.trimmingCharacters(in: CharacterSet(charactersIn: "\"")).lowercased() == etag
-            else { throw ObjectStoreError(.exists, "\(exchange.service) already holds another object \(name)") }
-        case 400 where answer.text.contains("BadDigest") || answer.text.contains("InvalidDigest"):
-            throw ObjectStoreError(.corrupt, "\(exchange.service) received \(name) damaged (its md5 is not \(etag))")
-        default:
-            throw exchange.unexpected(answer, "PUT \(name)")
+        // S3 checks the body against Content-MD5, and answers 400 BadDigest when they differ.
+        try await putOnce(name, body: body, md5: md5, headers: [("Content-MD5", Data(md5).base64EncodedString())], created: 200) {
+            $0.status == 400 && ($0.text.contains("BadDigest") || $0.text.contains("InvalidDigest"))
         }
-    }
-
-    package func get(_ name: String, range: Range<Int>?) async throws(ObjectStoreError) -> ByteBuffer {
-        let headers = range.map { [("Range", "bytes=\($0.lowerBound)-\($0.upperBound - 1)")] } ?? []
-        let answer = try await call(.GET, name, headers: headers, limit: range?.count ?? Int.max)
-        guard answer.status == 200 || answer.status == 206 else { throw exchange.unexpected(answer, "GET \(name)") }
-        if let range, answer.body.readableBytes != range.count {
-            throw ObjectStoreError(.corrupt, "\(exchange.service) sent \(answer.body.readableBytes) bytes of \(name) for \(range.count) asked")
-        }
-        return answer.body
-    }
-
-    package func size(of name: String) async throws(ObjectStoreError) -> Int? {
-        let answer = try await call(.HEAD, name)
-        if answer.status == 404 { return nil }
-        guard answer.status == 200, let length = answer.headers.first(name: "Content-Length").flatMap(DecimalText.integer) else {
-            throw exchange.unexpected(answer, "HEAD \(name)")
-        }
-        return length
-    }
-
-    package func delete(_ name: String) async throws(ObjectStoreError) {
-        let answer = try await call(.DELETE, name)
-        guard answer.status == 204 || answer.status == 200 || answer.status == 404 else { throw exchange.unexpected(answer, "DELETE \(name)") }
     }
 
     package func list(prefix: String) async throws(ObjectStoreError) -> [ObjectInfo] {

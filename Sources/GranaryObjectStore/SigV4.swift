@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import GranaryCodec
 
 /// AWS Signature Version 4 for S3 requests (the `Authorization` header form): a canonical
 /// request of the method, path, query and the signed headers, hashed into a string to sign
@@ -32,12 +33,12 @@ struct SigV4: Sendable {
             method, path, canonicalQuery, all.map { "\($0.0):\($0.1)\n" }.joined(), signedHeaders, payloadHash,
         ].joined(separator: "\n")
         let scope = "\(day)/\(region)/\(service)/aws4_request"
-        let toSign = ["AWS4-HMAC-SHA256", stamp, scope, Hex.string(SHA256.hash(data: Data(canonicalRequest.utf8)))].joined(separator: "\n")
+        let toSign = ["AWS4-HMAC-SHA256", stamp, scope, Hex.encode(SHA256.hash(data: Data(canonicalRequest.utf8)))].joined(separator: "\n")
         var key = SymmetricKey(data: Data("AWS4\(secretKey)".utf8))
         for part in [day, region, service, "aws4_request"] {
             key = SymmetricKey(data: Data(HMAC<SHA256>.authenticationCode(for: Data(part.utf8), using: key)))
         }
-        let signature = Hex.string(HMAC<SHA256>.authenticationCode(for: Data(toSign.utf8), using: key))
+        let signature = Hex.encode(HMAC<SHA256>.authenticationCode(for: Data(toSign.utf8), using: key))
         return [
             ("x-amz-date", stamp), ("x-amz-content-sha256", payloadHash),
             ("Authorization", "AWS4-HMAC-SHA256 Credential=\(accessKey)/\(scope), SignedHeaders=\(signedHeaders), Signature=\(signature)"),

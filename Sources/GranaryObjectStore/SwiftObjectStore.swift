@@ -1,6 +1,6 @@
 import AsyncHTTPClient
 import Foundation
-import GranaryParsing
+import GranaryCodec
 package import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
@@ -11,7 +11,7 @@ import NIOHTTP1
 /// `/v1.0`) is tempauth with user `ACCOUNT:USER`; `/v3` is Keystone, user `PROJECT:USER` in
 /// the Default domain, the storage URL taken from the token's catalog (`object-store`, public
 /// interface, `region` when given), as glance_store does.
-package final class SwiftObjectStore: ObjectStore {
+package final class SwiftObjectStore: ObjectRequests {
     package struct Credentials: Sendable {
         package var authURL: String
         package var user: String
@@ -151,6 +151,12 @@ package final class SwiftObjectStore: ObjectStore {
 
     // MARK: Objects
 
+    func object(_ method: HTTPMethod, _ name: String, headers: [(String, String)], body: ObjectBody?, limit: Int) async throws(ObjectStoreError)
+        -> ObjectAnswer
+    {
+        try await call(method, container(of: name) + "/" + Self.escape(name), headers: headers, body: body, limit: limit)
+    }
+
     package func put(_ name: String, body: ObjectBody, md5: [UInt8]) async throws(ObjectStoreError) {
         let container = container(of: name)
         if !(await session.knows(container)) {
@@ -158,51 +164,8 @@ package final class SwiftObjectStore: ObjectStore {
             guard made.status == 201 || made.status == 202 else { throw exchange.unexpected(made, "creating container \(container)") }
             await session.add(container)
         }
-        let etag = Hex.string(md5)
-        let answer = try await call(
-            .PUT, container + "/" + Self.escape(name),
-            headers: [("If-None-Match", "*"), ("ETag", etag), ("Content-Type", "application/octet-stream")], body: body)
-        switch answer.status {
-        case 201:
-            guard answer.headers.first(name: "Etag")?.lowercased() == etag else {
-                try? await delete(name)
-                throw ObjectStoreError(.corrupt, "\(exchange.service) stored \(name) with another digest than its md5 \(etag)")
-            }
-        case 412:
-            // Taken: by this very PUT if a retry followed a cut answer (same bytes), else a clash.
-            let head = try await call(.HEAD, container + "/" + Self.escape(name))
-            guard head.status == 200, head.headers.first(name: "Etag")?.lowercased() == etag else {
-                throw ObjectStoreError(.exists, "\(exchange.service) already holds another object \(name)")
-            }
-        case 422:
-            throw ObjectStoreError(.corrupt, "\(exchange.service) received \(name) damaged (its md5 is not \(etag))")
-        default:
-            throw exchange.unexpected(answer, "PUT \(name)")
-        }
-    }
-
-    package func get(_ name: String, range: Range<Int>?) async throws(ObjectStoreError) -> ByteBuffer {
-        let headers = range.map { [("Range", "bytes=\($0.lowerBound)-\($0.upperBound - 1)")] } ?? []
-        let answer = try await call(.GET, container(of: name) + "/" + Self.escape(name), headers: headers, limit: range?.count ?? Int.max)
-        guard answer.status == 200 || answer.status == 206 else { throw exchange.unexpected(answer, "GET \(name)") }
-        if let range, answer.body.readableBytes != range.count {
-            throw ObjectStoreError(.corrupt, "\(exchange.service) sent \(answer.body.readableBytes) bytes of \(name) for \(range.count) asked")
-        }
-        return answer.body
-    }
-
-    package func size(of name: String) async throws(ObjectStoreError) -> Int? {
-        let answer = try await call(.HEAD, container(of: name) + "/" + Self.escape(name))
-        if answer.status == 404 { return nil }
-        guard answer.status == 200, let length = answer.headers.first(name: "Content-Length").flatMap(DecimalText.integer) else {
-            throw exchange.unexpected(answer, "HEAD \(name)")
-        }
-        return length
-    }
-
-    package func delete(_ name: String) async throws(ObjectStoreError) {
-        let answer = try await call(.DELETE, container(of: name) + "/" + Self.escape(name))
-        guard answer.status == 204 || answer.status == 200 || answer.status == 404 else { throw exchange.unexpected(answer, "DELETE \(name)") }
+        // Swift checks the body against the ETag sent, and answers 422 when they differ.
+        try await putOnce(name, body: body, md5: md5, headers: [("ETag", Hex.encode(md5))], created: 201) { $0.status == 422 }
     }
 
     package func list(prefix: String) async throws(ObjectStoreError) -> [ObjectInfo] {
@@ -235,18 +198,5 @@ package final class SwiftObjectStore: ObjectStore {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return formatter.date(from: text + "Z") ?? ISO8601DateFormatter().date(from: String(text.prefix(19)) + "Z")
-    }
-}
-
-/// Lower-case hex of bytes.
-enum Hex {
-    static func string(_ bytes: some Sequence<UInt8>) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])  // checked: a nibble indexes 16 digits
-            out.append(digits[Int(byte & 15)])  // checked: a nibble indexes 16 digits
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 }
