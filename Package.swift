@@ -51,7 +51,7 @@ let package = Package(
         .target(
             name: "GranaryStore",
             dependencies: [
-                "GranaryLMDB", "GranaryCodec", "CGranaryFileIO",
+                "GranaryLMDB", "GranaryCodec", "CGranaryFileIO", "GranaryObjectStore",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -158,7 +158,7 @@ let package = Package(
         .target(
             name: "GranaryServer",
             dependencies: [
-                "GranaryStore", "GranaryCatalog", "GranaryFetch", "GranaryHTTP", "GranaryImagesAPI", "GranaryArtifactsAPI",
+                "GranaryStore", "GranaryObjectStore", "GranaryCatalog", "GranaryFetch", "GranaryHTTP", "GranaryImagesAPI", "GranaryArtifactsAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -197,7 +197,12 @@ let package = Package(
         .testTarget(name: "GranaryLMDBTests", dependencies: ["GranaryLMDB", "GranaryTesting"]),
         .testTarget(name: "GranaryCodecTests", dependencies: ["GranaryCodec", "GranaryTesting"]),
         .testTarget(name: "GranaryParsingTests", dependencies: ["GranaryParsing"]),
-        .testTarget(name: "GranaryStoreTests", dependencies: ["GranaryStore", "GranaryLMDB", "GranaryCodec", "GranaryTesting"]),
+        .testTarget(
+            name: "GranaryStoreTests",
+            dependencies: [
+                "GranaryStore", "GranaryObjectStore", "GranaryLMDB", "GranaryCodec", "GranaryTesting",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]),
         // Runs the load against the real Granary application and a faulty Glance-like peer on loopback.
         .testTarget(
             name: "GranaryBenchTests",

@@ -24,6 +24,8 @@ package enum APIError {
         case is HTTPParserError: (.badRequest, "The request could not be parsed (bad HTTP framing).")
         case let error as StoreError where error.code == .noSpace:
             (.contentTooLarge, "Image storage media is full: \(error.message)")
+        case let error as StoreError where error.code == .unavailable:
+            (.serviceUnavailable, "The image store is unavailable: \(error.message)")
         case let error as StoreError: (.internalServerError, "The store failed: \(error)")
         default: (.internalServerError, "\(error)")
         }

@@ -21,7 +21,8 @@ package enum BlobResponse {
         return ResponseBody(contentLength: reader.count) { writer in
             let regions = try? await channel.pipeline.handler(type: FileRegionWriter.self).get()
             @Sendable func nextGroup() async throws -> [ByteBuffer]? {
-                try await NIOThreadPool.singleton.runIfActive {
+                try await box.reader.prepareNext()
+                return try await NIOThreadPool.singleton.runIfActive {
                     var parts: [ByteBuffer] = []
                     var filled = ByteBuffer()
                     // Consecutive regions go out behind one placeholder.

@@ -24,6 +24,23 @@ package protocol ObjectStore: Sendable {
     func list(prefix: String) async throws(ObjectStoreError) -> [ObjectInfo]
 }
 
+extension ObjectStore {
+    /// Writes bytes `range` of `name` into the open file `fd` (at `path`) at the same offsets:
+    /// a cache file, a scrub's copy.
+    package func copy(_ name: String, range: Range<Int>, into fd: Int32, path: String) async throws(ObjectStoreError) {
+        let data = try await get(name, range: range)
+        try data.withUnsafeReadableBytes { buffer throws(ObjectStoreError) in
+            guard let base = buffer.baseAddress else { return }
+            var written = 0
+            while written < buffer.count {
+                let n = pwrite(fd, base + written, buffer.count - written, off_t(range.lowerBound + written))  // checked: offsets within the object
+                guard n > 0 else { throw ObjectStoreError(.unavailable, "cannot write \(path): errno \(errno)") }
+                written += n
+            }
+        }
+    }
+}
+
 /// What a PUT sends: bytes in memory, or a file streamed from disk (a sealed pack), read anew
 /// for each try.
 package enum ObjectBody: Sendable {

@@ -147,19 +147,10 @@ package actor PackCache {
         defer { for index in extents { inFlight[key(name, index)] = nil } }
         let bytes = extents.lowerBound * extent..<min(extents.upperBound * extent, size)
         fetches += 1
-        let data = try await store.get(name, range: bytes)
         let fd = open(path(of: name), O_WRONLY)
         guard fd >= 0 else { throw ObjectStoreError(.unavailable, "the pack cache cannot write \(path(of: name)): errno \(errno)") }
         defer { close(fd) }
-        var written = 0
-        try data.withUnsafeReadableBytes { buffer in
-            guard let base = buffer.baseAddress else { return }
-            while written < buffer.count {
-                let n = pwrite(fd, base + written, buffer.count - written, off_t(bytes.lowerBound + written))  // checked: offsets within the pack
-                guard n > 0 else { throw ObjectStoreError(.unavailable, "the pack cache cannot write \(path(of: name)): errno \(errno)") }
-                written += n
-            }
-        }
+        try await store.copy(name, range: bytes, into: fd, path: path(of: name))
         guard var entry = entries[name] else { return }  // evicted meanwhile: the file is gone
         for index in extents where !entry.present[index] {
             entry.present[index] = true

@@ -38,7 +38,7 @@ package func buildApplication(
     settings: Settings, logger: Logger, onListening: @escaping @Sendable (Listener, Int) async -> Void = { _, _ in }
 ) async throws -> GranaryApplication {
     let dataDirectory = try DataDirectory(path: settings.dataDirectory, access: .exclusive)
-    let store = try BlobStore(directory: dataDirectory, settings: settings.store, logger: logger)
+    let store = try BlobStore(directory: dataDirectory, settings: settings.store, placement: try settings.packPlacement(), logger: logger)
     let catalog = try ImageCatalog(store: store, settings: settings.images)
     let recovery = try await catalog.recoverInterruptedWork()
     for id in recovery.requeued {

@@ -36,6 +36,31 @@ package struct Settings: Sendable {
     package var store = StoreSettings()
     package var gc = GCSettings()
     package var images = ImagesSettings()
+    /// The pack stores (`stores.ID.*`) by id; empty: the local pack directory only.
+    package var stores: [String: StoreSetting] = [:]
+    /// The store new packs go to (`default_store`).
+    package var defaultStore: String?
+    /// This node's cache directory (`cache.dir`; default `DATA/cache`).
+    package var cacheDirectory: String?
+    /// Bytes the node cache of each object store may hold (`cache.max_bytes`).
+    package var cacheMaxBytes = 10 << 30
+
+    /// One pack store: where (`url`) and how to authenticate.
+    package struct StoreSetting: Sendable, Equatable {
+        package var url: String
+        package var authURL: String?
+        package var user: String?
+        package var key: String?
+        package var region: String?
+
+        package init(url: String, authURL: String? = nil, user: String? = nil, key: String? = nil, region: String? = nil) {
+            self.url = url
+            self.authURL = authURL
+            self.user = user
+            self.key = key
+            self.region = region
+        }
+    }
 
     /// Garbage collection: what each run may do, and how often the server runs one.
     package struct GCSettings: Sendable {

@@ -53,4 +53,6 @@ package struct PackStats: Sendable, Equatable {
     package var liveBytes: Int
     package var deadBytes: Int
     package var records: Int
+    /// The object store holding the pack; nil: the local directory.
+    package var store: String? = nil
 }

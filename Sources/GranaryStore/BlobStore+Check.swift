@@ -20,6 +20,8 @@ package struct CheckReport: Sendable, Equatable {
     package var repaired: [String] = []
     /// Pack bytes read.
     package var bytesScanned = 0
+    /// What was not checked and why (packs in object stores this node does not configure).
+    package var notes: [String] = []
     package var seconds = 0.0
 }
 
@@ -31,8 +33,8 @@ package struct VerifyProblem: Sendable, Equatable, CustomStringConvertible {
 
 extension BlobStore {
     /// The problems ``check(scrub:progress:)`` finds (tests call this after every scenario).
-    package func verify(scrub: Bool = false) throws -> [VerifyProblem] {
-        try check(scrub: scrub).errors.map(VerifyProblem.init)
+    package func verify(scrub: Bool = false) async throws -> [VerifyProblem] {
+        try await check(scrub: scrub).errors.map(VerifyProblem.init)
     }
 
     /// Checks the whole store from one snapshot, so it is consistent while uploads and GC go on:
@@ -41,9 +43,14 @@ extension BlobStore {
     /// bytes (with `scrub`, also decompressing and re-hashing every record); checks that every
     /// chunk row points at a record of that chunk and that each pack's live and dead byte
     /// counts match what its records and rows say. Changes nothing.
-    package func check(scrub: Bool = false, progress: (_ bytesScanned: Int) -> Void = { _ in }) throws -> CheckReport {
+    ///
+    /// A pack in an object store is asked for its size (it must be its committed length) and
+    /// its rows are taken as they are; with `scrub` it is read from the store (not from this
+    /// node's cache) and checked as a local pack is.
+    package func check(scrub: Bool = false, progress: (_ bytesScanned: Int) -> Void = { _ in }) async throws -> CheckReport {
         let started = DispatchTime.now().uptimeNanoseconds
-        var report = try inspect(scrub: scrub, progress: progress).report
+        let objects = try await objectPackStates(scrub: scrub)
+        var report = try inspect(scrub: scrub, objects: objects, progress: progress).report
         report.seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         return report
     }
@@ -61,11 +68,12 @@ extension BlobStore {
             throw StoreError(.locked, "fsck --repair needs the data directory to itself: stop the server using \(directory.root) first")
         }
         let started = DispatchTime.now().uptimeNanoseconds
-        let inspection = try inspect(scrub: scrub, progress: progress)
+        let objects = try await objectPackStates(scrub: scrub)
+        let inspection = try inspect(scrub: scrub, objects: objects, progress: progress)
         let keyspace = self.keyspace
         let fixes = inspection.fixes
         let repaired = try await coordinator.submit { txn in try Self.apply(fixes, in: txn, keyspace: keyspace) }
-        var report = try inspect(scrub: false, progress: { _ in }).report
+        var report = try inspect(scrub: false, objects: try await objectPackStates(scrub: false), progress: { _ in }).report
         report.repaired = repaired
         report.bytesScanned += inspection.report.bytesScanned
         report.seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
@@ -110,7 +118,57 @@ extension BlobStore {
         var fixes = Fixes()
     }
 
-    private func inspect(scrub: Bool, progress: (Int) -> Void) throws -> Inspection {
+    /// What fsck found of an object pack before its snapshot (the store is asked first: the
+    /// snapshot is a read transaction, which must not wait on the network).
+    enum ObjectPackState {
+        /// The whole object, read into a temporary file, to scan as a local pack.
+        case read(FileDescriptor)
+        /// The object is there with its committed size.
+        case present
+        /// Missing, of the wrong size, or unreadable.
+        case problem(String)
+        /// In a store this node does not configure.
+        case unchecked(String)
+    }
+
+    /// Asks each object store about the packs rows place in it: their size, or with `scrub`
+    /// their whole bytes.
+    func objectPackStates(scrub: Bool) async throws -> [UInt32: ObjectPackState] {
+        let keyspace = self.keyspace
+        let rows: [(UInt32, PackRow)] = try environment.read { txn in
+            var rows: [(UInt32, PackRow)] = []
+            try txn.forEach(keyspace.packs) { key, value in
+                let row = try PackRow(value)
+                if row.store != nil { rows.append((UInt32(bigEndian: key.loadUnaligned(as: UInt32.self)), row)) }
+                return true
+            }
+            return rows
+        }
+        var states: [UInt32: ObjectPackState] = [:]
+        for (id, row) in rows {
+            let storeID = row.store ?? ""
+            guard let objects = objectPacks[storeID] else {
+                states[id] = .unchecked("pack \(PackFormat.fileName(id)) is in store \(storeID), which this node does not configure: not checked")
+                continue
+            }
+            do throws(StoreError) {
+                if scrub {
+                    states[id] = .read(try await objects.download(id, size: row.committedLength, into: directory.tmpPath))
+                } else if let size = try await objects.size(of: id), size == row.committedLength {
+                    states[id] = .present
+                } else {
+                    states[id] = .problem(
+                        "pack \(objects.name(id)) of store \(storeID) is missing or not its committed \(row.committedLength) bytes, yet \(row.records) records are committed in it"
+                    )
+                }
+            } catch {
+                states[id] = .problem("pack \(objects.name(id)) of store \(storeID) cannot be checked: \(error)")
+            }
+        }
+        return states
+    }
+
+    private func inspect(scrub: Bool, objects: [UInt32: ObjectPackState], progress: (Int) -> Void) throws -> Inspection {
         var result = Inspection()
         func problem(_ text: String) { result.report.errors.append(text) }
         let now = Int(time(nil))
@@ -141,12 +199,32 @@ extension BlobStore {
             }
             var scanned: [UInt32: [FoundRecord]] = [:]
             var adopted: [UInt32: Int] = [:]
+            /// Object packs whose rows are taken as they are (not read: see ``check(scrub:progress:)``).
+            var trusted: Set<UInt32> = []
             let files = Set(try PackSet.packFiles(in: packs.directory).map(\.id))
             for id in files.union(packRows.keys).sorted() {
                 let name = PackFormat.fileName(id)
                 let file: FileDescriptor
                 let end: Int
-                if let row = packRows[id] {
+                if let row = packRows[id], row.store != nil {
+                    switch objects[id] {
+                    case .read(let downloaded):
+                        file = downloaded
+                        end = row.committedLength
+                    case .problem(let text):
+                        problem(text)
+                        trusted.insert(id)
+                        continue
+                    case .unchecked(let text):
+                        result.report.notes.append(text)
+                        trusted.insert(id)
+                        continue
+                    case .present, nil:
+                        // nil: committed after the store was asked, newer than this check.
+                        trusted.insert(id)
+                        continue
+                    }
+                } else if let row = packRows[id] {
                     guard files.contains(id), let opened = try? packs.reader(for: id) else {
                         problem("pack \(name) is missing, yet \(row.records) records are committed in it")
                         continue
@@ -222,9 +300,15 @@ extension BlobStore {
                     fixed.refcount = expected
                     fixed.deadSince = expected > 0 ? 0 : (row.refcount > 0 ? now : row.deadSince)
                 }
-                if let found = Self.record(at: row.offset, in: scanned[row.packID] ?? []), found.key == chunkKey,
-                    found.header.storedLength == row.storedLength, found.header.rawLength == row.rawLength
-                {
+                let isRecord: Bool
+                if trusted.contains(row.packID) {
+                    isRecord = row.offset + row.recordSize <= packRows[row.packID]?.committedLength ?? 0
+                } else if let found = Self.record(at: row.offset, in: scanned[row.packID] ?? []) {
+                    isRecord = found.key == chunkKey && found.header.storedLength == row.storedLength && found.header.rawLength == row.rawLength
+                } else {
+                    isRecord = false
+                }
+                if isRecord {
                     located.insert(chunkKey)
                     if expected > 0 { live[row.packID, default: 0] += row.recordSize }
                     if fixed != row { result.fixes.chunkRows.append((chunkKey, fixed, "refcount of chunk \(chunkKey) set to \(expected)")) }
@@ -256,7 +340,15 @@ extension BlobStore {
                 if !rebuilt.contains(key) { problem("chunk \(key) is referenced \(count) times and no pack holds it: its blobs are damaged") }
             }
 
-            // Pack accounting: live = records live rows point at, dead = every other record.
+            // Pack accounting: live = records live rows point at, dead = every other record
+            // (of a trusted object pack, only its live bytes can be checked).
+            for id in trusted {
+                guard var row = packRows[id], row.liveBytes != live[id] ?? 0 else { continue }
+                problem("pack \(PackFormat.fileName(id)) counts \(row.liveBytes) live bytes; its chunk rows say \(live[id] ?? 0)")
+                row.deadBytes += row.liveBytes - (live[id] ?? 0)
+                row.liveBytes = live[id] ?? 0
+                result.fixes.packRows.append((id, row, "pack \(PackFormat.fileName(id)) accounting recomputed"))
+            }
             for (id, records) in scanned {
                 let total = records.reduce(0) { $0 + $1.size }
                 let liveBytes = live[id] ?? 0

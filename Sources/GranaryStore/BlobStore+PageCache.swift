@@ -4,11 +4,13 @@
 /// that download a page-cache read (what the images API's cache routes offer).
 extension BlobStore {
     /// The pack ranges holding blob `id`'s records, each record once (all-zero chunks have none),
-    /// adjacent records of one pack merged.
+    /// adjacent records of one pack merged. Records in object packs are not in the page cache
+    /// but in the node cache, and are left out.
     func packRanges(_ id: SHA256Key) throws -> [(packID: UInt32, range: Range<Int>)] {
         var records: [UInt32: [Int: Int]] = [:]  // pack → offset → record size
-        for piece in try plan(id, range: nil) {
-            guard let row = piece.row else { continue }
+        let plan = try plan(id, range: nil)
+        for piece in plan.pieces {
+            guard let row = piece.row, plan.objectPacks[row.packID] == nil else { continue }
             records[row.packID, default: [:]][row.offset] = row.recordSize
         }
         var ranges: [(packID: UInt32, range: Range<Int>)] = []

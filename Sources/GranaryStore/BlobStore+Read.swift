@@ -1,6 +1,7 @@
 import Dispatch
 import GranaryCodec
 import GranaryLMDB
+import GranaryObjectStore
 import Synchronization
 
 /// Reads one blob (or a byte range of it) in pieces, planning the chunk list once.
@@ -22,6 +23,12 @@ package final class BlobReader {
 
     let store: BlobStore
     private var pieces: [Piece]
+    /// The packs of the plan that live in an object store, with their sizes.
+    private var objectPacks: [UInt32: ObjectPackPlace]
+    /// The cache file holding the bytes of an object pack that ``prepareNext()`` made local.
+    private var prepared: (pack: UInt32, range: Range<Int>, file: FileDescriptor)?
+    /// Pieces before this one have been asked of the node cache (read-ahead of object packs).
+    private var fetchedThrough = 0
     private var index = 0
     /// Pieces before this one have been asked of the kernel by ``prefetch(after:delivered:rawLimit:)``.
     private var askedThrough = 0
@@ -48,10 +55,11 @@ package final class BlobReader {
         store.settings.coldReads == .direct || zeroCopy ? Self.ioSize : Self.rawGroupSize
     }
 
-    init(store: BlobStore, pieces: [Piece]) {
+    init(store: BlobStore, plan: ReadPlan) {
         self.store = store
-        self.pieces = pieces
-        self.count = pieces.reduce(0) { $0 + $1.wanted.count }
+        self.pieces = plan.pieces
+        self.objectPacks = plan.objectPacks
+        self.count = plan.pieces.reduce(0) { $0 + $1.wanted.count }
         let maxChunk = store.settings.chunker.maxSize
         zeros = .allocate(byteCount: maxChunk, alignment: 64)
         zeros.initializeMemory(as: UInt8.self, repeating: 0)
@@ -66,6 +74,65 @@ package final class BlobReader {
 
     /// Whether everything has been delivered.
     package var isFinished: Bool { index >= pieces.count }
+
+    /// Makes the next group local when its pack lives in an object store: its bytes are fetched
+    /// into this node's cache (ranged GETs of whole extents) and the cache file is opened for
+    /// ``readNextParts(zeroCopy:fill:emit:)``, which then checks and sends them as it does a local
+    /// pack's. The next ``objectReadAhead`` bytes are asked of the cache meanwhile, so the GETs
+    /// overlap the sending. Does nothing for local packs; call it before each group.
+    package func prepareNext() async throws {
+        guard index < pieces.count, let row = pieces[index].row, let place = objectPacks[row.packID] else { return }
+        let wanted = row.offset..<min(place.size, row.offset + io.count)
+        if let prepared, prepared.pack == row.packID, prepared.range.lowerBound <= wanted.lowerBound,
+            prepared.range.upperBound >= wanted.upperBound
+        {
+            return
+        }
+        let name = place.objects.name(row.packID)
+        let path: String
+        do {
+            path = try await place.objects.cache.file(for: name, range: wanted, size: place.size)
+        } catch let error as ObjectStoreError where error.kind == .notFound {
+            // GC retired the pack since the plan was made: its chunks live elsewhere now.
+            try relocateRemainingPieces()
+            return try await prepareNext()
+        } catch let error as ObjectStoreError {
+            throw StoreError(error, "reading pack \(name) from store \(place.objects.id)")
+        }
+        defer { Task { await place.objects.cache.release(name) } }
+        prepared = (row.packID, wanted, try FileDescriptor.open(path, writable: false))
+        readAheadObjects(from: wanted.upperBound)
+    }
+
+    /// Bytes of object packs asked of the node cache ahead of the reader.
+    static let objectReadAhead = 32 << 20
+
+    /// Asks the node cache for the object-pack bytes of the pieces after the prepared group, up
+    /// to ``objectReadAhead``, without waiting: the cache fetches them (shared with whoever else
+    /// asks) while the reader sends what it has.
+    private func readAheadObjects(from end: Int) {
+        fetchedThrough = max(fetchedThrough, index)
+        var spans: [UInt32: Range<Int>] = [:]
+        var asked = 0
+        while fetchedThrough < pieces.count, asked < Self.objectReadAhead {
+            defer { fetchedThrough += 1 }
+            guard let row = pieces[fetchedThrough].row, objectPacks[row.packID] != nil else { continue }
+            let record = row.offset..<(row.offset + row.recordSize)
+            if let prepared, prepared.pack == row.packID, prepared.range.upperBound >= record.upperBound { continue }
+            let span = spans[row.packID].map { min($0.lowerBound, record.lowerBound)..<max($0.upperBound, record.upperBound) } ?? record
+            spans[row.packID] = span
+            asked += row.recordSize
+        }
+        for (pack, span) in spans {
+            guard let place = objectPacks[pack] else { continue }
+            let name = place.objects.name(pack)
+            let cache = place.objects.cache
+            Task {
+                _ = try? await cache.file(for: name, range: span, size: place.size)
+                await cache.release(name)
+            }
+        }
+    }
 
     /// Delivers the next group of chunks (up to 1–4 MiB) to `sink`, in order.
     /// - Returns: false when there was nothing left.
@@ -268,8 +335,15 @@ package final class BlobReader {
         return (end, read, spill, layout.map { ($0.position, $0.spill.map { $0 + read }) })
     }
 
-    /// The read descriptor of pack `id`, or nil when the pack file is gone.
+    /// The read descriptor of pack `id`, or nil when the pack file is gone. An object pack's is
+    /// its cache file, which ``prepareNext()`` opened.
     private func packReader(_ id: UInt32) throws(StoreError) -> FileDescriptor? {
+        if objectPacks[id] != nil {
+            guard let prepared, prepared.pack == id else {
+                throw StoreError(.invalidArgument, "pack \(PackFormat.fileName(id)) is in an object store: prepareNext() comes before each group")
+            }
+            return prepared.file
+        }
         do throws(StoreError) {
             return try store.packs.reader(for: id)
         } catch  where error.code == .notFound {
@@ -285,9 +359,10 @@ package final class BlobReader {
                 guard piece.row != nil else { return piece }
                 var piece = piece
                 piece.row = try piece.key.withBytes { k in try txn.withValue(keyspace.chunks, k) { try ChunkRow($0) } }
-                guard piece.row != nil else {
+                guard let row = piece.row else {
                     throw StoreError(.notFound, "chunk \(piece.key) was reclaimed while the blob was being read (it was deleted meanwhile)")
                 }
+                if objectPacks[row.packID] == nil, let place = try store.objectPackPlace(row.packID, in: txn) { objectPacks[row.packID] = place }
                 return piece
             }
         }
@@ -370,7 +445,7 @@ extension BlobStore {
     /// - ``StoreError/Code-swift.struct/notFound`` when there is no such blob.
     /// - ``StoreError/Code-swift.struct/invalidArgument`` when `range` is not inside the blob.
     package func reader(_ id: SHA256Key, range: Range<Int>? = nil) throws -> BlobReader {
-        BlobReader(store: self, pieces: try plan(id, range: range))
+        BlobReader(store: self, plan: try plan(id, range: range))
     }
 
     /// Streams blob `id`, or the byte `range` of it, to `sink` in pieces of up to a few MiB
@@ -378,13 +453,16 @@ extension BlobStore {
     ///
     /// #### Errors
     /// As ``reader(_:range:)``, and ``StoreError/Code-swift.struct/corrupt`` when stored bytes fail a check.
-    package func read(_ id: SHA256Key, range: Range<Int>? = nil, into sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+    package func read(_ id: SHA256Key, range: Range<Int>? = nil, into sink: (UnsafeRawBufferPointer) throws -> Void) async throws {
         let reader = try reader(id, range: range)
-        while try reader.readNext(into: sink) {}
+        repeat {
+            try await reader.prepareNext()
+        } while try reader.readNext(into: sink)
     }
 
-    /// The chunks covering `range`, with their rows, from one read transaction.
-    func plan(_ id: SHA256Key, range: Range<Int>?) throws -> [BlobReader.Piece] {
+    /// The chunks covering `range`, with their rows, and where their object packs are, from one
+    /// read transaction.
+    func plan(_ id: SHA256Key, range: Range<Int>?) throws -> ReadPlan {
         try environment.read { txn in
             try dropGonePackReaders(in: txn)
             guard let manifestBytes = try txn.value(keyspace.manifests, id.bytes) else {
@@ -396,6 +474,8 @@ extension BlobStore {
                 throw StoreError(.invalidArgument, "range \(wanted) is outside blob \(id) of \(manifest.totalLength) bytes")
             }
             var pieces: [BlobReader.Piece] = []
+            var objectPacks: [UInt32: ObjectPackPlace] = [:]
+            var localPacks: Set<UInt32> = []
             var offset = 0
             for i in 0..<manifest.count {
                 let length = manifest.length(at: i)
@@ -410,13 +490,41 @@ extension BlobStore {
                 var row: ChunkRow?
                 if key != .zero {
                     row = try key.withBytes { k in try txn.withValue(keyspace.chunks, k) { try ChunkRow($0) } }
-                    guard row != nil else { throw StoreError(.corrupt, "blob \(id) references chunk \(key), which has no row") }
+                    guard let packID = row?.packID else { throw StoreError(.corrupt, "blob \(id) references chunk \(key), which has no row") }
+                    if objectPacks[packID] == nil, !localPacks.contains(packID) {
+                        if let place = try objectPackPlace(packID, in: txn) { objectPacks[packID] = place } else { localPacks.insert(packID) }
+                    }
                 }
                 pieces.append(BlobReader.Piece(key: key, row: row, rawLength: length, wanted: (lower - offset)..<(upper - offset)))
             }
-            return pieces
+            return ReadPlan(pieces: pieces, objectPacks: objectPacks)
         }
     }
+
+    /// Where pack `id` lives when an object store holds it (nil for a local pack).
+    ///
+    /// #### Errors
+    /// ``StoreError/Code-swift.struct/unavailable`` when its store is not configured on this node.
+    func objectPackPlace(_ id: UInt32, in txn: borrowing Transaction<some TransactionAccess>) throws -> ObjectPackPlace? {
+        let row = try Keyspace.packKey(id).withUnsafeBytes { k in try txn.withValue(keyspace.packs, k) { try PackRow($0) } }
+        guard let row, let storeID = row.store else { return nil }
+        guard let objects = objectPacks[storeID] else {
+            throw StoreError(.unavailable, "pack \(PackFormat.fileName(id)) is in store \(storeID), which this node does not configure")
+        }
+        return ObjectPackPlace(objects: objects, size: row.committedLength)
+    }
+}
+
+/// What a read needs: its pieces, and the object packs among their packs.
+struct ReadPlan {
+    var pieces: [BlobReader.Piece]
+    var objectPacks: [UInt32: ObjectPackPlace]
+}
+
+/// An object pack as a read finds it: its store and its size.
+struct ObjectPackPlace {
+    let objects: ObjectPacks
+    let size: Int
 }
 
 extension BlobStore {

@@ -23,14 +23,25 @@ package final class BlobStore: Sendable {
     package let coordinator: WriteCoordinator
     package let settings: StoreSettings
     let keyspace: Keyspace
+    /// The local pack directory's packs.
     let packs: PackSet
+    /// Where new packs are written: ``packs`` itself, or, when they go to an object store, the
+    /// spool directory in this node's cache, from which each sealed pack is sent whole.
+    let spool: PackSet
+    /// The object stores packs may live in, by id, each with this node's read cache.
+    package let objectPacks: [String: ObjectPacks]
+    /// The object store new packs go to; nil: the local directory.
+    let writesTo: ObjectPacks?
 
     /// Opens the store in `directory`, running recovery when this process holds the lock.
     ///
     /// #### Errors
     /// A ``StoreError/Code-swift.struct/invalidArgument`` error when the store was created with
-    /// other chunking parameters (dedup against its data would silently stop working).
-    package init(directory: DataDirectory, settings: StoreSettings = StoreSettings(), logger: Logger? = nil) throws {
+    /// other chunking parameters (dedup against its data would silently stop working), or when
+    /// `placement` names a default store it does not configure.
+    package init(
+        directory: DataDirectory, settings: StoreSettings = StoreSettings(), placement: PackPlacement = .local, logger: Logger? = nil
+    ) throws {
         var options = Environment.Options()
         options.mapSize = settings.indexMapSize
         options.durable = settings.durableIndex
@@ -42,9 +53,29 @@ package final class BlobStore: Sendable {
         let keyspace = try Keyspace(environment: environment)
         self.keyspace = keyspace
         let highWater: UInt32 = try environment.read { txn in try keyspace.metaInteger(Keyspace.highWaterKey, in: txn) }
-        self.packs = try PackSet(
-            directory: directory.packsPath, sizeLimit: settings.packSizeLimit, direct: settings.packWrites == .direct, highWater: highWater)
-        try checkFormat()
+        if let local = placement.localDirectory { try FileDescriptor.makeDirectory(local) }
+        let packs = try PackSet(
+            directory: placement.localDirectory ?? directory.packsPath, sizeLimit: settings.packSizeLimit, direct: settings.packWrites == .direct, highWater: highWater)
+        self.packs = packs
+        let cacheDirectory = placement.cacheDirectory ?? directory.root + "/cache"
+        let instance = try Self.checkFormat(environment: environment, keyspace: keyspace, settings: settings)
+        var objectPacks: [String: ObjectPacks] = [:]
+        for (id, objects) in placement.objectStores {
+            objectPacks[id] = try ObjectPacks(
+                id: id, objects: objects, cacheDirectory: cacheDirectory + "/packs-" + id, maxBytes: placement.cacheMaxBytes, prefix: instance + "/")
+        }
+        self.objectPacks = objectPacks
+        if let id = placement.defaultStore {
+            guard let target = objectPacks[id] else { throw StoreError(.invalidArgument, "default_store \(id) is not a configured object store") }
+            writesTo = target
+            try FileDescriptor.makeDirectory(cacheDirectory + "/spool")
+            spool = try PackSet(
+                directory: cacheDirectory + "/spool", sizeLimit: settings.packSizeLimit, direct: settings.packWrites == .direct,
+                highWater: max(highWater, packs.nextID - 1))
+        } else {
+            writesTo = nil
+            spool = packs
+        }
         if directory.isExclusive {
             _ = try environment.clearStaleReaders()
             let stale = try environment.write { txn in try Self.removeStaleSessions(in: txn, keyspace: keyspace) }
@@ -52,13 +83,30 @@ package final class BlobStore: Sendable {
             for action in try packs.recover(environment: environment, keyspace: keyspace) {
                 logger?.notice("recovery: \(action)")
             }
+            if spool !== packs {
+                for action in try spool.emptySpool() { logger?.notice("recovery: \(action)") }
+            }
         }
     }
 
+    /// A pack for an ingest session to append to. A pack bound for an object store takes its id
+    /// for good first (the high-water mark, durably): its object name must never be reused, even
+    /// when a crash leaves the object behind unreferenced.
+    func leasePack() throws -> OpenPack {
+        let pack = try spool.lease()
+        if writesTo != nil {
+            let keyspace = self.keyspace
+            try environment.write { txn in try Self.raiseHighWater(pack.id, in: txn, keyspace: keyspace) }
+        }
+        return pack
+    }
+
     /// Records the format and chunking parameters at creation; refuses a mismatch later.
-    private func checkFormat() throws {
+    /// - Returns: the store's instance name, random at creation, which prefixes its object
+    ///   names: two stores sharing a container or bucket never touch each other's packs.
+    private static func checkFormat(environment: Environment, keyspace: Keyspace, settings: StoreSettings) throws -> String {
         let wanted = settings.chunker.fingerprint
-        try environment.write { txn in
+        return try environment.write { txn in
             if let stored = try txn.value(keyspace.meta, Array("chunker".utf8)) {
                 let text = String(decoding: stored, as: UTF8.self)
                 guard text == wanted else {
@@ -68,6 +116,11 @@ package final class BlobStore: Sendable {
                 try txn.put(keyspace.meta, Array("chunker".utf8), Array(wanted.utf8))
                 try txn.put(keyspace.meta, Array("format".utf8), Array("1".utf8))
             }
+            if let instance = try txn.value(keyspace.meta, Keyspace.instanceKey) { return String(decoding: instance, as: UTF8.self) }
+            var random = SystemRandomNumberGenerator()
+            let instance = Hex.encode((0..<8).map { _ in UInt8.random(in: 0...255, using: &random) })
+            try txn.put(keyspace.meta, Keyspace.instanceKey, Array(instance.utf8))
+            return instance
         }
     }
 
@@ -100,7 +153,7 @@ package final class BlobStore: Sendable {
                 return (info, try work(txn, info))
             }
             staged.session.sessionEndedByCommit()
-            staged.session.releasePacks(committed: true)
+            await staged.session.releasePacks(committed: true)
             let put = PutResult(
                 blob: info,
                 newChunks: staged.newChunks,
@@ -109,7 +162,7 @@ package final class BlobStore: Sendable {
             )
             return (put, result)
         } catch {
-            staged.session.releasePacks(committed: false)
+            await staged.session.releasePacks(committed: false)
             await staged.session.endSession()
             throw error
         }
@@ -176,7 +229,7 @@ package final class BlobStore: Sendable {
             let key = Keyspace.packKey(pack.id)
             var packRow =
                 try txn.value(keyspace.packs, key).map { bytes in try bytes.withUnsafeBytes { try PackRow($0) } }
-                ?? PackRow(committedLength: pack.committedLength)
+                ?? PackRow(committedLength: pack.committedLength, sealed: staged.packStore != nil, store: staged.packStore)
             let delta = packDeltas.removeValue(forKey: pack.id) ?? (0, 0, 0)
             packRow.committedLength = pack.writeOffset
             packRow.liveBytes += delta.live
@@ -273,7 +326,8 @@ package final class BlobStore: Sendable {
         }
     }
 
-    /// Whole-store figures: a scan of the blob, chunk and pack rows plus a stat of each pack file.
+    /// Whole-store figures: a scan of the blob, chunk and pack rows plus a stat of each local
+    /// pack file (an object pack counts its committed length).
     package func stats() throws -> StoreStats {
         var rows: [UInt32: PackRow] = [:]
         var stats = try environment.read { txn in
@@ -299,6 +353,14 @@ package final class BlobStore: Sendable {
                 return true
             }
             return stats
+        }
+        for (id, row) in rows where row.store != nil {
+            stats.packs += 1
+            stats.storedBytes += row.committedLength
+            stats.packDetails.append(
+                PackStats(
+                    id: id, name: PackFormat.fileName(id), fileBytes: row.committedLength, liveBytes: row.liveBytes, deadBytes: row.deadBytes,
+                    records: row.records, store: row.store))
         }
         for (id, name) in try PackSet.packFiles(in: packs.directory) {
             var st = stat()

@@ -3,6 +3,10 @@ package import GranaryCodec
 import GranaryLMDB
 import Synchronization
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// One upload streaming into the store: bytes in, a ``StagedBlob`` out.
 ///
 /// The producer (an HTTP handler, a file reader) fills slabs with ``fill(_:)`` and ends with
@@ -62,6 +66,9 @@ package final class IngestSession: @unchecked Sendable {
     fileprivate var manifest = Manifest()
     fileprivate var written: [SHA256Key: WrittenChunk] = [:]
     fileprivate var packs: [OpenPack] = []
+    /// The PUTs of sealed packs, when packs go to an object store; `packs[..<sentPacks]` are sent.
+    private let uploads: PackUploads?
+    private var sentPacks = 0
     fileprivate var newChunks = 0
     fileprivate var bytesWritten = 0
     private let compressor: ZstdCompressor?
@@ -88,6 +95,7 @@ package final class IngestSession: @unchecked Sendable {
         self.digestsA = plan.laneA.map(StreamingDigest.init)
         self.digestsB = plan.laneB.filter { $0 != .sha256 }.map(StreamingDigest.init)
         self.wholeSHA256 = plan.laneB.contains(.sha256) ? SHA256Stream() : nil
+        self.uploads = store.writesTo.map(PackUploads.init)
         self.compressor = store.settings.compression == .inline ? ZstdCompressor(level: store.settings.zstdLevel) : nil
         if compressor != nil {
             let maxChunk = store.settings.chunker.maxSize
@@ -155,8 +163,18 @@ package final class IngestSession: @unchecked Sendable {
         current = nil
         submit(last, isLast: true)
         await drainLanes(syncPacks: true)
+        if let uploads, !hasFailed {
+            // The end of the upload seals its last pack: every pack is sent before the commit.
+            for pack in packs[sentPacks...] { await uploads.send(pack) }
+            sentPacks = packs.count
+            do {
+                try await uploads.finish()
+            } catch {
+                fail(error)
+            }
+        }
         if let failure = failure.withLock({ $0 }) {
-            releasePacks(committed: false)
+            await releasePacks(committed: false)
             await endSession()
             throw failure.error
         }
@@ -176,7 +194,7 @@ package final class IngestSession: @unchecked Sendable {
             submit(slab, isLast: true)
         }
         await drainLanes(syncPacks: false)
-        releasePacks(committed: false)
+        await releasePacks(committed: false)
         await endSession()
     }
 
@@ -232,9 +250,29 @@ package final class IngestSession: @unchecked Sendable {
         }
     }
 
-    func releasePacks(committed: Bool) {
-        for pack in packs { store.packs.giveBack(pack, committed: committed) }
-        packs = []
+    /// Hands the session's packs back once it committed or failed. Local packs go back to the
+    /// pack set for later appends; sent packs are sealed: committed, their spool file becomes
+    /// this node's cached copy; failed, it is removed and so are the objects already sent
+    /// (in the background: whatever a dead store keeps, the orphan sweep removes later).
+    func releasePacks(committed: Bool) async {
+        let packs = self.packs
+        self.packs = []
+        guard let target = store.writesTo else {
+            for pack in packs { store.packs.giveBack(pack, committed: committed) }
+            return
+        }
+        guard committed else {
+            for pack in packs { store.spool.giveBack(pack, committed: false) }
+            if let uploads { Task.detached { await uploads.removeSent() } }
+            return
+        }
+        for pack in packs {
+            pack.appender.releaseBuffers()
+            let path = store.spool.path(of: pack.id)
+            // Without the cached copy the pack is read from the store: slower, never wrong.
+            try? await target.adopt(pack.id, file: path, size: pack.writeOffset)
+            unlink(path)
+        }
     }
 
     // MARK: Lane A
@@ -370,11 +408,16 @@ package final class IngestSession: @unchecked Sendable {
     private func currentPack() throws -> OpenPack {
         if let pack = packs.last {
             if pack.writeOffset < store.settings.packSizeLimit { return pack }
-            // A full pack is made durable now and lets go of its buffers; it commits with the rest.
+            // A full pack is made durable now and lets go of its buffers; it commits with the
+            // rest. Bound for an object store, it is sealed and sent now, while ingest goes on.
             try pack.appender.flushAndSync()
             pack.appender.releaseBuffers()
+            if let uploads {
+                try uploads.sendWaiting(pack)
+                sentPacks = packs.count
+            }
         }
-        let pack = try store.packs.lease()
+        let pack = try store.leasePack()
         packs.append(pack)
         return pack
     }
@@ -453,6 +496,8 @@ package final class StagedBlob: @unchecked Sendable {
     var manifest: Manifest { session.manifest }
     var written: [SHA256Key: WrittenChunk] { session.written }
     var packs: [OpenPack] { session.packs }
+    /// The object store the session's packs were sent to; nil: they are local.
+    var packStore: String? { session.store.writesTo?.id }
     package var chunkCount: Int { session.manifest.count }
     package var newChunks: Int { session.newChunks }
     package var bytesWritten: Int { session.bytesWritten }

@@ -8,13 +8,14 @@ import GranaryLMDB
 /// |---|---|---|
 /// | `store.meta` | UTF-8 name | UTF-8 value: `format` = "1", `chunker` = parameters fingerprint |
 /// | `store.chunks` | chunk SHA-256 (32 B) | ``ChunkRow`` (37 B) |
-/// | `store.packs` | pack id u32 BE | ``PackRow`` (33 B) |
+/// | `store.packs` | pack id u32 BE | ``PackRow`` (33 B; a pack in an object store adds its store id) |
 /// | `store.blobs` | blob id (32 B) | ``BlobRow``: refcount, size, chunk count, digests |
 /// | `store.manifests` | blob id (32 B) | the blob's ``Manifest`` (36 B per chunk) |
 /// | `store.sessions` | pid u32 BE + counter u64 BE | ``SessionRow``: start (unix s), pid |
 ///
 /// `store.meta` also holds `pack.high_water` (u32 LE, the highest pack id ever committed, so ids
-/// are never reused), `pack.generation` (u64 LE, bumped by every commit that removes a pack, so
+/// are never reused), `store.instance` (16 hex digits, random at creation: the prefix of the
+/// store's object names), `pack.generation` (u64 LE, bumped by every commit that removes a pack, so
 /// other processes drop their descriptors of it) and `gc.last` (JSON of the last GC run).
 ///
 /// Chunk refcounts count manifest entries of stored blobs; a blob's own refcount counts the
@@ -31,6 +32,7 @@ struct Keyspace: Sendable {
     static let highWaterKey = Array("pack.high_water".utf8)
     static let generationKey = Array("pack.generation".utf8)
     static let lastGCKey = Array("gc.last".utf8)
+    static let instanceKey = Array("store.instance".utf8)
 
     init(environment: Environment) throws {
         meta = try environment.openDatabase("store.meta")
@@ -121,6 +123,9 @@ struct PackRow: Equatable {
     var deadBytes: Int
     var records: Int
     var sealed: Bool
+    /// The object store holding the pack (`stores.ID`), or nil for the local pack directory.
+    /// Local rows stay 33 bytes, so directories written before object stores read unchanged.
+    var store: String?
 
     func encoded() -> [UInt8] {
         var b: [UInt8] = []
@@ -129,24 +134,32 @@ struct PackRow: Equatable {
         b.appendLittleEndian(UInt64(deadBytes))
         b.appendLittleEndian(UInt64(records))
         b.append(sealed ? 1 : 0)
+        if let store {
+            b.append(UInt8(truncatingIfNeeded: store.utf8.count))
+            b.append(contentsOf: store.utf8.prefix(255))
+        }
         return b
     }
 
-    init(committedLength: Int, liveBytes: Int = 0, deadBytes: Int = 0, records: Int = 0, sealed: Bool = false) {
+    init(committedLength: Int, liveBytes: Int = 0, deadBytes: Int = 0, records: Int = 0, sealed: Bool = false, store: String? = nil) {
         self.committedLength = committedLength
         self.liveBytes = liveBytes
         self.deadBytes = deadBytes
         self.records = records
         self.sealed = sealed
+        self.store = store
     }
 
     init(_ b: UnsafeRawBufferPointer) throws(StoreError) {
-        guard b.count == 33 else { throw StoreError(.corrupt, "pack row of \(b.count) bytes does not parse") }
+        guard b.count == 33 || (b.count > 34 && b.count == 34 + Int(b[33])) else {
+            throw StoreError(.corrupt, "pack row of \(b.count) bytes does not parse")
+        }
         committedLength = Int(b.littleEndian(at: 0, as: UInt64.self))
         liveBytes = Int(b.littleEndian(at: 8, as: UInt64.self))
         deadBytes = Int(b.littleEndian(at: 16, as: UInt64.self))
         records = Int(b.littleEndian(at: 24, as: UInt64.self))
         sealed = b[32] != 0
+        store = b.count > 33 ? String(decoding: b[34...], as: UTF8.self) : nil
     }
 }
 

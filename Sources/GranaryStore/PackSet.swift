@@ -52,6 +52,22 @@ final class PackSet: Sendable {
         state = Mutex(State(nextID: highest + 1))
     }
 
+    /// The id the next new pack would take.
+    var nextID: UInt32 { state.withLock { $0.nextID } }
+
+    /// Spool recovery, for the holder of the exclusive lock: a spooled pack left by a crash was
+    /// either committed (then its object store holds it, the spool copy is redundant) or never
+    /// referenced; either way it goes. Packs locked by a live process are that process's.
+    func emptySpool() throws -> [String] {
+        var actions: [String] = []
+        for (id, name) in try Self.packFiles(in: directory) {
+            guard try lockForMaintenance(id) != nil else { continue }
+            unlink(path(of: id))
+            actions.append("removed spooled \(name)")
+        }
+        return actions
+    }
+
     /// The packs on disk, by id.
     static func packFiles(in directory: String) throws(StoreError) -> [(id: UInt32, name: String)] {
         guard let dir = opendir(directory) else { throw StoreError.system("opendir", path: directory, errno: errno) }

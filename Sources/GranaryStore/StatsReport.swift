@@ -8,8 +8,10 @@ package struct StatsReport: Encodable {
         let liveBytes: Int
         let deadBytes: Int
         let records: Int
+        /// The object store holding it; absent for a local pack.
+        let store: String?
         enum CodingKeys: String, CodingKey {
-            case pack, bytes, records
+            case pack, bytes, records, store
             case liveBytes = "live_bytes"
             case deadBytes = "dead_bytes"
         }
@@ -47,7 +49,7 @@ package struct StatsReport: Encodable {
         guard detail else { return }
         try c.encode(Self.rounded(stats.compressionRatio), forKey: .compressionRatio)
         let packs = stats.packDetails.map {
-            Pack(pack: $0.name, bytes: $0.fileBytes, liveBytes: $0.liveBytes, deadBytes: $0.deadBytes, records: $0.records)
+            Pack(pack: $0.name, bytes: $0.fileBytes, liveBytes: $0.liveBytes, deadBytes: $0.deadBytes, records: $0.records, store: $0.store)
         }
         try c.encode(packs, forKey: .packDetails)
         try c.encode(lastGC, forKey: .lastGC)

@@ -7,7 +7,7 @@
 /// An error from the storage engine, with what an operator needs to fix it.
 package struct StoreError: Error, Sendable, CustomStringConvertible {
     package struct Code: Hashable, Sendable, CustomStringConvertible {
-        private enum Base: Hashable, Sendable { case locked, io, noSpace, notFound, corrupt, invalidArgument, conflict }
+        private enum Base: Hashable, Sendable { case locked, io, noSpace, notFound, corrupt, invalidArgument, conflict, unavailable }
         private let base: Base
         /// Another process holds the data directory's exclusive lock.
         package static let locked = Code(base: .locked)
@@ -24,6 +24,9 @@ package struct StoreError: Error, Sendable, CustomStringConvertible {
         package static let invalidArgument = Code(base: .invalidArgument)
         /// Concurrent work changed what this operation depended on; it changed nothing.
         package static let conflict = Code(base: .conflict)
+        /// An object store holding the packs cannot be reached or refuses (after retries): the
+        /// APIs answer 503, and the upload can be tried again.
+        package static let unavailable = Code(base: .unavailable)
         package var description: String { "\(base)" }
     }
 

@@ -39,5 +39,5 @@ package func storeProblems(at path: String) async throws -> [String] {
     guard FileManager.default.fileExists(atPath: path + "/index") else { return [] }
     let store = try BlobStore(directory: DataDirectory(path: path, access: .exclusiveIfFree))
     let catalogs = try await CatalogCheck.run(on: store)
-    return try store.verify().map(\.message) + catalogs.errors
+    return try await store.verify().map(\.message) + catalogs.errors
 }

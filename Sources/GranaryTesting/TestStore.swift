@@ -8,10 +8,10 @@ package struct TestStore: Sendable {
     package let store: BlobStore
 
     /// A new store, or the one at `path` reopened (recovery runs, as after a restart).
-    package init(settings: StoreSettings = StoreSettings(), path: String? = nil, check: Bool = true) throws {
+    package init(settings: StoreSettings = StoreSettings(), placement: PackPlacement = .local, path: String? = nil, check: Bool = true) throws {
         let directory = path.map { TemporaryDirectory(existing: $0, check: check) } ?? TemporaryDirectory("granary-store", check: check)
         self.path = directory.path
-        store = try BlobStore(directory: DataDirectory(path: directory.path, access: .exclusive), settings: settings)
+        store = try BlobStore(directory: DataDirectory(path: directory.path, access: .exclusive), settings: settings, placement: placement)
     }
 
     /// Puts `data`, fed in pieces of `pieceSize` bytes.
@@ -32,9 +32,9 @@ package struct TestStore: Sendable {
         return try await store.commit(try await session.finish())
     }
 
-    package func read(_ id: SHA256Key, range: Range<Int>? = nil) throws -> [UInt8] {
+    package func read(_ id: SHA256Key, range: Range<Int>? = nil) async throws -> [UInt8] {
         var out: [UInt8] = []
-        try store.read(id, range: range) { out.append(contentsOf: $0) }
+        try await store.read(id, range: range) { out.append(contentsOf: $0) }
         return out
     }
 

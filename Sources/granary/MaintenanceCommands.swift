@@ -105,6 +105,7 @@ struct FsckCommand: AsyncParsableCommand {
         let chunks: Int
         let errors: [String]
         let repaired: [String]
+        let notes: [String]
     }
 
     func run() async throws {
@@ -114,7 +115,7 @@ struct FsckCommand: AsyncParsableCommand {
         let total = try store.stats().storedBytes
         let show: (Int) -> Void = { bar.show(done: $0, total: total, detail: "") }
 
-        var report = repair ? try await store.repair(scrub: scrub, progress: show) : try store.check(scrub: scrub, progress: show)
+        var report = repair ? try await store.repair(scrub: scrub, progress: show) : try await store.check(scrub: scrub, progress: show)
         bar.finish()
         // Above the store: every blob an image or artifact holds exists and counts at least its holders.
         let catalogs = try await CatalogCheck.run(on: store, repair: repair)
@@ -122,10 +123,11 @@ struct FsckCommand: AsyncParsableCommand {
         report.repaired += catalogs.repaired
         let records = report.records + catalogs.records
         if json {
-            try printJSON(Report(ok: report.ok, records: records, chunks: report.chunks, errors: report.errors, repaired: report.repaired))
+            try printJSON(Report(ok: report.ok, records: records, chunks: report.chunks, errors: report.errors, repaired: report.repaired, notes: report.notes))
         } else {
             for line in report.repaired { print("repaired: \(line)") }
             for line in report.errors { print("error: \(line)") }
+            for line in report.notes { print("note: \(line)") }
             print(
                 "\(report.ok ? "ok" : "PROBLEMS"): \(records) records (\(catalogs.images) images, \(report.records) blobs), \(report.chunks) chunks, "
                     + "\(report.bytesScanned) pack bytes read in \((report.seconds * 100).rounded() / 100) s")

@@ -103,15 +103,20 @@ extension Settings {
         settings.images.hashAlgorithm = try choice(reader, "images.hash_algo") ?? settings.images.hashAlgorithm
         settings.images.legacyChecksum = try boolean(reader, "images.legacy_checksum") ?? settings.images.legacyChecksum
         settings.images.requireFormatMatch = try boolean(reader, "images.require_format_match") ?? settings.images.requireFormatMatch
-        if let quota = reader.string(forKey: "images.user_storage_quota") {
-            guard let bytes = Self.byteCount(quota) else {
-                throw Invalid(
-                    description: "images.user_storage_quota must be a byte count, optionally with B, KB, MB, GB or TB (1024-based), not '\(quota)'")
+        settings.images.userStorageQuota = try bytes(reader, "images.user_storage_quota") ?? settings.images.userStorageQuota
+        if let file = common.config {
+            for id in try storeIDs(in: file) {
+                func value(_ key: String, secret: Bool = false) -> String? {
+                    reader.string(forKey: ConfigKey(stringLiteral: "stores.\(id).\(key)"), isSecret: secret)
+                }
+                guard let url = value("url") else { throw Invalid(description: "stores.\(id).url is required") }
+                settings.stores[id] = StoreSetting(
+                    url: url, authURL: value("auth_url"), user: value("user"), key: value("key", secret: true), region: value("region"))
             }
-            settings.images.userStorageQuota = bytes
-        } else if let bytes = try integer(reader, "images.user_storage_quota", range: 0...Int.max) {
-            settings.images.userStorageQuota = bytes  // a number in the configuration file
         }
+        settings.defaultStore = reader.string(forKey: "default_store")
+        settings.cacheDirectory = reader.string(forKey: "cache.dir")
+        settings.cacheMaxBytes = try bytes(reader, "cache.max_bytes") ?? settings.cacheMaxBytes
         if let file = reader.string(forKey: "images.property_protection_file") {
             do {
                 settings.images.propertyProtections = try PropertyProtections(contentsOf: file)
@@ -169,6 +174,29 @@ extension Settings {
             throw Invalid(description: "images.import_methods: glance-download needs auth keystone")
         }
         return settings
+    }
+
+    /// A byte count: a number, or text with B, KB, MB, GB or TB (1024-based).
+    private static func bytes(_ reader: ConfigReader, _ key: String) throws -> Int? {
+        if let text = reader.string(forKey: ConfigKey(stringLiteral: key)) {
+            guard let bytes = Self.byteCount(text) else {
+                throw Invalid(description: "\(key) must be a byte count, optionally with B, KB, MB, GB or TB (1024-based), not '\(text)'")
+            }
+            return bytes
+        }
+        return try integer(reader, key, range: 0...Int.max)  // a number in the configuration file
+    }
+
+    /// The ids of the `stores` object of the configuration file (a key-value reader cannot list them).
+    static func storeIDs(in file: String) throws -> [String] {
+        guard let data = FileManager.default.contents(atPath: file),
+            let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let stores = root["stores"]
+        else { return [] }
+        guard let table = stores as? [String: Any] else { throw Invalid(description: "stores must be an object of store ids") }
+        for id in table.keys where id.isEmpty || id.utf8.count > 64 || !id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) {
+            throw Invalid(description: "store id '\(id)' must be 1 to 64 letters, digits, '-' or '_'")
+        }
+        return table.keys.sorted()
     }
 
     /// `GRANARY_PORT=1` becomes `PORT=1`, which the environment provider maps to key `port`.

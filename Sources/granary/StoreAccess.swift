@@ -7,7 +7,7 @@ import Logging
 /// (then recovery runs), shared beside a live server otherwise (never repairing).
 func openStore(_ settings: Settings, logger: Logger) throws -> BlobStore {
     let directory = try DataDirectory(path: settings.dataDirectory, access: .exclusiveIfFree)
-    return try BlobStore(directory: directory, settings: settings.store, logger: logger)
+    return try BlobStore(directory: directory, settings: settings.store, placement: try settings.packPlacement(), logger: logger)
 }
 
 /// Writes one JSON object per line on stdout (reports), keys sorted for stable diffs.

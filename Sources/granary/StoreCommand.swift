@@ -115,7 +115,7 @@ struct StoreCommand: AsyncParsableCommand {
                 guard let info = try store.info(id) else { throw StoreError(.notFound, "no blob \(blob)") }
                 bytes = try ByteRange(range)!.resolve(size: info.size)
             }
-            try store.read(id, range: bytes) { piece in
+            try await store.read(id, range: bytes) { piece in
                 var offset = 0
                 while offset < piece.count {
                     let n = write(STDOUT_FILENO, piece.baseAddress! + offset, piece.count - offset)

@@ -216,7 +216,7 @@ import Testing
         try await fixture.catalog.delete("sample_artifact", artifact.id, caller: Fixture.alice)
         for blob in held { #expect(try fixture.refcount(blob) == 0) }
         #expect(try fixture.catalog.store.stats().blobs == 0)
-        #expect(try fixture.catalog.store.verify().isEmpty)
+        #expect(try await fixture.catalog.store.verify().isEmpty)
     }
 
     @Test func interruptedUploadsGetTheirCommittedDataBack() async throws {

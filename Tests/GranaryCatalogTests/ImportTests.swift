@@ -48,11 +48,11 @@ import Testing
         }
 
         /// Every blob's refcount equals the images holding it, and the store checks clean.
-        func expectConsistent() throws {
+        func expectConsistent() async throws {
             let holders = try catalog.dataHolders().holders
             for (blob, images) in holders { #expect(try catalog.store.info(blob)?.refcount == images.count) }
             #expect(try catalog.store.stats().blobs == holders.count)
-            #expect(try catalog.store.verify().isEmpty)
+            #expect(try await catalog.store.verify().isEmpty)
         }
     }
 
@@ -68,7 +68,7 @@ import Testing
         #expect(image.size == data.count)
         #expect(image.blob == nil)
         #expect(try fixture.refcount(image.staged?.blob) == 1)
-        try fixture.expectConsistent()
+        try await fixture.expectConsistent()
 
         // A second stage or an upload while staged: 409, the stage is kept.
         await #expect(throws: CatalogError.self) { try await fixture.stage(id, data) }
@@ -90,7 +90,7 @@ import Testing
         #expect(image.osHashValue == StreamingDigest.hash(.sha512, data).hex)
         #expect(image.size == data.count)
         var readBack: [UInt8] = []
-        try fixture.catalog.store.read(SHA256Key(hex: image.blob!)!) { readBack.append(contentsOf: $0) }
+        try await fixture.catalog.store.read(SHA256Key(hex: image.blob!)!) { readBack.append(contentsOf: $0) }
         #expect(readBack == data)
         #expect(try fixture.refcount(image.blob) == 1)
 
@@ -103,7 +103,7 @@ import Testing
             return
         }
         #expect(method["name"] == .string("glance-direct"))
-        try fixture.expectConsistent()
+        try await fixture.expectConsistent()
 
         // Another project sees neither the image nor its tasks.
         let other = Caller(projectID: "p2", userID: "u2", roles: ["member", "reader"])
@@ -168,11 +168,11 @@ import Testing
         #expect(image.checksum == StreamingDigest.hash(.md5, data).hex)
         #expect(image.osHashValue == StreamingDigest.hash(.sha512, data).hex)
         var readBack: [UInt8] = []
-        try catalog.store.read(SHA256Key(hex: image.blob!)!) { readBack.append(contentsOf: $0) }
+        try await catalog.store.read(SHA256Key(hex: image.blob!)!) { readBack.append(contentsOf: $0) }
         #expect(readBack == data)
         #expect(try catalog.tasks(of: id, caller: fixture.owner).map(\.status) == ["success"])
         await #expect(throws: CatalogError.self) { try await start(id) }  // active now
-        try fixture.expectConsistent()
+        try await fixture.expectConsistent()
 
         // The remote stops midway, or sends more than image_size_cap: queued again with nothing
         // referenced, the lock dropped, the task failed with the reason; a new import may follow.
@@ -194,7 +194,7 @@ import Testing
             let requeued = try fixture.image(second)
             #expect(requeued.status == .queued && requeued.blob == nil && requeued.size == nil)
             #expect(requeued.properties["os_glance_import_task"] == nil)
-            try fixture.expectConsistent()
+            try await fixture.expectConsistent()
         }
         #expect(try catalog.tasks(of: second, caller: fixture.owner).map(\.status) == ["failure", "failure"])
         let retry = try await start(second)
@@ -209,7 +209,7 @@ import Testing
             try await catalog.delete(third, caller: fixture.owner)
         }
         #expect(lost == nil)
-        try fixture.expectConsistent()
+        try await fixture.expectConsistent()
     }
 
     @Test func glanceDownloadAdoptsTheSourceFormatsAndGlancesPropertiesWithTheData() async throws {
@@ -255,7 +255,7 @@ import Testing
         #expect(image.properties["hw_cpu_cores"] == "5" && image.properties["trait:STORAGE_DISK_SSD"] == "required")
         #expect(image.properties["os_distro"] == "rhel" && image.properties["speed"] == nil)
         #expect(image.virtualSize == data.count && image.osHashValue == StreamingDigest.hash(.sha512, data).hex)
-        try fixture.expectConsistent()
+        try await fixture.expectConsistent()
     }
 
     @Test func aFailedStageLeavesTheImageQueuedWithNothingReferenced() async throws {
@@ -307,7 +307,7 @@ import Testing
         let deletedBlob = try fixture.image(deleted).staged?.blob
         try await fixture.catalog.delete(deleted, caller: fixture.owner)
         #expect(try fixture.refcount(deletedBlob) == 0)
-        try fixture.expectConsistent()
+        try await fixture.expectConsistent()
         // The expired image can be staged again.
         try await fixture.stage(old, [7, 8, 9])
         #expect(try fixture.image(old).status == .uploading)
@@ -350,7 +350,7 @@ import Testing
         #expect(imported.osHashValue == StreamingDigest.hash(.sha512, data).hex)
         #expect(imported.properties["os_glance_import_task"] == nil)
         #expect(try catalog.tasks(of: importing, caller: fixture.owner).map(\.status) == ["success"])
-        try fixture.expectConsistent()
+        try await fixture.expectConsistent()
         #expect(try await catalog.recoverInterruptedWork() == ImageCatalog.Recovery())
     }
 }

@@ -38,7 +38,7 @@ import Testing
         #expect(await upload(second, bytes(500_000, 11), declared: true) == .payloadTooLarge)
         #expect(await upload(second, bytes(500_000, 11)) == .payloadTooLarge)
         #expect(try fixture.image(second).status == .queued)
-        try fixture.expectConsistent()
+        try await fixture.expectConsistent()
         // Exactly what is left fits; staged data counts too.
         #expect(await upload(second, bytes(400_000, 13)) == nil)
         let third = try await fixture.newImage()
@@ -51,7 +51,7 @@ import Testing
         try await catalog.delete(first, caller: fixture.owner)
         try await fixture.stage(third, bytes(600_000, 19))
         #expect(try fixture.image(third).status == .uploading)
-        try fixture.expectConsistent()
+        try await fixture.expectConsistent()
     }
 
     @Test func theOwnerByteCountsFollowEveryChange() async throws {
@@ -124,6 +124,6 @@ import Testing
         }
         #expect(results.count == 2 && results.filter { $0 }.count == 1)
         #expect(try ids.map { try fixture.image($0).status.rawValue }.sorted() == ["active", "queued"])
-        try fixture.expectConsistent()
+        try await fixture.expectConsistent()
     }
 }

@@ -129,7 +129,7 @@ final class LineCollector: @unchecked Sendable {
 
             // Reopen as the lock holder: recovery runs, then everything acknowledged must read back.
             let store = try BlobStore(directory: DataDirectory(path: data, access: .exclusive))
-            let problems = try store.verify()
+            let problems = try await store.verify()
             #expect(problems.isEmpty, "round \(round): \(problems.prefix(5))")
             let last = round == rounds - 1
             if last && gc {
@@ -138,7 +138,7 @@ final class LineCollector: @unchecked Sendable {
                 options.threshold = 0.000_001
                 let report = try await store.collectGarbage(options)
                 #expect(report.errors.isEmpty, "\(report.errors)")
-                #expect(try store.verify(scrub: true).isEmpty)
+                #expect(try await store.verify(scrub: true).isEmpty)
                 // Nothing holds a pack open now: every dead byte is reclaimed.
                 #expect(try store.stats().deadBytes == 0)
             }
@@ -152,7 +152,7 @@ final class LineCollector: @unchecked Sendable {
                     expected.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
                 }
                 let stored = StreamingDigest(.sha256)
-                try store.read(SHA256Key(hex: id)!) { stored.update($0) }
+                try await store.read(SHA256Key(hex: id)!) { stored.update($0) }
                 let want = expected.finalize().hex
                 #expect(want == ack.sha256, "the child reported a wrong digest for \(id)")
                 #expect(stored.finalize().hex == want, "round \(round): blob \(id) does not read back")

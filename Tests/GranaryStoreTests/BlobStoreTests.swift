@@ -15,7 +15,7 @@ import Testing
         }
         #expect(result.newChunks == result.blob.chunks)
         #expect(result.blob.chunks > 30 && result.blob.chunks < 320)
-        #expect(try t.read(result.blob.id) == data)
+        #expect(try await t.read(result.blob.id) == data)
         #expect(try t.store.info(result.blob.id)?.refcount == 1)
     }
 
@@ -43,8 +43,8 @@ import Testing
         // Only the chunks around the edit are new.
         #expect(second.newChunks <= 3, "new chunks: \(second.newChunks)")
         #expect(second.bytesWritten < 600 << 10)
-        #expect(try t.read(second.blob.id) == edited)
-        #expect(try t.read(first.blob.id) == base)
+        #expect(try await t.read(second.blob.id) == edited)
+        #expect(try await t.read(first.blob.id) == base)
         let stats = try t.store.stats()
         #expect(stats.blobs == 2)
         #expect(stats.logicalBytes == base.count + edited.count)
@@ -57,7 +57,7 @@ import Testing
         data.replaceSubrange(3 << 20..<(3 << 20) + 100_000, with: randomBytes(100_000, seed: 4))
         let result = try await t.put(data)
         #expect(result.bytesWritten < 400_000)
-        #expect(try t.read(result.blob.id) == data)
+        #expect(try await t.read(result.blob.id) == data)
     }
 
     @Test func emptyBlob() async throws {
@@ -65,7 +65,7 @@ import Testing
         let result = try await t.put([])
         #expect(result.blob.size == 0)
         #expect(result.blob.digests[.sha256]?.hex == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
-        #expect(try t.read(result.blob.id) == [])
+        #expect(try await t.read(result.blob.id) == [])
     }
 
     @Test func rangesReadExactlyTheAskedBytes() async throws {
@@ -76,11 +76,11 @@ import Testing
         for _ in 0..<40 {
             let a = Int.random(in: 0..<data.count, using: &generator)
             let b = Int.random(in: a...data.count, using: &generator)
-            #expect(try t.read(id, range: a..<b) == Array(data[a..<b]))
+            #expect(try await t.read(id, range: a..<b) == Array(data[a..<b]))
         }
-        #expect(try t.read(id, range: 0..<1) == [data[0]])
-        #expect(try t.read(id, range: (data.count - 1)..<data.count) == [data[data.count - 1]])
-        let error = #expect(throws: StoreError.self) { _ = try t.read(id, range: 10..<(data.count + 1)) }
+        #expect(try await t.read(id, range: 0..<1) == [data[0]])
+        #expect(try await t.read(id, range: (data.count - 1)..<data.count) == [data[data.count - 1]])
+        let error = await #expect(throws: StoreError.self) { _ = try await t.read(id, range: 10..<(data.count + 1)) }
         #expect(error?.code == .invalidArgument)
     }
 
@@ -98,7 +98,7 @@ import Testing
         let stats = try t.store.stats()
         #expect(stats.blobs == 0)
         #expect(stats.deadBytes == first.bytesWritten)
-        let error = #expect(throws: StoreError.self) { _ = try t.read(first.blob.id) }
+        let error = await #expect(throws: StoreError.self) { _ = try await t.read(first.blob.id) }
         #expect(error?.code == .notFound)
     }
 
@@ -109,7 +109,7 @@ import Testing
         try await t.store.release(first.blob.id)
         let second = try await t.put(data)
         #expect(second.newChunks == first.newChunks)
-        #expect(try t.read(second.blob.id) == data)
+        #expect(try await t.read(second.blob.id) == data)
         let stats = try t.store.stats()
         #expect(stats.deadBytes == first.bytesWritten)
     }
@@ -121,12 +121,12 @@ import Testing
         let text = Array(String(repeating: "granary keeps many versions of large images. ", count: 100_000).utf8)
         let result = try await t.put(text)
         #expect(result.bytesWritten < text.count / 5)
-        #expect(try t.read(result.blob.id) == text)
+        #expect(try await t.read(result.blob.id) == text)
         // Incompressible chunks stay raw.
         let random = randomBytes(1 << 20, seed: 8)
         let raw = try await t.put(random)
         #expect(raw.bytesWritten >= random.count)
-        #expect(try t.read(raw.blob.id) == random)
+        #expect(try await t.read(raw.blob.id) == random)
     }
 
     /// Already-compressed content is not given to zstd chunk after chunk: after a run of chunks
@@ -145,7 +145,7 @@ import Testing
         #expect(staged.compressionAttempts < staged.newChunks / 2, "\(staged.compressionAttempts) attempts for \(staged.newChunks) chunks")
         #expect(staged.bytesWritten < random.count + text.count / 2, "the text after the random data was compressed")
         let result = try await t.store.commit(staged)
-        #expect(try t.read(result.blob.id) == random + text)
+        #expect(try await t.read(result.blob.id) == random + text)
     }
 
     @Test func aFlippedByteIsDetectedAndNamed() async throws {
@@ -159,7 +159,7 @@ import Testing
         try handle.seek(toOffset: 300_000)
         try handle.write(contentsOf: [byte ^ 0x40])
         try handle.close()
-        let error = #expect(throws: StoreError.self) { _ = try t.read(id) }
+        let error = await #expect(throws: StoreError.self) { _ = try await t.read(id) }
         #expect(error?.code == .corrupt)
         #expect(error?.message.contains("checksum") == true)
         #expect(error?.message.contains(t.packFiles[0]) == true)
@@ -175,7 +175,7 @@ import Testing
         var text: [UInt8] = []
         for choice in randomBytes(1 << 20, seed: 17) { text += words[Int(choice) % words.count] }
         let id = try await t.put(text).blob.id
-        #expect(try t.read(id) == text)
+        #expect(try await t.read(id) == text)
         let pack = t.path + "/packs/" + t.packFiles[0]
         let size = try FileManager.default.attributesOfItem(atPath: pack)[.size] as! Int
         let handle = try FileHandle(forUpdating: URL(fileURLWithPath: pack))
@@ -184,7 +184,7 @@ import Testing
         try handle.seek(toOffset: UInt64(size / 2))
         try handle.write(contentsOf: [byte ^ 0x40])
         try handle.close()
-        let error = #expect(throws: StoreError.self) { _ = try t.read(id) }
+        let error = await #expect(throws: StoreError.self) { _ = try await t.read(id) }
         #expect(error?.code == .corrupt)
         #expect(error?.message.contains(t.packFiles[0]) == true)
     }
@@ -206,7 +206,7 @@ import Testing
         let reopened = try TestStore(path: path)
         #expect(try FileManager.default.attributesOfItem(atPath: pack)[.size] as! Int == committedSize)
         #expect(reopened.packFiles == [URL(fileURLWithPath: pack).lastPathComponent])
-        #expect(try reopened.read(id) == data)
+        #expect(try await reopened.read(id) == data)
     }
 
     @Test func anAbortedUploadLeavesNothingBehind() async throws {
@@ -219,6 +219,6 @@ import Testing
         let stats = try t.store.stats()
         #expect(stats.blobs == 1)
         #expect(stats.storedBytes == sizeBefore)
-        #expect(try t.read(kept.blob.id).count == 1 << 20)
+        #expect(try await t.read(kept.blob.id).count == 1 << 20)
     }
 }

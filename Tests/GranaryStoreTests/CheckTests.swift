@@ -14,7 +14,7 @@ import Testing
         let a = try await t.put(randomBytes(2 << 20, seed: 40))
         _ = try await t.put(randomBytes(1 << 20, seed: 41))
         try await t.store.release(a.blob.id)
-        let report = try t.store.check(scrub: true)
+        let report = try await t.store.check(scrub: true)
         #expect(report.ok, "\(report.errors)")
         #expect(report.records == 1)
         #expect(report.chunks > 10)
@@ -25,7 +25,7 @@ import Testing
         let t = try TestStore(check: false)
         _ = try await t.put(randomBytes(1 << 20, seed: 42))
         try flipByte(in: t, at: 200_000)
-        let report = try t.store.check()
+        let report = try await t.store.check()
         #expect(!report.ok)
         #expect(report.errors.contains { $0.contains("fails its checksum") && $0.contains(t.packFiles[0]) }, "\(report.errors)")
     }
@@ -47,8 +47,8 @@ import Testing
         try handle.write(contentsOf: record)
         try handle.close()
 
-        #expect(try t.store.check().ok)
-        let scrubbed = try t.store.check(scrub: true)
+        #expect(try await t.store.check().ok)
+        let scrubbed = try await t.store.check(scrub: true)
         #expect(scrubbed.errors.contains { $0.contains("\(key)") && $0.contains("does not hash to its name") }, "\(scrubbed.errors)")
     }
 
@@ -62,12 +62,12 @@ import Testing
         let encoded = wrong.encoded()
         try await t.store.coordinator.submit { txn in try txn.put(keyspace.chunks, key.bytes, encoded) }
 
-        let found = try t.store.check()
+        let found = try await t.store.check()
         #expect(found.errors.contains { $0.contains("refcount 5 but 1 manifest references") }, "\(found.errors)")
         let repaired = try await t.store.repair()
         #expect(repaired.ok, "\(repaired.errors)")
         #expect(repaired.repaired.contains { $0.contains("refcount of chunk \(key) set to 1") })
-        #expect(try t.read(put.blob.id) == randomBytes(2 << 20, seed: 44))
+        #expect(try await t.read(put.blob.id) == randomBytes(2 << 20, seed: 44))
     }
 
     /// The check every store test ends with (`.consistencyChecked`) fails on a refcount broken
@@ -103,8 +103,8 @@ import Testing
             try txn.removeAll(keyspace.chunks)
             try txn.removeAll(keyspace.packs)
         }
-        #expect(throws: StoreError.self) { _ = try t.read(put.blob.id) }
-        let found = try t.store.check()
+        await #expect(throws: StoreError.self) { _ = try await t.read(put.blob.id) }
+        let found = try await t.store.check()
         #expect(found.errors.contains { $0.contains("has no row") })
         #expect(found.errors.contains { $0.contains("has no committed row") })
 
@@ -112,8 +112,8 @@ import Testing
         #expect(repaired.ok, "\(repaired.errors)")
         #expect(repaired.repaired.contains { $0.contains("adopted") })
         #expect(try t.store.stats().chunks == chunks)
-        #expect(try t.read(put.blob.id) == data)
-        #expect(try t.store.verify(scrub: true).isEmpty)
+        #expect(try await t.read(put.blob.id) == data)
+        #expect(try await t.store.verify(scrub: true).isEmpty)
     }
 
     @Test func aMissingPackIsNamedWithTheBlobsItBreaks() async throws {
@@ -122,7 +122,7 @@ import Testing
         let name = t.packFiles[0]
         t.store.sealOpenPacks()
         try FileManager.default.removeItem(atPath: t.path + "/packs/" + name)
-        let report = try t.store.check()
+        let report = try await t.store.check()
         #expect(report.errors.contains { $0.contains("pack \(name) is missing") })
         #expect(report.errors.contains { $0.contains("no pack holds it") })
         // Repair cannot make data up: the problems remain.

@@ -68,16 +68,16 @@ struct SmallDisk {
         #expect(error.code == .noSpace)
         #expect(error.description.contains("No space left on device"), "\(error)")
         #expect(!acknowledged.isEmpty)
-        for (id, data) in acknowledged { #expect(try t.read(id) == data) }
-        #expect(try t.store.verify().isEmpty)
+        for (id, data) in acknowledged { #expect(try await t.read(id) == data) }
+        #expect(try await t.store.verify().isEmpty)
 
         // Space returns: uploads work again and nothing acknowledged was lost.
         try FileManager.default.removeItem(atPath: filler)
         let after = randomBytes(3 << 20, seed: 999)
         let id = try await t.put(after).blob.id
-        #expect(try t.read(id) == after)
-        for (id, data) in acknowledged { #expect(try t.read(id) == data) }
-        #expect(try t.store.verify().isEmpty)
+        #expect(try await t.read(id) == after)
+        for (id, data) in acknowledged { #expect(try await t.read(id) == data) }
+        #expect(try await t.store.verify().isEmpty)
     }
 
     /// GC needs room for the records it copies; on a full disk it fails cleanly, changes
@@ -110,17 +110,17 @@ struct SmallDisk {
         var options = GCOptions()
         options.grace = 0
         let before = try t.store.stats()
-        await #expect(throws: StoreError.self) { _ = try await t.store.collectGarbage(options) }
+        await await #expect(throws: StoreError.self) { _ = try await t.store.collectGarbage(options) }
         #expect(try t.store.stats().deadBytes == before.deadBytes)
-        for (id, data) in kept { #expect(try t.read(id) == data) }
-        let problems = try t.store.verify()
+        for (id, data) in kept { #expect(try await t.read(id) == data) }
+        let problems = try await t.store.verify()
         #expect(problems.isEmpty, "\(problems)")
 
         try FileManager.default.removeItem(atPath: filler)
         let report = try await t.store.collectGarbage(options)
         #expect(report.packsCompacted > 0 && report.reclaimedBytes > 0)
         #expect(try t.store.stats().deadBytes == 0)
-        for (id, data) in kept { #expect(try t.read(id) == data) }
-        #expect(try t.store.verify(scrub: true).isEmpty)
+        for (id, data) in kept { #expect(try await t.read(id) == data) }
+        #expect(try await t.store.verify(scrub: true).isEmpty)
     }
 }

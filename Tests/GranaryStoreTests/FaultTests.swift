@@ -69,10 +69,10 @@ final class PowerCut: FaultInjector, @unchecked Sendable {
                 try await Task.sleep(for: .milliseconds(100))
             }
             let reopened = try TestStore(path: path)
-            #expect(try reopened.store.verify().isEmpty)
+            #expect(try await reopened.store.verify().isEmpty)
             for (id, digest) in acknowledged {
                 let stored = StreamingDigest(.sha256)
-                try reopened.store.read(id) { stored.update($0) }
+                try await reopened.store.read(id) { stored.update($0) }
                 #expect(stored.finalize() == digest, "round \(round): acknowledged blob \(id) was lost")
             }
         }
@@ -167,10 +167,10 @@ final class PowerCut: FaultInjector, @unchecked Sendable {
                 try await Task.sleep(for: .milliseconds(100))
             }
             let reopened = try TestStore(settings: settings, path: path)
-            #expect(try reopened.store.verify().isEmpty, "round \(round)")
+            #expect(try await reopened.store.verify().isEmpty, "round \(round)")
             for (id, digest) in held.values {
                 let stored = StreamingDigest(.sha256)
-                try reopened.store.read(id) { stored.update($0) }
+                try await reopened.store.read(id) { stored.update($0) }
                 #expect(stored.finalize() == digest, "round \(round): acknowledged blob \(id) was lost")
             }
             // GC finishes what the cut interrupted.
@@ -178,7 +178,7 @@ final class PowerCut: FaultInjector, @unchecked Sendable {
             options.grace = 0
             reopened.store.sealOpenPacks()
             #expect(try await reopened.store.collectGarbage(options).errors.isEmpty)
-            #expect(try reopened.store.verify().isEmpty)
+            #expect(try await reopened.store.verify().isEmpty)
         }
         #expect(compactions >= 5, "GC compacted too few packs before the cuts to prove anything")
     }
@@ -190,13 +190,13 @@ final class PowerCut: FaultInjector, @unchecked Sendable {
         let power = PowerCut(root: t.path)
         FaultInjection.current = power
         _ = power.cut()
-        await #expect(throws: StoreError.self) { _ = try await t.put(randomBytes(5 << 20, seed: 78)) }
+        await await #expect(throws: StoreError.self) { _ = try await t.put(randomBytes(5 << 20, seed: 78)) }
         FaultInjection.current = nil
-        #expect(try t.read(keptID) == kept)
-        #expect(try t.store.verify().isEmpty)
+        #expect(try await t.read(keptID) == kept)
+        #expect(try await t.store.verify().isEmpty)
         // Power is back: the store works.
         let again = try await t.put(randomBytes(2 << 20, seed: 79))
-        #expect(try t.read(again.blob.id).count == 2 << 20)
+        #expect(try await t.read(again.blob.id).count == 2 << 20)
     }
 }
 

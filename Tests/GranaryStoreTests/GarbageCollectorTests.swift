@@ -29,8 +29,8 @@ import Testing
         let after = try t.store.stats()
         #expect(after.deadBytes == 0)
         #expect(after.storedBytes < before.storedBytes - (2 << 20))
-        #expect(try t.read(b.blob.id) == shared + randomBytes(1 << 20, seed: 22))
-        #expect(try t.store.verify(scrub: true).isEmpty)
+        #expect(try await t.read(b.blob.id) == shared + randomBytes(1 << 20, seed: 22))
+        #expect(try await t.store.verify(scrub: true).isEmpty)
         #expect(try t.store.lastGC()?.chunksReclaimed == report.chunksReclaimed)
 
         // Nothing is left to do: a second run changes nothing.
@@ -67,7 +67,7 @@ import Testing
         t.store.sealOpenPacks()
         #expect(try await t.store.collectGarbage(reclaimNow()).packsCompacted == 1)
         #expect(t.packFiles.isEmpty)
-        #expect(try t.store.verify().isEmpty)
+        #expect(try await t.store.verify().isEmpty)
     }
 
     /// An upload that found a chunk live and referenced it keeps it, even if every other holder
@@ -91,8 +91,8 @@ import Testing
 
         let second = try await t.store.commit(staged)
         #expect(second.blob.id == first.blob.id)
-        #expect(try t.read(second.blob.id) == data)
-        #expect(try t.store.verify(scrub: true).isEmpty)
+        #expect(try await t.read(second.blob.id) == data)
+        #expect(try await t.store.verify(scrub: true).isEmpty)
     }
 
     @Test func aReaderPlannedBeforeCompactionStillReadsTheRightBytes() async throws {
@@ -123,7 +123,7 @@ import Testing
         #expect(report.bytesCopied >= 3 << 20)
         // 3 MiB at 2 MB/s cannot take less than ~1.5 s; unthrottled it takes milliseconds.
         #expect(report.seconds >= 1.4, "copied \(report.bytesCopied) bytes in \(report.seconds) s")
-        #expect(try t.read(kept.blob.id) == randomBytes(3 << 20, seed: 32))
+        #expect(try await t.read(kept.blob.id) == randomBytes(3 << 20, seed: 32))
     }
 
     @Test func deferredCompressionHappensInTheMaintenancePass() async throws {
@@ -140,8 +140,8 @@ import Testing
         #expect(report.chunksCompressed == put.blob.chunks)
         let compressed = try t.store.stats().storedBytes
         #expect(compressed * 4 < raw, "stored \(compressed) of \(raw)")
-        #expect(try t.read(put.blob.id) == text)
-        #expect(try t.store.verify(scrub: true).isEmpty)
+        #expect(try await t.read(put.blob.id) == text)
+        #expect(try await t.store.verify(scrub: true).isEmpty)
         // Compressed once: the next run has nothing to do.
         #expect(try await t.store.collectGarbage(reclaimNow()).chunksCompressed == 0)
     }
@@ -166,7 +166,7 @@ import Testing
         #expect(report.packsCompacted == 0)
         #expect(report.errors.count == 1 && report.errors[0].contains("damaged"))
         #expect(try t.store.stats().storedBytes == before.storedBytes)
-        #expect(throws: StoreError.self) { _ = try t.read(b.blob.id) }
+        await #expect(throws: StoreError.self) { _ = try await t.read(b.blob.id) }
     }
 
     /// Uploads of overlapping content, deletes and GC runs, all at once, for many rounds.
@@ -205,10 +205,10 @@ import Testing
         }
         for (id, n) in await live.all {
             let expected = content(n)
-            let data = try t.read(id)
+            let data = try await t.read(id)
             #expect(data.count == expected.count && data == expected, "blob \(id) of upload \(n)")
         }
-        #expect(try t.store.verify(scrub: true).isEmpty)
+        #expect(try await t.store.verify(scrub: true).isEmpty)
         // Everything deleted is reclaimed by a last run.
         for (id, _) in await live.all { try await t.store.release(id) }
         t.store.sealOpenPacks()

@@ -33,7 +33,7 @@ import Testing
         #expect(try t.store.residency(id).cached ?? 0 < before.total)
         try t.store.warm(id)
         #expect((try t.store.residency(id).cached ?? 0) >= before.total)
-        #expect(try t.read(id) == content)
+        #expect(try await t.read(id) == content)
         try t.store.evict(id)
         #expect(try Self.eventually { (try t.store.residency(id).cached ?? 0) < before.total })
         #expect(throws: StoreError.self) { _ = try t.store.residency(SHA256Key.zero) }
