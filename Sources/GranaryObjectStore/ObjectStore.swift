@@ -25,6 +25,15 @@ package protocol ObjectStore: Sendable {
 }
 
 extension ObjectStore {
+    /// Reads bytes `range` of `name` into `buffer` (exactly `range.count` bytes long).
+    package func get(_ name: String, range: Range<Int>, into buffer: UnsafeMutableRawBufferPointer) async throws(ObjectStoreError) {
+        let data = try await get(name, range: range)
+        guard data.readableBytes == buffer.count else {
+            throw ObjectStoreError(.corrupt, "\(name): \(data.readableBytes) bytes came for \(buffer.count) asked")
+        }
+        data.withUnsafeReadableBytes { buffer.copyMemory(from: $0) }
+    }
+
     /// Writes bytes `range` of `name` into the open file `fd` (at `path`) at the same offsets:
     /// a cache file, a scrub's copy.
     package func copy(_ name: String, range: Range<Int>, into fd: Int32, path: String) async throws(ObjectStoreError) {

@@ -103,6 +103,13 @@ package actor PackCache {
         evictIfNeeded()
     }
 
+    /// Drops `name` (its object was deleted): a reader holding its file keeps its bytes.
+    package func forget(_ name: String) {
+        guard let entry = entries.removeValue(forKey: name) else { return }
+        unlink(path(of: name))
+        totalBytes -= entry.cachedBytes
+    }
+
     /// Whether every byte of `name` is local.
     package func isComplete(_ name: String) -> Bool { entries[name]?.present.allSatisfy { $0 } ?? false }
 

@@ -25,8 +25,9 @@ package final class BlobStore: Sendable {
     let keyspace: Keyspace
     /// The local pack directory's packs.
     let packs: PackSet
-    /// Where new packs are written: ``packs`` itself, or, when they go to an object store, the
+    /// Where packs bound for an object store are written (new uploads, compaction output): the
     /// spool directory in this node's cache, from which each sealed pack is sent whole.
+    /// ``packs`` itself when no object store is configured.
     let spool: PackSet
     /// The object stores packs may live in, by id, each with this node's read cache.
     package let objectPacks: [String: ObjectPacks]
@@ -65,16 +66,17 @@ package final class BlobStore: Sendable {
                 id: id, objects: objects, cacheDirectory: cacheDirectory + "/packs-" + id, maxBytes: placement.cacheMaxBytes, prefix: instance + "/")
         }
         self.objectPacks = objectPacks
-        if let id = placement.defaultStore {
+        writesTo = try placement.defaultStore.map { id in
             guard let target = objectPacks[id] else { throw StoreError(.invalidArgument, "default_store \(id) is not a configured object store") }
-            writesTo = target
+            return target
+        }
+        if objectPacks.isEmpty {
+            spool = packs
+        } else {
             try FileDescriptor.makeDirectory(cacheDirectory + "/spool")
             spool = try PackSet(
                 directory: cacheDirectory + "/spool", sizeLimit: settings.packSizeLimit, direct: settings.packWrites == .direct,
                 highWater: max(highWater, packs.nextID - 1))
-        } else {
-            writesTo = nil
-            spool = packs
         }
         if directory.isExclusive {
             _ = try environment.clearStaleReaders()
@@ -89,16 +91,25 @@ package final class BlobStore: Sendable {
         }
     }
 
-    /// A pack for an ingest session to append to. A pack bound for an object store takes its id
-    /// for good first (the high-water mark, durably): its object name must never be reused, even
-    /// when a crash leaves the object behind unreferenced.
-    func leasePack() throws -> OpenPack {
+    /// A pack to append to, bound for `target` (nil: the local directory). A pack bound for an
+    /// object store is spooled, and takes its id for good first (the high-water mark, durably):
+    /// its object name must never be reused, even when a crash leaves the object unreferenced.
+    func leasePack(for target: ObjectPacks?) throws -> OpenPack {
+        guard target != nil else { return try packs.lease() }
         let pack = try spool.lease()
-        if writesTo != nil {
-            let keyspace = self.keyspace
-            try environment.write { txn in try Self.raiseHighWater(pack.id, in: txn, keyspace: keyspace) }
-        }
+        let keyspace = self.keyspace
+        try environment.write { txn in try Self.raiseHighWater(pack.id, in: txn, keyspace: keyspace) }
         return pack
+    }
+
+    /// After the commit that references a spooled pack `target` now holds: the spool file
+    /// becomes this node's cached copy (without it the pack is read from the store: slower,
+    /// never wrong).
+    func settleSentPack(_ pack: OpenPack, in target: ObjectPacks) async {
+        pack.appender.releaseBuffers()
+        let path = spool.path(of: pack.id)
+        try? await target.adopt(pack.id, file: path, size: pack.writeOffset)
+        unlink(path)
     }
 
     /// Records the format and chunking parameters at creation; refuses a mismatch later.

@@ -19,6 +19,15 @@ package struct GCOptions: Sendable {
     /// Copy at most this many bytes per second (nil: as fast as the disk goes), so that GC
     /// running beside uploads does not starve them.
     package var throttleBytesPerSecond: Int?
+    /// A pack in an object store is compacted at this share instead: a rewrite there costs
+    /// requests as well as bytes.
+    package var objectThreshold = 0.3
+    /// Seconds an object pack that compaction retired is kept before its object is deleted, so
+    /// reads planned against it finish.
+    package var retireDelay = 600
+    /// Seconds an object no row references must have existed before it is swept: longer than
+    /// any upload takes between sending its first pack and its commit.
+    package var orphanAge = 86400
 
     package init() {}
 }
@@ -37,6 +46,10 @@ package struct GCReport: Sendable, Codable, Equatable {
     package var chunksCompressed = 0
     /// Pack files no committed row referenced (left by a crash), removed.
     package var orphanPacksRemoved = 0
+    /// Objects of packs retired by earlier compactions, deleted once `gc.retire_delay` passed.
+    package var retiredObjectsRemoved = 0
+    /// Objects no row references (an upload that failed or crashed), swept after `gc.orphan_age`.
+    package var orphanObjectsRemoved = 0
     /// Candidate packs left alone because a live process holds them (appending or compacting).
     package var packsBusy = 0
     /// Problems that stopped the compaction of a pack (damaged records); fsck tells more.
@@ -55,9 +68,30 @@ package struct GCReport: Sendable, Codable, Equatable {
         case bytesCopied = "bytes_copied"
         case chunksCompressed = "chunks_compressed"
         case orphanPacksRemoved = "orphan_packs_removed"
+        case retiredObjectsRemoved = "retired_objects_removed"
+        case orphanObjectsRemoved = "orphan_objects_removed"
         case packsBusy = "packs_busy"
         case errors
         case finishedAt = "finished_at"
+    }
+
+    /// Reads a report, also one an older release stored without the newer keys.
+    package init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        func count(_ key: CodingKeys) throws -> Int { try c.decodeIfPresent(Int.self, forKey: key) ?? 0 }
+        reclaimedBytes = try count(.reclaimedBytes)
+        packsCompacted = try count(.packsCompacted)
+        chunksReclaimed = try count(.chunksReclaimed)
+        seconds = try c.decodeIfPresent(Double.self, forKey: .seconds) ?? 0
+        dryRun = try c.decodeIfPresent(Bool.self, forKey: .dryRun) ?? false
+        bytesCopied = try count(.bytesCopied)
+        chunksCompressed = try count(.chunksCompressed)
+        orphanPacksRemoved = try count(.orphanPacksRemoved)
+        retiredObjectsRemoved = try count(.retiredObjectsRemoved)
+        orphanObjectsRemoved = try count(.orphanObjectsRemoved)
+        packsBusy = try count(.packsBusy)
+        errors = try c.decodeIfPresent([String].self, forKey: .errors) ?? []
+        finishedAt = try count(.finishedAt)
     }
 }
 
@@ -104,7 +138,7 @@ extension BlobStore {
             if options.dryRun {
                 // Report what a real run would do: a pack a live process holds would be left alone.
                 for survey in batch {
-                    guard try packs.lockForMaintenance(survey.packID) != nil else {
+                    guard try survey.store != nil || packs.lockForMaintenance(survey.packID) != nil else {
                         report.packsBusy += 1
                         continue
                     }
@@ -118,8 +152,9 @@ extension BlobStore {
             }
             // Lock first, then read the rows: only a pack's lock holder commits rows into it, so
             // under the lock the plan cannot miss a row (a row missed would point at nothing).
+            // An object pack is sealed: nobody appends to it, and it takes no lock.
             var locks: [UInt32: FileDescriptor] = [:]
-            for survey in batch {
+            for survey in batch where survey.store == nil {
                 if survey.packID != copier.outputID, let lock = try packs.lockForMaintenance(survey.packID) {
                     locks[survey.packID] = lock
                 } else {
@@ -127,29 +162,44 @@ extension BlobStore {
                     status.packsDone += 1
                 }
             }
-            for plan in try compactionPlans(for: batch.map(\.packID).filter { locks[$0] != nil }, grace: options.grace) {
+            let ids = batch.filter { $0.store != nil || locks[$0.packID] != nil }.map(\.packID)
+            for plan in try compactionPlans(for: ids, grace: options.grace) {
                 defer {
                     status.packsDone += 1
                     progress(status)
                 }
-                guard let lock = locks.removeValue(forKey: plan.packID) else { continue }
+                func copied(_ bytes: Int) {
+                    status.bytesDone += bytes
+                    progress(status)
+                }
                 do {
-                    let outcome = try await compact(plan, from: lock, with: copier, throttle: throttle) { bytes in
-                        status.bytesDone += bytes
-                        progress(status)
+                    let outcome: CompactionOutcome
+                    if let storeID = plan.store {
+                        guard let objects = objectPacks[storeID] else {
+                            report.errors.append("\(PackFormat.fileName(plan.packID)): its store \(storeID) is not configured on this node")
+                            continue
+                        }
+                        outcome = try await compact(plan, in: objects, with: copier, throttle: throttle, copiedBytes: copied)
+                    } else {
+                        guard let lock = locks.removeValue(forKey: plan.packID) else { continue }
+                        outcome = try await compact(plan, from: lock, with: copier, throttle: throttle, copiedBytes: copied)
+                        try packs.remove(plan.packID)
                     }
                     report.packsCompacted += 1
                     report.chunksReclaimed += outcome.reclaimed
                     report.bytesCopied += outcome.copied
                     report.chunksCompressed += outcome.compressed
                     report.reclaimedBytes += plan.committedLength - outcome.copied
-                    try packs.remove(plan.packID)
                 } catch let error as StoreError where error.code == .corrupt || error.code == .conflict {
                     report.errors.append("\(PackFormat.fileName(plan.packID)): \(error)")
                 }
             }
         }
-        if !options.dryRun { report.orphanPacksRemoved = try removeOrphanPacks() }
+        if !options.dryRun {
+            report.orphanPacksRemoved = try removeOrphanPacks()
+            report.retiredObjectsRemoved = try await removeRetiredObjects(after: options.retireDelay, errors: &report.errors)
+            report.orphanObjectsRemoved = try await removeOrphanObjects(olderThan: options.orphanAge, errors: &report.errors)
+        }
         report.seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         report.finishedAt = Int(time(nil))
         if !options.dryRun {
@@ -193,6 +243,8 @@ extension BlobStore {
     struct PackSurvey {
         var packID: UInt32
         var committedLength: Int
+        /// The object store holding the pack; nil: local.
+        var store: String?
         var keepBytes = 0
         var dropCount = 0
         var deferredBytes = 0
@@ -203,6 +255,7 @@ extension BlobStore {
     struct CompactionPlan {
         var packID: UInt32
         var committedLength: Int
+        var store: String?
         var keep: [(key: SHA256Key, row: ChunkRow)] = []
         var drop: [(key: SHA256Key, row: ChunkRow)] = []
         var keepBytes: Int { keep.reduce(0) { $0 + $1.row.recordSize } }
@@ -221,7 +274,7 @@ extension BlobStore {
                 let id = UInt32(bigEndian: key.loadUnaligned(as: UInt32.self))
                 let row = try PackRow(value)
                 if !held.contains(id) && !skip.contains(id) && (row.deadBytes > 0 || deferred) {
-                    surveys[id] = PackSurvey(packID: id, committedLength: row.committedLength)
+                    surveys[id] = PackSurvey(packID: id, committedLength: row.committedLength, store: row.store)
                 }
                 return true
             }
@@ -238,7 +291,8 @@ extension BlobStore {
                 return true
             }
             return surveys.values.filter { survey in
-                survey.keepBytes == 0 || Double(survey.gain) >= options.threshold * Double(survey.committedLength)
+                let threshold = survey.store == nil ? options.threshold : options.objectThreshold
+                return survey.keepBytes == 0 || Double(survey.gain) >= threshold * Double(survey.committedLength)
                     || survey.deferredBytes > 0
             }.sorted { $0.gain > $1.gain }
         }
@@ -252,7 +306,7 @@ extension BlobStore {
             for id in ids {
                 guard let bytes = try txn.value(keyspace.packs, Keyspace.packKey(id)) else { continue }
                 let row = try bytes.withUnsafeBytes { try PackRow($0) }
-                plans[id] = CompactionPlan(packID: id, committedLength: row.committedLength)
+                plans[id] = CompactionPlan(packID: id, committedLength: row.committedLength, store: row.store)
             }
             try txn.forEach(keyspace.chunks) { key, value in
                 let row = try ChunkRow(value)
@@ -300,7 +354,9 @@ extension BlobStore {
             do {
                 var start = 0
                 while start < plan.keep.count {
-                    let window = try copier.copyWindow(plan.keep, from: start, source: source, packID: plan.packID, into: pack)
+                    let (end, span) = copier.window(plan.keep, from: start)
+                    try source.read(into: copier.buffer(span), at: plan.keep[start].row.offset)
+                    let window = try copier.copyRecords(plan.keep[start..<end], packID: plan.packID, into: pack)
                     moves += window.moves
                     outcome.compressed += window.compressed
                     start += window.moves.count
@@ -326,7 +382,7 @@ extension BlobStore {
             outcome.reclaimed = try await coordinator.submit { txn in
                 try Self.commitCompaction(
                     source: source, moves: movesDone, drop: drop,
-                    output: outputID.map { ($0, outputCommitted, outputLength) }, in: txn, keyspace: keyspace)
+                    output: outputID.map { ($0, outputCommitted, outputLength, nil) }, retire: nil, in: txn, keyspace: keyspace)
             }
         } catch {
             if let output { copier.discard(output) }
@@ -341,11 +397,12 @@ extension BlobStore {
     /// to delete that came back to life stops the commit (it cannot, given the session rule, but
     /// losing a chunk is not a risk to take on an argument).
     /// - Returns: how many chunk rows were deleted.
-    private static func commitCompaction(
+    static func commitCompaction(
         source: UInt32,
         moves: [(key: SHA256Key, from: ChunkRow, to: WrittenChunk)],
         drop: [(key: SHA256Key, row: ChunkRow)],
-        output: (id: UInt32, committed: Int, length: Int)?,
+        output: (id: UInt32, committed: Int, length: Int, store: String?)?,
+        retire: RetiredPack?,
         in txn: borrowing WriteTransaction,
         keyspace: Keyspace
     ) throws -> Int {
@@ -379,7 +436,7 @@ extension BlobStore {
             let key = Keyspace.packKey(output.id)
             var row =
                 try txn.value(keyspace.packs, key).map { bytes in try bytes.withUnsafeBytes { try PackRow($0) } }
-                ?? PackRow(committedLength: output.committed)
+                ?? PackRow(committedLength: output.committed, sealed: output.store != nil, store: output.store)
             row.committedLength = output.length
             row.liveBytes += live
             row.deadBytes += dead
@@ -388,6 +445,7 @@ extension BlobStore {
             try raiseHighWater(output.id, in: txn, keyspace: keyspace)
         }
         _ = try txn.delete(keyspace.packs, Keyspace.packKey(source))
+        if let retire { try txn.put(keyspace.retired, Keyspace.packKey(source), retire.encoded()) }
         try raiseHighWater(source, in: txn, keyspace: keyspace)
         let generation: UInt64 = try keyspace.metaInteger(Keyspace.generationKey, in: txn)
         try keyspace.setMetaInteger(Keyspace.generationKey, generation + 1, in: txn)
@@ -465,23 +523,29 @@ final class RecordCopier {
         pack = nil
     }
 
-    /// Copies the records `keep[start...]` that fit in one read window.
-    func copyWindow(
-        _ keep: [(key: SHA256Key, row: ChunkRow)],
-        from start: Int,
-        source: FileDescriptor,
-        packID: UInt32,
-        into output: OpenPack
-    ) throws -> (moves: [(key: SHA256Key, from: ChunkRow, to: WrittenChunk)], compressed: Int) {
+    /// The records `keep[start...]` that fit in one read window: where they end, and the bytes
+    /// from the first one's offset that hold them.
+    func window(_ keep: [(key: SHA256Key, row: ChunkRow)], from start: Int) -> (end: Int, span: Int) {
         let first = keep[start].row.offset
         var end = start
         while end < keep.count, end == start || keep[end].row.offset + keep[end].row.recordSize - first <= window { end += 1 }
-        let span = keep[end - 1].row.offset + keep[end - 1].row.recordSize - first
-        let buffer = UnsafeMutableRawBufferPointer(rebasing: io[0..<span])
-        try source.read(into: buffer, at: first)
+        return (end, keep[end - 1].row.offset + keep[end - 1].row.recordSize - first)
+    }
+
+    /// The read buffer, `span` bytes of it, for a window's records.
+    func buffer(_ span: Int) -> UnsafeMutableRawBufferPointer { UnsafeMutableRawBufferPointer(rebasing: io[0..<span]) }
+
+    /// Copies the records of a window, read into ``buffer(_:)`` from the first one's offset.
+    func copyRecords(
+        _ records: ArraySlice<(key: SHA256Key, row: ChunkRow)>,
+        packID: UInt32,
+        into output: OpenPack
+    ) throws -> (moves: [(key: SHA256Key, from: ChunkRow, to: WrittenChunk)], compressed: Int) {
+        guard let first = records.first?.row.offset else { return ([], 0) }
+        let buffer = io
         var moves: [(key: SHA256Key, from: ChunkRow, to: WrittenChunk)] = []
         var compressedCount = 0
-        for (key, row) in keep[start..<end] {
+        for (key, row) in records {
             let at = row.offset - first
             let record = UnsafeRawBufferPointer(rebasing: buffer[at..<(at + row.recordSize)])
             let location = "chunk \(key) (\(PackFormat.fileName(packID)) offset \(row.offset))"

@@ -3,10 +3,6 @@ package import GranaryCodec
 import GranaryLMDB
 import Synchronization
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// One upload streaming into the store: bytes in, a ``StagedBlob`` out.
 ///
 /// The producer (an HTTP handler, a file reader) fills slabs with ``fill(_:)`` and ends with
@@ -266,13 +262,7 @@ package final class IngestSession: @unchecked Sendable {
             if let uploads { Task.detached { await uploads.removeSent() } }
             return
         }
-        for pack in packs {
-            pack.appender.releaseBuffers()
-            let path = store.spool.path(of: pack.id)
-            // Without the cached copy the pack is read from the store: slower, never wrong.
-            try? await target.adopt(pack.id, file: path, size: pack.writeOffset)
-            unlink(path)
-        }
+        for pack in packs { await store.settleSentPack(pack, in: target) }
     }
 
     // MARK: Lane A
@@ -417,7 +407,7 @@ package final class IngestSession: @unchecked Sendable {
                 sentPacks = packs.count
             }
         }
-        let pack = try store.leasePack()
+        let pack = try store.leasePack(for: store.writesTo)
         packs.append(pack)
         return pack
     }

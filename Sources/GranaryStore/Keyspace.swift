@@ -12,6 +12,7 @@ import GranaryLMDB
 /// | `store.blobs` | blob id (32 B) | ``BlobRow``: refcount, size, chunk count, digests |
 /// | `store.manifests` | blob id (32 B) | the blob's ``Manifest`` (36 B per chunk) |
 /// | `store.sessions` | pid u32 BE + counter u64 BE | ``SessionRow``: start (unix s), pid |
+/// | `store.retired` | pack id u32 BE | ``RetiredPack``: when compaction retired it (unix s), its object store |
 ///
 /// `store.meta` also holds `pack.high_water` (u32 LE, the highest pack id ever committed, so ids
 /// are never reused), `store.instance` (16 hex digits, random at creation: the prefix of the
@@ -28,6 +29,7 @@ struct Keyspace: Sendable {
     let blobs: Database
     let manifests: Database
     let sessions: Database
+    let retired: Database
 
     static let highWaterKey = Array("pack.high_water".utf8)
     static let generationKey = Array("pack.generation".utf8)
@@ -41,6 +43,7 @@ struct Keyspace: Sendable {
         blobs = try environment.openDatabase("store.blobs")
         manifests = try environment.openDatabase("store.manifests")
         sessions = try environment.openDatabase("store.sessions")
+        retired = try environment.openDatabase("store.retired")
     }
 
     /// A little-endian integer stored in `store.meta` under `key`, or 0.
@@ -160,6 +163,31 @@ struct PackRow: Equatable {
         records = Int(b.littleEndian(at: 24, as: UInt64.self))
         sealed = b[32] != 0
         store = b.count > 33 ? String(decoding: b[34...], as: UTF8.self) : nil
+    }
+}
+
+/// An object pack compaction retired: its object is deleted once `gc.retire_delay` has passed
+/// (readers that planned against it meanwhile still find it, or re-resolve).
+struct RetiredPack: Equatable {
+    var retiredAt: Int
+    var store: String
+
+    func encoded() -> [UInt8] {
+        var b: [UInt8] = []
+        b.appendLittleEndian(UInt64(retiredAt))
+        b.append(contentsOf: store.utf8)
+        return b
+    }
+
+    init(retiredAt: Int, store: String) {
+        self.retiredAt = retiredAt
+        self.store = store
+    }
+
+    init(_ b: UnsafeRawBufferPointer) throws(StoreError) {
+        guard b.count > 8 else { throw StoreError(.corrupt, "retired pack row of \(b.count) bytes does not parse") }
+        retiredAt = Int(b.littleEndian(at: 0, as: UInt64.self))
+        store = String(decoding: b[8...], as: UTF8.self)
     }
 }
 

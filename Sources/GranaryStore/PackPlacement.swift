@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import GranaryCodec
 package import GranaryObjectStore
 
@@ -72,12 +73,34 @@ package struct ObjectPacks: Sendable {
         }
     }
 
-    /// Removes pack `pack` from the store (gone already counts as removed).
+    /// Removes pack `pack` from the store (gone already counts as removed) and from the cache.
     func delete(_ pack: UInt32) async throws(StoreError) {
         do {
             try await objects.delete(name(pack))
         } catch {
             throw StoreError(error, "removing pack \(name(pack)) from store \(id)")
+        }
+        await cache.forget(name(pack))
+    }
+
+    /// Bytes `range` of pack `pack`, read from the store (not the cache) into `buffer`.
+    func read(_ pack: UInt32, range: Range<Int>, into buffer: UnsafeMutableRawBufferPointer) async throws(StoreError) {
+        do {
+            try await objects.get(name(pack), range: range, into: buffer)
+        } catch {
+            throw StoreError(error, "reading pack \(name(pack)) from store \(id)")
+        }
+    }
+
+    /// The packs the store lists under this store's prefix, with when each was written. A
+    /// listing may lag behind writes: it finds candidates, never decides liveness.
+    func list() async throws(StoreError) -> [(pack: UInt32, written: Date?)] {
+        do {
+            return try await objects.list(prefix: prefix).compactMap { object in
+                PackFormat.packID(fileName: String(object.name.dropFirst(prefix.count))).map { ($0, object.lastModified) }
+            }
+        } catch {
+            throw StoreError(error, "listing store \(id)")
         }
     }
 

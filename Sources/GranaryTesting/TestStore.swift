@@ -11,7 +11,18 @@ package struct TestStore: Sendable {
     package init(settings: StoreSettings = StoreSettings(), placement: PackPlacement = .local, path: String? = nil, check: Bool = true) throws {
         let directory = path.map { TemporaryDirectory(existing: $0, check: check) } ?? TemporaryDirectory("granary-store", check: check)
         self.path = directory.path
-        store = try BlobStore(directory: DataDirectory(path: directory.path, access: .exclusive), settings: settings, placement: placement)
+        // Reopened right after the test let go of the earlier store, whose last upload's lanes
+        // may hold it (and so the directory's lock) a moment longer.
+        var attempts = 0
+        while true {
+            do {
+                store = try BlobStore(directory: DataDirectory(path: directory.path, access: .exclusive), settings: settings, placement: placement)
+                return
+            } catch let error as StoreError where error.code == .locked && path != nil && attempts < 100 {
+                attempts += 1
+                usleep(20_000)
+            }
+        }
     }
 
     /// Puts `data`, fed in pieces of `pieceSize` bytes.

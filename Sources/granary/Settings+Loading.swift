@@ -26,7 +26,11 @@ import SystemPackage
 /// `store.pack_size` / `GRANARY_STORE_PACK_SIZE` (bytes),
 /// `gc.grace` / `GRANARY_GC_GRACE` (seconds), `gc.throttle_mbps` / `GRANARY_GC_THROTTLE_MBPS`,
 /// `gc.threshold` / `GRANARY_GC_THRESHOLD` (dead share, percent), `gc.interval` / `GRANARY_GC_INTERVAL`
-/// (seconds between the server's background GC runs; 0 turns them off),
+/// (seconds between the server's background GC runs; 0 turns them off), `gc.object_threshold` (dead
+/// share of an object pack, percent, default 30), `gc.retire_delay` (seconds, default 600),
+/// `gc.orphan_age` (seconds, default 86400),
+/// `stores.ID.url` / `.auth_url` / `.user` / `.key` / `.region` (pack stores, configuration file only),
+/// `default_store`, `cache.dir`, `cache.max_bytes` (docs/object-stores.md),
 /// `images.size_cap` / `GRANARY_IMAGES_SIZE_CAP` (bytes, Glance's `image_size_cap`),
 /// `images.hash_algo` / `GRANARY_IMAGES_HASH_ALGO` (`os_hash_algo`: sha512, sha256, …),
 /// `images.legacy_checksum` / `GRANARY_IMAGES_LEGACY_CHECKSUM` (compute the md5 `checksum`),
@@ -98,6 +102,9 @@ extension Settings {
             settings.gc.options.throttleBytesPerSecond = throttle * 1_000_000
         }
         if let percent = try integer(reader, "gc.threshold", range: 1...100) { settings.gc.options.threshold = Double(percent) / 100 }
+        if let percent = try integer(reader, "gc.object_threshold", range: 1...100) { settings.gc.options.objectThreshold = Double(percent) / 100 }
+        settings.gc.options.retireDelay = try integer(reader, "gc.retire_delay", range: 0...Int(Int32.max)) ?? settings.gc.options.retireDelay
+        settings.gc.options.orphanAge = try integer(reader, "gc.orphan_age", range: 0...Int(Int32.max)) ?? settings.gc.options.orphanAge
         settings.images.imageSizeCap = try integer(reader, "images.size_cap", range: 0...Int.max) ?? settings.images.imageSizeCap
         settings.images.stageTimeToLive = try integer(reader, "images.stage_ttl", range: 1...Int(Int32.max)) ?? settings.images.stageTimeToLive
         settings.images.hashAlgorithm = try choice(reader, "images.hash_algo") ?? settings.images.hashAlgorithm

@@ -175,4 +175,69 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: leftover))
         #expect(try await restarted.read(newPut.blob.id) == new)
     }
+
+    static func gc(retireDelay: Int = 600, orphanAge: Int = 86400) -> GCOptions {
+        var options = GCOptions()
+        options.grace = 0
+        options.retireDelay = retireDelay
+        options.orphanAge = orphanAge
+        return options
+    }
+
+    /// Compaction of an object pack: live records copied by ranged GETs into a new pack in the
+    /// same store, the old one retired and deleted only after the retire delay; a reader that
+    /// planned against it before re-resolves once it is gone.
+    @Test func gcCompactsObjectPacksAndRetiresThemLater() async throws {
+        let objects = try Self.swift()
+        let t = try TestStore(settings: Self.settings, placement: Self.placement(objects))
+        let whole = randomBytes(1_500_000, seed: 248)
+        let half = Array(whole[0..<700_000])
+        let wholePut = try await t.put(whole)
+        let halfPut = try await t.put(half)
+        // The half's chunks are dedup hits but for the one its end cuts: a small pack of its own.
+        let before = try await Self.objects(objects).count
+        #expect(before == 2)
+        #expect(try await t.store.release(wholePut.blob.id))
+        let path = t.path
+        _ = consume t
+
+        // A cold node plans a read of the half, then GC compacts its pack under it.
+        let cold = try TestStore(settings: Self.settings, placement: Self.placement(objects), path: path)
+        let reader = try cold.store.reader(halfPut.blob.id)
+        let report = try await cold.store.collectGarbage(Self.gc())
+        #expect(report.packsCompacted == 1 && report.chunksReclaimed > 0 && report.retiredObjectsRemoved == 0)
+        #expect(try await Self.objects(objects).count == before + 1)  // the old object waits out the retire delay
+        let later = try await cold.store.collectGarbage(Self.gc(retireDelay: 0))
+        #expect(later.retiredObjectsRemoved == 1 && later.errors.isEmpty)
+        let left = try await Self.objects(objects)
+        #expect(try left.count == before && left.values.reduce(0, +) == cold.store.stats().storedBytes)
+        var read: [UInt8] = []
+        repeat {
+            try await reader.prepareNext()
+        } while try reader.readNext { read.append(contentsOf: $0) }
+        #expect(read == half)
+        #expect(try await cold.read(halfPut.blob.id) == half)
+        #expect(try await cold.store.check(scrub: true).ok)
+    }
+
+    /// An object no row references is swept once it is older than the orphan age, and only
+    /// objects under this store's own prefix are considered.
+    @Test func orphanObjectsAreSweptOnceOld() async throws {
+        let objects = try Self.swift()
+        let t = try TestStore(settings: Self.settings, placement: Self.placement(objects))
+        let put = try await t.put(randomBytes(1 << 20, seed: 249))
+        let ours = try #require(try await Self.objects(objects).keys.first)
+        let prefix = String(ours.prefix { $0 != "/" }) + "/"
+        let orphan = prefix + PackFormat.fileName(4000)
+        let foreign = "0123456789abcdef/" + PackFormat.fileName(4000)
+        for name in [orphan, foreign] {
+            let body = ByteBuffer(bytes: randomBytes(5000, seed: 250))
+            try await objects.put(name, body: .bytes(body), md5: StreamingDigest.hash(.md5, Array(body.readableBytesView)).bytes)
+        }
+        #expect(try await t.store.collectGarbage(Self.gc(orphanAge: 3600)).orphanObjectsRemoved == 0)
+        let report = try await t.store.collectGarbage(Self.gc(orphanAge: 0))
+        #expect(report.orphanObjectsRemoved == 1 && report.errors.isEmpty)
+        #expect(try await Set(Self.objects(objects).keys) == [ours, foreign])
+        #expect(try await t.read(put.blob.id) == randomBytes(1 << 20, seed: 249))
+    }
 }
