@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 package import GranaryCodec
 package import GranaryLMDB
 package import Logging
@@ -33,6 +34,8 @@ package final class BlobStore: Sendable {
     package let objectPacks: [String: ObjectPacks]
     /// The object store new packs go to; nil: the local directory.
     let writesTo: ObjectPacks?
+    /// The read caches of a process beside the lock holder, removed when the store closes.
+    private let scratchCaches: String?
 
     /// Opens the store in `directory`, running recovery when this process holds the lock.
     ///
@@ -59,13 +62,17 @@ package final class BlobStore: Sendable {
             directory: placement.localDirectory ?? directory.packsPath, sizeLimit: settings.packSizeLimit, direct: settings.packWrites == .direct, highWater: highWater)
         self.packs = packs
         let cacheDirectory = placement.cacheDirectory ?? directory.root + "/cache"
+        // The read caches are the lock holder's (the server's): a process beside it (a CLI run)
+        // caches in a scratch folder of its own, which the lock holder empties at its next start.
+        let readCaches = directory.isExclusive ? cacheDirectory : directory.tmpPath + "/cache-\(getpid())"
         let instance = try Self.checkFormat(environment: environment, keyspace: keyspace, settings: settings)
         var objectPacks: [String: ObjectPacks] = [:]
         for (id, objects) in placement.objectStores {
             objectPacks[id] = try ObjectPacks(
-                id: id, objects: objects, cacheDirectory: cacheDirectory + "/packs-" + id, maxBytes: placement.cacheMaxBytes, prefix: instance + "/")
+                id: id, objects: objects, cacheDirectory: readCaches + "/packs-" + id, maxBytes: placement.cacheMaxBytes, prefix: instance + "/")
         }
         self.objectPacks = objectPacks
+        scratchCaches = directory.isExclusive || objectPacks.isEmpty ? nil : readCaches
         writesTo = try placement.defaultStore.map { id in
             guard let target = objectPacks[id] else { throw StoreError(.invalidArgument, "default_store \(id) is not a configured object store") }
             return target
@@ -89,6 +96,10 @@ package final class BlobStore: Sendable {
                 for action in try spool.emptySpool() { logger?.notice("recovery: \(action)") }
             }
         }
+    }
+
+    deinit {
+        if let scratchCaches { try? FileManager.default.removeItem(atPath: scratchCaches) }
     }
 
     /// A pack to append to, bound for `target` (nil: the local directory). A pack bound for an

@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -92,16 +93,11 @@ package final class DataDirectory: Sendable {
         return Int32(String(decoding: buffer[..<n], as: UTF8.self).trimmingNewlines())
     }
 
-    /// Removes the entries of `path` (not recursing: tmp holds only flat scratch files).
+    /// Removes the entries of `path`: scratch files, and the read caches of processes that ran
+    /// beside the lock holder (one folder each).
     private static func emptyDirectory(_ path: String) {
-        guard let dir = opendir(path) else { return }
-        defer { closedir(dir) }
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            if name == "." || name == ".." { continue }
-            unlink(path + "/" + name)
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [] {
+            try? FileManager.default.removeItem(atPath: path + "/" + name)
         }
     }
 }

@@ -105,7 +105,6 @@ struct FsckCommand: AsyncParsableCommand {
         let chunks: Int
         let errors: [String]
         let repaired: [String]
-        let notes: [String]
     }
 
     func run() async throws {
@@ -122,12 +121,12 @@ struct FsckCommand: AsyncParsableCommand {
         report.errors += catalogs.errors
         report.repaired += catalogs.repaired
         let records = report.records + catalogs.records
+        for line in report.notes { FileHandle.standardError.write(Data("granary fsck: note: \(line)\n".utf8)) }
         if json {
-            try printJSON(Report(ok: report.ok, records: records, chunks: report.chunks, errors: report.errors, repaired: report.repaired, notes: report.notes))
+            try printJSON(Report(ok: report.ok, records: records, chunks: report.chunks, errors: report.errors, repaired: report.repaired))
         } else {
             for line in report.repaired { print("repaired: \(line)") }
             for line in report.errors { print("error: \(line)") }
-            for line in report.notes { print("note: \(line)") }
             print(
                 "\(report.ok ? "ok" : "PROBLEMS"): \(records) records (\(catalogs.images) images, \(report.records) blobs), \(report.chunks) chunks, "
                     + "\(report.bytesScanned) pack bytes read in \((report.seconds * 100).rounded() / 100) s")

@@ -1,4 +1,6 @@
-"""Starts a real `granary serve` on a free loopback port for the API tests."""
+"""Starts a real `granary serve` on a free loopback port for the API tests, its packs in the
+store GRANARY_TEST_BACKEND names (local, the default; swift; s3: tools/swift-peer's all-in-one)."""
+import json
 import os
 import pathlib
 import shutil
@@ -16,6 +18,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 def pytest_configure(config):
     config.addinivalue_line("markers", "keystone: needs the real Keystone of tools/keystone-peer (deselect with -m 'not keystone')")
     config.addinivalue_line("markers", "slow: takes many seconds (process kills, CLI runs, random request runs)")
+    config.addinivalue_line("markers", "backend: a storage test (upload, ranged download, delete, GC, fsck) run against every pack store")
 
 
 def granary_binary():
@@ -34,6 +37,64 @@ def free_port():
         return s.getsockname()[1]
 
 
+BACKEND = os.environ.get("GRANARY_TEST_BACKEND", "local")
+
+
+def pytest_report_header(config):
+    return f"granary pack store: {BACKEND} (GRANARY_TEST_BACKEND: local, swift or s3)"
+
+
+_peer_env = None
+
+
+def swift_peer_env():
+    """The settings of tools/swift-peer's OpenStack Swift all-in-one, started once per session."""
+    global _peer_env
+    if _peer_env is None:
+        subprocess.run([str(ROOT / "tools" / "swift-peer"), "start"], check=True, capture_output=True, timeout=300)
+        out = subprocess.run([str(ROOT / "tools" / "swift-peer"), "env"], check=True, capture_output=True, text=True).stdout
+        _peer_env = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+    return _peer_env
+
+
+def backend_config():
+    """The `stores` settings that put a new server's packs in the backend under test: a
+    container or bucket of its own on the Swift all-in-one (tempauth, or its S3 API)."""
+    if BACKEND == "local":
+        return {}
+    env = swift_peer_env()
+    name = "granary-pytest-" + os.urandom(4).hex()
+    if BACKEND == "swift":
+        store = {"url": "swift://" + name, "auth_url": env["SWIFT_PEER_AUTH_URL"], "user": "test:tester", "key": "testing"}
+    elif BACKEND == "s3":
+        store = {"url": "s3+" + env["SWIFT_PEER_S3_URL"] + "/" + name, "user": "test:tester", "key": "testing",
+                 "region": env.get("SWIFT_PEER_S3_REGION", "us-east-1")}
+    else:
+        raise RuntimeError(f"GRANARY_TEST_BACKEND={BACKEND}: use local, swift or s3")
+    return {"stores": {"remote": store}, "default_store": "remote"}
+
+
+def with_backend(extra, data):
+    """`extra` with the backend's stores merged into its --config (a file of its own in `data`)."""
+    stores = backend_config()
+    if not stores:
+        return list(extra)
+    extra = list(extra)
+    config = {}
+    if "--config" in extra:
+        at = extra.index("--config")
+        with open(extra[at + 1]) as f:
+            config = json.load(f)
+        del extra[at:at + 2]
+    path = os.path.join(data, "backend-config.json")
+    if os.path.exists(path):  # a restart on the same data keeps its container
+        with open(path) as f:
+            stores = {key: value for key, value in json.load(f).items() if key in ("stores", "default_store")}
+    with open(path, "w") as f:
+        json.dump({**config, **stores}, f)
+    return extra + ["--config", path]
+
+
 class GranaryServer:
     """A running `granary serve` on free loopback ports with its own data directory, which holds
     serve.log and the store. Given `data` (an earlier server's directory) it restarts on that
@@ -48,6 +109,8 @@ class GranaryServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.damaged = False  # set by a test that damages its store on purpose: stop() then skips fsck
         self.artifacts_url = f"http://127.0.0.1:{self.artifacts_port}"
+        extra = with_backend(extra, self.data)
+        self.config = extra[extra.index("--config") + 1] if "--config" in extra else None
         self._log = open(os.path.join(self.data, "serve.log"), "a")
         self.proc = subprocess.Popen(
             [granary_binary(), "serve", "--data", self.store, "--port", str(self.port),
@@ -104,9 +167,19 @@ class GranaryServer:
         assert code == 0, f"granary serve did not shut down cleanly on SIGTERM (exit status {code}): {log}"
         assert fsck is None or fsck.returncode == 0, f"fsck found the store inconsistent after the test: {fsck.stdout}{fsck.stderr}"
 
+    def command(self, name):
+        """The command line of `granary NAME` on this server's store (and its pack stores)."""
+        return [granary_binary(), name, "--data", self.store, *(["--config", self.config] if self.config else [])]
+
+    def pack_files(self):
+        """The files a read of this server's packs reads, sorted: the local packs, or, with an
+        object store, the node cache's copies (written through at upload)."""
+        folder = os.path.join(self.store, "packs") if BACKEND == "local" else os.path.join(self.store, "cache", "packs-remote")
+        return [os.path.join(folder, name) for name in sorted(os.listdir(folder)) if name.endswith(".pack")]
+
     def fsck(self):
         """`granary fsck --json` of the store (the server may still run: fsck reads a snapshot)."""
-        return subprocess.run([granary_binary(), "fsck", "--data", self.store, "--json"], capture_output=True, text=True, timeout=300)
+        return subprocess.run([*self.command("fsck"), "--json"], capture_output=True, text=True, timeout=300)
 
     def __enter__(self):
         return self

@@ -166,14 +166,14 @@ def test_images_and_artifacts_share_data_and_fsck_counts_both():
         stats = requests.get(f"{url}/admin/stats").json()
         # The same bytes are the same blob: one blob held twice, stored once.
         assert stats["blobs"] == 1 and stats["logical_bytes"] == len(payload), stats
-        fsck = subprocess.run([granary_binary(), "fsck", "--data", server.store, "--json"],
+        fsck = subprocess.run([*server.command("fsck"), "--json"],
                               capture_output=True, text=True, timeout=60)
         assert fsck.returncode == 0, fsck.stdout + fsck.stderr
         assert json.loads(fsck.stdout)["ok"] is True
         # Dropping the artifact leaves the image's data whole.
         assert requests.delete(art_url).status_code == 204
         assert hashlib.sha256(requests.get(f"{url}/v2/images/{image['id']}/file").content).digest() == hashlib.sha256(payload).digest()
-        fsck = subprocess.run([granary_binary(), "fsck", "--data", server.store, "--json"],
+        fsck = subprocess.run([*server.command("fsck"), "--json"],
                               capture_output=True, text=True, timeout=60)
         assert fsck.returncode == 0, fsck.stdout
 
@@ -259,7 +259,7 @@ def test_external_locations_are_fetched_verified_and_rechecked(tmp_path):
             assert response.status_code == 400, (refused, response.text)
 
         def verify():
-            out = subprocess.run([granary_binary(), "verify-external", "--data", server.store, "--json"],
+            out = subprocess.run([*server.command("verify-external"), "--json"],
                                  capture_output=True, text=True, timeout=60, env={**os.environ, **env})
             return out.returncode, [json.loads(line) for line in out.stdout.splitlines()]
 
@@ -303,7 +303,7 @@ def test_external_locations_copied_into_the_store():
         remote.server_close()
         download = requests.get(art + "/template", allow_redirects=False)
         assert download.status_code == 200 and download.content == body
-        out = subprocess.run([granary_binary(), "verify-external", "--data", server.store, "--json"],
+        out = subprocess.run([*server.command("verify-external"), "--json"],
                              capture_output=True, text=True, timeout=60, env={**os.environ, **env})
         assert out.returncode == 0 and out.stdout == ""  # nothing external left to check
         assert requests.get(f"{url}/admin/stats").json()["blobs"] == 1

@@ -127,7 +127,7 @@ def test_sigkill_during_uploads_deletes_and_gc_twenty_times(tmp_path):
         live = sum(p["live_bytes"] for p in stats["pack_details"])
         assert stats["dead_bytes"] <= live // 20 + (1 << 20), stats  # what is left dead sits in packs still open
         server.stop(remove=False)
-        fsck = subprocess.run([granary_binary(), "fsck", "--data", server.store, "--json"], capture_output=True, text=True, timeout=300)
+        fsck = subprocess.run([*server.command("fsck"), "--json"], capture_output=True, text=True, timeout=300)
         assert fsck.returncode == 0 and json.loads(fsck.stdout)["ok"] is True, fsck.stdout
     finally:
         if server:

@@ -182,7 +182,7 @@ def test_stale_stage_is_released_and_a_crash_mid_stage_requeues():
         server = start_server(data=server.data)
         image = requests.get(f"{server.url}/v2/images/{crashed}").json()
         assert image["status"] == "queued", image
-        fsck = subprocess.run([granary_binary(), "fsck", "--data", server.store, "--json"],
+        fsck = subprocess.run([*server.command("fsck"), "--json"],
                               capture_output=True, text=True, timeout=60)
         assert fsck.returncode == 0, fsck.stdout + fsck.stderr
     finally:

@@ -12,6 +12,10 @@ import requests
 from glanceclient import Client
 
 from conftest import granary_binary, identity, start_server
+import pytest
+
+# Storage tests: they run against every pack store (tools/test runs them on S3 too).
+pytestmark = pytest.mark.backend
 
 
 def upload(glance, data, name):
@@ -84,14 +88,14 @@ def test_admin_gc_reclaims_deleted_images_while_uploads_go_on():
             assert hashlib.sha256(b"".join(glance.images.data(image))).hexdigest() == digest
 
         # fsck beside the live server: a consistent snapshot, clean.
-        fsck = subprocess.run([granary_binary(), "fsck", "--data", server.store, "--json"],
+        fsck = subprocess.run([*server.command("fsck"), "--json"],
                               capture_output=True, text=True, timeout=120)
         report = json.loads(fsck.stdout)
         assert fsck.returncode == 0 and report["ok"] is True, fsck.stdout + fsck.stderr
         assert set(report) == {"ok", "records", "chunks", "errors", "repaired"}
         assert report["records"] >= len(keep)
         # Repair is refused while the server owns the directory.
-        refused = subprocess.run([granary_binary(), "fsck", "--data", server.store, "--repair"],
+        refused = subprocess.run([*server.command("fsck"), "--repair"],
                                  capture_output=True, text=True, timeout=120)
         assert refused.returncode == 1 and "stop the server" in refused.stderr
 
@@ -104,19 +108,19 @@ def test_gc_as_a_second_process_beside_the_server():
         kept_id = upload(glance, kept, "kept")
         gone = upload(glance, os.urandom(2_500_000), "gone")
         glance.images.delete(gone)
-        dry = subprocess.run([granary_binary(), "gc", "--data", server.store, "--grace", "0", "--dry-run", "--json"],
+        dry = subprocess.run([*server.command("gc"), "--grace", "0", "--dry-run", "--json"],
                              capture_output=True, text=True, timeout=120)
         assert dry.returncode == 0, dry.stderr
         assert set(json.loads(dry.stdout)) == {"reclaimed_bytes", "packs_compacted", "chunks_reclaimed", "seconds", "dry_run"}
         assert json.loads(dry.stdout)["dry_run"] is True
         # The server still has its pack open for appending: a second process leaves it alone,
         # says so, and changes nothing.
-        run = subprocess.run([granary_binary(), "gc", "--data", server.store, "--grace", "0", "--json"],
+        run = subprocess.run([*server.command("gc"), "--grace", "0", "--json"],
                              capture_output=True, text=True, timeout=120)
         assert run.returncode == 0, run.stderr
         assert "beside the live process" in run.stderr
         assert hashlib.sha256(b"".join(glance.images.data(kept_id))).digest() == hashlib.sha256(kept).digest()
-        bad = subprocess.run([granary_binary(), "gc", "--data", server.store, "--grace", "-1"], capture_output=True, text=True)
+        bad = subprocess.run([*server.command("gc"), "--grace", "-1"], capture_output=True, text=True)
         assert bad.returncode == 2 and "--grace" in bad.stderr
 
 
