@@ -160,6 +160,7 @@ let package = Package(
             dependencies: [
                 "GranaryStore", "GranaryObjectStore", "GranaryCatalog", "GranaryFetch", "GranaryHTTP", "GranaryImagesAPI", "GranaryArtifactsAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]

@@ -31,6 +31,9 @@ package actor PackCache {
         /// Readers between ``file(for:range:size:)`` and ``release(_:)``: not evicted meanwhile.
         var pins = 0
         var cachedBytes: Int
+        /// Tells this entry's file from an earlier one of the same pack (evicted meanwhile):
+        /// a fetch fills only the file of the entry that started it.
+        var generation: UInt64
     }
     var entries: [String: Entry] = [:]
     var inFlight: [String: Task<Void, any Error>] = [:]
@@ -50,7 +53,7 @@ package actor PackCache {
     }
 
     /// The cache file of `name`, from the object's name (which may hold '/').
-    nonisolated func path(of name: String) -> String {
+    package nonisolated func path(of name: String) -> String {
         directory + "/" + name.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "/", with: "%2F")
     }
 
@@ -62,7 +65,8 @@ package actor PackCache {
         }
         clock += 1
         var entry =
-            entries[name] ?? Entry(size: size, present: Array(repeating: false, count: (size + extent - 1) / extent), lastUse: 0, cachedBytes: 0)
+            entries[name]
+            ?? Entry(size: size, present: Array(repeating: false, count: (size + extent - 1) / extent), lastUse: 0, cachedBytes: 0, generation: clock)
         if entries[name] == nil {
             guard FileManager.default.createFile(atPath: path(of: name), contents: nil) else {
                 throw ObjectStoreError(.unavailable, "the pack cache cannot create \(path(of: name))")
@@ -79,6 +83,17 @@ package actor PackCache {
         }
         evictIfNeeded()
         return path(of: name)
+    }
+
+    /// A read-only descriptor of the cache file of pack `name` (`size` bytes), holding at least
+    /// `range`, opened while the pack is pinned: eviction may unlink the file afterwards, the
+    /// descriptor keeps its bytes. The caller closes it.
+    package func open(_ name: String, range: Range<Int>, size: Int) async throws -> Int32 {
+        let path = try await file(for: name, range: range, size: size)
+        defer { release(name) }
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw ObjectStoreError(.unavailable, "the pack cache cannot open \(path): errno \(errno)") }
+        return fd
     }
 
     /// Ends a read that ``file(for:range:size:)`` began.
@@ -98,7 +113,8 @@ package actor PackCache {
         let count = (size + extent - 1) / extent
         if let old = entries[name] { totalBytes -= old.cachedBytes }
         entries[name] = Entry(
-            size: size, present: Array(repeating: true, count: count), lastUse: clock, pins: entries[name]?.pins ?? 0, cachedBytes: size)
+            size: size, present: Array(repeating: true, count: count), lastUse: clock, pins: entries[name]?.pins ?? 0, cachedBytes: size,
+            generation: clock)
         totalBytes += size
         evictIfNeeded()
     }
@@ -115,50 +131,63 @@ package actor PackCache {
 
     /// Fetches the missing extents of `wanted`: runs of adjacent ones, one GET a run, at most
     /// `parallel` at a time; extents another reader is fetching are waited for, not fetched again.
+    /// Should such a shared fetch fail (it may have begun while the store was down, before this
+    /// read), the read tries once more with fetches of its own rather than inherit that failure.
     func fill(_ name: String, extents wanted: Range<Int>) async throws {
-        guard let entry = entries[name] else { return }
-        var waits: [Task<Void, any Error>] = []
-        var runs: [Range<Int>] = []
-        var index = wanted.lowerBound
-        while index < wanted.upperBound {
-            if entry.present[index] {
-                index += 1
-                continue
+        var sharedFailure: (any Error)?
+        for _ in 0..<2 {
+            guard let entry = entries[name] else { throw ObjectStoreError(.unavailable, "the pack cache lost \(name) while reading it") }
+            var shared: [Task<Void, any Error>] = []
+            var runs: [Range<Int>] = []
+            var index = wanted.lowerBound
+            while index < wanted.upperBound {
+                if entry.present[index] {
+                    index += 1
+                    continue
+                }
+                if let task = inFlight[key(name, entry.generation, index)] {
+                    shared.append(task)
+                    index += 1
+                    continue
+                }
+                var end = index + 1
+                while end < wanted.upperBound, end - index < maxRun, !entry.present[end], inFlight[key(name, entry.generation, end)] == nil {
+                    end += 1
+                }
+                runs.append(index..<end)
+                index = end
             }
-            if let task = inFlight[key(name, index)] {
-                waits.append(task)
-                index += 1
-                continue
+            for batch in stride(from: 0, to: runs.count, by: parallel) {
+                let tasks = runs[batch..<min(batch + parallel, runs.count)].map { run -> Task<Void, any Error> in
+                    let task = Task { try await self.fetch(name, generation: entry.generation, extents: run, size: entry.size) }
+                    for extentIndex in run { inFlight[key(name, entry.generation, extentIndex)] = task }
+                    return task
+                }
+                // A failure of its own is the read's answer: the store is down or refuses.
+                for task in tasks { try await task.value }
             }
-            var end = index + 1
-            while end < wanted.upperBound, end - index < maxRun, !entry.present[end], inFlight[key(name, end)] == nil { end += 1 }
-            runs.append(index..<end)
-            index = end
+            sharedFailure = nil
+            for task in shared {
+                do { try await task.value } catch { sharedFailure = error }
+            }
+            if wanted.allSatisfy({ entries[name]?.present[$0] == true }) { return }
         }
-        for batch in stride(from: 0, to: runs.count, by: parallel) {
-            let tasks = runs[batch..<min(batch + parallel, runs.count)].map { run -> Task<Void, any Error> in
-                let task = Task { try await self.fetch(name, extents: run, size: entry.size) }
-                for extentIndex in run { inFlight[key(name, extentIndex)] = task }
-                return task
-            }
-            waits += tasks
-            for task in tasks { _ = try? await task.value }
-        }
-        for task in waits { try await task.value }
+        throw sharedFailure ?? ObjectStoreError(.unavailable, "the pack cache could not fill \(name)")
     }
 
-    nonisolated func key(_ name: String, _ index: Int) -> String { "\(name)#\(index)" }
+    nonisolated func key(_ name: String, _ generation: UInt64, _ index: Int) -> String { "\(name)#\(generation)#\(index)" }
 
-    /// One ranged GET of `extents`, written into the pack's file, then marked present.
-    func fetch(_ name: String, extents: Range<Int>, size: Int) async throws {
-        defer { for index in extents { inFlight[key(name, index)] = nil } }
+    /// One ranged GET of `extents`, written into the pack's file, then marked present, unless
+    /// the entry was evicted meanwhile (its file is gone, whatever took its name is another).
+    func fetch(_ name: String, generation: UInt64, extents: Range<Int>, size: Int) async throws {
+        defer { for index in extents { inFlight[key(name, generation, index)] = nil } }
         let bytes = extents.lowerBound * extent..<min(extents.upperBound * extent, size)
         fetches += 1
-        let fd = open(path(of: name), O_WRONLY)
+        let fd = Glibc.open(path(of: name), O_WRONLY)
         guard fd >= 0 else { throw ObjectStoreError(.unavailable, "the pack cache cannot write \(path(of: name)): errno \(errno)") }
         defer { close(fd) }
         try await store.copy(name, range: bytes, into: fd, path: path(of: name))
-        guard var entry = entries[name] else { return }  // evicted meanwhile: the file is gone
+        guard var entry = entries[name], entry.generation == generation else { return }
         for index in extents where !entry.present[index] {
             entry.present[index] = true
             let length = min(extent, size - index * extent)

@@ -52,13 +52,16 @@ package struct Settings: Sendable {
         package var user: String?
         package var key: String?
         package var region: String?
+        /// Seconds each request to the store may take, its retries included.
+        package var timeout = 120
 
-        package init(url: String, authURL: String? = nil, user: String? = nil, key: String? = nil, region: String? = nil) {
+        package init(url: String, authURL: String? = nil, user: String? = nil, key: String? = nil, region: String? = nil, timeout: Int = 120) {
             self.url = url
             self.authURL = authURL
             self.user = user
             self.key = key
             self.region = region
+            self.timeout = timeout
         }
     }
 

@@ -1,5 +1,6 @@
 import GranaryObjectStore
 package import GranaryStore
+import NIOCore
 
 extension Settings {
     /// Where the packs of this configuration live: the object stores of `stores`, built and
@@ -31,12 +32,13 @@ extension Settings {
                 let credentials = SwiftObjectStore.Credentials(
                     authURL: try required(store.authURL, "auth_url"), user: try required(store.user, "user"), key: try required(store.key, "key"),
                     region: store.region)
-                placement.objectStores[id] = SwiftObjectStore(container: container, credentials: credentials)
+                placement.objectStores[id] = SwiftObjectStore(container: container, credentials: credentials, timeout: .seconds(Int64(store.timeout)))
             case .s3(let endpoint, let bucket):
                 let (accessKey, secretKey) = (try required(store.user, "user"), try required(store.key, "key"))
                 do {
                     placement.objectStores[id] = try S3ObjectStore(
-                        endpoint: endpoint, bucket: bucket, accessKey: accessKey, secretKey: secretKey, region: store.region ?? "us-east-1")
+                        endpoint: endpoint, bucket: bucket, accessKey: accessKey, secretKey: secretKey, region: store.region ?? "us-east-1",
+                        timeout: .seconds(Int64(store.timeout)))
                 } catch {
                     throw SettingsError("stores.\(id).url: \(error.description)")
                 }

@@ -88,20 +88,16 @@ package final class BlobReader {
         {
             return
         }
-        let name = place.objects.name(row.packID)
-        let path: String
         do {
-            path = try await place.objects.cache.file(for: name, range: wanted, size: place.size)
+            prepared = (row.packID, wanted, try await place.objects.open(row.packID, range: wanted, size: place.size))
         } catch let error as ObjectStoreError where error.kind == .notFound {
             // GC retired the pack since the plan was made: its chunks live elsewhere now.
             try relocateRemainingPieces()
             return try await prepareNext()
         } catch let error as ObjectStoreError {
-            throw StoreError(error, "reading pack \(name) from store \(place.objects.id)")
+            throw StoreError(error, "reading pack \(place.objects.name(row.packID)) from store \(place.objects.id)")
         }
-        defer { Task { await place.objects.cache.release(name) } }
-        prepared = (row.packID, wanted, try FileDescriptor.open(path, writable: false))
-        readAheadObjects(from: wanted.upperBound)
+        readAheadObjects()
     }
 
     /// Bytes of object packs asked of the node cache ahead of the reader.
@@ -110,7 +106,7 @@ package final class BlobReader {
     /// Asks the node cache for the object-pack bytes of the pieces after the prepared group, up
     /// to ``objectReadAhead``, without waiting: the cache fetches them (shared with whoever else
     /// asks) while the reader sends what it has.
-    private func readAheadObjects(from end: Int) {
+    private func readAheadObjects() {
         fetchedThrough = max(fetchedThrough, index)
         var spans: [UInt32: Range<Int>] = [:]
         var asked = 0
@@ -125,12 +121,7 @@ package final class BlobReader {
         }
         for (pack, span) in spans {
             guard let place = objectPacks[pack] else { continue }
-            let name = place.objects.name(pack)
-            let cache = place.objects.cache
-            Task {
-                _ = try? await cache.file(for: name, range: span, size: place.size)
-                await cache.release(name)
-            }
+            place.objects.prefetch(pack, range: span, size: place.size)
         }
     }
 

@@ -46,6 +46,9 @@ final class FileDescriptor: @unchecked Sendable {
         close(fd)
     }
 
+    /// Takes ownership of descriptor `fd`, open read-only on `path`.
+    static func adopting(_ fd: Int32, path: String) -> FileDescriptor { FileDescriptor(fd: fd, path: path) }
+
     /// Opens an existing file.
     static func open(_ path: String, writable: Bool) throws(StoreError) -> FileDescriptor {
         let fd = Glibc.open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC)

@@ -53,6 +53,22 @@ package struct ObjectPacks: Sendable {
         self.prefix = prefix
     }
 
+    /// The node-cache file of pack `pack` (`size` bytes), open, holding at least `range`
+    /// (fetched with ranged GETs as needed).
+    func open(_ pack: UInt32, range: Range<Int>, size: Int) async throws -> FileDescriptor {
+        let name = name(pack)
+        return FileDescriptor.adopting(try await cache.open(name, range: range, size: size), path: cache.path(of: name))
+    }
+
+    /// Asks the node cache for `range` of pack `pack` without waiting (read-ahead).
+    func prefetch(_ pack: UInt32, range: Range<Int>, size: Int) {
+        let (name, cache) = (name(pack), cache)
+        Task {
+            _ = try? await cache.file(for: name, range: range, size: size)
+            await cache.release(name)
+        }
+    }
+
     /// Takes the sealed spool file of a pack this node sent as fully cached (written through).
     func adopt(_ pack: UInt32, file: String, size: Int) async throws {
         try await cache.adopt(name(pack), file: file, size: size)

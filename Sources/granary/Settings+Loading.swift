@@ -118,7 +118,8 @@ extension Settings {
                 }
                 guard let url = value("url") else { throw Invalid(description: "stores.\(id).url is required") }
                 settings.stores[id] = StoreSetting(
-                    url: url, authURL: value("auth_url"), user: value("user"), key: value("key", secret: true), region: value("region"))
+                    url: url, authURL: value("auth_url"), user: value("user"), key: value("key", secret: true), region: value("region"),
+                    timeout: try integer(reader, "stores.\(id).timeout", range: 1...3600) ?? 120)
             }
         }
         settings.defaultStore = reader.string(forKey: "default_store")

@@ -85,6 +85,8 @@ def with_backend(extra, data):
         at = extra.index("--config")
         with open(extra[at + 1]) as f:
             config = json.load(f)
+        if "stores" in config:  # a test that configures its own stores keeps them
+            return extra
         del extra[at:at + 2]
     path = os.path.join(data, "backend-config.json")
     if os.path.exists(path):  # a restart on the same data keeps its container
