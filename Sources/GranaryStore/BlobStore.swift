@@ -59,7 +59,8 @@ package final class BlobStore: Sendable {
         let highWater: UInt32 = try environment.read { txn in try keyspace.metaInteger(Keyspace.highWaterKey, in: txn) }
         if let local = placement.localDirectory { try FileDescriptor.makeDirectory(local) }
         let packs = try PackSet(
-            directory: placement.localDirectory ?? directory.packsPath, sizeLimit: settings.packSizeLimit, direct: settings.packWrites == .direct, highWater: highWater)
+            directory: placement.localDirectory ?? directory.packsPath, sizeLimit: settings.packSizeLimit, direct: settings.packWrites == .direct,
+            highWater: highWater)
         self.packs = packs
         let cacheDirectory = placement.cacheDirectory ?? directory.root + "/cache"
         // The read caches are the lock holder's (the server's): a process beside it (a CLI run)

@@ -25,18 +25,8 @@ extension BlobStore {
             let pack = try leasePack(for: objects)
             output = pack
             do {
-                var start = 0
-                while start < plan.keep.count {
-                    let (end, span) = copier.window(plan.keep, from: start)
-                    let first = plan.keep[start].row.offset
-                    try await objects.read(plan.packID, range: first..<(first + span), into: copier.buffer(span))
-                    let window = try copier.copyRecords(plan.keep[start..<end], packID: plan.packID, into: pack)
-                    moves += window.moves
-                    outcome.compressed += window.compressed
-                    start = end
-                    let bytes = window.moves.reduce(0) { $0 + $1.from.recordSize }
-                    copiedBytes(bytes)
-                    await throttle.pace(bytes)
+                (moves, outcome.compressed) = try await copier.copyKept(plan, into: pack, throttle: throttle, copiedBytes: copiedBytes) {
+                    offset, buffer in try await objects.read(plan.packID, range: offset..<(offset + buffer.count), into: buffer)
                 }
                 try pack.appender.flushAndSync()
                 try await objects.upload(pack.id, path: spool.path(of: pack.id), size: pack.writeOffset)

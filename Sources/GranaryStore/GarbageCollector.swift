@@ -352,17 +352,8 @@ extension BlobStore {
             let pack = try copier.output(room: plan.keepBytes)
             output = pack
             do {
-                var start = 0
-                while start < plan.keep.count {
-                    let (end, span) = copier.window(plan.keep, from: start)
-                    try source.read(into: copier.buffer(span), at: plan.keep[start].row.offset)
-                    let window = try copier.copyRecords(plan.keep[start..<end], packID: plan.packID, into: pack)
-                    moves += window.moves
-                    outcome.compressed += window.compressed
-                    start += window.moves.count
-                    let bytes = window.moves.reduce(0) { $0 + $1.from.recordSize }
-                    copiedBytes(bytes)
-                    await throttle.pace(bytes)
+                (moves, outcome.compressed) = try await copier.copyKept(plan, into: pack, throttle: throttle, copiedBytes: copiedBytes) {
+                    offset, buffer in try source.read(into: buffer, at: offset)
                 }
                 try pack.appender.flushAndSync()
             } catch {
@@ -523,9 +514,33 @@ final class RecordCopier {
         pack = nil
     }
 
+    /// Copies the kept records of `plan` into `output`, a read window at a time: `read` fills a
+    /// buffer with the source pack's bytes from an offset (a `pread` of a local pack, a ranged
+    /// GET of an object pack).
+    func copyKept(
+        _ plan: BlobStore.CompactionPlan, into output: OpenPack, throttle: Throttle, copiedBytes: (Int) -> Void,
+        read: (_ offset: Int, _ buffer: UnsafeMutableRawBufferPointer) async throws -> Void
+    ) async throws -> (moves: [(key: SHA256Key, from: ChunkRow, to: WrittenChunk)], compressed: Int) {
+        var moves: [(key: SHA256Key, from: ChunkRow, to: WrittenChunk)] = []
+        var compressed = 0
+        var start = 0
+        while start < plan.keep.count {
+            let (end, span) = window(plan.keep, from: start)
+            try await read(plan.keep[start].row.offset, buffer(span))
+            let window = try copyRecords(plan.keep[start..<end], packID: plan.packID, into: output)
+            moves += window.moves
+            compressed += window.compressed
+            start = end
+            let bytes = window.moves.reduce(0) { $0 + $1.from.recordSize }
+            copiedBytes(bytes)
+            await throttle.pace(bytes)
+        }
+        return (moves, compressed)
+    }
+
     /// The records `keep[start...]` that fit in one read window: where they end, and the bytes
     /// from the first one's offset that hold them.
-    func window(_ keep: [(key: SHA256Key, row: ChunkRow)], from start: Int) -> (end: Int, span: Int) {
+    private func window(_ keep: [(key: SHA256Key, row: ChunkRow)], from start: Int) -> (end: Int, span: Int) {
         let first = keep[start].row.offset
         var end = start
         while end < keep.count, end == start || keep[end].row.offset + keep[end].row.recordSize - first <= window { end += 1 }
@@ -533,10 +548,10 @@ final class RecordCopier {
     }
 
     /// The read buffer, `span` bytes of it, for a window's records.
-    func buffer(_ span: Int) -> UnsafeMutableRawBufferPointer { UnsafeMutableRawBufferPointer(rebasing: io[0..<span]) }
+    private func buffer(_ span: Int) -> UnsafeMutableRawBufferPointer { UnsafeMutableRawBufferPointer(rebasing: io[0..<span]) }
 
     /// Copies the records of a window, read into ``buffer(_:)`` from the first one's offset.
-    func copyRecords(
+    private func copyRecords(
         _ records: ArraySlice<(key: SHA256Key, row: ChunkRow)>,
         packID: UInt32,
         into output: OpenPack

@@ -25,7 +25,9 @@ package struct PackPlacement: Sendable {
     /// The local pack directory when it is not the data directory's `packs/` (a `file://` store).
     package var localDirectory: String?
 
-    package init(objectStores: [String: any ObjectStore] = [:], defaultStore: String? = nil, cacheDirectory: String? = nil, cacheMaxBytes: Int = 10 << 30) {
+    package init(
+        objectStores: [String: any ObjectStore] = [:], defaultStore: String? = nil, cacheDirectory: String? = nil, cacheMaxBytes: Int = 10 << 30
+    ) {
         self.objectStores = objectStores
         self.defaultStore = defaultStore
         self.cacheDirectory = cacheDirectory
@@ -64,8 +66,8 @@ package struct ObjectPacks: Sendable {
     func prefetch(_ pack: UInt32, range: Range<Int>, size: Int) {
         let (name, cache) = (name(pack), cache)
         Task {
-            _ = try? await cache.file(for: name, range: range, size: size)
-            await cache.release(name)
+            // A read that fails has let go of its pin already.
+            if (try? await cache.file(for: name, range: range, size: size)) != nil { await cache.release(name) }
         }
     }
 

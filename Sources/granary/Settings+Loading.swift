@@ -201,7 +201,8 @@ extension Settings {
             let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let stores = root["stores"]
         else { return [] }
         guard let table = stores as? [String: Any] else { throw Invalid(description: "stores must be an object of store ids") }
-        for id in table.keys where id.isEmpty || id.utf8.count > 64 || !id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) {
+        for id in table.keys
+        where id.isEmpty || id.utf8.count > 64 || !id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) {
             throw Invalid(description: "store id '\(id)' must be 1 to 64 letters, digits, '-' or '_'")
         }
         return table.keys.sorted()

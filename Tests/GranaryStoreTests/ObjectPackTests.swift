@@ -98,7 +98,8 @@ import Testing
 
     @Test func packsGoToSwiftWithKeystone() async throws {
         try await Peers.withKeystone { keystone, _ in
-            let objects = SwiftObjectStore(container: Self.unique("keystone"), credentials: .init(authURL: keystone, user: "admin:admin", key: "secret"))
+            let objects = SwiftObjectStore(
+                container: Self.unique("keystone"), credentials: .init(authURL: keystone, user: "admin:admin", key: "secret"))
             let t = try TestStore(settings: Self.settings, placement: Self.placement(objects))
             let data = randomBytes(3 << 20, seed: 243)
             let put = try await t.put(data)

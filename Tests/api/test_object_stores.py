@@ -19,6 +19,7 @@ import requests
 from glanceclient import Client
 
 from conftest import ROOT, free_port, start_server, swift_peer_env
+from test_maintenance import wait_idle
 
 pytestmark = pytest.mark.slow
 
@@ -172,15 +173,6 @@ def test_the_proxy_killed_mid_upload_download_and_gc(tmp_path):
     finally:
         proxy.kill()
 
-
-def wait_idle(url, timeout=60):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        status = requests.get(f"{url}/admin/gc").json()
-        if status["state"] == "idle":
-            return status
-        time.sleep(0.2)
-    raise AssertionError("GC did not finish")
 
 
 def test_sigkill_mid_upload_twenty_times_loses_nothing_and_orphans_are_swept(tmp_path):
