@@ -88,12 +88,18 @@ package actor PackCache {
     /// A read-only descriptor of the cache file of pack `name` (`size` bytes), holding at least
     /// `range`, opened while the pack is pinned: eviction may unlink the file afterwards, the
     /// descriptor keeps its bytes. The caller closes it.
-    package func open(_ name: String, range: Range<Int>, size: Int) async throws -> Int32 {
+    ///
+    /// A reader that holds a descriptor of the file of generation `reusing` keeps it when the
+    /// file is still that one (nil descriptor answered): its bytes are there, and its mapping
+    /// is not made again.
+    package func open(_ name: String, range: Range<Int>, size: Int, reusing: UInt64? = nil) async throws -> (fd: Int32?, generation: UInt64) {
         let path = try await file(for: name, range: range, size: size)
         defer { release(name) }
+        guard let generation = entries[name]?.generation else { throw ObjectStoreError(.unavailable, "the pack cache lost \(name)") }
+        if generation == reusing { return (nil, generation) }
         let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw ObjectStoreError(.unavailable, "the pack cache cannot open \(path): errno \(errno)") }
-        return fd
+        return (fd, generation)
     }
 
     /// Ends a read that ``file(for:range:size:)`` began.

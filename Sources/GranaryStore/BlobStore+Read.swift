@@ -25,8 +25,9 @@ package final class BlobReader {
     private var pieces: [Piece]
     /// The packs of the plan that live in an object store, with their sizes.
     private var objectPacks: [UInt32: ObjectPackPlace]
-    /// The cache file holding the bytes of an object pack that ``prepareNext()`` made local.
-    private var prepared: (pack: UInt32, range: Range<Int>, file: FileDescriptor)?
+    /// The cache file holding the bytes of an object pack that ``prepareNext()`` made local
+    /// (kept for the pack's next groups while the cache keeps that file: its mapping is reused).
+    private var prepared: (pack: UInt32, range: Range<Int>, file: FileDescriptor, generation: UInt64)?
     /// Pieces before this one have been asked of the node cache (read-ahead of object packs).
     private var fetchedThrough = 0
     private var index = 0
@@ -89,7 +90,9 @@ package final class BlobReader {
             return
         }
         do {
-            prepared = (row.packID, wanted, try await place.objects.open(row.packID, range: wanted, size: place.size))
+            let reusable = prepared.flatMap { $0.pack == row.packID ? ($0.file, $0.generation) : nil }
+            let (file, generation) = try await place.objects.open(row.packID, range: wanted, size: place.size, reusing: reusable)
+            prepared = (row.packID, wanted, file, generation)
         } catch let error as ObjectStoreError where error.kind == .notFound {
             // GC retired the pack since the plan was made: its chunks live elsewhere now.
             try relocateRemainingPieces()

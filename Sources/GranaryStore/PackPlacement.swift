@@ -56,10 +56,18 @@ package struct ObjectPacks: Sendable {
     }
 
     /// The node-cache file of pack `pack` (`size` bytes), open, holding at least `range`
-    /// (fetched with ranged GETs as needed).
-    func open(_ pack: UInt32, range: Range<Int>, size: Int) async throws -> FileDescriptor {
+    /// (fetched with ranged GETs as needed): `open`, when it is still the file of that cache
+    /// generation, else a new descriptor.
+    func open(
+        _ pack: UInt32, range: Range<Int>, size: Int, reusing open: (file: FileDescriptor, generation: UInt64)?
+    ) async throws -> (file: FileDescriptor, generation: UInt64) {
         let name = name(pack)
-        return FileDescriptor.adopting(try await cache.open(name, range: range, size: size), path: cache.path(of: name))
+        let (fd, generation) = try await cache.open(name, range: range, size: size, reusing: open?.generation)
+        guard let fd else {
+            guard let open else { throw StoreError(.invalidArgument, "the node cache kept a file that was not open") }
+            return open
+        }
+        return (FileDescriptor.adopting(fd, path: cache.path(of: name)), generation)
     }
 
     /// Asks the node cache for `range` of pack `pack` without waiting (read-ahead).
