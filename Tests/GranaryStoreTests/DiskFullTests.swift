@@ -110,7 +110,7 @@ struct SmallDisk {
         var options = GCOptions()
         options.grace = 0
         let before = try t.store.stats()
-        await await #expect(throws: StoreError.self) { _ = try await t.store.collectGarbage(options) }
+        await #expect(throws: StoreError.self) { _ = try await t.store.collectGarbage(options) }
         #expect(try t.store.stats().deadBytes == before.deadBytes)
         for (id, data) in kept { #expect(try await t.read(id) == data) }
         let problems = try await t.store.verify()

@@ -190,7 +190,7 @@ final class PowerCut: FaultInjector, @unchecked Sendable {
         let power = PowerCut(root: t.path)
         FaultInjection.current = power
         _ = power.cut()
-        await await #expect(throws: StoreError.self) { _ = try await t.put(randomBytes(5 << 20, seed: 78)) }
+        await #expect(throws: StoreError.self) { _ = try await t.put(randomBytes(5 << 20, seed: 78)) }
         FaultInjection.current = nil
         #expect(try await t.read(keptID) == kept)
         #expect(try await t.store.verify().isEmpty)

@@ -63,7 +63,7 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: t.path + "/cache/spool").isEmpty)
         // A read right after the upload comes from the node's own copy: no GET.
         #expect(try await t.read(put.blob.id) == data)
-        #expect(await try cache(t).fetches == 0)
+        #expect(try await cache(t).fetches == 0)
         // The same bytes again send nothing; an edit sends only its new chunks' pack.
         _ = try await t.put(data)
         #expect(try await Self.objects(objects).count == stored.count)
@@ -80,7 +80,7 @@ import Testing
         let cold = try TestStore(settings: settings, placement: placement(objects), path: path)
         let middle = (3 << 20)..<((3 << 20) + 1000)
         #expect(try await cold.read(put.blob.id, range: middle) == Array(data[middle]))
-        #expect(await try cache(cold).fetches == 1)
+        #expect(try await cache(cold).fetches == 1)
         #expect(try await cold.read(second.blob.id) == edited)
         #expect(try await cold.read(put.blob.id) == data)
         let scrub = try await cold.store.check(scrub: true)
