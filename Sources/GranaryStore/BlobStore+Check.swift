@@ -121,8 +121,9 @@ extension BlobStore {
     /// What fsck found of an object pack before its snapshot (the store is asked first: the
     /// snapshot is a read transaction, which must not wait on the network).
     enum ObjectPackState {
-        /// The whole object, read into a temporary file, to scan as a local pack.
-        case read(FileDescriptor)
+        /// The whole object was read (`bytes`) and its records checked as a local pack's are,
+        /// one pack at a time (its temporary copy is gone by now).
+        case scanned(records: [FoundRecord], bytes: Int, problems: [String])
         /// The object is there with its committed size.
         case present
         /// Missing, of the wrong size, or unreadable.
@@ -151,9 +152,13 @@ extension BlobStore {
                 states[id] = .unchecked("pack \(PackFormat.fileName(id)) is in store \(storeID), which this node does not configure: not checked")
                 continue
             }
-            do throws(StoreError) {
+            do {
                 if scrub {
-                    states[id] = .read(try await objects.download(id, size: row.committedLength, into: directory.tmpPath))
+                    let file = try await objects.download(id, size: row.committedLength, into: directory.tmpPath)
+                    var problems: [String] = []
+                    let (records, read, _) = try scanRecords(
+                        of: file, id: id, end: row.committedLength, scrub: true, problem: { problems.append($0) }, progress: { _ in })
+                    states[id] = .scanned(records: records, bytes: read, problems: problems)
                 } else if let size = try await objects.size(of: id), size == row.committedLength {
                     states[id] = .present
                 } else {
@@ -166,6 +171,53 @@ extension BlobStore {
             }
         }
         return states
+    }
+
+    /// Reads the records of pack `id` in `file` up to `end`, checking each one's CRC32C (with
+    /// `scrub`, also decompressing and re-hashing it); damage goes to `problem`.
+    /// - Returns: the intact records, the bytes read, and where the last intact record ends.
+    private func scanRecords(
+        of file: FileDescriptor, id: UInt32, end: Int, scrub: Bool, problem: (String) -> Void, progress: (Int) -> Void
+    ) throws -> (records: [FoundRecord], read: Int, lastEnd: Int) {
+        let name = PackFormat.fileName(id)
+        var records: [FoundRecord] = []
+        let scanner = PackScanner(file: file, packID: id, end: end, maxStoredLength: settings.chunker.maxSize + 1024)
+        let decompressor = ZstdDecompressor()
+        let sha = StreamingDigest(.sha256)
+        let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: settings.chunker.maxSize, alignment: 64)
+        defer { raw.deallocate() }
+        var lastEnd = PackFormat.fileHeaderSize
+        let read = try scanner.scan(
+            record: { record in
+                let at = "chunk \(record.header.sha256) in \(name) offset \(record.offset)"
+                guard CRC32C.checksum(record.stored) == record.header.storedCRC else {
+                    problem("\(at) fails its checksum: the stored bytes are damaged")
+                    return
+                }
+                if scrub {
+                    var bytes = record.stored
+                    if record.header.codec == .zstd {
+                        guard record.header.rawLength <= raw.count,
+                            let n = try? decompressor.decompress(
+                                record.stored, into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<record.header.rawLength])),
+                            n == record.header.rawLength
+                        else {
+                            problem("\(at) does not decompress to its \(record.header.rawLength) bytes")
+                            return
+                        }
+                        bytes = UnsafeRawBufferPointer(rebasing: raw[0..<n])
+                    }
+                    guard SHA256Key(hashing: [bytes], with: sha) == record.header.sha256 else {
+                        problem("\(at) does not hash to its name: the stored bytes are damaged")
+                        return
+                    }
+                }
+                records.append(FoundRecord(offset: record.offset, key: record.header.sha256, header: record.header))
+                lastEnd = record.offset + record.size
+                progress(record.offset)
+            },
+            damage: { offset, text in problem("pack \(name) is damaged at offset \(offset): \(text)") })
+        return (records, read, lastEnd)
     }
 
     private func inspect(scrub: Bool, objects: [UInt32: ObjectPackState], progress: (Int) -> Void) throws -> Inspection {
@@ -206,11 +258,13 @@ extension BlobStore {
                 let name = PackFormat.fileName(id)
                 let file: FileDescriptor
                 let end: Int
-                if let row = packRows[id], row.store != nil {
+                if packRows[id]?.store != nil {
                     switch objects[id] {
-                    case .read(let downloaded):
-                        file = downloaded
-                        end = row.committedLength
+                    case .scanned(let records, let bytes, let problems):
+                        problems.forEach(problem)
+                        scanned[id] = records
+                        result.report.bytesScanned += bytes
+                        continue
                     case .problem(let text):
                         problem(text)
                         trusted.insert(id)
@@ -240,44 +294,9 @@ extension BlobStore {
                     end = try file.size()
                     problem("pack \(name) has no committed row (left by a crash, or its index rows were lost)")
                 }
-                var records: [FoundRecord] = []
-                let scanner = PackScanner(file: file, packID: id, end: end, maxStoredLength: settings.chunker.maxSize + 1024)
-                let decompressor = ZstdDecompressor()
-                let sha = StreamingDigest(.sha256)
-                let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: settings.chunker.maxSize, alignment: 64)
-                defer { raw.deallocate() }
-                var lastEnd = PackFormat.fileHeaderSize
                 let scannedBefore = result.report.bytesScanned
-                let read = try scanner.scan(
-                    record: { record in
-                        let at = "chunk \(record.header.sha256) in \(name) offset \(record.offset)"
-                        guard CRC32C.checksum(record.stored) == record.header.storedCRC else {
-                            problem("\(at) fails its checksum: the stored bytes are damaged")
-                            return
-                        }
-                        if scrub {
-                            var bytes = record.stored
-                            if record.header.codec == .zstd {
-                                guard record.header.rawLength <= raw.count,
-                                    let n = try? decompressor.decompress(
-                                        record.stored, into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<record.header.rawLength])),
-                                    n == record.header.rawLength
-                                else {
-                                    problem("\(at) does not decompress to its \(record.header.rawLength) bytes")
-                                    return
-                                }
-                                bytes = UnsafeRawBufferPointer(rebasing: raw[0..<n])
-                            }
-                            guard SHA256Key(hashing: [bytes], with: sha) == record.header.sha256 else {
-                                problem("\(at) does not hash to its name: the stored bytes are damaged")
-                                return
-                            }
-                        }
-                        records.append(FoundRecord(offset: record.offset, key: record.header.sha256, header: record.header))
-                        lastEnd = record.offset + record.size
-                        progress(scannedBefore + record.offset)
-                    },
-                    damage: { offset, text in problem("pack \(name) is damaged at offset \(offset): \(text)") })
+                let (records, read, lastEnd) = try scanRecords(
+                    of: file, id: id, end: end, scrub: scrub, problem: problem, progress: { progress(scannedBefore + $0) })
                 result.report.bytesScanned += read
                 scanned[id] = records
                 if packRows[id] == nil {

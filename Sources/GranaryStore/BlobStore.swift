@@ -57,7 +57,7 @@ package final class BlobStore: Sendable {
         let keyspace = try Keyspace(environment: environment)
         self.keyspace = keyspace
         let highWater: UInt32 = try environment.read { txn in try keyspace.metaInteger(Keyspace.highWaterKey, in: txn) }
-        if let local = placement.localDirectory { try FileDescriptor.makeDirectory(local) }
+        if let local = placement.localDirectory { try FileManager.default.createDirectory(atPath: local, withIntermediateDirectories: true) }
         let packs = try PackSet(
             directory: placement.localDirectory ?? directory.packsPath, sizeLimit: settings.packSizeLimit, direct: settings.packWrites == .direct,
             highWater: highWater)
@@ -81,7 +81,7 @@ package final class BlobStore: Sendable {
         if objectPacks.isEmpty {
             spool = packs
         } else {
-            try FileDescriptor.makeDirectory(cacheDirectory + "/spool")
+            try FileManager.default.createDirectory(atPath: cacheDirectory + "/spool", withIntermediateDirectories: true)
             spool = try PackSet(
                 directory: cacheDirectory + "/spool", sizeLimit: settings.packSizeLimit, direct: settings.packWrites == .direct,
                 highWater: max(highWater, packs.nextID - 1))

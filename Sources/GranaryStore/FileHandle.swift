@@ -268,15 +268,6 @@ final class FileDescriptor: @unchecked Sendable {
         return mine.st_ino == named.st_ino && mine.st_dev == named.st_dev
     }
 
-    /// Creates directory `path` and its missing parents.
-    static func makeDirectory(_ path: String) throws(StoreError) {
-        var prefix = path.hasPrefix("/") ? "" : "."
-        for part in path.split(separator: "/") {
-            prefix += "/" + part
-            if mkdir(prefix, 0o755) != 0 && errno != EEXIST { throw StoreError.system("mkdir", path: prefix, errno: errno) }
-        }
-    }
-
     /// Makes a directory's entries (a newly created file) durable.
     static func syncDirectory(_ path: String) throws(StoreError) {
         let fd = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)

@@ -18,7 +18,7 @@ import pytest
 import requests
 from glanceclient import Client
 
-from conftest import ROOT, free_port, start_server, swift_peer_env
+from conftest import ROOT, free_port, granary_binary, start_server, swift_peer_env
 from test_maintenance import wait_idle
 
 pytestmark = pytest.mark.slow
@@ -76,6 +76,22 @@ def container_objects(auth_url, container):
 
 def create(glance, name="img"):
     return glance.images.create(name=name, disk_format="raw", container_format="bare")["id"]
+
+
+@pytest.mark.parametrize("config,message", [
+    ({"stores": {"a": {"url": "ftp://x"}}}, "stores.a.url: store url ftp://x: unknown scheme"),
+    ({"stores": {"a": {"url": "swift://c"}}}, "stores.a.auth_url is required"),
+    ({"stores": {"a": {"url": "s3+http://127.0.0.1:1/b", "user": "u", "key": "k"}}, "default_store": "z"},
+     "default_store z is not one of the configured stores"),
+    ({"stores": {"a": {"url": "file:///tmp/a"}, "b": {"url": "file:///tmp/b"}}, "default_store": "a"}, "only one file:// store"),
+    ({"stores": {"a b": {"url": "swift://c"}}}, "store id 'a b'"),
+])
+def test_a_bad_store_configuration_stops_the_server_with_a_clear_error(tmp_path, config, message):
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    run = subprocess.run([granary_binary(), "serve", "--data", str(tmp_path / "data"), "--port", "0", "--artifacts-port", "0",
+                          "--config", str(path)], capture_output=True, text=True, timeout=60)
+    assert run.returncode != 0 and message in run.stderr, run.stderr
 
 
 def test_an_unreachable_store_answers_503_in_glances_format(tmp_path):
